@@ -1,0 +1,57 @@
+# Lumbung: `make up` runs the whole system locally, `make test` runs every test.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := libs/contracts libs/platform services/catalog services/inventory \
+            services/orders services/notifications services/dashboard
+STAMP := $(VENV)/.installed
+TOOLS := .tools/bin/check-jsonschema
+
+.PHONY: install stack stack-down up down test lint format schemas clean
+
+install: $(STAMP) $(TOOLS)
+
+$(STAMP): requirements/constraints.txt requirements/dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -c requirements/constraints.txt -r requirements/dev.txt \
+	  $(foreach p,$(PACKAGES),-e $(p))
+	touch $@
+
+# check-jsonschema wants a newer click than faust-streaming allows: its own environment.
+$(TOOLS): requirements/tools.txt
+	test -x .tools/bin/python || $(PY) -m venv .tools
+	.tools/bin/pip install -q -r requirements/tools.txt
+	touch $@
+
+stack: $(STAMP)
+	$(BIN)/python stack/stack.py up
+
+stack-down:
+	$(BIN)/python stack/stack.py down
+
+up: $(STAMP)
+	$(BIN)/python stack/stack.py up
+	$(BIN)/python stack/apps.py up
+
+down:
+	-test -x $(BIN)/python && $(BIN)/python stack/apps.py down
+	-test -x $(BIN)/python && $(BIN)/python stack/stack.py down
+
+test: install
+	scripts/test.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/contracts/src libs/platform/src services/*/src
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schemas: $(STAMP)
+	$(BIN)/python -m lumbung.contracts.schemas write
+
+clean: down
+	rm -rf $(VENV) .tools .stack

@@ -1,0 +1,24 @@
+"""Lumbung's event contracts: envelope, payload models, topic registry, JSON Schemas."""
+
+from lumbung.contracts.envelope import ContractError, Envelope, encode, loads
+from lumbung.contracts.events.inventory import StockChanged
+from lumbung.contracts.events.pos import SaleLine, SaleRecorded
+from lumbung.contracts.ids import derived_event_id, new_event_id, sale_event_id
+from lumbung.contracts.registry import (
+    DEFAULT,
+    EVENTS,
+    OUTLET_PARTITIONS,
+    TOPICS,
+    Cleanup,
+    EventSpec,
+    Registry,
+    Service,
+    TopicSpec,
+    make_event,
+)
+
+__all__ = [
+    "DEFAULT", "EVENTS", "OUTLET_PARTITIONS", "TOPICS", "Cleanup", "ContractError", "Envelope",
+    "EventSpec", "Registry", "SaleLine", "SaleRecorded", "Service", "StockChanged", "TopicSpec",
+    "derived_event_id", "encode", "loads", "make_event", "new_event_id", "sale_event_id",
+]

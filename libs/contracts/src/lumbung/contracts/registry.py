@@ -1,0 +1,209 @@
+"""The topic and event registry: the only place that names a topic.
+
+Every topic has one writing service, a key, a partition count and a cleanup policy. Every
+event type names its payload model, its schema version and the topic it travels on.
+Tests sharing one broker pass a `prefix` so each gets its own topics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from lumbung.contracts.envelope import ContractError, Envelope, _Header, loads
+from lumbung.contracts.events.common import Payload
+from lumbung.contracts.events.inventory import StockChanged
+from lumbung.contracts.events.pos import SaleRecorded
+
+# Every topic that meets in the inventory worker (inputs and repartitions) has this many
+# partitions, so one worker owns all of an outlet's changes.
+OUTLET_PARTITIONS = 6
+FOREVER = -1
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+class Service(StrEnum):
+    CATALOG = "catalog"
+    INVENTORY = "inventory"
+    ORDERS = "orders"
+    NOTIFICATIONS = "notifications"
+    DASHBOARD = "dashboard"
+
+
+class Cleanup(StrEnum):
+    DELETE = "delete"
+    COMPACT = "compact"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    key: str
+    partitions: int
+    cleanup: Cleanup
+    writer: Service
+    retention_ms: int = FOREVER
+    description: str = ""
+
+    def config(self) -> dict[str, str]:
+        conf = {"cleanup.policy": self.cleanup.value}
+        if self.cleanup is Cleanup.DELETE:
+            conf["retention.ms"] = str(self.retention_ms)
+        return conf
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    event_type: str
+    schema_version: int
+    payload: type[Payload]
+    topic: str
+    released: bool = True
+    """A released version's committed JSON Schema is frozen: changes may only add."""
+
+    def envelope_model(self) -> type[Envelope[Any]]:
+        return Envelope[self.payload]  # type: ignore[name-defined]
+
+
+def _fact(name: str, key: str, writer: Service, description: str) -> TopicSpec:
+    return TopicSpec(name, key, OUTLET_PARTITIONS, Cleanup.DELETE, writer, FOREVER, description)
+
+
+def _entity(name: str, description: str) -> TopicSpec:
+    return TopicSpec(name, "entity id", 1, Cleanup.COMPACT, Service.CATALOG, FOREVER, description)
+
+
+def _dlq(service: Service) -> TopicSpec:
+    return TopicSpec(
+        f"{service.value}.dlq", "original key", 1, Cleanup.DELETE, service, 30 * DAY_MS,
+        f"Messages the {service.value} service could not parse, with the error in headers.",
+    )
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    _entity("catalog.products", "Products by SKU."),
+    _entity("catalog.suppliers", "Suppliers (UMKM producers) by supplier id."),
+    _entity("catalog.outlets", "Outlets by outlet id, with their assortment."),
+    _entity("catalog.calendar", "Calendar events (e.g. Porprov) by calendar id."),
+    _entity("auth.keys", "API keys by key id; only hashes are stored."),
+    _fact("pos.sales", "outlet_id", Service.INVENTORY, "Sales recorded at points of sale."),
+    _fact("inventory.commands", "outlet_id", Service.INVENTORY,
+          "Counts, adjustments, transfers, receipts and settings for an outlet's stock."),
+    _fact("orders.events", "order_id", Service.ORDERS, "Every transition of every order."),
+    TopicSpec("inventory.stock", "outlet_id", OUTLET_PARTITIONS, Cleanup.DELETE,
+              Service.INVENTORY, 7 * DAY_MS, "StockChanged after every change."),
+    _fact("inventory.reservations", "order_id", Service.INVENTORY,
+          "Inventory's answer to each order: reserved or rejected."),
+    TopicSpec("inventory.alerts", "outlet_id", OUTLET_PARTITIONS, Cleanup.DELETE,
+              Service.INVENTORY, 30 * DAY_MS, "Low, out, back in and negative stock."),
+    _fact("restock.events", "outlet_id", Service.INVENTORY, "Restock requests and their closing."),
+    _fact("restock.acks", "outlet_id", Service.NOTIFICATIONS, "Suppliers' answers to restock requests."),
+    _fact("notifications.deliveries", "delivery_id", Service.NOTIFICATIONS,
+          "The delivery log: every message delivered or failed."),
+    _dlq(Service.INVENTORY),
+    _dlq(Service.ORDERS),
+    _dlq(Service.NOTIFICATIONS),
+)
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec("pos.SaleRecorded", 1, SaleRecorded, "pos.sales"),
+    EventSpec("inventory.StockChanged", 1, StockChanged, "inventory.stock"),
+)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Topic names as one deployment (or one test) sees them."""
+
+    prefix: str = ""
+    topics: tuple[TopicSpec, ...] = TOPICS
+    events: tuple[EventSpec, ...] = EVENTS
+    _by_type: dict[tuple[str, int], EventSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.prefix and not self.prefix.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"topic prefix {self.prefix!r} may hold only letters, digits, - and _")
+        by_type = {(e.event_type, e.schema_version): e for e in self.events}
+        object.__setattr__(self, "_by_type", by_type)
+
+    def name(self, logical: str) -> str:
+        """The physical name of a registry topic (with this registry's prefix)."""
+        self.spec(logical)
+        return f"{self.prefix}.{logical}" if self.prefix else logical
+
+    def spec(self, logical: str) -> TopicSpec:
+        for topic in self.topics:
+            if topic.name == logical:
+                return topic
+        raise KeyError(f"{logical!r} is not a registry topic")
+
+    def physical(self) -> list[tuple[str, TopicSpec]]:
+        return [(self.name(t.name), t) for t in self.topics]
+
+    def event(self, event_type: str, schema_version: int) -> EventSpec:
+        try:
+            return self._by_type[(event_type, schema_version)]
+        except KeyError:
+            known = sorted({e.event_type for e in self.events})
+            if event_type not in known:
+                raise ContractError(
+                    [{"field": "event_type", "message": f"unknown event type {event_type!r}"}]
+                ) from None
+            raise ContractError(
+                [{"field": "schema_version",
+                  "message": f"{event_type} has no schema version {schema_version}"}]
+            ) from None
+
+    def events_on(self, logical_topic: str) -> list[EventSpec]:
+        return [e for e in self.events if e.topic == logical_topic]
+
+    def parse(self, raw: bytes | str | dict[str, Any]) -> Envelope[Any]:
+        """Validate one event (JSON bytes or a decoded object) into its typed envelope."""
+        value = raw if isinstance(raw, dict) else loads(raw)
+        try:
+            header = _Header.model_validate(value)
+        except ValidationError as exc:
+            raise ContractError.from_validation(exc) from exc
+        spec = self.event(header.event_type, header.schema_version)
+        try:
+            return spec.envelope_model().model_validate(value)
+        except ValidationError as exc:
+            raise ContractError.from_validation(exc) from exc
+
+
+DEFAULT = Registry()
+
+
+def event_spec_for(payload: Payload, registry: Registry = DEFAULT) -> EventSpec:
+    """The newest registered event type whose payload model is `payload`'s class."""
+    specs = [e for e in registry.events if e.payload is type(payload)]
+    if not specs:
+        raise KeyError(f"{type(payload).__name__} is not a registered event payload")
+    return max(specs, key=lambda e: e.schema_version)
+
+
+def make_event(
+    payload: Payload,
+    *,
+    event_id: UUID,
+    occurred_at: datetime,
+    producer: str,
+    correlation_id: str,
+    causation_id: str | None = None,
+) -> Envelope[Any]:
+    spec = event_spec_for(payload)
+    return spec.envelope_model()(
+        event_id=event_id,
+        event_type=spec.event_type,
+        schema_version=spec.schema_version,
+        occurred_at=occurred_at,
+        producer=producer,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        data=payload,
+    )

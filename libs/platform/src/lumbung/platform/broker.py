@@ -1,0 +1,93 @@
+"""Kafka plumbing: the durable producer, topic declaration from the registry, waiting."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from lumbung.contracts import Registry, TopicSpec
+
+
+def durable_producer(bootstrap_servers: str, client_id: str = "lumbung") -> KafkaProducer:
+    """A producer whose acknowledged sends survive a broker crash: acks=all, idempotent."""
+    return KafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        retries=2**31 - 1,
+        max_in_flight_requests_per_connection=5,
+        request_timeout_ms=15_000,
+    )
+
+
+def admin_client(bootstrap_servers: str, timeout_s: float = 30.0) -> KafkaAdminClient:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="lumbung-admin")
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _new_topic(name: str, spec: TopicSpec, replication_factor: int) -> NewTopic:
+    config = spec.config()
+    if replication_factor > 1:
+        config["min.insync.replicas"] = str(min(2, replication_factor))
+    return NewTopic(name, spec.partitions, replication_factor, topic_configs=config)
+
+
+def ensure_topics(
+    bootstrap_servers: str,
+    registry: Registry,
+    replication_factor: int = 1,
+    only: Iterable[str] | None = None,
+) -> list[str]:
+    """Create every registry topic that is missing; refuse a topic with the wrong partitions.
+
+    Returns the physical names created now.
+    """
+    wanted = [(name, spec) for name, spec in registry.physical()
+              if only is None or spec.name in set(only)]
+    admin = admin_client(bootstrap_servers)
+    try:
+        existing = set(admin.list_topics())
+        created = []
+        for name, spec in wanted:
+            if name in existing:
+                continue
+            try:
+                admin.create_topics([_new_topic(name, spec, replication_factor)])
+                created.append(name)
+            except TopicAlreadyExistsError:
+                pass
+        described = admin.describe_topics([name for name, _ in wanted])
+        partitions = {d.get("name", d.get("topic")): len(d["partitions"]) for d in described}
+        for name, spec in wanted:
+            if partitions.get(name) != spec.partitions:
+                raise RuntimeError(
+                    f"topic {name} has {partitions.get(name)} partitions; "
+                    f"the registry says {spec.partitions}"
+                )
+        return created
+    finally:
+        admin.close()
+
+
+async def broker_ready(bootstrap_servers: str) -> bool:
+    """True when the broker answers a metadata request."""
+    from aiokafka.client import AIOKafkaClient
+
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    try:
+        await client.bootstrap()
+        return True
+    finally:
+        await client.close()

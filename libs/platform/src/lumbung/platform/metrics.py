@@ -1,0 +1,17 @@
+"""Prometheus metrics every service exposes at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+EVENTS_IN = Counter("lumbung_events_in_total", "Events consumed", ["service", "topic"])
+EVENTS_OUT = Counter("lumbung_events_out_total", "Events produced", ["service", "topic"])
+ERRORS = Counter("lumbung_errors_total", "Errors by kind", ["service", "kind"])
+DEAD_LETTERS = Counter("lumbung_dead_letters_total", "Messages sent to a DLQ", ["service", "topic"])
+REQUEST_SECONDS = Histogram(
+    "lumbung_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"]
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST

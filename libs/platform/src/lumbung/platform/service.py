@@ -1,0 +1,15 @@
+"""Run a service's HTTP API with uvicorn: the one way every entrypoint starts."""
+
+from __future__ import annotations
+
+import uvicorn
+from fastapi import FastAPI
+
+from lumbung.platform import logs
+from lumbung.platform.settings import ServiceSettings
+
+
+def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
+    logs.configure(service, settings.log_level)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                access_log=False)

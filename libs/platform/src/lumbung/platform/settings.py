@@ -1,0 +1,60 @@
+"""The settings every service shares, read from the environment."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lumbung.contracts import Registry
+
+DEV_SECRET = "dev-only-change-me"
+
+
+def _shared(name: str) -> AliasChoices:
+    """A setting every service reads under one name, whatever its own prefix."""
+    return AliasChoices(f"LUMBUNG_{name}", name.lower())
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's `Settings`; a service adds its own fields and port."""
+
+    model_config = SettingsConfigDict(env_prefix="LUMBUNG_", extra="ignore", populate_by_name=True)
+
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT, validation_alias=_shared("ENVIRONMENT")
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "LUMBUNG_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "LUMBUNG_REDIS_URL"),
+    )
+    topic_prefix: str = Field(default="", validation_alias=_shared("TOPIC_PREFIX"))
+    secret_key: str = Field(default=DEV_SECRET, validation_alias=_shared("SECRET_KEY"))
+    log_level: str = Field(default="INFO", validation_alias=_shared("LOG_LEVEL"))
+    # Read with the service's own prefix, e.g. LUMBUNG_CATALOG_HTTP_PORT.
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> Self:
+        if self.environment is Environment.PRODUCTION and self.secret_key in ("", DEV_SECRET):
+            raise ValueError(
+                "LUMBUNG_SECRET_KEY must be set to a real secret outside development"
+            )
+        return self
+
+    @property
+    def registry(self) -> Registry:
+        return Registry(prefix=self.topic_prefix)

@@ -1,0 +1,46 @@
+"""faust-streaming apps as every Lumbung worker builds them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from lumbung.contracts import OUTLET_PARTITIONS, Registry
+from lumbung.platform.settings import ServiceSettings
+
+
+def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust.App:
+    """A worker app whose consumer group, tables and internal topics carry the registry
+    prefix, with short session timeouts so a killed worker is replaced within seconds."""
+    registry = settings.registry
+    app_id = f"{registry.prefix}.lumbung-{service}" if registry.prefix else f"lumbung-{service}"
+    options: dict[str, Any] = {
+        "broker": f"kafka://{settings.kafka_bootstrap_servers}",
+        "store": "memory://",
+        "topic_partitions": OUTLET_PARTITIONS,
+        "topic_replication_factor": 1,
+        "web_enabled": False,
+        "consumer_auto_offset_reset": "earliest",
+        "broker_session_timeout": 6.0,
+        "broker_heartbeat_interval": 1.0,
+        "broker_commit_every": 1000,
+        "broker_commit_interval": 1.0,
+        "producer_acks": -1,
+        "producer_linger_ms": 5,
+    }
+    options.update(overrides)
+    return faust.App(app_id, **options)
+
+
+def raw_topic(app: faust.App, registry: Registry, logical: str) -> Any:
+    """A registry topic read as raw bytes: the contracts parse it, not faust."""
+    spec = registry.spec(logical)
+    return app.topic(
+        registry.name(logical),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=spec.partitions,
+    )

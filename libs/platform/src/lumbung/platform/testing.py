@@ -1,0 +1,99 @@
+"""pytest fixtures for the real broker and Redis, used by every test suite of the project.
+
+Order of preference: the servers named by KAFKA_BOOTSTRAP_SERVERS and REDIS_URL (which
+`make test` sets after starting a private stack); else testcontainers, when a Docker
+engine answers; else the test is skipped — except with CI set, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from lumbung.contracts import Registry
+from lumbung.platform.broker import ensure_topics
+
+_BROKER_TESTS: dict[str, int] = {"passed": 0, "failed": 0}
+
+
+def _reachable(host_port: str) -> bool:
+    host, _, port = host_port.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+def _missing(what: str) -> None:
+    message = (f"no {what}: run the tests with `make test`, which starts a private Kafka and "
+               "Redis, or set KAFKA_BOOTSTRAP_SERVERS and REDIS_URL")
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        if not _reachable(configured.split(",")[0]):
+            pytest.fail(f"KAFKA_BOOTSTRAP_SERVERS={configured} does not answer")
+        yield configured
+    elif _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+    else:
+        _missing("Kafka broker")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    configured = os.environ.get("REDIS_URL")
+    if configured:
+        yield configured
+    elif _docker_answers():
+        from testcontainers.redis import RedisContainer
+
+        with RedisContainer("redis:7") as redis:
+            host, port = redis.get_container_host_ip(), redis.get_exposed_port(6379)
+            yield f"redis://{host}:{port}/0"
+    else:
+        _missing("Redis server")
+
+
+@pytest.fixture
+def registry(kafka_bootstrap: str) -> Registry:
+    """A registry with a prefix of this test's own, all its topics created on the broker."""
+    registry = Registry(prefix=f"t{uuid.uuid4().hex[:10]}")
+    ensure_topics(kafka_bootstrap, registry)
+    return registry
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and "broker" in report.keywords:
+        _BROKER_TESTS["passed" if report.passed else "failed"] += 1 if not report.skipped else 0
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    where = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "testcontainers or none")
+    terminalreporter.write_line(
+        f"broker-backed tests: {_BROKER_TESTS['passed']} passed, {_BROKER_TESTS['failed']} "
+        f"failed (Kafka at {where}, Redis at {os.environ.get('REDIS_URL', '-')})"
+    )

@@ -1,0 +1,82 @@
+"""The FastAPI application every service starts from: health, readiness, metrics and one
+place that maps errors to HTTP answers that name what was wrong."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from lumbung.contracts import ContractError
+from lumbung.platform.auth import AuthError
+from lumbung.platform.metrics import REQUEST_SECONDS, exposition
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def _field(loc: Sequence[str | int]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts) or "(body)"
+
+
+def create_service_app(
+    service: str,
+    *,
+    version: str = "0.1.0",
+    routers: Sequence[APIRouter] = (),
+    readiness: dict[str, ReadinessCheck] | None = None,
+    description: str = "",
+) -> FastAPI:
+    app = FastAPI(title=f"Lumbung {service}", version=version, description=description)
+    checks = readiness or {}
+
+    @app.get("/healthz", tags=["ops"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @app.get("/readyz", tags=["ops"], summary="Broker, Redis and consumers are reachable")
+    async def readyz() -> JSONResponse:
+        results = {}
+        for name, check in checks.items():
+            try:
+                results[name] = await check()
+            except Exception:  # a failing dependency is a 'not ready', never a 500
+                results[name] = False
+        ready = all(results.values())
+        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = exposition()
+        return Response(body, media_type=content_type)
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        REQUEST_SECONDS.labels(service, request.method, getattr(route, "path", "unmatched"),
+                               str(response.status_code)).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+
+    @app.exception_handler(ContractError)
+    async def contract_error(_: Request, exc: ContractError) -> JSONResponse:
+        return JSONResponse({"detail": "invalid event", "errors": exc.errors}, status_code=422)
+
+    @app.exception_handler(AuthError)
+    async def auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Lumbung catalog: products, suppliers, outlets, calendar events and API keys."""

@@ -1,0 +1,1 @@
+"""Lumbung dashboard: the live ops dashboard."""

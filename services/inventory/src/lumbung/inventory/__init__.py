@@ -1,0 +1,1 @@
+"""Lumbung inventory: stock per outlet and product, reservations, transfers and restocks."""

@@ -1,0 +1,1 @@
+"""Lumbung notifications: restock alerts to suppliers and alerts to ops."""

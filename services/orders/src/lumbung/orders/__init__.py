@@ -1,0 +1,1 @@
+"""Lumbung orders: orders and their life cycle against inventory."""

@@ -1,0 +1,375 @@
+"""The local stack: Apache Kafka (KRaft) from Maven Central's jars, and Debian's redis-server.
+
+    python stack/stack.py up      [--name dev] [--kafka-port 9092|auto] [--redis-port 6379|auto]
+    python stack/stack.py down    [--name dev] [--wipe]
+    python stack/stack.py status  [--name dev]
+    python stack/stack.py env     [--name dev]          # prints the export lines again
+    python stack/stack.py kafka-stop|kafka-start [--name dev]   # for fault injection
+
+`up` is idempotent: what runs already is left alone. When KAFKA_BOOTSTRAP_SERVERS and
+REDIS_URL are both set, those servers are used and only the topics are created. Every
+server listens on 127.0.0.1 only. State lives in `.stack/<name>/` (or LUMBUNG_STACK_DIR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POM = ROOT / "stack" / "pom.xml"
+KAFKA_VERSION = "4.1.1"
+START_TIMEOUT_S = 120.0
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", file=sys.stderr, flush=True)
+
+
+def fail(message: str) -> None:
+    say(f"error: {message}")
+    raise SystemExit(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pid_alive(pid_file: Path) -> int | None:
+    if not pid_file.exists():
+        return None
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return None
+    return pid
+
+
+def stop_pid(pid_file: Path, what: str, timeout_s: float = 30.0) -> None:
+    pid = pid_alive(pid_file)
+    if pid is None:
+        pid_file.unlink(missing_ok=True)
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        reap(pid)
+        time.sleep(0.2)
+    else:
+        say(f"{what} did not stop in {timeout_s:.0f}s; killing it")
+        os.kill(pid, signal.SIGKILL)
+        reap(pid)
+    pid_file.unlink(missing_ok=True)
+    say(f"{what} stopped (pid {pid})")
+
+
+def reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+@dataclass
+class Stack:
+    name: str
+    home: Path
+
+    @classmethod
+    def named(cls, name: str) -> Stack:
+        base = Path(os.environ.get("LUMBUNG_STACK_DIR", ROOT / ".stack"))
+        return cls(name, base / name)
+
+    @property
+    def jars(self) -> Path:
+        return self.home.parent / "jars" / KAFKA_VERSION
+
+    def file(self, name: str) -> Path:
+        return self.home / name
+
+    def remembered_port(self, what: str) -> int | None:
+        path = self.file(f"{what}.port")
+        return int(path.read_text()) if path.exists() else None
+
+    def choose_port(self, what: str, wanted: str) -> int:
+        known = self.remembered_port(what)
+        if known is not None:
+            return known
+        port = free_port() if wanted == "auto" else int(wanted)
+        self.file(f"{what}.port").write_text(str(port))
+        return port
+
+    # -- Kafka -----------------------------------------------------------------------
+
+    def fetch_jars(self) -> None:
+        marker = self.jars / ".complete"
+        if marker.exists():
+            return
+        if shutil.which("mvn") is None:
+            fail("Maven (mvn) is missing, so the Kafka jars cannot be fetched. "
+                 "Install Maven, or run the system with `docker compose up`.")
+        say(f"fetching Apache Kafka {KAFKA_VERSION} jars with Maven (first run only)")
+        self.jars.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+             f"-DoutputDirectory={self.jars}"],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            fail(f"Maven could not fetch the Kafka jars:\n{result.stdout}\n{result.stderr}")
+        marker.touch()
+
+    def java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            fail("Java is missing (Kafka needs Java 17). Install OpenJDK 17, "
+                 "or run the system with `docker compose up`.")
+        assert java is not None
+        return java
+
+    def kafka_config(self, port: int, controller_port: int) -> Path:
+        data = self.file("kafka-data")
+        props = self.file("server.properties")
+        props.write_text("\n".join([
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={data}",
+            "num.partitions=1",
+            "auto.create.topics.enable=false",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=12",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "transaction.state.log.num.partitions=6",
+            "share.coordinator.state.topic.replication.factor=1",
+            "group.initial.rebalance.delay.ms=0",
+            "log.retention.check.interval.ms=60000",
+            "",
+        ]))
+        log4j = self.file("log4j2.properties")
+        log4j.write_text("\n".join([
+            "status = warn",
+            "appender.file.type = File",
+            "appender.file.name = FILE",
+            f"appender.file.fileName = {self.file('kafka.log')}",
+            "appender.file.layout.type = PatternLayout",
+            "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+            "rootLogger.level = INFO",
+            "rootLogger.appenderRef.file.ref = FILE",
+            "logger.kafka.name = kafka",
+            "logger.kafka.level = WARN",
+            "logger.state.name = state.change.logger",
+            "logger.state.level = WARN",
+            "",
+        ]))
+        return props
+
+    def java_cmd(self, main: str, *args: str) -> list[str]:
+        return [self.java(), "-Xms256m", "-Xmx1g", "-XX:+UseG1GC",
+                f"-Dlog4j2.configurationFile={self.file('log4j2.properties')}",
+                "-cp", f"{self.jars}/*", main, *args]
+
+    def start_kafka(self, wanted_port: str) -> int:
+        port = self.choose_port("kafka", wanted_port)
+        controller = self.choose_port("controller", "auto" if wanted_port == "auto"
+                                      else str(port + 1))
+        pid_file = self.file("kafka.pid")
+        if pid_alive(pid_file):
+            say(f"Kafka already runs on 127.0.0.1:{port}")
+            return port
+        if port_open(port):
+            fail(f"port {port} is taken by another process; choose --kafka-port")
+        self.fetch_jars()
+        props = self.kafka_config(port, controller)
+        if not (self.file("kafka-data") / "meta.properties").exists():
+            cluster_id = self.file("cluster.id")
+            if not cluster_id.exists():
+                cluster_id.write_text(uuid_to_kafka_id())
+            result = subprocess.run(
+                self.java_cmd("kafka.tools.StorageTool", "format", "-t",
+                              cluster_id.read_text().strip(), "-c", str(props)),
+                capture_output=True, text=True,
+            )
+            if result.returncode != 0:
+                fail(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")
+        out = open(self.file("kafka.out"), "ab")  # noqa: SIM115 - the child keeps it
+        proc = subprocess.Popen(self.java_cmd("kafka.Kafka", str(props)), stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+        pid_file.write_text(str(proc.pid))
+        self.wait_for_kafka(port, proc)
+        say(f"Kafka {KAFKA_VERSION} (KRaft) runs on 127.0.0.1:{port} (pid {proc.pid})")
+        return port
+
+    def wait_for_kafka(self, port: int, proc: subprocess.Popen[bytes] | None = None) -> None:
+        from kafka import KafkaAdminClient
+        from kafka.errors import KafkaError
+
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                fail(f"Kafka exited at start; see {self.file('kafka.out')} and "
+                     f"{self.file('kafka.log')}")
+            if port_open(port):
+                try:
+                    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}",
+                                             request_timeout_ms=5000)
+                    admin.list_topics()
+                    admin.close()
+                    return
+                except KafkaError:
+                    pass
+            time.sleep(0.5)
+        fail(f"Kafka did not answer within {START_TIMEOUT_S:.0f}s; see {self.file('kafka.log')}")
+
+    # -- Redis -----------------------------------------------------------------------
+
+    def redis_binary(self) -> str:
+        found = shutil.which("redis-server")
+        if found:
+            return found
+        if os.geteuid() == 0 and shutil.which("apt-get"):
+            say("installing Debian's redis-server")
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            for cmd in (["apt-get", "update", "-qq"],
+                        ["apt-get", "install", "-y", "-qq", "redis-server"]):
+                subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+            found = shutil.which("redis-server")
+        if not found:
+            fail("redis-server is missing; install Debian's redis-server package, "
+                 "or run the system with `docker compose up`.")
+        assert found is not None
+        return found
+
+    def start_redis(self, wanted_port: str) -> int:
+        port = self.choose_port("redis", wanted_port)
+        pid_file = self.file("redis.pid")
+        if pid_alive(pid_file):
+            say(f"Redis already runs on 127.0.0.1:{port}")
+            return port
+        if port_open(port):
+            fail(f"port {port} is taken by another process; choose --redis-port")
+        data = self.file("redis-data")
+        data.mkdir(exist_ok=True)
+        subprocess.run(
+            [self.redis_binary(), "--bind", "127.0.0.1", "--port", str(port),
+             "--dir", str(data), "--daemonize", "yes", "--pidfile", str(pid_file),
+             "--logfile", str(self.file("redis.log")), "--save", "", "--appendonly", "no",
+             "--protected-mode", "yes"],
+            check=True,
+        )
+        deadline = time.monotonic() + 20
+        while not port_open(port):
+            if time.monotonic() > deadline:
+                fail(f"Redis did not start; see {self.file('redis.log')}")
+            time.sleep(0.1)
+        say(f"Redis runs on 127.0.0.1:{port}")
+        return port
+
+    # -- the whole stack ---------------------------------------------------------------
+
+    def up(self, kafka_port: str, redis_port: str) -> dict[str, str]:
+        external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("REDIS_URL")
+        if all(external):
+            say("KAFKA_BOOTSTRAP_SERVERS and REDIS_URL are set; using those servers")
+            env = {"KAFKA_BOOTSTRAP_SERVERS": external[0] or "", "REDIS_URL": external[1] or ""}
+        else:
+            self.home.mkdir(parents=True, exist_ok=True)
+            kafka = self.start_kafka(kafka_port)
+            redis = self.start_redis(redis_port)
+            env = {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka}",
+                   "REDIS_URL": f"redis://127.0.0.1:{redis}/0"}
+            self.file("env").write_text("".join(f"export {k}={v}\n" for k, v in env.items()))
+        create_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
+        return env
+
+    def down(self, wipe: bool) -> None:
+        stop_pid(self.file("redis.pid"), "Redis")
+        stop_pid(self.file("kafka.pid"), "Kafka")
+        if wipe and self.home.exists():
+            shutil.rmtree(self.home)
+            say(f"removed {self.home}")
+
+
+def uuid_to_kafka_id() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def create_topics(bootstrap: str) -> None:
+    sys.path[:0] = [str(ROOT / "libs" / "contracts" / "src"), str(ROOT / "libs" / "platform" / "src")]
+    from lumbung.contracts import Registry
+    from lumbung.platform.broker import ensure_topics
+
+    registry = Registry(prefix=os.environ.get("LUMBUNG_TOPIC_PREFIX", ""))
+    created = ensure_topics(bootstrap, registry)
+    say(f"{len(registry.topics)} registry topics ready ({len(created)} created now)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status", "env", "kafka-stop",
+                                            "kafka-start"])
+    parser.add_argument("--name", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
+    parser.add_argument("--kafka-port", default=os.environ.get("LUMBUNG_KAFKA_PORT", "9092"))
+    parser.add_argument("--redis-port", default=os.environ.get("LUMBUNG_REDIS_PORT", "6379"))
+    parser.add_argument("--wipe", action="store_true", help="with down: delete the data too")
+    args = parser.parse_args(argv)
+    stack = Stack.named(args.name)
+
+    if args.command == "up":
+        env = stack.up(args.kafka_port, args.redis_port)
+        for key, value in env.items():
+            print(f"export {key}={value}")
+    elif args.command == "down":
+        stack.down(args.wipe)
+    elif args.command == "env":
+        if not stack.file("env").exists():
+            fail(f"stack {args.name} has not been started")
+        print(stack.file("env").read_text(), end="")
+    elif args.command == "status":
+        for what in ("kafka", "redis"):
+            pid = pid_alive(stack.file(f"{what}.pid"))
+            port = stack.remembered_port(what)
+            print(f"{what}: {'running pid ' + str(pid) if pid else 'stopped'} port {port}")
+    elif args.command == "kafka-stop":
+        stop_pid(stack.file("kafka.pid"), "Kafka")
+    elif args.command == "kafka-start":
+        port = stack.remembered_port("kafka")
+        if port is None:
+            fail(f"stack {args.name} has not been started")
+        stack.start_kafka(str(port))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
