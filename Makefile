@@ -8,9 +8,13 @@ PACKAGES := libs/contracts libs/platform services/catalog services/inventory \
 STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
 
-.PHONY: install stack stack-down up down test lint format schemas clean
 
-install: $(STAMP) $(TOOLS)
+.PHONY: install system stack stack-down up down test lint format schemas clean
+
+install: system $(STAMP) $(TOOLS)
+
+system:
+	scripts/install-system.sh
 
 $(STAMP): requirements/constraints.txt requirements/dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,13 +28,13 @@ $(TOOLS): requirements/tools.txt
 	.tools/bin/pip install -q -r requirements/tools.txt
 	touch $@
 
-stack: $(STAMP)
+stack: system $(STAMP)
 	$(BIN)/python stack/stack.py up
 
 stack-down:
 	$(BIN)/python stack/stack.py down
 
-up: $(STAMP)
+up: system $(STAMP)
 	$(BIN)/python stack/stack.py up
 	$(BIN)/python stack/apps.py up
 

@@ -14,6 +14,7 @@ server listens on 127.0.0.1 only. State lives in `.stack/<name>/` (or LUMBUNG_ST
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -60,7 +61,16 @@ def pid_alive(pid_file: Path) -> int | None:
         os.kill(pid, 0)
     except (ValueError, ProcessLookupError, PermissionError):
         return None
-    return pid
+    return None if is_zombie(pid) else pid
+
+
+def is_zombie(pid: int) -> bool:
+    """An exited child nobody reaped yet (containers often run no init that reaps)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
 def stop_pid(pid_file: Path, what: str, timeout_s: float = 30.0) -> None:
@@ -86,10 +96,8 @@ def stop_pid(pid_file: Path, what: str, timeout_s: float = 30.0) -> None:
 
 
 def reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 @dataclass
@@ -128,14 +136,24 @@ class Stack:
         if marker.exists():
             return
         if shutil.which("mvn") is None:
-            fail("Maven (mvn) is missing, so the Kafka jars cannot be fetched. "
-                 "Install Maven, or run the system with `docker compose up`.")
+            fail(
+                "Maven (mvn) is missing, so the Kafka jars cannot be fetched. "
+                "Install Maven, or run the system with `docker compose up`."
+            )
         say(f"fetching Apache Kafka {KAFKA_VERSION} jars with Maven (first run only)")
         self.jars.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.jars}"],
-            capture_output=True, text=True,
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.jars}",
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             fail(f"Maven could not fetch the Kafka jars:\n{result.stdout}\n{result.stderr}")
@@ -144,63 +162,82 @@ class Stack:
     def java(self) -> str:
         java = shutil.which("java")
         if java is None:
-            fail("Java is missing (Kafka needs Java 17). Install OpenJDK 17, "
-                 "or run the system with `docker compose up`.")
+            fail(
+                "Java is missing (Kafka needs Java 17). Install OpenJDK 17, "
+                "or run the system with `docker compose up`."
+            )
         assert java is not None
         return java
 
     def kafka_config(self, port: int, controller_port: int) -> Path:
         data = self.file("kafka-data")
         props = self.file("server.properties")
-        props.write_text("\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name=PLAINTEXT",
-            f"log.dirs={data}",
-            "num.partitions=1",
-            "auto.create.topics.enable=false",
-            "offsets.topic.replication.factor=1",
-            "offsets.topic.num.partitions=12",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "transaction.state.log.num.partitions=6",
-            "share.coordinator.state.topic.replication.factor=1",
-            "group.initial.rebalance.delay.ms=0",
-            "log.retention.check.interval.ms=60000",
-            "",
-        ]))
+        props.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    f"log.dirs={data}",
+                    "num.partitions=1",
+                    "auto.create.topics.enable=false",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=12",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "transaction.state.log.num.partitions=6",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "log.retention.check.interval.ms=60000",
+                    "",
+                ]
+            )
+        )
         log4j = self.file("log4j2.properties")
-        log4j.write_text("\n".join([
-            "status = warn",
-            "appender.file.type = File",
-            "appender.file.name = FILE",
-            f"appender.file.fileName = {self.file('kafka.log')}",
-            "appender.file.layout.type = PatternLayout",
-            "appender.file.layout.pattern = [%d] %p %m (%c)%n",
-            "rootLogger.level = INFO",
-            "rootLogger.appenderRef.file.ref = FILE",
-            "logger.kafka.name = kafka",
-            "logger.kafka.level = WARN",
-            "logger.state.name = state.change.logger",
-            "logger.state.level = WARN",
-            "",
-        ]))
+        log4j.write_text(
+            "\n".join(
+                [
+                    "status = warn",
+                    "appender.file.type = File",
+                    "appender.file.name = FILE",
+                    f"appender.file.fileName = {self.file('kafka.log')}",
+                    "appender.file.layout.type = PatternLayout",
+                    "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+                    "rootLogger.level = INFO",
+                    "rootLogger.appenderRef.file.ref = FILE",
+                    "logger.kafka.name = kafka",
+                    "logger.kafka.level = WARN",
+                    "logger.state.name = state.change.logger",
+                    "logger.state.level = WARN",
+                    "",
+                ]
+            )
+        )
         return props
 
     def java_cmd(self, main: str, *args: str) -> list[str]:
-        return [self.java(), "-Xms256m", "-Xmx1g", "-XX:+UseG1GC",
-                f"-Dlog4j2.configurationFile={self.file('log4j2.properties')}",
-                "-cp", f"{self.jars}/*", main, *args]
+        return [
+            self.java(),
+            "-Xms256m",
+            "-Xmx1g",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={self.file('log4j2.properties')}",
+            "-cp",
+            f"{self.jars}/*",
+            main,
+            *args,
+        ]
 
     def start_kafka(self, wanted_port: str) -> int:
         port = self.choose_port("kafka", wanted_port)
-        controller = self.choose_port("controller", "auto" if wanted_port == "auto"
-                                      else str(port + 1))
+        controller = self.choose_port(
+            "controller", "auto" if wanted_port == "auto" else str(port + 1)
+        )
         pid_file = self.file("kafka.pid")
         if pid_alive(pid_file):
             say(f"Kafka already runs on 127.0.0.1:{port}")
@@ -214,16 +251,27 @@ class Stack:
             if not cluster_id.exists():
                 cluster_id.write_text(uuid_to_kafka_id())
             result = subprocess.run(
-                self.java_cmd("kafka.tools.StorageTool", "format", "-t",
-                              cluster_id.read_text().strip(), "-c", str(props)),
-                capture_output=True, text=True,
+                self.java_cmd(
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id.read_text().strip(),
+                    "-c",
+                    str(props),
+                ),
+                capture_output=True,
+                text=True,
             )
             if result.returncode != 0:
                 fail(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")
         out = open(self.file("kafka.out"), "ab")  # noqa: SIM115 - the child keeps it
-        proc = subprocess.Popen(self.java_cmd("kafka.Kafka", str(props)), stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            self.java_cmd("kafka.Kafka", str(props)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         pid_file.write_text(str(proc.pid))
         self.wait_for_kafka(port, proc)
         say(f"Kafka {KAFKA_VERSION} (KRaft) runs on 127.0.0.1:{port} (pid {proc.pid})")
@@ -236,12 +284,15 @@ class Stack:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
-                fail(f"Kafka exited at start; see {self.file('kafka.out')} and "
-                     f"{self.file('kafka.log')}")
+                fail(
+                    f"Kafka exited at start; see {self.file('kafka.out')} and "
+                    f"{self.file('kafka.log')}"
+                )
             if port_open(port):
                 try:
-                    admin = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}",
-                                             request_timeout_ms=5000)
+                    admin = KafkaAdminClient(
+                        bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=5000
+                    )
                     admin.list_topics()
                     admin.close()
                     return
@@ -259,13 +310,17 @@ class Stack:
         if os.geteuid() == 0 and shutil.which("apt-get"):
             say("installing Debian's redis-server")
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            for cmd in (["apt-get", "update", "-qq"],
-                        ["apt-get", "install", "-y", "-qq", "redis-server"]):
+            for cmd in (
+                ["apt-get", "update", "-qq"],
+                ["apt-get", "install", "-y", "-qq", "redis-server"],
+            ):
                 subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
             found = shutil.which("redis-server")
         if not found:
-            fail("redis-server is missing; install Debian's redis-server package, "
-                 "or run the system with `docker compose up`.")
+            fail(
+                "redis-server is missing; install Debian's redis-server package, "
+                "or run the system with `docker compose up`."
+            )
         assert found is not None
         return found
 
@@ -280,10 +335,27 @@ class Stack:
         data = self.file("redis-data")
         data.mkdir(exist_ok=True)
         subprocess.run(
-            [self.redis_binary(), "--bind", "127.0.0.1", "--port", str(port),
-             "--dir", str(data), "--daemonize", "yes", "--pidfile", str(pid_file),
-             "--logfile", str(self.file("redis.log")), "--save", "", "--appendonly", "no",
-             "--protected-mode", "yes"],
+            [
+                self.redis_binary(),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(data),
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(pid_file),
+                "--logfile",
+                str(self.file("redis.log")),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
             check=True,
         )
         deadline = time.monotonic() + 20
@@ -305,8 +377,10 @@ class Stack:
             self.home.mkdir(parents=True, exist_ok=True)
             kafka = self.start_kafka(kafka_port)
             redis = self.start_redis(redis_port)
-            env = {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka}",
-                   "REDIS_URL": f"redis://127.0.0.1:{redis}/0"}
+            env = {
+                "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka}",
+                "REDIS_URL": f"redis://127.0.0.1:{redis}/0",
+            }
             self.file("env").write_text("".join(f"export {k}={v}\n" for k, v in env.items()))
         create_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
         return env
@@ -326,19 +400,21 @@ def uuid_to_kafka_id() -> str:
 
 
 def create_topics(bootstrap: str) -> None:
-    sys.path[:0] = [str(ROOT / "libs" / "contracts" / "src"), str(ROOT / "libs" / "platform" / "src")]
-    from lumbung.contracts import Registry
-    from lumbung.platform.broker import ensure_topics
-
-    registry = Registry(prefix=os.environ.get("LUMBUNG_TOPIC_PREFIX", ""))
-    created = ensure_topics(bootstrap, registry)
-    say(f"{len(registry.topics)} registry topics ready ({len(created)} created now)")
+    result = subprocess.run(
+        [sys.executable, "-m", "lumbung.platform.topics"],
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+    )
+    if result.returncode != 0:
+        fail("creating the registry topics failed")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status", "env", "kafka-stop",
-                                            "kafka-start"])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument(
+        "command", choices=["up", "down", "status", "env", "kafka-stop", "kafka-start"]
+    )
     parser.add_argument("--name", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
     parser.add_argument("--kafka-port", default=os.environ.get("LUMBUNG_KAFKA_PORT", "9092"))
     parser.add_argument("--redis-port", default=os.environ.get("LUMBUNG_REDIS_PORT", "6379"))

@@ -39,24 +39,39 @@ WORKER = Path(__file__).parent / "support" / "smoke_worker.py"
 def sale_event(outlet: str, sku: str, qty: int) -> bytes:
     sale_id = uuid.uuid4().hex[:12]
     sale = SaleRecorded(
-        sale_id=sale_id, outlet_id=outlet, sold_at=datetime.now(WITA),
+        sale_id=sale_id,
+        outlet_id=outlet,
+        sold_at=datetime.now(WITA),
         lines=[SaleLine(sku=sku, qty=qty, unit_price_idr=15_000)],
     )
-    return encode(make_event(
-        sale, event_id=sale_event_id(outlet, sale_id), occurred_at=datetime.now(WITA),
-        producer=f"outlet:{outlet}", correlation_id=sale_id,
-    ))
+    return encode(
+        make_event(
+            sale,
+            event_id=sale_event_id(outlet, sale_id),
+            occurred_at=datetime.now(WITA),
+            producer=f"outlet:{outlet}",
+            correlation_id=sale_id,
+        )
+    )
 
 
 @pytest.fixture
 def smoke_worker(
     kafka_bootstrap: str, redis_url: str, registry: Registry, tmp_path: Path
 ) -> Iterator[None]:
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "REDIS_URL": redis_url,
-           "LUMBUNG_TOPIC_PREFIX": registry.prefix}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "REDIS_URL": redis_url,
+        "LUMBUNG_TOPIC_PREFIX": registry.prefix,
+    }
     with open(tmp_path / "worker.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, str(WORKER), "worker", "-l", "warn"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), "worker", "-l", "warn"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         yield
         proc.terminate()
         try:
@@ -67,8 +82,9 @@ def smoke_worker(
 
 
 async def read_all(bootstrap: str, topic: str, count: int, timeout_s: float = 30) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
     await consumer.start()
     got: list = []
     try:
@@ -110,8 +126,9 @@ async def test_sale_reaches_aiokafka_and_a_faust_worker_that_writes_redis(
     assert parsed.data.lines[0].qty == 3
     assert record.key == b"IKN-01"
 
-    sold = await wait_for_hash(redis_url, f"smoke:{registry.prefix}:sold", "IKN-01:AMPLANG-250",
-                               3, timeout_s=90)
+    sold = await wait_for_hash(
+        redis_url, f"smoke:{registry.prefix}:sold", "IKN-01:AMPLANG-250", 3, timeout_s=90
+    )
     assert sold == 3
     producer.close()
 
@@ -124,8 +141,9 @@ async def test_unparseable_bytes_go_to_the_dlq_and_the_partition_keeps_flowing(
     producer.send(topic, key=b"RA-KM47", value=b"\x00not json{").get(timeout=15)
     producer.send(topic, key=b"RA-KM47", value=sale_event("RA-KM47", "MADU-KELULUT", 2)).get(15)
 
-    sold = await wait_for_hash(redis_url, f"smoke:{registry.prefix}:sold", "RA-KM47:MADU-KELULUT",
-                               2, timeout_s=90)
+    sold = await wait_for_hash(
+        redis_url, f"smoke:{registry.prefix}:sold", "RA-KM47:MADU-KELULUT", 2, timeout_s=90
+    )
     [dead] = await read_all(kafka_bootstrap, registry.name("inventory.dlq"), 1)
 
     assert sold == 2

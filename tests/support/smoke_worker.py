@@ -28,8 +28,15 @@ async def count_sales(stream: Any) -> None:
         try:
             parsed = registry.parse(event.value)
         except ContractError as exc:
-            letter = DeadLetter("smoke", event.message.topic, event.message.partition,
-                                event.message.offset, event.key, event.value, str(exc))
+            letter = DeadLetter(
+                "smoke",
+                event.message.topic,
+                event.message.partition,
+                event.message.offset,
+                event.key,
+                event.value,
+                str(exc),
+            )
             await dlq.send(key=event.key, value=event.value, headers=letter.headers())
             continue
         sale: SaleRecorded = parsed.data

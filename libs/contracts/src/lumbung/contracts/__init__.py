@@ -18,7 +18,24 @@ from lumbung.contracts.registry import (
 )
 
 __all__ = [
-    "DEFAULT", "EVENTS", "OUTLET_PARTITIONS", "TOPICS", "Cleanup", "ContractError", "Envelope",
-    "EventSpec", "Registry", "SaleLine", "SaleRecorded", "Service", "StockChanged", "TopicSpec",
-    "derived_event_id", "encode", "loads", "make_event", "new_event_id", "sale_event_id",
+    "DEFAULT",
+    "EVENTS",
+    "OUTLET_PARTITIONS",
+    "TOPICS",
+    "Cleanup",
+    "ContractError",
+    "Envelope",
+    "EventSpec",
+    "Registry",
+    "SaleLine",
+    "SaleRecorded",
+    "Service",
+    "StockChanged",
+    "TopicSpec",
+    "derived_event_id",
+    "encode",
+    "loads",
+    "make_event",
+    "new_event_id",
+    "sale_event_id",
 ]

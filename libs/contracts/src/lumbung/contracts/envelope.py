@@ -50,8 +50,12 @@ class ContractError(ValueError):
         errors = []
         for err in exc.errors(include_url=False):
             field = ".".join(str(part) for part in err["loc"])
-            errors.append({"field": f"{prefix}{field}" if field else prefix.rstrip(".") or "(body)",
-                           "message": err["msg"]})
+            errors.append(
+                {
+                    "field": f"{prefix}{field}" if field else prefix.rstrip(".") or "(body)",
+                    "message": err["msg"],
+                }
+            )
         return cls(errors)
 
 

@@ -80,7 +80,12 @@ def _entity(name: str, description: str) -> TopicSpec:
 
 def _dlq(service: Service) -> TopicSpec:
     return TopicSpec(
-        f"{service.value}.dlq", "original key", 1, Cleanup.DELETE, service, 30 * DAY_MS,
+        f"{service.value}.dlq",
+        "original key",
+        1,
+        Cleanup.DELETE,
+        service,
+        30 * DAY_MS,
         f"Messages the {service.value} service could not parse, with the error in headers.",
     )
 
@@ -92,19 +97,50 @@ TOPICS: tuple[TopicSpec, ...] = (
     _entity("catalog.calendar", "Calendar events (e.g. Porprov) by calendar id."),
     _entity("auth.keys", "API keys by key id; only hashes are stored."),
     _fact("pos.sales", "outlet_id", Service.INVENTORY, "Sales recorded at points of sale."),
-    _fact("inventory.commands", "outlet_id", Service.INVENTORY,
-          "Counts, adjustments, transfers, receipts and settings for an outlet's stock."),
+    _fact(
+        "inventory.commands",
+        "outlet_id",
+        Service.INVENTORY,
+        "Counts, adjustments, transfers, receipts and settings for an outlet's stock.",
+    ),
     _fact("orders.events", "order_id", Service.ORDERS, "Every transition of every order."),
-    TopicSpec("inventory.stock", "outlet_id", OUTLET_PARTITIONS, Cleanup.DELETE,
-              Service.INVENTORY, 7 * DAY_MS, "StockChanged after every change."),
-    _fact("inventory.reservations", "order_id", Service.INVENTORY,
-          "Inventory's answer to each order: reserved or rejected."),
-    TopicSpec("inventory.alerts", "outlet_id", OUTLET_PARTITIONS, Cleanup.DELETE,
-              Service.INVENTORY, 30 * DAY_MS, "Low, out, back in and negative stock."),
+    TopicSpec(
+        "inventory.stock",
+        "outlet_id",
+        OUTLET_PARTITIONS,
+        Cleanup.DELETE,
+        Service.INVENTORY,
+        7 * DAY_MS,
+        "StockChanged after every change.",
+    ),
+    _fact(
+        "inventory.reservations",
+        "order_id",
+        Service.INVENTORY,
+        "Inventory's answer to each order: reserved or rejected.",
+    ),
+    TopicSpec(
+        "inventory.alerts",
+        "outlet_id",
+        OUTLET_PARTITIONS,
+        Cleanup.DELETE,
+        Service.INVENTORY,
+        30 * DAY_MS,
+        "Low, out, back in and negative stock.",
+    ),
     _fact("restock.events", "outlet_id", Service.INVENTORY, "Restock requests and their closing."),
-    _fact("restock.acks", "outlet_id", Service.NOTIFICATIONS, "Suppliers' answers to restock requests."),
-    _fact("notifications.deliveries", "delivery_id", Service.NOTIFICATIONS,
-          "The delivery log: every message delivered or failed."),
+    _fact(
+        "restock.acks",
+        "outlet_id",
+        Service.NOTIFICATIONS,
+        "Suppliers' answers to restock requests.",
+    ),
+    _fact(
+        "notifications.deliveries",
+        "delivery_id",
+        Service.NOTIFICATIONS,
+        "The delivery log: every message delivered or failed.",
+    ),
     _dlq(Service.INVENTORY),
     _dlq(Service.ORDERS),
     _dlq(Service.NOTIFICATIONS),
@@ -155,8 +191,12 @@ class Registry:
                     [{"field": "event_type", "message": f"unknown event type {event_type!r}"}]
                 ) from None
             raise ContractError(
-                [{"field": "schema_version",
-                  "message": f"{event_type} has no schema version {schema_version}"}]
+                [
+                    {
+                        "field": "schema_version",
+                        "message": f"{event_type} has no schema version {schema_version}",
+                    }
+                ]
             ) from None
 
     def events_on(self, logical_topic: str) -> list[EventSpec]:

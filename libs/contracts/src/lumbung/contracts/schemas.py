@@ -17,8 +17,19 @@ from lumbung.contracts.registry import DEFAULT, EventSpec, Registry
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
 _CONSTRAINTS = (
-    "type", "format", "const", "enum", "pattern", "minimum", "maximum", "exclusiveMinimum",
-    "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems",
+    "type",
+    "format",
+    "const",
+    "enum",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
 )
 
 
@@ -69,8 +80,12 @@ def compatibility_problems(frozen: dict[str, Any], current: dict[str, Any]) -> l
 
 
 def _compare(
-    old: dict[str, Any], new: dict[str, Any], old_root: dict[str, Any],
-    new_root: dict[str, Any], path: str, problems: list[str],
+    old: dict[str, Any],
+    new: dict[str, Any],
+    old_root: dict[str, Any],
+    new_root: dict[str, Any],
+    path: str,
+    problems: list[str],
 ) -> None:
     old, new = _resolve(old, old_root), _resolve(new, new_root)
     where = path or "(event)"
@@ -92,8 +107,9 @@ def _compare(
     for name in sorted(new_required - old_required):
         problems.append(f"{path}{name}: newly required, so events already in the log fail")
     if "items" in old or "items" in new:
-        _compare(old.get("items", {}), new.get("items", {}), old_root, new_root,
-                 f"{path}[].", problems)
+        _compare(
+            old.get("items", {}), new.get("items", {}), old_root, new_root, f"{path}[].", problems
+        )
     old_any, new_any = old.get("anyOf", []), new.get("anyOf", [])
     if len(old_any) != len(new_any):
         problems.append(f"{where}: the set of accepted types changed")

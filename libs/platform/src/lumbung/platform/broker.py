@@ -54,8 +54,9 @@ def ensure_topics(
 
     Returns the physical names created now.
     """
-    wanted = [(name, spec) for name, spec in registry.physical()
-              if only is None or spec.name in set(only)]
+    wanted = [
+        (name, spec) for name, spec in registry.physical() if only is None or spec.name in set(only)
+    ]
     admin = admin_client(bootstrap_servers)
     try:
         existing = set(admin.list_topics())
@@ -68,14 +69,7 @@ def ensure_topics(
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass
-        described = admin.describe_topics([name for name, _ in wanted])
-        partitions = {d.get("name", d.get("topic")): len(d["partitions"]) for d in described}
-        for name, spec in wanted:
-            if partitions.get(name) != spec.partitions:
-                raise RuntimeError(
-                    f"topic {name} has {partitions.get(name)} partitions; "
-                    f"the registry says {spec.partitions}"
-                )
+        _wait_for_partitions(admin, wanted)
         return created
     finally:
         admin.close()
@@ -91,3 +85,24 @@ async def broker_ready(bootstrap_servers: str) -> bool:
         return True
     finally:
         await client.close()
+
+
+def _wait_for_partitions(
+    admin: KafkaAdminClient, wanted: list[tuple[str, TopicSpec]], timeout_s: float = 30.0
+) -> None:
+    """New topics take a moment to show their partitions in metadata; wait, then check."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described = admin.describe_topics([name for name, _ in wanted])
+        partitions = {d.get("name", d.get("topic")): len(d["partitions"]) for d in described}
+        wrong = [
+            (name, spec.partitions, partitions.get(name))
+            for name, spec in wanted
+            if partitions.get(name) != spec.partitions
+        ]
+        if not wrong:
+            return
+        if any(found for _, _, found in wrong) or time.monotonic() > deadline:
+            name, expected, found = wrong[0]
+            raise RuntimeError(f"topic {name} has {found} partitions; the registry says {expected}")
+        time.sleep(0.3)

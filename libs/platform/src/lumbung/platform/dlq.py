@@ -38,6 +38,11 @@ class DeadLetter:
     ) -> DeadLetter:
         h = {k: v.decode() for k, v in headers}
         return cls(
-            service=h[HEADER_SERVICE], topic=h[HEADER_TOPIC], partition=int(h[HEADER_PARTITION]),
-            offset=int(h[HEADER_OFFSET]), key=key, value=value, error=h[HEADER_ERROR],
+            service=h[HEADER_SERVICE],
+            topic=h[HEADER_TOPIC],
+            partition=int(h[HEADER_PARTITION]),
+            offset=int(h[HEADER_OFFSET]),
+            key=key,
+            value=value,
+            error=h[HEADER_ERROR],
         )

@@ -11,5 +11,6 @@ from lumbung.platform.settings import ServiceSettings
 
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     logs.configure(service, settings.log_level)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+    )

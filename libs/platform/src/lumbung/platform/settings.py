@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from enum import StrEnum
+from pathlib import Path
 from typing import Self
 
 from pydantic import AliasChoices, Field, model_validator
@@ -10,12 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lumbung.contracts import Registry
 
-DEV_SECRET = "dev-only-change-me"
+DEV_SECRET = "dev-only-change-me"  # noqa: S105 - refused outside development
 
 
 def _shared(name: str) -> AliasChoices:
     """A setting every service reads under one name, whatever its own prefix."""
-    return AliasChoices(f"LUMBUNG_{name}", name.lower())
+    return AliasChoices(f"LUMBUNG_{name}")
 
 
 class Environment(StrEnum):
@@ -43,6 +45,10 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = Field(default="", validation_alias=_shared("TOPIC_PREFIX"))
     secret_key: str = Field(default=DEV_SECRET, validation_alias=_shared("SECRET_KEY"))
     log_level: str = Field(default="INFO", validation_alias=_shared("LOG_LEVEL"))
+    data_dir: Path = Field(
+        default=Path(tempfile.gettempdir()) / "lumbung", validation_alias=_shared("DATA_DIR")
+    )
+    """Where workers keep local files (faust's table caches); state itself lives in Kafka."""
     # Read with the service's own prefix, e.g. LUMBUNG_CATALOG_HTTP_PORT.
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -50,9 +56,7 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Self:
         if self.environment is Environment.PRODUCTION and self.secret_key in ("", DEV_SECRET):
-            raise ValueError(
-                "LUMBUNG_SECRET_KEY must be set to a real secret outside development"
-            )
+            raise ValueError("LUMBUNG_SECRET_KEY must be set to a real secret outside development")
         return self
 
     @property

@@ -14,6 +14,7 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
     """A worker app whose consumer group, tables and internal topics carry the registry
     prefix, with short session timeouts so a killed worker is replaced within seconds."""
     registry = settings.registry
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     app_id = f"{registry.prefix}.lumbung-{service}" if registry.prefix else f"lumbung-{service}"
     options: dict[str, Any] = {
         "broker": f"kafka://{settings.kafka_bootstrap_servers}",
@@ -21,6 +22,7 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "topic_partitions": OUTLET_PARTITIONS,
         "topic_replication_factor": 1,
         "web_enabled": False,
+        "datadir": str(settings.data_dir / "{conf.id}"),
         "consumer_auto_offset_reset": "earliest",
         "broker_session_timeout": 6.0,
         "broker_heartbeat_interval": 1.0,

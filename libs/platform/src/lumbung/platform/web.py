@@ -56,12 +56,15 @@ def create_service_app(
         return Response(body, media_type=content_type)
 
     @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def timing(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
-        REQUEST_SECONDS.labels(service, request.method, getattr(route, "path", "unmatched"),
-                               str(response.status_code)).observe(time.perf_counter() - started)
+        REQUEST_SECONDS.labels(
+            service, request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+        ).observe(time.perf_counter() - started)
         return response
 
     @app.exception_handler(RequestValidationError)

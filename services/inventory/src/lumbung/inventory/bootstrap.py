@@ -23,6 +23,6 @@ def build_api(settings: Settings) -> FastAPI:
 
     return create_service_app(
         SERVICE,
-        description="Inventory: stock per outlet and product, reservations, transfers and restocks.",
+        description="Inventory: stock per outlet and SKU, reservations, transfers and restocks.",
         readiness={"kafka": kafka_check, "redis": redis_check},
     )

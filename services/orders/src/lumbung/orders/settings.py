@@ -6,6 +6,8 @@ from lumbung.platform.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="LUMBUNG_ORDERS_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="LUMBUNG_ORDERS_", extra="ignore", populate_by_name=True
+    )
 
     http_port: int = 8003

@@ -1,0 +1,135 @@
+"""Start and stop Lumbung's services on this machine, next to the local stack.
+
+    python stack/apps.py up   [--name dev] [--ports auto]
+    python stack/apps.py down [--name dev]
+
+Each service runs as `lumbung-<service> api` in its own process group, logs to
+`.stack/<name>/logs/<service>.log`, and is up when its /healthz answers. The broker and
+Redis come from KAFKA_BOOTSTRAP_SERVERS and REDIS_URL, or from the stack's env file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stack import Stack, fail, free_port, pid_alive, say
+
+SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
+BIN = Path(sys.executable).parent
+
+
+def stack_env(stack: Stack) -> dict[str, str]:
+    env = dict(os.environ)
+    if not (env.get("KAFKA_BOOTSTRAP_SERVERS") and env.get("REDIS_URL")):
+        env_file = stack.file("env")
+        if not env_file.exists():
+            fail(f"stack {stack.name} is not running: start it with `make stack` first")
+        for line in env_file.read_text().splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            env[key] = value
+    return env
+
+
+def default_port(service: str) -> int:
+    settings = importlib.import_module(f"lumbung.{service}.settings")
+    return int(settings.Settings.model_fields["http_port"].default)
+
+
+def wait_healthy(service: str, port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            fail(f"{service} exited at start; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    fail(f"{service} did not answer /healthz on port {port} within 60s; see {log}")
+
+
+def up(stack: Stack, ports: str) -> None:
+    env = stack_env(stack)
+    logs = stack.file("logs")
+    logs.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        pid_file = stack.file(f"{service}.pid")
+        port_file = stack.file(f"{service}.port")
+        if pid_alive(pid_file) and port_file.exists():
+            say(f"{service} already runs on http://127.0.0.1:{port_file.read_text()}")
+            continue
+        port = free_port() if ports == "auto" else default_port(service)
+        log = logs / f"{service}.log"
+        service_env = {
+            **env,
+            f"LUMBUNG_{service.upper()}_HTTP_PORT": str(port),
+            f"LUMBUNG_{service.upper()}_HTTP_HOST": "127.0.0.1",
+        }
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [str(BIN / f"lumbung-{service}"), "api"],
+                env=service_env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        pid_file.write_text(str(proc.pid))
+        port_file.write_text(str(port))
+        wait_healthy(service, port, proc, log)
+        say(f"{service} runs on http://127.0.0.1:{port} (docs at /docs)")
+    dashboard = stack.file("dashboard.port").read_text()
+    print(f"Dashboard: http://127.0.0.1:{dashboard}/")
+    print(f"Logs: {logs}/")
+
+
+def down(stack: Stack) -> None:
+    for service in SERVICES:
+        pid_file = stack.file(f"{service}.pid")
+        pid = pid_alive(pid_file)
+        if pid is not None:
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            while pid_alive(pid_file) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if pid_alive(pid_file):
+                os.killpg(pid, signal.SIGKILL)
+            say(f"{service} stopped")
+        pid_file.unlink(missing_ok=True)
+        stack.file(f"{service}.port").unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--name", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
+    parser.add_argument(
+        "--ports",
+        default=os.environ.get("LUMBUNG_APPS_PORTS", "default"),
+        choices=["default", "auto"],
+    )
+    args = parser.parse_args(argv)
+    stack = Stack.named(args.name)
+    if args.command == "up":
+        up(stack, args.ports)
+    else:
+        down(stack)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,243 @@
+"""docker-compose.yml is checked without a Docker engine: against the Compose Specification
+schema, and against the code it runs (services, Dockerfiles, ports, environment variables)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+TOOLS = ROOT / ".tools" / "bin"
+CHECK_JSONSCHEMA = TOOLS / "check-jsonschema"
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
+TOPICS_JOB = "topics"
+TOPICS_MODULE = "lumbung.platform.topics"
+PLATFORM = {"kafka", "redis", TOPICS_JOB}
+
+_YAML_AS_JSON = (
+    "import json, sys\n"
+    "from ruamel.yaml import YAML\n"
+    "print(json.dumps(YAML(typ='safe').load(open(sys.argv[1]))))\n"
+)
+
+
+def require_tool(tool: Path) -> None:
+    if tool.exists():
+        return
+    message = f"{tool.relative_to(ROOT)} is missing: run `make install`"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def load_yaml(path: Path) -> Any:
+    try:
+        import yaml
+    except ImportError:
+        require_tool(TOOLS / "python")
+        out = subprocess.run(
+            [TOOLS / "python", "-c", _YAML_AS_JSON, path],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return json.loads(out)
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load_yaml(COMPOSE)
+
+
+def service(compose: dict[str, Any], name: str) -> dict[str, Any]:
+    assert name in compose["services"], f"docker-compose.yml has no `{name}` service"
+    return compose["services"][name]
+
+
+def environment(svc: dict[str, Any]) -> dict[str, str]:
+    env = svc.get("environment", {})
+    if isinstance(env, list):
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def published_ports(svc: dict[str, Any]) -> list[tuple[int, int]]:
+    pairs = []
+    for entry in svc.get("ports", []):
+        host, _, container = str(entry).rpartition(":")
+        pairs.append((int(host.rpartition(":")[2]), int(container.split("/")[0])))
+    return pairs
+
+
+def dockerfile(name: str) -> Path:
+    return ROOT / "services" / name / "Dockerfile"
+
+
+def dockerfile_instructions(path: Path, instruction: str) -> list[str]:
+    pattern = re.compile(rf"^\s*{instruction}\s+(.+)$", re.IGNORECASE | re.MULTILINE)
+    return pattern.findall(path.read_text())
+
+
+def exposed_ports(path: Path) -> set[int]:
+    return {
+        int(token.split("/")[0])
+        for line in dockerfile_instructions(path, "EXPOSE")
+        for token in line.split()
+    }
+
+
+def env_names_set_by(path: Path) -> set[str]:
+    names: set[str] = set()
+    for line in dockerfile_instructions(path, "ENV"):
+        names |= set(re.findall(r"(\w+)=", line)) if "=" in line else {line.split()[0]}
+    return names
+
+
+def settings_class(name: str) -> type[BaseSettings]:
+    return importlib.import_module(f"lumbung.{name}.settings").Settings
+
+
+def default_http_port(name: str) -> int:
+    return settings_class(name).model_fields["http_port"].default
+
+
+def env_names_read_by(settings: type[BaseSettings]) -> set[str]:
+    prefix = settings.model_config.get("env_prefix", "")
+    names: set[str] = set()
+    for field_name, field in settings.model_fields.items():
+        alias = field.validation_alias or field.alias
+        if isinstance(alias, AliasChoices):
+            names |= {choice for choice in alias.choices if isinstance(choice, str)}
+        elif isinstance(alias, str):
+            names.add(alias)
+        else:
+            names.add(f"{prefix}{field_name}")
+    if settings.model_config.get("case_sensitive", False):
+        return names
+    return {name.upper() for name in names}
+
+
+def unread_by(settings: type[BaseSettings], variables: set[str]) -> list[str]:
+    accepted = env_names_read_by(settings)
+    if settings.model_config.get("case_sensitive", False):
+        return sorted(variables - accepted)
+    return sorted(name for name in variables if name.upper() not in accepted)
+
+
+def env_names_read_by_topics_job() -> set[str]:
+    source = inspect.getsource(importlib.import_module(TOPICS_MODULE))
+    return set(re.findall(r"os\.environ(?:\.get\(|\[)\s*[\"'](\w+)[\"']", source))
+
+
+def stack_kafka_version() -> str:
+    tree = ast.parse((ROOT / "stack" / "stack.py").read_text())
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "KAFKA_VERSION" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+        ):
+            return str(node.value.value)
+    raise AssertionError("stack/stack.py defines no KAFKA_VERSION")
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    require_tool(CHECK_JSONSCHEMA)
+    result = subprocess.run(
+        [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.compose-spec", COMPOSE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_service_directory_has_a_dockerfile() -> None:
+    assert SERVICES, "no service directories found under services/"
+    missing = [name for name in SERVICES if not dockerfile(name).is_file()]
+    assert not missing, f"services without a Dockerfile: {missing}"
+
+
+def test_compose_runs_the_platform_and_exactly_the_services_in_the_repository(
+    compose: dict[str, Any],
+) -> None:
+    assert set(compose["services"]) == PLATFORM | set(SERVICES)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_is_built_from_its_own_dockerfile_and_runs_its_api(
+    compose: dict[str, Any], name: str
+) -> None:
+    build = service(compose, name)["build"]
+    assert build["context"] == "."
+    assert ROOT / build["dockerfile"] == dockerfile(name)
+    assert service(compose, name)["command"] == [f"lumbung-{name}", "api"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_port_matches_its_settings_and_dockerfile(
+    compose: dict[str, Any], name: str
+) -> None:
+    port = default_http_port(name)
+    svc = service(compose, name)
+    assert published_ports(svc) == [(port, port)]
+    assert environment(svc)[f"LUMBUNG_{name.upper()}_HTTP_PORT"] == str(port)
+    assert environment(svc)[f"LUMBUNG_{name.upper()}_HTTP_HOST"] == "0.0.0.0"
+    assert port in exposed_ports(dockerfile(name))
+    assert f"http://127.0.0.1:{port}/healthz" in " ".join(svc["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_variable_compose_and_the_dockerfile_set_is_read_by_the_service(
+    compose: dict[str, Any], name: str
+) -> None:
+    settings = settings_class(name)
+    variables = set(environment(service(compose, name))) | env_names_set_by(dockerfile(name))
+    unread = unread_by(settings, variables)
+    assert not unread, (
+        f"{name} does not read {unread}; its Settings reads {sorted(env_names_read_by(settings))}"
+    )
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_waits_for_kafka_redis_and_the_topics(
+    compose: dict[str, Any], name: str
+) -> None:
+    assert service(compose, name)["depends_on"] == {
+        "kafka": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+        TOPICS_JOB: {"condition": "service_completed_successfully"},
+    }
+
+
+def test_topics_job_runs_the_topic_module_with_variables_it_reads(
+    compose: dict[str, Any],
+) -> None:
+    job = service(compose, TOPICS_JOB)
+    assert job["command"] == ["python", "-m", TOPICS_MODULE]
+    assert job["restart"] == "no"
+    assert job["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+    unread = sorted(set(environment(job)) - env_names_read_by_topics_job())
+    assert not unread, f"{TOPICS_MODULE} does not read {unread}"
+
+
+def test_kafka_image_has_the_major_version_of_the_local_stack(compose: dict[str, Any]) -> None:
+    image = service(compose, "kafka")["image"]
+    repository, _, tag = image.partition(":")
+    assert repository == "apache/kafka"
+    assert tag.split(".")[0] == stack_kafka_version().split(".")[0], (
+        f"compose runs {image}, the local stack Kafka {stack_kafka_version()}"
+    )
