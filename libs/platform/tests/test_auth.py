@@ -1,21 +1,42 @@
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from lumbung.platform.auth import AuthError, KeyRing, Role, authorize, issue_key
+from lumbung.contracts import ApiKeyChanged
+from lumbung.platform.auth import AuthError, KeyRing, Role, authorize, new_key
+
+NOW = datetime(2026, 7, 14, 10, 0, tzinfo=ZoneInfo("Asia/Makassar"))
+
+
+def record(
+    role: Role, subject: str, *, retired: bool = False, version: int = 1
+) -> tuple[str, ApiKeyChanged]:
+    key = new_key()
+    return key.plain, ApiKeyChanged(
+        key_id=key.key_id,
+        role=role,
+        subject=subject,
+        secret_hash=key.secret_hash,
+        retired=retired,
+        version=version,
+        changed_at=NOW,
+    )
 
 
 def ring_with(role: Role, subject: str) -> tuple[KeyRing, str]:
     ring = KeyRing()
-    plain, record = issue_key(role, subject)
-    ring.put(record)
+    plain, rec = record(role, subject)
+    ring.put(rec)
     return ring, plain
 
 
 def test_only_the_hash_of_a_key_is_kept() -> None:
-    plain, record = issue_key(Role.OUTLET, "IKN-01")
+    plain, rec = record(Role.OUTLET, "IKN-01")
 
-    assert plain.split("_", 2)[2] not in repr(record)
+    assert plain.split("_", 2)[2] not in rec.model_dump_json()
 
 
 def test_a_known_key_authenticates_as_its_subject() -> None:
@@ -38,9 +59,19 @@ def test_missing_or_unknown_keys_are_refused_with_401(presented: str | None) -> 
 
 def test_a_revoked_key_is_refused() -> None:
     ring = KeyRing()
-    plain, record = issue_key(Role.SUPPLIER, "SUP-01")
-    ring.put(record)
-    ring.put(record.__class__(**{**record.__dict__, "revoked": True}))
+    plain, rec = record(Role.SUPPLIER, "SUP-01")
+    ring.put(rec)
+    ring.put(rec.model_copy(update={"retired": True, "version": 2}))
+
+    with pytest.raises(AuthError, match="revoked"):
+        ring.authenticate(plain)
+
+
+def test_an_older_record_does_not_undo_a_revocation() -> None:
+    ring = KeyRing()
+    plain, rec = record(Role.SUPPLIER, "SUP-01")
+    ring.put(rec.model_copy(update={"retired": True, "version": 2}))
+    ring.put(rec)
 
     with pytest.raises(AuthError, match="revoked"):
         ring.authenticate(plain)

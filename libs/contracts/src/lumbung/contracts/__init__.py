@@ -1,6 +1,15 @@
 """Lumbung's event contracts: envelope, payload models, topic registry, JSON Schemas."""
 
 from lumbung.contracts.envelope import ContractError, Envelope, encode, loads
+from lumbung.contracts.events.catalog import (
+    ApiKeyChanged,
+    CalendarEventChanged,
+    Channel,
+    KeyRole,
+    OutletChanged,
+    ProductChanged,
+    SupplierChanged,
+)
 from lumbung.contracts.events.inventory import StockChanged
 from lumbung.contracts.events.pos import SaleLine, SaleRecorded
 from lumbung.contracts.ids import derived_event_id, new_event_id, sale_event_id
@@ -22,15 +31,22 @@ __all__ = [
     "EVENTS",
     "OUTLET_PARTITIONS",
     "TOPICS",
+    "ApiKeyChanged",
+    "CalendarEventChanged",
+    "Channel",
     "Cleanup",
     "ContractError",
     "Envelope",
     "EventSpec",
+    "KeyRole",
+    "OutletChanged",
+    "ProductChanged",
     "Registry",
     "SaleLine",
     "SaleRecorded",
     "Service",
     "StockChanged",
+    "SupplierChanged",
     "TopicSpec",
     "derived_event_id",
     "encode",

@@ -16,6 +16,13 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from lumbung.contracts.envelope import ContractError, Envelope, _Header, loads
+from lumbung.contracts.events.catalog import (
+    ApiKeyChanged,
+    CalendarEventChanged,
+    OutletChanged,
+    ProductChanged,
+    SupplierChanged,
+)
 from lumbung.contracts.events.common import Payload
 from lumbung.contracts.events.inventory import StockChanged
 from lumbung.contracts.events.pos import SaleRecorded
@@ -149,6 +156,13 @@ TOPICS: tuple[TopicSpec, ...] = (
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec("pos.SaleRecorded", 1, SaleRecorded, "pos.sales"),
     EventSpec("inventory.StockChanged", 1, StockChanged, "inventory.stock"),
+    EventSpec("catalog.ProductChanged", 1, ProductChanged, "catalog.products", released=False),
+    EventSpec("catalog.SupplierChanged", 1, SupplierChanged, "catalog.suppliers", released=False),
+    EventSpec("catalog.OutletChanged", 1, OutletChanged, "catalog.outlets", released=False),
+    EventSpec(
+        "catalog.CalendarEventChanged", 1, CalendarEventChanged, "catalog.calendar", released=False
+    ),
+    EventSpec("auth.ApiKeyChanged", 1, ApiKeyChanged, "auth.keys", released=False),
 )
 
 

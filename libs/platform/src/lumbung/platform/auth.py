@@ -1,7 +1,8 @@
 """API keys: shown once, stored as a hash, checked against each service's own key view.
 
 A key reads `lmb_<key_id>_<secret>`. Only `sha256(secret)` is kept (the secret is 32
-random bytes, so a slow password hash adds nothing), next to the key's role and subject.
+random bytes, so a slow password hash adds nothing), in an `auth.ApiKeyChanged` record
+on the compacted `auth.keys` topic; a revoked key is a record with `retired` set.
 """
 
 from __future__ import annotations
@@ -10,23 +11,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import Annotated
 
+from fastapi import Depends, Header
 
-class Role(StrEnum):
-    OPS = "ops"
-    OUTLET = "outlet"
-    SUPPLIER = "supplier"
+from lumbung.contracts import ApiKeyChanged, KeyRole
 
-
-@dataclass(frozen=True)
-class KeyRecord:
-    key_id: str
-    role: Role
-    subject: str
-    """The outlet or supplier id the key acts for; `*` for ops."""
-    secret_hash: str
-    revoked: bool = False
+Role = KeyRole
+KEY_HEADER = "X-API-Key"
 
 
 @dataclass(frozen=True)
@@ -34,6 +26,13 @@ class Principal:
     key_id: str
     role: Role
     subject: str
+
+
+@dataclass(frozen=True)
+class NewKey:
+    plain: str
+    key_id: str
+    secret_hash: str
 
 
 class AuthError(Exception):
@@ -46,33 +45,33 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_key(role: Role, subject: str) -> tuple[str, KeyRecord]:
-    """A new key: the plain key to show once, and the record to keep."""
+def new_key() -> NewKey:
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    record = KeyRecord(key_id=key_id, role=role, subject=subject, secret_hash=hash_secret(secret))
-    return f"lmb_{key_id}_{secret}", record
+    return NewKey(f"lmb_{key_id}_{secret}", key_id, hash_secret(secret))
 
 
 class KeyRing:
     """A service's view of the `auth.keys` topic."""
 
     def __init__(self) -> None:
-        self._records: dict[str, KeyRecord] = {}
+        self._records: dict[str, ApiKeyChanged] = {}
 
-    def put(self, record: KeyRecord) -> None:
-        self._records[record.key_id] = record
+    def put(self, record: ApiKeyChanged) -> None:
+        current = self._records.get(record.key_id)
+        if current is None or record.version >= current.version:
+            self._records[record.key_id] = record
 
     def authenticate(self, presented: str | None) -> Principal:
         if not presented:
-            raise AuthError(401, "an API key is required (header X-API-Key)")
+            raise AuthError(401, f"an API key is required (header {KEY_HEADER})")
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != "lmb":
             raise AuthError(401, "the API key is malformed")
         record = self._records.get(parts[1])
         if record is None or not hmac.compare_digest(record.secret_hash, hash_secret(parts[2])):
             raise AuthError(401, "the API key is not known")
-        if record.revoked:
+        if record.retired:
             raise AuthError(401, "the API key has been revoked")
         return Principal(record.key_id, record.role, record.subject)
 
@@ -85,3 +84,14 @@ def authorize(principal: Principal, role: Role, subject: str | None = None) -> N
         raise AuthError(403, f"a {principal.role.value} key cannot do this; it needs {role.value}")
     if subject is not None and principal.subject != subject:
         raise AuthError(403, f"this key acts for {principal.subject}, not for {subject}")
+
+
+def principal_dependency(ring: KeyRing) -> object:
+    """`Annotated[Principal, principal_dependency(ring)]` authenticates a request."""
+
+    def authenticate(
+        api_key: Annotated[str | None, Header(alias=KEY_HEADER)] = None,
+    ) -> Principal:
+        return ring.authenticate(api_key)
+
+    return Depends(authenticate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +16,7 @@ from lumbung.platform.auth import AuthError
 from lumbung.platform.metrics import REQUEST_SECONDS, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def _field(loc: Sequence[str | int]) -> str:
@@ -31,8 +33,12 @@ def create_service_app(
     routers: Sequence[APIRouter] = (),
     readiness: dict[str, ReadinessCheck] | None = None,
     description: str = "",
+    lifespan: Any = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
-    app = FastAPI(title=f"Lumbung {service}", version=version, description=description)
+    app = FastAPI(
+        title=f"Lumbung {service}", version=version, description=description, lifespan=lifespan
+    )
     checks = readiness or {}
 
     @app.get("/healthz", tags=["ops"], summary="The process is alive")
@@ -54,6 +60,17 @@ def create_service_app(
     async def metrics() -> Response:
         body, content_type = exposition()
         return Response(body, media_type=content_type)
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
+            return JSONResponse(
+                {"detail": f"the body is larger than {max_body_bytes} bytes"}, status_code=413
+            )
+        return await call_next(request)
 
     @app.middleware("http")
     async def timing(

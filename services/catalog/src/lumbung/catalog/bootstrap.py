@@ -2,18 +2,57 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
+from lumbung.catalog.adapters.kafka_log import KafkaEntityLog
+from lumbung.catalog.adapters.projector import CatalogProjector
+from lumbung.catalog.adapters.redis_model import RedisReadModel
+from lumbung.catalog.entrypoints.api import install_error_mapping, routers
+from lumbung.catalog.service import KEYS_TOPIC, CatalogService
 from lumbung.catalog.settings import Settings
+from lumbung.contracts import ApiKeyChanged, KeyRole
+from lumbung.platform.auth import KeyRing, new_key, principal_dependency
 from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
+from lumbung.platform.clock import Clock, SystemClock
 from lumbung.platform.web import create_service_app
 
 SERVICE = "catalog"
+CATCH_UP_TIMEOUT_S = 60.0
 
 
-def build_api(settings: Settings) -> FastAPI:
+def issue() -> tuple[str, str, str]:
+    key = new_key()
+    return key.plain, key.key_id, key.secret_hash
+
+
+def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or SystemClock()
+    registry = settings.registry
     redis = redis_client(settings.redis_url)
+    model = RedisReadModel(redis, registry.prefix)
+    log = KafkaEntityLog(settings.kafka_bootstrap_servers, registry)
+    ring = KeyRing()
+    service = CatalogService(log, model, clock.now, issue, on_key=ring.put)
+    projector = CatalogProjector(
+        settings.kafka_bootstrap_servers, registry, model, service.key_changed
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await log.start()
+        await projector.start()
+        await asyncio.wait_for(projector.caught_up.wait(), CATCH_UP_TIMEOUT_S)
+        try:
+            yield
+        finally:
+            await projector.stop()
+            await log.stop()
+            await redis.aclose()
 
     async def kafka_check() -> bool:
         return await broker_ready(settings.kafka_bootstrap_servers)
@@ -21,8 +60,39 @@ def build_api(settings: Settings) -> FastAPI:
     async def redis_check() -> bool:
         return await redis_ready(redis)
 
-    return create_service_app(
+    async def projector_check() -> bool:
+        return projector.caught_up.is_set()
+
+    app = create_service_app(
         SERVICE,
         description="Catalog: products, suppliers, outlets, calendar events and API keys.",
-        readiness={"kafka": kafka_check, "redis": redis_check},
+        readiness={"kafka": kafka_check, "redis": redis_check, "read_model": projector_check},
+        routers=routers(principal_dependency(ring)),
+        lifespan=lifespan,
     )
+    install_error_mapping(app)
+    app.state.catalog = service
+    app.state.projector = projector
+    app.state.read_model = model
+    return app
+
+
+async def issue_key_directly(settings: Settings, role: KeyRole, subject: str, label: str) -> str:
+    """Issue a key straight onto `auth.keys`: how the first ops key comes to exist."""
+    log = KafkaEntityLog(settings.kafka_bootstrap_servers, settings.registry)
+    plain, key_id, secret_hash = issue()
+    record = ApiKeyChanged(
+        key_id=key_id,
+        role=role,
+        subject="*" if role is KeyRole.OPS else subject,
+        secret_hash=secret_hash,
+        label=label,
+        version=1,
+        changed_at=SystemClock().now(),
+    )
+    await log.start()
+    try:
+        await log.publish(KEYS_TOPIC, key_id, record, cause="cli:issue-key")
+    finally:
+        await log.stop()
+    return plain

@@ -1,0 +1,124 @@
+"""In-memory views of compacted topics: a service's own copy of the catalog and the keys.
+
+A view reads its topic from the beginning without a consumer group, keeps the newest
+version per key, and follows the topic while the service runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from lumbung.contracts import ContractError, Registry
+from lumbung.platform.metrics import ERRORS
+
+log = logging.getLogger(__name__)
+
+
+class Versioned(Protocol):
+    version: int
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+class CompactedView(Generic[V]):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        registry: Registry,
+        logical_topic: str,
+        key_of: Callable[[V], str],
+        service: str,
+        on_change: Callable[[V], None] | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._registry = registry
+        self._topic = registry.name(logical_topic)
+        self._key_of = key_of
+        self._service = service
+        self._on_change = on_change
+        self._items: dict[str, V] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.caught_up = asyncio.Event()
+
+    def get(self, key: str) -> V | None:
+        return self._items.get(key)
+
+    def values(self) -> list[V]:
+        return list(self._items.values())
+
+    def apply(self, item: V) -> None:
+        current = self._items.get(self._key_of(item))
+        if current is None or item.version >= current.version:
+            self._items[self._key_of(item)] = item
+            if self._on_change is not None:
+                self._on_change(item)
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        partitions = [
+            TopicPartition(self._topic, p)
+            for p in sorted(consumer.partitions_for_topic(self._topic) or {0})
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._follow(ends), name=f"view:{self._topic}")
+
+    async def _follow(self, ends: dict[TopicPartition, int]) -> None:
+        assert self._consumer is not None
+        pending = {tp: end for tp, end in ends.items() if end > 0}
+        if not pending:
+            self.caught_up.set()
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            for tp, records in batches.items():
+                for record in records:
+                    self._apply_raw(record.value)
+                    if tp in pending and record.offset + 1 >= pending[tp]:
+                        del pending[tp]
+            if not pending and not self.caught_up.is_set():
+                self.caught_up.set()
+
+    def _apply_raw(self, raw: bytes | None) -> None:
+        if raw is None:
+            return
+        try:
+            event = self._registry.parse(raw)
+        except ContractError as exc:
+            ERRORS.labels(self._service, "unparseable_view_record").inc()
+            log.warning("skipped a record on %s that does not parse: %s", self._topic, exc)
+            return
+        self.apply(event.data)
+
+    async def wait_caught_up(self, timeout_s: float = 30.0) -> None:
+        await asyncio.wait_for(self.caught_up.wait(), timeout_s)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+def views_ready(*views: CompactedView[Any]) -> Callable[[], Any]:
+    async def check() -> bool:
+        return all(view.caught_up.is_set() for view in views)
+
+    return check

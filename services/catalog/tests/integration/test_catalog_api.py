@@ -1,0 +1,283 @@
+"""The catalog API against the real broker and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from lumbung.catalog.bootstrap import build_api, issue_key_directly
+from lumbung.catalog.settings import Settings
+from lumbung.contracts import KeyRole, Registry
+
+pytestmark = pytest.mark.broker
+
+SUPPLIER = {
+    "name": "Amplang Bu Sari",
+    "owner_name": "Sari Wulandari",
+    "contacts": {
+        "whatsapp": "+6281234567890",
+        "email": "sari@example.id",
+        "webhook_url": "https://sari.example.id/hook",
+    },
+    "language": "id",
+    "restock_lead_time_days": 2,
+}
+PRODUCT = {
+    "name": "Amplang Ikan Pipih 250 g",
+    "supplier_id": "SUP-SARI",
+    "category": "snack",
+    "unit": "pack",
+    "price_idr": 25000,
+    "pirt_no": "2066403010123-25",
+}
+EVENT = {
+    "name": "Porprov Kaltim 2026",
+    "starts_at": "2026-11-20T08:00:00+08:00",
+    "ends_at": "2026-11-30T22:00:00+08:00",
+    "venues": [{"name": "Stadion Tanah Grogot", "location": {"lat": -1.9, "lon": 116.2}}],
+}
+BOOTH = {
+    "name": "Booth Porprov Stadion",
+    "channel": "event_booth",
+    "address": "Tanah Grogot",
+    "active_window": {
+        "starts_at": "2026-11-20T08:00:00+08:00",
+        "ends_at": "2026-11-30T22:00:00+08:00",
+    },
+    "calendar_id": "PORPROV-2026",
+    "assortment": [{"sku": "AMPLANG-250"}, {"sku": "AMPLANG-250-B", "price_idr": 27000}],
+}
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, redis_url: str, registry: Registry) -> Settings:
+    return Settings(
+        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
+    )
+
+
+@pytest.fixture
+def ops_key(settings: Settings) -> str:
+    return asyncio.run(issue_key_directly(settings, KeyRole.OPS, "*", "tests"))
+
+
+@pytest.fixture
+def client(settings: Settings, ops_key: str) -> Iterator[TestClient]:
+    with TestClient(build_api(settings)) as client:
+        client.headers["X-API-Key"] = ops_key
+        yield client
+
+
+def messages(kafka_bootstrap: str, topic: str) -> list[Any]:
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, enable_auto_commit=False, consumer_timeout_ms=1500
+    )
+    consumer.assign([TopicPartition(topic, 0)])
+    consumer.seek_to_beginning()
+    records = list(consumer)
+    consumer.close()
+    return records
+
+
+def written(kafka_bootstrap: str, topic: str) -> int:
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap)
+    end = consumer.end_offsets([TopicPartition(topic, 0)])[TopicPartition(topic, 0)]
+    consumer.close()
+    return int(end)
+
+
+def seed(client: TestClient) -> None:
+    assert client.put("/v1/suppliers/SUP-SARI", json=SUPPLIER).status_code == 201
+    assert client.put("/v1/products/AMPLANG-250", json=PRODUCT).status_code == 201
+    assert client.put("/v1/products/AMPLANG-250-B", json=PRODUCT).status_code == 201
+    assert client.put("/v1/events/PORPROV-2026", json=EVENT).status_code == 201
+    assert client.put("/v1/outlets/BOOTH-STADION", json=BOOTH).status_code == 201
+
+
+def test_every_entity_round_trips_and_lands_on_its_compacted_topic(
+    client: TestClient, kafka_bootstrap: str, registry: Registry
+) -> None:
+    seed(client)
+
+    product = client.get("/v1/products/AMPLANG-250")
+    assert product.json()["price_idr"] == 25000
+    assert product.headers["ETag"] == '"1"'
+    assert client.get("/v1/suppliers/SUP-SARI").json()["contacts"]["whatsapp"] == "+6281234567890"
+    assert (
+        client.get("/v1/events/PORPROV-2026").json()["venues"][0]["name"] == "Stadion Tanah Grogot"
+    )
+    booths = client.get("/v1/outlets", params={"channel": "event_booth"}).json()
+    assert [o["outlet_id"] for o in booths["items"]] == ["BOOTH-STADION"]
+    by_supplier = client.get("/v1/products", params={"supplier_id": "SUP-SARI", "limit": 1}).json()
+    assert (by_supplier["total"], len(by_supplier["items"])) == (2, 1)
+
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    for logical, key in [
+        ("catalog.products", b"AMPLANG-250"),
+        ("catalog.suppliers", b"SUP-SARI"),
+        ("catalog.outlets", b"BOOTH-STADION"),
+        ("catalog.calendar", b"PORPROV-2026"),
+    ]:
+        topic = registry.name(logical)
+        assert key in [m.key for m in messages(kafka_bootstrap, topic)]
+        config = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        assert config["topic"][topic]["cleanup.policy"]["value"] == "compact"
+    admin.close()
+
+
+def test_a_stale_if_match_is_refused_and_nothing_reaches_kafka(
+    client: TestClient, kafka_bootstrap: str, registry: Registry
+) -> None:
+    seed(client)
+    updated = client.put(
+        "/v1/products/AMPLANG-250",
+        json={**PRODUCT, "price_idr": 26000},
+        headers={"If-Match": '"1"'},
+    )
+    assert updated.status_code == 200
+    before = written(kafka_bootstrap, registry.name("catalog.products"))
+
+    stale = client.put(
+        "/v1/products/AMPLANG-250", json={**PRODUCT, "price_idr": 1}, headers={"If-Match": '"1"'}
+    )
+
+    assert stale.status_code == 412
+    assert client.get("/v1/products/AMPLANG-250").json()["price_idr"] == 26000
+    assert written(kafka_bootstrap, registry.name("catalog.products")) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/products/NEW-1", {**PRODUCT, "supplier_id": "SUP-NOBODY"}, "supplier_id"),
+        ("/v1/products/NEW-1", {**PRODUCT, "price_idr": -5}, "price_idr"),
+        (
+            "/v1/outlets/BOOTH-2",
+            {k: v for k, v in BOOTH.items() if k != "active_window"},
+            "active_window",
+        ),
+        (
+            "/v1/outlets/BOOTH-2",
+            {
+                **BOOTH,
+                "active_window": {
+                    "starts_at": "2026-11-30T08:00:00+08:00",
+                    "ends_at": "2026-11-20T08:00:00+08:00",
+                },
+            },
+            "ends_at",
+        ),
+        (
+            "/v1/suppliers/SUP-2",
+            {**SUPPLIER, "contacts": {"whatsapp": "0812-345"}},
+            "contacts.whatsapp",
+        ),
+        (
+            "/v1/suppliers/SUP-2",
+            {**SUPPLIER, "contacts": {"webhook_url": "ftp//x"}},
+            "contacts.webhook_url",
+        ),
+        ("/v1/products/AMPLANG%20250", PRODUCT, "entity_id"),
+    ],
+)
+def test_bad_input_gets_a_4xx_naming_the_field_and_nothing_is_written(
+    client: TestClient,
+    kafka_bootstrap: str,
+    registry: Registry,
+    path: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    seed(client)
+    topics = [
+        registry.name(t) for t in ("catalog.products", "catalog.outlets", "catalog.suppliers")
+    ]
+    before = [written(kafka_bootstrap, t) for t in topics]
+
+    answer = client.put(path, json=body)
+
+    assert answer.status_code == 422
+    assert field in answer.text
+    assert [written(kafka_bootstrap, t) for t in topics] == before
+
+
+def test_an_oversized_body_is_refused(client: TestClient) -> None:
+    answer = client.put(
+        "/v1/products/BIG",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 413
+
+
+def test_writes_need_an_ops_key(client: TestClient, settings: Settings) -> None:
+    seed(client)
+    outlet_key = client.post(
+        "/v1/keys", json={"role": "outlet", "subject": "BOOTH-STADION"}
+    ).json()["key"]
+
+    assert client.put("/v1/products/X", json=PRODUCT, headers={"X-API-Key": ""}).status_code == 401
+    assert (
+        client.put(
+            "/v1/products/X", json=PRODUCT, headers={"X-API-Key": "lmb_nope_nope"}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.put("/v1/products/X", json=PRODUCT, headers={"X-API-Key": outlet_key}).status_code
+        == 403
+    )
+    assert (
+        client.get("/v1/products/AMPLANG-250", headers={"X-API-Key": outlet_key}).status_code == 200
+    )
+
+
+def test_a_revoked_key_is_refused_within_seconds(client: TestClient, settings: Settings) -> None:
+    issued = client.post("/v1/keys", json={"role": "ops", "label": "temp"}).json()
+    assert client.get("/v1/products", headers={"X-API-Key": issued["key"]}).status_code == 200
+
+    assert client.delete(f"/v1/keys/{issued['key_id']}").json()["revoked"] is True
+
+    assert client.get("/v1/products", headers={"X-API-Key": issued["key"]}).status_code == 401
+    with TestClient(build_api(settings)) as other_process:
+        deadline = time.monotonic() + 10
+        status = 0
+        while time.monotonic() < deadline:
+            status = other_process.get(
+                "/v1/products", headers={"X-API-Key": issued["key"]}
+            ).status_code
+            if status == 401:
+                break
+            time.sleep(0.2)
+        assert status == 401
+
+
+def test_after_redis_is_flushed_the_read_model_is_rebuilt_identically(
+    client: TestClient, redis_url: str
+) -> None:
+    seed(client)
+    client.put("/v1/products/AMPLANG-250", json={**PRODUCT, "price_idr": 26000})
+    client.delete("/v1/products/AMPLANG-250-B")
+    model = client.app.state.read_model  # type: ignore[attr-defined]
+    before = client.portal.call(model.dump)  # type: ignore[union-attr]
+
+    redis.Redis.from_url(redis_url).flushall()
+
+    deadline = time.monotonic() + 30
+    after: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        after = client.portal.call(model.dump)  # type: ignore[union-attr]
+        if after == before:
+            break
+        time.sleep(0.3)
+    assert after == before
+    assert client.get("/v1/products/AMPLANG-250").json()["price_idr"] == 26000
