@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -15,11 +13,9 @@ from lumbung.catalog.entrypoints.api import install_error_mapping, routers
 from lumbung.catalog.service import KEYS_TOPIC, CatalogService
 from lumbung.catalog.settings import Settings
 from lumbung.contracts import ApiKeyChanged, KeyRole
-from lumbung.platform.auth import KeyRing, new_key, principal_dependency
-from lumbung.platform.broker import broker_ready
-from lumbung.platform.cache import redis_client, redis_ready
+from lumbung.platform.auth import new_key
 from lumbung.platform.clock import Clock, SystemClock
-from lumbung.platform.web import create_service_app
+from lumbung.platform.kit import ServiceKit
 
 SERVICE = "catalog"
 CATCH_UP_TIMEOUT_S = 60.0
@@ -32,43 +28,32 @@ def issue() -> tuple[str, str, str]:
 
 def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     clock = clock or SystemClock()
-    registry = settings.registry
-    redis = redis_client(settings.redis_url)
-    model = RedisReadModel(redis, registry.prefix)
-    log = KafkaEntityLog(settings.kafka_bootstrap_servers, registry)
-    ring = KeyRing()
-    service = CatalogService(log, model, clock.now, issue, on_key=ring.put)
+    kit = ServiceKit(SERVICE, settings)
+    model = RedisReadModel(kit.redis, kit.registry.prefix)
+    log = KafkaEntityLog(settings.kafka_bootstrap_servers, kit.registry)
+    service = CatalogService(log, model, clock.now, issue, on_key=kit.keys.put)
     projector = CatalogProjector(
-        settings.kafka_bootstrap_servers, registry, model, service.key_changed
+        settings.kafka_bootstrap_servers, kit.registry, model, service.key_changed
     )
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start() -> None:
         await log.start()
         await projector.start()
         await asyncio.wait_for(projector.caught_up.wait(), CATCH_UP_TIMEOUT_S)
-        try:
-            yield
-        finally:
-            await projector.stop()
-            await log.stop()
-            await redis.aclose()
 
-    async def kafka_check() -> bool:
-        return await broker_ready(settings.kafka_bootstrap_servers)
+    async def stop() -> None:
+        await projector.stop()
+        await log.stop()
 
-    async def redis_check() -> bool:
-        return await redis_ready(redis)
-
-    async def projector_check() -> bool:
+    async def read_model_ready() -> bool:
         return projector.caught_up.is_set()
 
-    app = create_service_app(
-        SERVICE,
+    app = kit.app(
         description="Catalog: products, suppliers, outlets, calendar events and API keys.",
-        readiness={"kafka": kafka_check, "redis": redis_check, "read_model": projector_check},
-        routers=routers(principal_dependency(ring)),
-        lifespan=lifespan,
+        routers=routers(kit.principal),
+        readiness={"read_model": read_model_ready},
+        on_start=[start],
+        on_stop=[stop],
     )
     install_error_mapping(app)
     app.state.catalog = service

@@ -5,24 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lumbung.notifications.settings import Settings
-from lumbung.platform.broker import broker_ready
-from lumbung.platform.cache import redis_client, redis_ready
-from lumbung.platform.web import create_service_app
+from lumbung.platform.kit import ServiceKit
 
 SERVICE = "notifications"
 
 
 def build_api(settings: Settings) -> FastAPI:
-    redis = redis_client(settings.redis_url)
-
-    async def kafka_check() -> bool:
-        return await broker_ready(settings.kafka_bootstrap_servers)
-
-    async def redis_check() -> bool:
-        return await redis_ready(redis)
-
-    return create_service_app(
-        SERVICE,
-        description="Notifications: restock alerts to suppliers and alerts to ops.",
-        readiness={"kafka": kafka_check, "redis": redis_check},
-    )
+    kit = ServiceKit(SERVICE, settings)
+    return kit.app(description="Notifications: restock alerts to suppliers and alerts to ops.")
