@@ -281,3 +281,53 @@ def test_after_redis_is_flushed_the_read_model_is_rebuilt_identically(
         time.sleep(0.3)
     assert after == before
     assert client.get("/v1/products/AMPLANG-250").json()["price_idr"] == 26000
+
+
+CSV = (
+    "\ufeffsku;name;supplier_id;category;unit;price_idr\n"
+    "KERUPUK-AMPLANG;Kerupuk Amplang;SUP-SARI;snack;pack;Rp 15.000\n"
+    "KERUPUK-BAD;Kerupuk;SUP-SARI;snack;pack;lima ribu\n"
+    "GULA-AREN;Gula Aren 500 g;SUP-NOBODY;gula;pack;30000\n"
+    "KERIPIK-PISANG;Keripik Pisang;SUP-SARI;snack;pack;12000\n"
+).encode()
+
+
+def test_a_dry_run_import_reports_and_writes_nothing(
+    client: TestClient, kafka_bootstrap: str, registry: Registry
+) -> None:
+    seed(client)
+    before = written(kafka_bootstrap, registry.name("catalog.products"))
+
+    report = client.post("/v1/import/products", params={"dry_run": "true"}, content=CSV,
+                         headers={"Content-Type": "text/csv"}).json()
+
+    assert report["imported"] == ["KERUPUK-AMPLANG", "KERIPIK-PISANG"]
+    assert [p["row"] for p in report["problems"]] == [3, 4]
+    assert written(kafka_bootstrap, registry.name("catalog.products")) == before
+    assert client.get("/v1/products/KERUPUK-AMPLANG").status_code == 404
+
+
+def test_an_import_writes_exactly_the_good_rows_and_reports_every_bad_one(
+    client: TestClient,
+) -> None:
+    seed(client)
+
+    report = client.post("/v1/import/products", content=CSV,
+                         headers={"Content-Type": "text/csv"}).json()
+
+    assert report["imported"] == ["KERUPUK-AMPLANG", "KERIPIK-PISANG"]
+    assert [p["message"] for p in report["problems"]] == [
+        "row 3: price_idr 'lima ribu' is not a number",
+        "row 4: supplier_id: no active supplier 'SUP-NOBODY'",
+    ]
+    assert client.get("/v1/products/KERUPUK-AMPLANG").json()["price_idr"] == 15000
+    assert client.get("/v1/products/KERUPUK-BAD").status_code == 404
+    assert client.get("/v1/products/GULA-AREN").status_code == 404
+
+
+def test_an_import_with_a_wrong_header_is_refused_whole(client: TestClient) -> None:
+    answer = client.post("/v1/import/products", content=b"nama;harga\nAmplang;5000\n",
+                         headers={"Content-Type": "text/csv"})
+
+    assert answer.status_code == 422
+    assert "'sku'" in answer.json()["detail"]

@@ -25,6 +25,7 @@ from lumbung.catalog.domain import (
     details_of,
     next_revision,
 )
+from lumbung.catalog.spreadsheet import SHEETS, Report, read
 from lumbung.contracts import ApiKeyChanged, KeyRole
 from lumbung.contracts.events.catalog import OutletDetails, ProductDetails, Revision
 from lumbung.contracts.events.common import Payload
@@ -130,6 +131,25 @@ class CatalogService:
         entity = await self._model.get(kind, entity_id)
         if entity is None or entity.retired:
             raise BadReference(field, f"{field}: no active {kind.name} {entity_id!r}")
+
+    async def import_sheet(self, sheet: str, data: bytes, dry_run: bool) -> Report:
+        """Write every valid row of a spreadsheet; list the others. A dry run writes nothing.
+
+        Each row is one whole entity write, so a row is in or out, never half-written.
+        """
+        report = Report(sheet, dry_run)
+        kind = SHEETS[sheet].kind
+        for row in read(sheet, data, report):
+            try:
+                await self._check_references(row.details)
+            except BadReference as exc:
+                report.refuse(row.number, str(exc))
+                continue
+            if not dry_run:
+                await self.put(kind, row.entity_id, row.details, None)
+            report.imported.append(row.entity_id)
+        report.problems.sort(key=lambda problem: int(problem["row"]))
+        return report
 
     # -- keys -----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ use types built inside the router factories.
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lumbung.catalog.domain import KINDS, BadReference, Kind, NotFound, StaleVersion
 from lumbung.catalog.service import CatalogService, Filters
+from lumbung.catalog.spreadsheet import SpreadsheetError
 from lumbung.contracts import KeyRole
 from lumbung.contracts.events.catalog import Revision
 from lumbung.platform.auth import AuthError, Principal, Role, authorize
@@ -182,8 +183,70 @@ def keys_router(principal: Any) -> APIRouter:
     return router
 
 
+class ImportProblem(BaseModel):
+    row: int
+    message: str
+
+
+class ImportReport(BaseModel):
+    sheet: str
+    dry_run: bool
+    rows: int
+    imported: list[str]
+    problems: list[ImportProblem]
+
+
+CSV_EXAMPLE = (
+    "sku;name;supplier_id;category;unit;price_idr\n"
+    "AMPLANG-250;Amplang Ikan Pipih 250 g;SUP-SARI;snack;pack;Rp 25.000\n"
+)
+
+
+def import_router(principal: Any) -> APIRouter:
+    router = APIRouter(prefix="/v1/import", tags=["import"])
+    Caller = Annotated[Principal, principal]
+
+    @router.post(
+        "/{sheet}",
+        response_model=ImportReport,
+        summary="Import a spreadsheet (CSV)",
+        description="The body is the CSV file as exported by a spreadsheet: comma or semicolon "
+        "separated, UTF-8 with or without BOM, header in row 1. Valid rows are written, invalid "
+        "rows are listed with their row number and reason; `dry_run=true` writes nothing.",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}},
+            }
+        },
+    )
+    async def import_sheet(
+        sheet: Literal["products", "suppliers", "outlets"],
+        request: Request,
+        service: Service,
+        caller: Caller,
+        dry_run: bool = False,
+    ) -> ImportReport:
+        authorize(caller, Role.OPS)
+        report = await service.import_sheet(sheet, await request.body(), dry_run)
+        return ImportReport(
+            sheet=report.kind,
+            dry_run=report.dry_run,
+            rows=report.rows,
+            imported=report.imported,
+            problems=[ImportProblem(**p) for p in report.problems],
+        )
+
+    return router
+
+
 def install_error_mapping(app: FastAPI) -> None:
-    statuses: dict[type[Exception], int] = {NotFound: 404, StaleVersion: 412, BadReference: 422}
+    statuses: dict[type[Exception], int] = {
+        NotFound: 404,
+        StaleVersion: 412,
+        BadReference: 422,
+        SpreadsheetError: 422,
+    }
 
     async def catalog_error(_: Request, exc: Exception) -> Response:
         status = statuses.get(type(exc), 400)
@@ -197,7 +260,11 @@ def install_error_mapping(app: FastAPI) -> None:
 
 
 def routers(principal: Any) -> list[APIRouter]:
-    return [*(entity_router(kind, principal) for kind in KINDS), keys_router(principal)]
+    return [
+        *(entity_router(kind, principal) for kind in KINDS),
+        keys_router(principal),
+        import_router(principal),
+    ]
 
 
 __all__ = ["AuthError", "install_error_mapping", "routers"]

@@ -1,0 +1,270 @@
+"""Reading products, suppliers and outlets from CSV files exported by a spreadsheet.
+
+Comma or semicolon separated, UTF-8 with or without a byte-order mark. Row numbers are
+the spreadsheet's: the header is row 1. Every problem is said in plain words, e.g.
+"row 14: price_idr 'lima ribu' is not a number".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from lumbung.catalog.domain import OUTLET, PRODUCT, SUPPLIER, Kind
+from lumbung.contracts.events.common import Payload
+
+MAX_ROWS = 5000
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class SpreadsheetError(Exception):
+    """The file as a whole cannot be read (encoding, header); nothing is imported."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    entity_id: str
+    details: Payload
+
+
+@dataclass
+class Report:
+    kind: str
+    dry_run: bool
+    rows: int = 0
+    imported: list[str] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def refuse(self, number: int, message: str) -> None:
+        self.problems.append({"row": number, "message": f"row {number}: {message}"})
+
+
+def rupiah(text: str) -> int | str:
+    """'Rp 25.000' → 25000; anything else is handed on for the model to refuse."""
+    cleaned = text.strip().removeprefix("Rp").removeprefix("rp").strip().replace(".", "")
+    return int(cleaned) if cleaned.isdigit() else text
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def _flag(text: str | None) -> bool | str:
+    if text is None or text.strip() == "":
+        return True
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "ya", "yes", "y", "aktif"):
+        return True
+    if lowered in ("0", "false", "tidak", "no", "n", "nonaktif"):
+        return False
+    return text
+
+
+def _assortment(text: str | None) -> list[dict[str, Any]] | str:
+    items = []
+    for part in re.split(r"[|,\s]+", text or ""):
+        if not part:
+            continue
+        sku, _, price = part.partition(":")
+        items.append({"sku": sku, "price_idr": rupiah(price) if price else None})
+    return items
+
+
+def _product(cells: dict[str, str | None]) -> dict[str, Any]:
+    return {
+        "name": cells.get("name"),
+        "supplier_id": cells.get("supplier_id"),
+        "category": cells.get("category"),
+        "unit": cells.get("unit"),
+        "price_idr": rupiah(cells.get("price_idr") or ""),
+        "barcode": cells.get("barcode"),
+        "halal_cert_no": cells.get("halal_cert_no"),
+        "pirt_no": cells.get("pirt_no"),
+        "active": _flag(cells.get("active")),
+    }
+
+
+def _supplier(cells: dict[str, str | None]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": cells.get("name"),
+        "owner_name": cells.get("owner_name"),
+        "contacts": {
+            "whatsapp": cells.get("whatsapp"),
+            "email": cells.get("email"),
+            "webhook_url": cells.get("webhook_url"),
+        },
+        "language": cells.get("language") or "id",
+    }
+    if cells.get("restock_lead_time_days"):
+        row["restock_lead_time_days"] = cells["restock_lead_time_days"]
+    return row
+
+
+def _outlet(cells: dict[str, str | None]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": cells.get("name"),
+        "channel": cells.get("channel"),
+        "address": cells.get("address"),
+        "timezone": cells.get("timezone") or "Asia/Makassar",
+        "commission_percent": cells.get("commission_percent"),
+        "calendar_id": cells.get("calendar_id"),
+        "assortment": _assortment(cells.get("assortment")),
+    }
+    if cells.get("lat") or cells.get("lon"):
+        row["location"] = {"lat": cells.get("lat"), "lon": cells.get("lon")}
+    if cells.get("active_from") or cells.get("active_until"):
+        row["active_window"] = {
+            "starts_at": cells.get("active_from"),
+            "ends_at": cells.get("active_until"),
+        }
+    return row
+
+
+@dataclass(frozen=True)
+class Sheet:
+    kind: Kind
+    id_column: str
+    columns: tuple[str, ...]
+    to_fields: Callable[[dict[str, str | None]], dict[str, Any]]
+
+
+SHEETS = {
+    "products": Sheet(
+        PRODUCT,
+        "sku",
+        (
+            "sku",
+            "name",
+            "supplier_id",
+            "category",
+            "unit",
+            "price_idr",
+            "barcode",
+            "halal_cert_no",
+            "pirt_no",
+            "active",
+        ),
+        _product,
+    ),
+    "suppliers": Sheet(
+        SUPPLIER,
+        "supplier_id",
+        (
+            "supplier_id",
+            "name",
+            "owner_name",
+            "whatsapp",
+            "email",
+            "webhook_url",
+            "language",
+            "restock_lead_time_days",
+        ),
+        _supplier,
+    ),
+    "outlets": Sheet(
+        OUTLET,
+        "outlet_id",
+        (
+            "outlet_id",
+            "name",
+            "channel",
+            "address",
+            "lat",
+            "lon",
+            "timezone",
+            "active_from",
+            "active_until",
+            "commission_percent",
+            "calendar_id",
+            "assortment",
+        ),
+        _outlet,
+    ),
+}
+
+
+def _plain(error: dict[str, Any], fields: dict[str, Any]) -> str:
+    loc = [str(p) for p in error["loc"]]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not loc:
+        return message
+    name = ".".join(loc)
+    value: Any = fields
+    for part in error["loc"]:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            value = None
+            break
+    if error["type"] in ("int_parsing", "float_parsing", "int_from_float"):
+        return f"{name} {value!r} is not a number"
+    if error["type"] == "missing" or (value is None and error["type"] == "string_type"):
+        return f"{name} is missing"
+    if value is not None and not isinstance(value, (dict, list)):
+        return f"{name} {value!r}: {message}"
+    return f"{name}: {message}"
+
+
+def read(sheet_name: str, data: bytes, report: Report) -> list[Row]:
+    """The rows that are valid on their own; the others are refused in `report`."""
+    sheet = SHEETS[sheet_name]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpreadsheetError(
+            f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if sheet.id_column not in header:
+        raise SpreadsheetError(
+            f"the header (row 1) has no {sheet.id_column!r} column; "
+            f"expected columns: {', '.join(sheet.columns)}"
+        )
+    unknown = [h for h in header if h and h not in sheet.columns]
+    if unknown:
+        raise SpreadsheetError(
+            f"the header (row 1) has unknown columns {unknown}; "
+            f"expected columns: {', '.join(sheet.columns)}"
+        )
+    reader.fieldnames = header
+    rows: list[Row] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(reader):
+        number = index + 2
+        if index >= MAX_ROWS:
+            raise SpreadsheetError(f"the file has more than {MAX_ROWS} rows; split it")
+        cells = {k: _blank_to_none(v) for k, v in raw.items() if k}
+        if not any(cells.values()):
+            continue
+        report.rows += 1
+        entity_id = cells.get(sheet.id_column) or ""
+        if not _ID.match(entity_id):
+            report.refuse(
+                number,
+                f"{sheet.id_column} {entity_id!r} must be letters, digits, . _ or - (no spaces)",
+            )
+            continue
+        if entity_id in seen:
+            report.refuse(
+                number, f"{sheet.id_column} {entity_id!r} is already on row {seen[entity_id]}"
+            )
+            continue
+        fields = sheet.to_fields(cells)
+        try:
+            details = sheet.kind.details.model_validate(fields)
+        except ValidationError as exc:
+            report.refuse(number, "; ".join(_plain(e, fields) for e in exc.errors()))
+            continue
+        seen[entity_id] = number
+        rows.append(Row(number, entity_id, details))
+    return rows

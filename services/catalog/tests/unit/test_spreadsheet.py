@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from lumbung.catalog.spreadsheet import Report, SpreadsheetError, read, rupiah
+
+PRODUCTS = (
+    "sku;name;supplier_id;category;unit;price_idr;active\n"
+    "AMPLANG-250;Amplang 250 g;SUP-SARI;snack;pack;Rp 25.000;ya\n"
+    "KERUPUK-1;Kerupuk Ikan;SUP-SARI;snack;pack;lima ribu;ya\n"
+    "MADU 1;Madu Kelulut;SUP-MADU;madu;botol;85000;\n"
+    "AMPLANG-250;Amplang lagi;SUP-SARI;snack;pack;1;\n"
+    ";;;;;;\n"
+    "KOPI-1;Kopi Paser;SUP-KOPI;kopi;pack;-3;\n"
+)
+
+
+def report_of(sheet: str, data: bytes) -> tuple[list[str], list[str]]:
+    report = Report(sheet, dry_run=True)
+    rows = read(sheet, data, report)
+    return [r.entity_id for r in rows], [p["message"] for p in report.problems]
+
+
+def test_valid_rows_are_read_and_every_bad_row_is_reported_in_plain_words() -> None:
+    ids, problems = report_of("products", PRODUCTS.encode())
+
+    assert ids == ["AMPLANG-250"]
+    assert problems == [
+        "row 3: price_idr 'lima ribu' is not a number",
+        "row 4: sku 'MADU 1' must be letters, digits, . _ or - (no spaces)",
+        "row 5: sku 'AMPLANG-250' is already on row 2",
+        "row 7: price_idr '-3': Input should be greater than or equal to 0",
+    ]
+
+
+def test_a_comma_separated_file_with_a_byte_order_mark_reads_the_same() -> None:
+    data = "\ufeffsku,name,supplier_id,category,unit,price_idr\nA-1,Amplang,S-1,snack,pcs,5000\n"
+
+    ids, problems = report_of("products", data.encode("utf-8"))
+
+    assert (ids, problems) == (["A-1"], [])
+
+
+def test_a_header_without_the_id_column_refuses_the_whole_file() -> None:
+    with pytest.raises(SpreadsheetError, match="'sku'"):
+        report_of("products", b"name;price_idr\nAmplang;5000\n")
+
+
+def test_a_file_that_is_not_utf8_is_refused() -> None:
+    with pytest.raises(SpreadsheetError, match="UTF-8"):
+        report_of("products", "sku;name\nA;Kue\xe9\n".encode("latin-1"))
+
+
+def test_an_outlet_row_names_a_missing_window_for_a_booth() -> None:
+    data = (
+        "outlet_id;name;channel;address;active_from;active_until;assortment\n"
+        "BOOTH-1;Booth;event_booth;Stadion;;;A-1|B-2:27.000\n"
+        "BOOTH-2;Booth;event_booth;Stadion;2026-11-20T08:00+08:00;2026-11-30T22:00+08:00;A-1\n"
+    )
+
+    ids, problems = report_of("outlets", data.encode())
+
+    assert ids == ["BOOTH-2"]
+    assert problems == ["row 2: an event booth needs an active_window"]
+
+
+@pytest.mark.parametrize(("text", "value"), [("25000", 25000), ("Rp 25.000", 25000),
+                                             ("rp15.000", 15000), ("lima ribu", "lima ribu")])
+def test_rupiah_accepts_indonesian_thousands(text: str, value: int | str) -> None:
+    assert rupiah(text) == value
