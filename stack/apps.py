@@ -90,9 +90,35 @@ def up(stack: Stack, ports: str) -> None:
         port_file.write_text(str(port))
         wait_healthy(service, port, proc, log)
         say(f"{service} runs on http://127.0.0.1:{port} (docs at /docs)")
+    load_demo(stack, env)
     dashboard = stack.file("dashboard.port").read_text()
     print(f"Dashboard: http://127.0.0.1:{dashboard}/")
     print(f"Logs: {logs}/")
+
+
+def load_demo(stack: Stack, env: dict[str, str]) -> None:
+    """Issue the ops key once (kept in .stack/<name>/ops.key) and load the demo catalog."""
+    key_file = stack.file("ops.key")
+    if not key_file.exists():
+        issued = subprocess.run(
+            [str(BIN / "lumbung-catalog"), "keys", "issue", "--role", "ops", "--label", "make up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        key_file.write_text(issued.stdout.strip())
+        key_file.chmod(0o600)
+    url = f"http://127.0.0.1:{stack.file('catalog.port').read_text()}"
+    loaded = subprocess.run(
+        [str(BIN / "lumbung-catalog"), "demo", "--url", url, "--key", key_file.read_text().strip()],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if loaded.returncode != 0:
+        fail(f"loading the demo catalog failed: {loaded.stdout}{loaded.stderr}")
+    say(f"{loaded.stdout.strip()}; the ops key is in {key_file}")
 
 
 def down(stack: Stack) -> None:

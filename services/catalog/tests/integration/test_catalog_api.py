@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,11 +14,13 @@ from fastapi.testclient import TestClient
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType
 
+from lumbung.catalog import demo
 from lumbung.catalog.bootstrap import build_api, issue_key_directly
 from lumbung.catalog.settings import Settings
-from lumbung.contracts import KeyRole, Registry
+from lumbung.contracts import Channel, KeyRole, Registry
 
 pytestmark = pytest.mark.broker
+WITA = demo.WITA
 
 SUPPLIER = {
     "name": "Amplang Bu Sari",
@@ -298,8 +301,12 @@ def test_a_dry_run_import_reports_and_writes_nothing(
     seed(client)
     before = written(kafka_bootstrap, registry.name("catalog.products"))
 
-    report = client.post("/v1/import/products", params={"dry_run": "true"}, content=CSV,
-                         headers={"Content-Type": "text/csv"}).json()
+    report = client.post(
+        "/v1/import/products",
+        params={"dry_run": "true"},
+        content=CSV,
+        headers={"Content-Type": "text/csv"},
+    ).json()
 
     assert report["imported"] == ["KERUPUK-AMPLANG", "KERIPIK-PISANG"]
     assert [p["row"] for p in report["problems"]] == [3, 4]
@@ -312,8 +319,9 @@ def test_an_import_writes_exactly_the_good_rows_and_reports_every_bad_one(
 ) -> None:
     seed(client)
 
-    report = client.post("/v1/import/products", content=CSV,
-                         headers={"Content-Type": "text/csv"}).json()
+    report = client.post(
+        "/v1/import/products", content=CSV, headers={"Content-Type": "text/csv"}
+    ).json()
 
     assert report["imported"] == ["KERUPUK-AMPLANG", "KERIPIK-PISANG"]
     assert [p["message"] for p in report["problems"]] == [
@@ -326,8 +334,26 @@ def test_an_import_writes_exactly_the_good_rows_and_reports_every_bad_one(
 
 
 def test_an_import_with_a_wrong_header_is_refused_whole(client: TestClient) -> None:
-    answer = client.post("/v1/import/products", content=b"nama;harga\nAmplang;5000\n",
-                         headers={"Content-Type": "text/csv"})
+    answer = client.post(
+        "/v1/import/products",
+        content=b"nama;harga\nAmplang;5000\n",
+        headers={"Content-Type": "text/csv"},
+    )
 
     assert answer.status_code == 422
     assert "'sku'" in answer.json()["detail"]
+
+
+def test_the_demo_catalog_loads_with_every_channel_and_open_booths(client: TestClient) -> None:
+    today = datetime.now(WITA)
+    for collection, entity_id, body in demo.catalog(today.date()):
+        assert client.put(f"/v1/{collection}/{entity_id}", json=body).status_code == 201
+
+    outlets = client.get("/v1/outlets", params={"limit": 500}).json()["items"]
+    open_booths = client.get(
+        "/v1/outlets", params={"channel": "event_booth", "active_at": today.isoformat()}
+    ).json()
+
+    assert {o["channel"] for o in outlets} == {c.value for c in Channel}
+    assert open_booths["total"] == 3
+    assert client.get("/v1/suppliers").json()["total"] >= 10

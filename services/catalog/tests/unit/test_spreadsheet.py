@@ -64,7 +64,9 @@ def test_an_outlet_row_names_a_missing_window_for_a_booth() -> None:
     assert problems == ["row 2: an event booth needs an active_window"]
 
 
-@pytest.mark.parametrize(("text", "value"), [("25000", 25000), ("Rp 25.000", 25000),
-                                             ("rp15.000", 15000), ("lima ribu", "lima ribu")])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("25000", 25000), ("Rp 25.000", 25000), ("rp15.000", 15000), ("lima ribu", "lima ribu")],
+)
 def test_rupiah_accepts_indonesian_thousands(text: str, value: int | str) -> None:
     assert rupiah(text) == value

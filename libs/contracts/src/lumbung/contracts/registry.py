@@ -156,13 +156,13 @@ TOPICS: tuple[TopicSpec, ...] = (
 EVENTS: tuple[EventSpec, ...] = (
     EventSpec("pos.SaleRecorded", 1, SaleRecorded, "pos.sales"),
     EventSpec("inventory.StockChanged", 1, StockChanged, "inventory.stock"),
-    EventSpec("catalog.ProductChanged", 1, ProductChanged, "catalog.products", released=False),
-    EventSpec("catalog.SupplierChanged", 1, SupplierChanged, "catalog.suppliers", released=False),
-    EventSpec("catalog.OutletChanged", 1, OutletChanged, "catalog.outlets", released=False),
+    EventSpec("catalog.ProductChanged", 1, ProductChanged, "catalog.products"),
+    EventSpec("catalog.SupplierChanged", 1, SupplierChanged, "catalog.suppliers"),
+    EventSpec("catalog.OutletChanged", 1, OutletChanged, "catalog.outlets"),
     EventSpec(
         "catalog.CalendarEventChanged", 1, CalendarEventChanged, "catalog.calendar", released=False
     ),
-    EventSpec("auth.ApiKeyChanged", 1, ApiKeyChanged, "auth.keys", released=False),
+    EventSpec("auth.ApiKeyChanged", 1, ApiKeyChanged, "auth.keys"),
 )
 
 

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class Versioned(Protocol):
-    version: int
+    @property
+    def version(self) -> int: ...
 
 
 V = TypeVar("V", bound=Versioned)
@@ -122,3 +123,51 @@ def views_ready(*views: CompactedView[Any]) -> Callable[[], Any]:
         return all(view.caught_up.is_set() for view in views)
 
     return check
+
+
+class CatalogView:
+    """A service's own copy of the catalog, from the compacted catalog topics."""
+
+    def __init__(self, bootstrap_servers: str, registry: Registry, service: str) -> None:
+        from lumbung.contracts import (
+            CalendarEventChanged,
+            OutletChanged,
+            ProductChanged,
+            SupplierChanged,
+        )
+
+        self.products: CompactedView[ProductChanged] = CompactedView(
+            bootstrap_servers, registry, "catalog.products", lambda p: p.sku, service
+        )
+        self.suppliers: CompactedView[SupplierChanged] = CompactedView(
+            bootstrap_servers, registry, "catalog.suppliers", lambda s: s.supplier_id, service
+        )
+        self.outlets: CompactedView[OutletChanged] = CompactedView(
+            bootstrap_servers, registry, "catalog.outlets", lambda o: o.outlet_id, service
+        )
+        self.calendar: CompactedView[CalendarEventChanged] = CompactedView(
+            bootstrap_servers, registry, "catalog.calendar", lambda c: c.calendar_id, service
+        )
+        self._views: tuple[CompactedView[Any], ...] = (
+            self.products,
+            self.suppliers,
+            self.outlets,
+            self.calendar,
+        )
+
+    async def start(self, timeout_s: float = 60.0) -> None:
+        for view in self._views:
+            await view.start()
+        for view in self._views:
+            await view.wait_caught_up(timeout_s)
+
+    async def stop(self) -> None:
+        for view in self._views:
+            await view.stop()
+
+    def ready(self) -> Callable[[], Any]:
+        return views_ready(*self._views)
+
+    def knows_sku(self, sku: str) -> bool:
+        """Whether the catalog has ever known this SKU (retired ones included)."""
+        return self.products.get(sku) is not None

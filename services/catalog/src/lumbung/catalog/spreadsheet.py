@@ -190,7 +190,7 @@ SHEETS = {
 }
 
 
-def _plain(error: dict[str, Any], fields: dict[str, Any]) -> str:
+def _plain(error: Any, fields: dict[str, Any]) -> str:
     loc = [str(p) for p in error["loc"]]
     message = str(error["msg"]).removeprefix("Value error, ")
     if not loc:

@@ -7,10 +7,21 @@ use types built inside the router factories.
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    FastAPI,
+    Header,
+    Path,
+    Query,
+    Request,
+    Response,
+)
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from lumbung.catalog import demo
 from lumbung.catalog.domain import KINDS, BadReference, Kind, NotFound, StaleVersion
 from lumbung.catalog.service import CatalogService, Filters
 from lumbung.catalog.spreadsheet import SpreadsheetError
@@ -51,6 +62,17 @@ class Page(BaseModel):
     limit: int
 
 
+def _examples() -> dict[str, dict[str, Any]]:
+    today = datetime(2026, 11, 20).date()
+    first: dict[str, dict[str, Any]] = {}
+    for collection, entity_id, body in demo.catalog(today):
+        first.setdefault(collection, {"summary": f"{collection[:-1]} {entity_id}", "value": body})
+    return first
+
+
+EXAMPLES = _examples()
+
+
 def entity_router(kind: Kind, principal: Any) -> APIRouter:
     request_model = type(
         f"{kind.details.__name__}In",
@@ -77,7 +99,10 @@ def entity_router(kind: Kind, principal: Any) -> APIRouter:
     )
     async def put(
         entity_id: id_path,
-        body: request_model,  # type: ignore[valid-type]
+        body: Annotated[
+            request_model,  # type: ignore[valid-type]
+            Body(openapi_examples={"demo": EXAMPLES[kind.plural]}),
+        ],
         service: Service,
         caller: Caller,
         if_match: Annotated[str | None, Header()] = None,
