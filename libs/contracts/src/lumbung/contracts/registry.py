@@ -159,9 +159,7 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("catalog.ProductChanged", 1, ProductChanged, "catalog.products"),
     EventSpec("catalog.SupplierChanged", 1, SupplierChanged, "catalog.suppliers"),
     EventSpec("catalog.OutletChanged", 1, OutletChanged, "catalog.outlets"),
-    EventSpec(
-        "catalog.CalendarEventChanged", 1, CalendarEventChanged, "catalog.calendar", released=False
-    ),
+    EventSpec("catalog.CalendarEventChanged", 1, CalendarEventChanged, "catalog.calendar"),
     EventSpec("auth.ApiKeyChanged", 1, ApiKeyChanged, "auth.keys"),
 )
 
