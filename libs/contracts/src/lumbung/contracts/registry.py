@@ -16,6 +16,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from lumbung.contracts.envelope import ContractError, Envelope, _Header, loads
+from lumbung.contracts.events import inventory, orders, pos, restock
 from lumbung.contracts.events.catalog import (
     ApiKeyChanged,
     CalendarEventChanged,
@@ -161,6 +162,34 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("catalog.OutletChanged", 1, OutletChanged, "catalog.outlets"),
     EventSpec("catalog.CalendarEventChanged", 1, CalendarEventChanged, "catalog.calendar"),
     EventSpec("auth.ApiKeyChanged", 1, ApiKeyChanged, "auth.keys"),
+    # Drafts until the inventory service is done; then released and frozen.
+    *(
+        EventSpec(t, 1, p, topic, released=False)
+        for t, p, topic in (
+            ("pos.SaleReturned", pos.SaleReturned, "pos.sales"),
+            ("inventory.StockCounted", inventory.StockCounted, "inventory.commands"),
+            ("inventory.StockAdjusted", inventory.StockAdjusted, "inventory.commands"),
+            ("inventory.TransferRequested", inventory.TransferRequested, "inventory.commands"),
+            ("inventory.TransferArrived", inventory.TransferArrived, "inventory.commands"),
+            ("inventory.RestockReceived", inventory.RestockReceived, "inventory.commands"),
+            ("inventory.StockLevelsSet", inventory.StockLevelsSet, "inventory.commands"),
+            ("inventory.StockReserved", inventory.StockReserved, "inventory.reservations"),
+            (
+                "inventory.ReservationRejected",
+                inventory.ReservationRejected,
+                "inventory.reservations",
+            ),
+            ("inventory.StockAlertRaised", inventory.StockAlertRaised, "inventory.alerts"),
+            ("orders.OrderPlaced", orders.OrderPlaced, "orders.events"),
+            ("orders.OrderCancelled", orders.OrderCancelled, "orders.events"),
+            ("orders.OrderExpired", orders.OrderExpired, "orders.events"),
+            ("orders.OrderFulfilled", orders.OrderFulfilled, "orders.events"),
+            ("restock.RestockRequested", restock.RestockRequested, "restock.events"),
+            ("restock.RestockClosed", restock.RestockClosed, "restock.events"),
+            ("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
+            ("restock.RestockDeclined", restock.RestockDeclined, "restock.acks"),
+        )
+    ),
 )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import AwareDatetime, Field
 
 from lumbung.contracts.events.common import Identifier, NonNegativeInt, Payload, PositiveInt, Sku
@@ -22,3 +24,19 @@ class SaleRecorded(Payload):
     sold_at: AwareDatetime = Field(description="When the sale happened, with its UTC offset.")
     receipt_no: str | None = Field(default=None, max_length=64)
     device_id: str | None = Field(default=None, max_length=64)
+
+
+class ReturnKind(StrEnum):
+    RETURN = "return"
+    VOID = "void"
+
+
+class SaleReturned(Payload):
+    """Units of a sale came back (a customer return) or a sale was voided at the POS."""
+
+    return_id: Identifier = Field(description="The outlet's own id of this return or void.")
+    sale_id: Identifier = Field(description="The sale it reverses.")
+    outlet_id: Identifier
+    kind: ReturnKind = ReturnKind.RETURN
+    lines: list[SaleLine] = Field(min_length=1, max_length=500)
+    returned_at: AwareDatetime

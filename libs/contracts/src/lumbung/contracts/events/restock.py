@@ -1,0 +1,51 @@
+"""Restock requests (inventory → suppliers, `restock.events`) and suppliers' answers
+(notifications → inventory, `restock.acks`), keyed by the receiving outlet."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, Field
+
+from lumbung.contracts.events.common import Identifier, NonNegativeInt, Payload, PositiveInt, Sku
+
+
+class RestockRequested(Payload):
+    """Available stock reached the reorder point: a request to the product's supplier."""
+
+    restock_id: Identifier
+    outlet_id: Identifier
+    sku: Sku
+    supplier_id: Identifier | None = Field(default=None, description="From the catalog.")
+    suggested_qty: PositiveInt = Field(description="Enough to bring available to par level.")
+    available: int
+    reorder_point: NonNegativeInt
+    par_level: NonNegativeInt
+
+
+class RestockClosed(Payload):
+    """A restock request is closed by the receipt of the goods."""
+
+    restock_id: Identifier
+    outlet_id: Identifier
+    sku: Sku
+    received_qty: NonNegativeInt
+
+
+class RestockAccepted(Payload):
+    """The supplier will deliver `qty` by `expected_at`."""
+
+    restock_id: Identifier
+    outlet_id: Identifier
+    sku: Sku
+    supplier_id: Identifier
+    qty: PositiveInt
+    expected_at: AwareDatetime
+
+
+class RestockDeclined(Payload):
+    """The supplier cannot deliver."""
+
+    restock_id: Identifier
+    outlet_id: Identifier
+    sku: Sku
+    supplier_id: Identifier
+    reason: str = Field(default="", max_length=300)
