@@ -1,0 +1,291 @@
+"""Stock at one outlet, in plain Python: what each sale, order, count, transfer and receipt
+does to it, and what a person or another service must hear about as a result.
+
+One `OutletStock` holds every SKU of one outlet, so a multi-line order is reserved
+all-or-nothing in one step. Every change of a SKU bumps its version and is recorded as a
+`Moved` effect; alerts and restock requests follow from status changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+MAX_DECISIONS = 5000
+PENDING = "pending"
+"""A restock request asked for in this step, whose id the service layer assigns."""
+
+
+class Status(StrEnum):
+    OK = "ok"
+    LOW = "low"
+    OUT = "out"
+    NEGATIVE = "negative"
+
+
+@dataclass
+class Stock:
+    on_hand: int = 0
+    reserved: int = 0
+    reorder_point: int = 0
+    par_level: int = 0
+    version: int = 0
+    restock_id: str | None = None
+    """The open restock request of this SKU, if any."""
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    @property
+    def status(self) -> Status:
+        if self.on_hand < 0:
+            return Status.NEGATIVE
+        if self.available <= 0:
+            return Status.OUT
+        if self.available <= self.reorder_point:
+            return Status.LOW
+        return Status.OK
+
+    def to_list(self) -> list[Any]:
+        return [self.on_hand, self.reserved, self.reorder_point, self.par_level, self.version,
+                self.restock_id]
+
+    @classmethod
+    def from_list(cls, values: list[Any]) -> Stock:
+        return cls(*values)
+
+
+# -- effects: what a change causes, translated to contract events in one place ----------
+
+
+@dataclass(frozen=True)
+class Moved:
+    sku: str
+    delta_on_hand: int
+    delta_reserved: int
+    reason: str
+    stock: Stock
+
+
+@dataclass(frozen=True)
+class Alerted:
+    kind: str
+    sku: str
+    stock: Stock
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RestockNeeded:
+    sku: str
+    suggested_qty: int
+    stock: Stock
+
+
+@dataclass(frozen=True)
+class RestockDone:
+    restock_id: str
+    sku: str
+    received_qty: int
+
+
+@dataclass(frozen=True)
+class Reserved:
+    order_id: str
+    lines: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    order_id: str
+    shortfall: list[tuple[str, int, int]]
+    """(sku, requested, available) for every line that could not be held."""
+
+
+@dataclass(frozen=True)
+class TransferSent:
+    transfer_id: str
+    to_outlet_id: str
+    lines: dict[str, int]
+
+
+Effect = Moved | Alerted | RestockNeeded | RestockDone | Reserved | Rejected | TransferSent
+
+
+@dataclass
+class OutletStock:
+    outlet_id: str
+    skus: dict[str, Stock] = field(default_factory=dict)
+    holds: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Units held per open order: order_id → {sku: qty}."""
+    decisions: dict[str, bool] = field(default_factory=dict)
+    """Recent answers to orders (True: reserved), so a repeated OrderPlaced gets the same."""
+
+    # -- facts from the point of sale ------------------------------------------------
+
+    def sell(self, lines: list[tuple[str, int]], known: set[str] | None = None) -> list[Effect]:
+        """A sale is a fact: applied even below zero, even for a SKU never heard of."""
+        effects: list[Effect] = []
+        for sku, qty in lines:
+            if sku not in self.skus and (known is None or sku not in known):
+                stock = self.skus.setdefault(sku, Stock())
+                effects.append(Alerted("unknown_sku", sku, _copy(stock),
+                                       f"sold {qty} of {sku}, which inventory has not heard of"))
+            effects += self._change(sku, -qty, 0, "sale")
+        return effects
+
+    def take_back(self, lines: list[tuple[str, int]], reason: str) -> list[Effect]:
+        effects: list[Effect] = []
+        for sku, qty in lines:
+            effects += self._change(sku, qty, 0, reason)
+        return effects
+
+    # -- commands --------------------------------------------------------------------
+
+    def count(self, lines: list[tuple[str, int]], reason: str = "count") -> list[Effect]:
+        effects: list[Effect] = []
+        for sku, counted in lines:
+            difference = counted - self.skus.setdefault(sku, Stock()).on_hand
+            effects += self._change(sku, difference, 0, reason, always=True)
+        return effects
+
+    def adjust(self, sku: str, delta: int, reason: str) -> list[Effect]:
+        return self._change(sku, delta, 0, f"adjustment:{reason}")
+
+    def receive(self, sku: str, qty: int, restock_id: str | None) -> list[Effect]:
+        stock = self.skus.setdefault(sku, Stock())
+        effects = self._change(sku, qty, 0, "restock_received")
+        closing = restock_id or stock.restock_id
+        if closing is not None and closing == stock.restock_id:
+            stock.restock_id = None
+            effects.append(RestockDone(closing, sku, qty))
+        return effects
+
+    def set_levels(self, sku: str, reorder_point: int, par_level: int) -> list[Effect]:
+        stock = self.skus.setdefault(sku, Stock())
+        stock.reorder_point, stock.par_level = reorder_point, par_level
+        return self._change(sku, 0, 0, "levels_set", always=True)
+
+    def dispatch(self, transfer_id: str, to_outlet_id: str, lines: list[tuple[str, int]]
+                 ) -> list[Effect]:
+        """The units leave this outlet now and are in transit until they arrive."""
+        effects: list[Effect] = []
+        for sku, qty in lines:
+            effects += self._change(sku, -qty, 0, "transfer_out")
+        effects.append(TransferSent(transfer_id, to_outlet_id, dict(lines)))
+        return effects
+
+    def arrive(self, lines: list[tuple[str, int]]) -> list[Effect]:
+        effects: list[Effect] = []
+        for sku, qty in lines:
+            effects += self._change(sku, qty, 0, "transfer_in")
+        return effects
+
+    def restock_declined(self, sku: str, restock_id: str) -> list[Effect]:
+        """A declined request is closed, so the next drop may ask again."""
+        stock = self.skus.get(sku)
+        if stock is not None and stock.restock_id == restock_id:
+            stock.restock_id = None
+        return []
+
+    # -- orders ----------------------------------------------------------------------
+
+    def reserve(self, order_id: str, lines: list[tuple[str, int]]) -> list[Effect]:
+        """Hold every line from available stock, or nothing at all."""
+        if order_id in self.decisions:
+            return [self._repeat_answer(order_id, lines)]
+        wanted: dict[str, int] = {}
+        for sku, qty in lines:
+            wanted[sku] = wanted.get(sku, 0) + qty
+        shortfall = [(sku, qty, self._available(sku)) for sku, qty in wanted.items()
+                     if self._available(sku) < qty]
+        self._decide(order_id, not shortfall)
+        if shortfall:
+            return [Rejected(order_id, shortfall)]
+        effects: list[Effect] = []
+        for sku, qty in wanted.items():
+            effects += self._change(sku, 0, qty, "reserved")
+        self.holds[order_id] = wanted
+        effects.append(Reserved(order_id, wanted))
+        return effects
+
+    def release(self, order_id: str, reason: str) -> list[Effect]:
+        effects: list[Effect] = []
+        for sku, qty in self.holds.pop(order_id, {}).items():
+            effects += self._change(sku, 0, -qty, reason)
+        return effects
+
+    def fulfil(self, order_id: str) -> list[Effect]:
+        effects: list[Effect] = []
+        for sku, qty in self.holds.pop(order_id, {}).items():
+            effects += self._change(sku, -qty, -qty, "order_fulfilled")
+        return effects
+
+    # -- the one place a SKU changes -------------------------------------------------
+
+    def _change(self, sku: str, delta_on_hand: int, delta_reserved: int, reason: str,
+                *, always: bool = False) -> list[Effect]:
+        stock = self.skus.setdefault(sku, Stock())
+        if not (delta_on_hand or delta_reserved or always):
+            return []
+        before = stock.status
+        stock.on_hand += delta_on_hand
+        stock.reserved += delta_reserved
+        stock.version += 1
+        snapshot = _copy(stock)
+        effects: list[Effect] = [Moved(sku, delta_on_hand, delta_reserved, reason, snapshot)]
+        after = stock.status
+        if after is not before:
+            if after is Status.NEGATIVE:
+                effects.append(Alerted("negative_stock", sku, snapshot,
+                                       f"on hand of {sku} is {stock.on_hand}: count it"))
+            elif after is Status.OUT:
+                effects.append(Alerted("out_of_stock", sku, snapshot))
+            elif after is Status.LOW and before is Status.OK:
+                effects.append(Alerted("low_stock", sku, snapshot))
+            elif before in (Status.OUT, Status.NEGATIVE):
+                effects.append(Alerted("back_in_stock", sku, snapshot))
+        if (stock.reorder_point > 0 and stock.available <= stock.reorder_point
+                and stock.restock_id is None):
+            suggested = max(stock.par_level - stock.available, 1)
+            stock.restock_id = PENDING
+            effects.append(RestockNeeded(sku, suggested, snapshot))
+        return effects
+
+    def open_restock(self, sku: str, restock_id: str) -> None:
+        self.skus.setdefault(sku, Stock()).restock_id = restock_id
+
+    def _available(self, sku: str) -> int:
+        stock = self.skus.get(sku)
+        return stock.available if stock is not None else 0
+
+    def _decide(self, order_id: str, reserved: bool) -> None:
+        self.decisions[order_id] = reserved
+        while len(self.decisions) > MAX_DECISIONS:
+            del self.decisions[next(iter(self.decisions))]
+
+    def _repeat_answer(self, order_id: str, lines: list[tuple[str, int]]) -> Effect:
+        """The same answer as the first time, whatever the stock is now."""
+        if self.decisions[order_id]:
+            return Reserved(order_id, self.holds.get(order_id) or dict(lines))
+        short = [(sku, qty, self._available(sku)) for sku, qty in lines]
+        return Rejected(order_id, [line for line in short if line[2] < line[1]] or short)
+
+    # -- storage ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outlet_id": self.outlet_id,
+                "skus": {sku: s.to_list() for sku, s in self.skus.items()},
+                "holds": self.holds, "decisions": self.decisions}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OutletStock:
+        return cls(data["outlet_id"],
+                   {sku: Stock.from_list(v) for sku, v in data.get("skus", {}).items()},
+                   data.get("holds", {}), data.get("decisions", {}))
+
+
+def _copy(stock: Stock) -> Stock:
+    return Stock(*stock.to_list())
