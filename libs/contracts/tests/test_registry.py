@@ -22,9 +22,16 @@ DESIGN_TOPICS = {
     "inventory.dlq",
     "orders.dlq",
     "notifications.dlq",
+    "inventory.orders-by-outlet",
 }
 FACTS = {"pos.sales", "orders.events", "inventory.commands", "restock.events", "restock.acks"}
-INVENTORY_INPUTS = {"pos.sales", "orders.events", "inventory.commands", "restock.acks"}
+INVENTORY_INPUTS = {
+    "pos.sales",
+    "orders.events",
+    "inventory.commands",
+    "restock.acks",
+    "inventory.orders-by-outlet",
+}
 
 
 def test_the_registry_holds_every_topic_of_the_design_once() -> None:

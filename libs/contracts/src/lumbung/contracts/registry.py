@@ -113,13 +113,19 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     _fact("orders.events", "order_id", Service.ORDERS, "Every transition of every order."),
     TopicSpec(
-        "inventory.stock",
+        "inventory.orders-by-outlet",
         "outlet_id",
         OUTLET_PARTITIONS,
         Cleanup.DELETE,
         Service.INVENTORY,
         7 * DAY_MS,
-        "StockChanged after every change.",
+        "orders.events repartitioned by pickup outlet, so they meet that outlet's stock.",
+    ),
+    _fact(
+        "inventory.stock",
+        "outlet_id",
+        Service.INVENTORY,
+        "StockChanged after every change: the stock ledger, with each change's cause.",
     ),
     _fact(
         "inventory.reservations",
