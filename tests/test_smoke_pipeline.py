@@ -67,7 +67,7 @@ def smoke_worker(
     }
     with open(tmp_path / "worker.log", "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(WORKER), "worker", "-l", "warn"],
+            [sys.executable, str(WORKER), "worker", "-l", "warn", "--without-web"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

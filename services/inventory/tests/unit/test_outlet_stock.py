@@ -124,7 +124,10 @@ def test_status_changes_raise_low_out_and_back_in_stock_alerts() -> None:
     back = outlet.receive("AMPLANG", 5, None)
 
     assert [a.kind for a in kinds(low + out + back, Alerted)] == [
-        "low_stock", "out_of_stock", "back_in_stock"]
+        "low_stock",
+        "out_of_stock",
+        "back_in_stock",
+    ]
 
 
 def test_the_state_survives_storage() -> None:

@@ -30,6 +30,9 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "broker_commit_interval": 1.0,
         "producer_acks": -1,
         "producer_linger_ms": 5,
+        # Every Lumbung topic and table holds bytes that the contracts (or the owner) parse.
+        "key_serializer": "raw",
+        "value_serializer": "raw",
     }
     options.update(overrides)
     return faust.App(app_id, **options)

@@ -41,6 +41,8 @@ class CompactedView(Generic[V]):
         self._bootstrap = bootstrap_servers
         self._registry = registry
         self._topic = registry.name(logical_topic)
+        self._logical = logical_topic
+        self._logical = logical_topic
         self._key_of = key_of
         self._service = service
         self._on_change = on_change
@@ -70,10 +72,8 @@ class CompactedView(Generic[V]):
             auto_offset_reset="earliest",
         )
         await consumer.start()
-        partitions = [
-            TopicPartition(self._topic, p)
-            for p in sorted(consumer.partitions_for_topic(self._topic) or {0})
-        ]
+        count = self._registry.spec(self._logical).partitions
+        partitions = [TopicPartition(self._topic, p) for p in range(count)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

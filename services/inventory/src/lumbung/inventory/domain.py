@@ -49,8 +49,14 @@ class Stock:
         return Status.OK
 
     def to_list(self) -> list[Any]:
-        return [self.on_hand, self.reserved, self.reorder_point, self.par_level, self.version,
-                self.restock_id]
+        return [
+            self.on_hand,
+            self.reserved,
+            self.reorder_point,
+            self.par_level,
+            self.version,
+            self.restock_id,
+        ]
 
     @classmethod
     def from_list(cls, values: list[Any]) -> Stock:
@@ -131,8 +137,14 @@ class OutletStock:
         for sku, qty in lines:
             if sku not in self.skus and (known is None or sku not in known):
                 stock = self.skus.setdefault(sku, Stock())
-                effects.append(Alerted("unknown_sku", sku, _copy(stock),
-                                       f"sold {qty} of {sku}, which inventory has not heard of"))
+                effects.append(
+                    Alerted(
+                        "unknown_sku",
+                        sku,
+                        _copy(stock),
+                        f"sold {qty} of {sku}, which inventory has not heard of",
+                    )
+                )
             effects += self._change(sku, -qty, 0, "sale")
         return effects
 
@@ -168,8 +180,9 @@ class OutletStock:
         stock.reorder_point, stock.par_level = reorder_point, par_level
         return self._change(sku, 0, 0, "levels_set", always=True)
 
-    def dispatch(self, transfer_id: str, to_outlet_id: str, lines: list[tuple[str, int]]
-                 ) -> list[Effect]:
+    def dispatch(
+        self, transfer_id: str, to_outlet_id: str, lines: list[tuple[str, int]]
+    ) -> list[Effect]:
         """The units leave this outlet now and are in transit until they arrive."""
         effects: list[Effect] = []
         for sku, qty in lines:
@@ -199,8 +212,11 @@ class OutletStock:
         wanted: dict[str, int] = {}
         for sku, qty in lines:
             wanted[sku] = wanted.get(sku, 0) + qty
-        shortfall = [(sku, qty, self._available(sku)) for sku, qty in wanted.items()
-                     if self._available(sku) < qty]
+        shortfall = [
+            (sku, qty, self._available(sku))
+            for sku, qty in wanted.items()
+            if self._available(sku) < qty
+        ]
         self._decide(order_id, not shortfall)
         if shortfall:
             return [Rejected(order_id, shortfall)]
@@ -225,8 +241,15 @@ class OutletStock:
 
     # -- the one place a SKU changes -------------------------------------------------
 
-    def _change(self, sku: str, delta_on_hand: int, delta_reserved: int, reason: str,
-                *, always: bool = False) -> list[Effect]:
+    def _change(
+        self,
+        sku: str,
+        delta_on_hand: int,
+        delta_reserved: int,
+        reason: str,
+        *,
+        always: bool = False,
+    ) -> list[Effect]:
         stock = self.skus.setdefault(sku, Stock())
         if not (delta_on_hand or delta_reserved or always):
             return []
@@ -239,16 +262,25 @@ class OutletStock:
         after = stock.status
         if after is not before:
             if after is Status.NEGATIVE:
-                effects.append(Alerted("negative_stock", sku, snapshot,
-                                       f"on hand of {sku} is {stock.on_hand}: count it"))
+                effects.append(
+                    Alerted(
+                        "negative_stock",
+                        sku,
+                        snapshot,
+                        f"on hand of {sku} is {stock.on_hand}: count it",
+                    )
+                )
             elif after is Status.OUT:
                 effects.append(Alerted("out_of_stock", sku, snapshot))
             elif after is Status.LOW and before is Status.OK:
                 effects.append(Alerted("low_stock", sku, snapshot))
             elif before in (Status.OUT, Status.NEGATIVE):
                 effects.append(Alerted("back_in_stock", sku, snapshot))
-        if (stock.reorder_point > 0 and stock.available <= stock.reorder_point
-                and stock.restock_id is None):
+        if (
+            stock.reorder_point > 0
+            and stock.available <= stock.reorder_point
+            and stock.restock_id is None
+        ):
             suggested = max(stock.par_level - stock.available, 1)
             stock.restock_id = PENDING
             effects.append(RestockNeeded(sku, suggested, snapshot))
@@ -276,15 +308,21 @@ class OutletStock:
     # -- storage ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {"outlet_id": self.outlet_id,
-                "skus": {sku: s.to_list() for sku, s in self.skus.items()},
-                "holds": self.holds, "decisions": self.decisions}
+        return {
+            "outlet_id": self.outlet_id,
+            "skus": {sku: s.to_list() for sku, s in self.skus.items()},
+            "holds": self.holds,
+            "decisions": self.decisions,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutletStock:
-        return cls(data["outlet_id"],
-                   {sku: Stock.from_list(v) for sku, v in data.get("skus", {}).items()},
-                   data.get("holds", {}), data.get("decisions", {}))
+        return cls(
+            data["outlet_id"],
+            {sku: Stock.from_list(v) for sku, v in data.get("skus", {}).items()},
+            data.get("holds", {}),
+            data.get("decisions", {}),
+        )
 
 
 def _copy(stock: Stock) -> Stock:

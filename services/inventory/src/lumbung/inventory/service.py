@@ -115,47 +115,102 @@ class Translator:
         tag: Callable[[str], str] = lambda what: f"{index}:{what}"  # noqa: E731
         match effect:
             case Moved(sku=sku, stock=stock):
-                return self._event("inventory.stock", outlet, inv.StockChanged(
-                    outlet_id=outlet, sku=sku, on_hand=stock.on_hand, reserved=stock.reserved,
-                    available=stock.available, delta=effect.delta_on_hand, reason=effect.reason,
-                    version=stock.version), tag(f"stock:{sku}"))
+                return self._event(
+                    "inventory.stock",
+                    outlet,
+                    inv.StockChanged(
+                        outlet_id=outlet,
+                        sku=sku,
+                        on_hand=stock.on_hand,
+                        reserved=stock.reserved,
+                        available=stock.available,
+                        delta=effect.delta_on_hand,
+                        reason=effect.reason,
+                        version=stock.version,
+                    ),
+                    tag(f"stock:{sku}"),
+                )
             case Alerted(sku=sku, stock=stock):
-                return self._event("inventory.alerts", outlet, inv.StockAlertRaised(
-                    alert=inv.AlertKind(effect.kind), outlet_id=outlet, sku=sku,
-                    on_hand=stock.on_hand, available=stock.available,
-                    reorder_point=stock.reorder_point, message=effect.message),
-                    tag(f"alert:{effect.kind}:{sku}"))
+                return self._event(
+                    "inventory.alerts",
+                    outlet,
+                    inv.StockAlertRaised(
+                        alert=inv.AlertKind(effect.kind),
+                        outlet_id=outlet,
+                        sku=sku,
+                        on_hand=stock.on_hand,
+                        available=stock.available,
+                        reorder_point=stock.reorder_point,
+                        message=effect.message,
+                    ),
+                    tag(f"alert:{effect.kind}:{sku}"),
+                )
             case RestockNeeded(sku=sku, stock=stock):
                 restock_id = str(derived_event_id(self._cause.event_id, tag(f"restock:{sku}")))
                 self._state.open_restock(sku, restock_id)
-                return self._event("restock.events", outlet, restock.RestockRequested(
-                    restock_id=restock_id, outlet_id=outlet, sku=sku,
-                    supplier_id=self._catalog.supplier_of(sku),
-                    suggested_qty=effect.suggested_qty, available=stock.available,
-                    reorder_point=stock.reorder_point, par_level=stock.par_level),
-                    tag(f"restock-requested:{sku}"))
+                return self._event(
+                    "restock.events",
+                    outlet,
+                    restock.RestockRequested(
+                        restock_id=restock_id,
+                        outlet_id=outlet,
+                        sku=sku,
+                        supplier_id=self._catalog.supplier_of(sku),
+                        suggested_qty=effect.suggested_qty,
+                        available=stock.available,
+                        reorder_point=stock.reorder_point,
+                        par_level=stock.par_level,
+                    ),
+                    tag(f"restock-requested:{sku}"),
+                )
             case RestockDone():
-                return self._event("restock.events", outlet, restock.RestockClosed(
-                    restock_id=effect.restock_id, outlet_id=outlet, sku=effect.sku,
-                    received_qty=effect.received_qty), tag(f"restock-closed:{effect.sku}"))
+                return self._event(
+                    "restock.events",
+                    outlet,
+                    restock.RestockClosed(
+                        restock_id=effect.restock_id,
+                        outlet_id=outlet,
+                        sku=effect.sku,
+                        received_qty=effect.received_qty,
+                    ),
+                    tag(f"restock-closed:{effect.sku}"),
+                )
             case Reserved():
-                return self._event("inventory.reservations", effect.order_id, inv.StockReserved(
-                    order_id=effect.order_id, outlet_id=outlet,
-                    lines=[inv.ReservedLine(sku=s, qty=q) for s, q in effect.lines.items()]),
-                    tag("reserved"))
+                return self._event(
+                    "inventory.reservations",
+                    effect.order_id,
+                    inv.StockReserved(
+                        order_id=effect.order_id,
+                        outlet_id=outlet,
+                        lines=[inv.ReservedLine(sku=s, qty=q) for s, q in effect.lines.items()],
+                    ),
+                    tag("reserved"),
+                )
             case Rejected():
                 return self._event(
-                    "inventory.reservations", effect.order_id, inv.ReservationRejected(
-                        order_id=effect.order_id, outlet_id=outlet,
-                        shortfall=[inv.Shortfall(sku=s, requested=r, available=a,
-                                                 missing=r - max(a, 0))
-                                   for s, r, a in effect.shortfall]),
-                    tag("rejected"))
+                    "inventory.reservations",
+                    effect.order_id,
+                    inv.ReservationRejected(
+                        order_id=effect.order_id,
+                        outlet_id=outlet,
+                        shortfall=[
+                            inv.Shortfall(sku=s, requested=r, available=a, missing=r - max(a, 0))
+                            for s, r, a in effect.shortfall
+                        ],
+                    ),
+                    tag("rejected"),
+                )
             case TransferSent():
                 data = self._cause.data
-                return self._event("inventory.commands", effect.to_outlet_id,
-                                   inv.TransferArrived(
-                                       transfer_id=effect.transfer_id,
-                                       from_outlet_id=outlet, to_outlet_id=effect.to_outlet_id,
-                                       lines=data.lines), tag("transfer-arrival"))
+                return self._event(
+                    "inventory.commands",
+                    effect.to_outlet_id,
+                    inv.TransferArrived(
+                        transfer_id=effect.transfer_id,
+                        from_outlet_id=outlet,
+                        to_outlet_id=effect.to_outlet_id,
+                        lines=data.lines,
+                    ),
+                    tag("transfer-arrival"),
+                )
         raise AssertionError(f"no translation for {effect!r}")

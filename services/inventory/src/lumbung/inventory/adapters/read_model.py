@@ -1,0 +1,174 @@
+"""The stock read model in Redis, fed by `inventory.stock` (the ledger).
+
+Per outlet a hash SKU → stock JSON, per SKU a hash outlet → stock JSON, and per (outlet,
+SKU) the newest ledger lines. A change lands only when its version is newer than what is
+there, checked inside Redis, so redeliveries, replays and a rebuild running beside the
+live projector can never move the model backwards. Everything here is rebuilt from Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from lumbung.contracts import ContractError, Registry
+from lumbung.contracts.events.inventory import StockChanged
+
+log = logging.getLogger(__name__)
+LEDGER_LENGTH = 200
+
+APPLY_IF_NEWER = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  if cjson.decode(current)['version'] >= tonumber(ARGV[4]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('LPUSH', KEYS[3], ARGV[5])
+redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[6]) - 1)
+return 1
+"""
+
+
+class StockReadModel:
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = f"{prefix}:inv:" if prefix else "inv:"
+        self._apply: Any = client.register_script(APPLY_IF_NEWER)
+
+    def _outlet_key(self, outlet_id: str) -> str:
+        return f"{self._prefix}outlet:{outlet_id}"
+
+    def _sku_key(self, sku: str) -> str:
+        return f"{self._prefix}sku:{sku}"
+
+    def _ledger_key(self, outlet_id: str, sku: str) -> str:
+        return f"{self._prefix}ledger:{outlet_id}:{sku}"
+
+    @property
+    def built_marker(self) -> str:
+        return f"{self._prefix}built"
+
+    async def apply(self, changes: list[tuple[StockChanged, str, str]]) -> int:
+        """Apply (change, event id, causation id) triples; returns how many were newer."""
+        applied = 0
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for change, event_id, cause in changes:
+                stock = orjson.dumps(
+                    {
+                        "outlet_id": change.outlet_id,
+                        "sku": change.sku,
+                        "on_hand": change.on_hand,
+                        "reserved": change.reserved,
+                        "available": change.available,
+                        "version": change.version,
+                    }
+                )
+                ledger = orjson.dumps(
+                    {
+                        "version": change.version,
+                        "delta": change.delta,
+                        "reason": change.reason,
+                        "on_hand": change.on_hand,
+                        "reserved": change.reserved,
+                        "event_id": event_id,
+                        "causation_id": cause,
+                    }
+                )
+                await self._apply(
+                    keys=[
+                        self._outlet_key(change.outlet_id),
+                        self._sku_key(change.sku),
+                        self._ledger_key(change.outlet_id, change.sku),
+                    ],
+                    args=[
+                        change.sku,
+                        change.outlet_id,
+                        stock,
+                        change.version,
+                        ledger,
+                        LEDGER_LENGTH,
+                    ],
+                    client=pipe,
+                )
+            for result in await pipe.execute():
+                applied += int(result)
+        return applied
+
+    async def outlet(self, outlet_id: str) -> dict[str, dict[str, Any]]:
+        raw = await self._redis.hgetall(self._outlet_key(outlet_id))
+        return {_text(k): orjson.loads(v) for k, v in sorted(raw.items())}
+
+    async def sku(self, sku: str) -> dict[str, dict[str, Any]]:
+        raw = await self._redis.hgetall(self._sku_key(sku))
+        return {_text(k): orjson.loads(v) for k, v in sorted(raw.items())}
+
+    async def ledger(
+        self, outlet_id: str, sku: str, limit: int = LEDGER_LENGTH
+    ) -> list[dict[str, Any]]:
+        raw = await self._redis.lrange(self._ledger_key(outlet_id, sku), 0, limit - 1)
+        return [orjson.loads(line) for line in raw]
+
+    async def is_built(self) -> bool:
+        return bool(await self._redis.exists(self.built_marker))
+
+    async def mark_built(self) -> None:
+        await self._redis.set(self.built_marker, b"1")
+
+    async def dump(self) -> dict[str, Any]:
+        """Every outlet and SKU hash, for comparing a rebuild with the original."""
+        out: dict[str, Any] = {}
+        async for key in self._redis.scan_iter(match=f"{self._prefix}*", count=1000):
+            if await self._redis.type(key) == b"hash":
+                out[_text(key)] = await self._redis.hgetall(key)
+        return out
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def parse_changes(registry: Registry, records: list[Any]) -> list[tuple[StockChanged, str, str]]:
+    changes = []
+    for record in records:
+        try:
+            event = registry.parse(record.value)
+        except ContractError as exc:
+            log.warning("skipped an unreadable record on inventory.stock: %s", exc)
+            continue
+        if isinstance(event.data, StockChanged):
+            changes.append((event.data, str(event.event_id), event.causation_id or ""))
+    return changes
+
+
+async def rebuild(bootstrap_servers: str, registry: Registry, model: StockReadModel) -> int:
+    """Read the whole ledger topic from the beginning into the read model."""
+    topic = registry.name("inventory.stock")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        count = registry.spec("inventory.stock").partitions
+        partitions = [TopicPartition(topic, p) for p in range(count)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        pending = {tp for tp, end in ends.items() if end > 0}
+        applied = 0
+        while pending:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for tp, records in batches.items():
+                applied += await model.apply(parse_changes(registry, records))
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    pending.discard(tp)
+            await asyncio.sleep(0)
+        await model.mark_built()
+        return applied
+    finally:
+        await consumer.stop()

@@ -1,0 +1,329 @@
+"""The inventory worker: faust agents where every input about an outlet's stock meets.
+
+    lumbung-inventory worker        (runs `faust worker` on this app)
+
+- `route_orders` repartitions `orders.events` by pickup outlet onto
+  `inventory.orders-by-outlet`, which has the partition count of every other input;
+- `apply_inputs` reads `pos.sales`, `inventory.commands`, `restock.acks` and the
+  repartitioned orders in batches, applies each event to its outlet's record (one
+  changelog write per outlet per batch), and sends the derived events from the outbox;
+- `project_stock` keeps the Redis read model current from `inventory.stock`.
+
+At-least-once delivery is made effectively-once by the record: offsets already applied,
+and ids already applied (for resends), are both skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from faust.streams import _current_event
+
+from lumbung.contracts import ContractError, Registry
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import orders
+from lumbung.inventory.adapters.read_model import StockReadModel, parse_changes, rebuild
+from lumbung.inventory.adapters.record import OutletRecord
+from lumbung.inventory.service import UnexpectedEvent, apply
+from lumbung.inventory.settings import Settings
+from lumbung.platform.cache import redis_client
+from lumbung.platform.clock import Clock, SystemClock
+from lumbung.platform.dlq import DeadLetter
+from lumbung.platform.metrics import DEAD_LETTERS, EVENTS_IN
+from lumbung.platform.streams import make_stream_app, raw_topic
+from lumbung.platform.views import CatalogView
+
+log = logging.getLogger(__name__)
+SERVICE = "inventory"
+INPUTS = ("pos.sales", "inventory.commands", "restock.acks", "inventory.orders-by-outlet")
+OUTPUTS = (
+    "inventory.stock",
+    "inventory.alerts",
+    "inventory.reservations",
+    "restock.events",
+    "inventory.commands",
+)
+BATCH_SIZE = 1000
+BATCH_WITHIN_S = 0.05
+
+
+class WrongKey(Exception):
+    """An event keyed by another outlet than the one it is about."""
+
+
+def outlet_of(data: Any) -> str:
+    match data:
+        case inv.TransferRequested():
+            return str(data.from_outlet_id)
+        case inv.TransferArrived():
+            return str(data.to_outlet_id)
+        case _:
+            return str(data.outlet_id)
+
+
+class CatalogLookup:
+    def __init__(self, view: CatalogView) -> None:
+        self._view = view
+
+    def knows_sku(self, sku: str) -> bool:
+        return self._view.knows_sku(sku)
+
+    def supplier_of(self, sku: str) -> str | None:
+        product = self._view.products.get(sku)
+        return None if product is None else product.supplier_id
+
+
+class Worker:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.registry: Registry = settings.registry
+        self.clock = clock or SystemClock()
+        self.app = make_stream_app(SERVICE, settings)
+        app, registry = self.app, self.registry
+        self.inputs = app.topic(
+            *(registry.name(t) for t in INPUTS),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+        self.orders_in = raw_topic(app, registry, "orders.events")
+        self.outputs = {
+            t: raw_topic(app, registry, t)
+            for t in (*OUTPUTS, "inventory.dlq", "inventory.orders-by-outlet")
+        }
+        self.records = app.Table(
+            "outlet-records",
+            key_type=bytes,
+            value_type=bytes,
+            default=None,
+            partitions=registry.spec("pos.sales").partitions,
+            help="Each outlet's stock, offsets applied and outbox.",
+        )
+        self.applied_ids = app.Table(
+            "applied-ids",
+            key_type=bytes,
+            value_type=bytes,
+            default=None,
+            partitions=registry.spec("pos.sales").partitions,
+            help="Ids applied per outlet and hour, for resends.",
+        )
+        self.catalog_view = CatalogView(settings.kafka_bootstrap_servers, registry, SERVICE)
+        self.catalog = CatalogLookup(self.catalog_view)
+        self.redis = redis_client(settings.redis_url)
+        self.read_model = StockReadModel(self.redis, registry.prefix)
+        self.ready = asyncio.Event()
+        self._cache: dict[bytes, tuple[bytes, OutletRecord]] = {}
+        self._sent_seq: dict[str, int] = {}
+        self._confirmed_seq: dict[str, int] = {}
+        self._id_cache: dict[bytes, tuple[bytes, set[str]]] = {}
+        self._rebuilding = False
+        self._confirming: set[asyncio.Future[None]] = set()
+        self._declare()
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def _declare(self) -> None:
+        app = self.app
+
+        @app.task
+        async def start_catalog_view() -> None:
+            await self.catalog_view.start()
+            if not await self.read_model.is_built():
+                await rebuild(self.settings.kafka_bootstrap_servers, self.registry, self.read_model)
+            self.ready.set()
+
+        @app.agent(self.orders_in, name="route-orders")
+        async def route_orders(stream: Any) -> None:
+            async for event in stream.events():
+                await self.route_order(event)
+
+        @app.agent(self.inputs, name="apply-inputs")
+        async def apply_inputs(stream: Any) -> None:
+            await self.ready.wait()
+            async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+                await self.apply_batch(batch)
+
+        @app.agent(self.outputs["inventory.stock"], name="project-stock")
+        async def project_stock(stream: Any) -> None:
+            async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+                await self.read_model.apply(
+                    parse_changes(self.registry, [e.message for e in batch])
+                )
+
+        @app.timer(interval=2.0)
+        async def resend_outbox() -> None:
+            await self.resend_unconfirmed()
+
+        @app.timer(interval=2.0)
+        async def rebuild_after_wipe() -> None:
+            if (
+                self.ready.is_set()
+                and not self._rebuilding
+                and not await self.read_model.is_built()
+            ):
+                self._rebuilding = True
+                try:
+                    log.warning("the stock read model is gone (Redis wiped?); rebuilding it")
+                    await rebuild(
+                        self.settings.kafka_bootstrap_servers, self.registry, self.read_model
+                    )
+                finally:
+                    self._rebuilding = False
+
+    # -- orders arrive keyed by order; stock meets them by outlet ----------------------
+
+    async def route_order(self, event: Any) -> None:
+        try:
+            parsed = self.registry.parse(event.value)
+            if not isinstance(
+                parsed.data,
+                (
+                    orders.OrderPlaced,
+                    orders.OrderCancelled,
+                    orders.OrderExpired,
+                    orders.OrderFulfilled,
+                ),
+            ):
+                raise UnexpectedEvent(f"{parsed.event_type} is not an order event")
+        except (ContractError, UnexpectedEvent) as exc:
+            await self.dead_letter(event, str(exc))
+            return
+        await self.outputs["inventory.orders-by-outlet"].send(
+            key=parsed.data.outlet_id.encode(), value=event.value
+        )
+
+    # -- the heart: apply a batch, one write per outlet, then send -------------------------
+
+    async def apply_batch(self, batch: Iterable[Any]) -> None:
+        touched: dict[bytes, OutletRecord] = {}
+        touched_ids: dict[bytes, set[str]] = {}
+        last_event: dict[bytes, Any] = {}
+        dead: list[tuple[Any, str]] = []
+        for event in batch:
+            message = event.message
+            key = event.key or b""
+            record = touched.get(key) or self._load(key)
+            touched[key] = record
+            last_event[key] = event
+            where = f"{message.topic}:{message.partition}"
+            EVENTS_IN.labels(SERVICE, message.topic).inc()
+            if record.seen_offset(where, message.offset):
+                continue
+            record.mark(where, message.offset)
+            try:
+                parsed = self.registry.parse(event.value)
+                if outlet_of(parsed.data) != record.stock.outlet_id:
+                    raise WrongKey(
+                        f"keyed {record.stock.outlet_id!r} but about {outlet_of(parsed.data)!r}"
+                    )
+            except (ContractError, WrongKey) as exc:
+                dead.append((event, str(exc)))
+                continue
+            bucket = record.bucket_for(parsed.occurred_at).encode()
+            ids = touched_ids.get(bucket) or self._load_ids(bucket)
+            touched_ids[bucket] = ids
+            event_id = str(parsed.event_id)
+            if event_id in ids:
+                continue
+            ids.add(event_id)
+            try:
+                outbound = apply(record.stock, parsed, self.catalog)
+            except UnexpectedEvent as exc:
+                dead.append((event, str(exc)))
+                continue
+            for out in outbound:
+                record.queue(out.topic, out.key, out.event.model_dump_json())
+        now = self.clock.now()
+        written = {bucket.decode() for bucket in touched_ids}
+        for key, record in touched.items():
+            # faust writes a table key to the changelog partition of the current event; in a
+            # batch that is the last event of this outlet (all of its events share it).
+            _current_event.set(weakref.ref(last_event[key]))
+            record.confirm(self._confirmed_seq.get(record.stock.outlet_id, 0))
+            for old in record.expired_buckets(now, written):
+                self.applied_ids.pop(old.encode(), None)
+            raw = record.dumps()
+            self.records[key] = raw
+            self._cache[key] = (raw, record)
+        for bucket, ids in touched_ids.items():
+            _current_event.set(weakref.ref(last_event[bucket.split(b"|", 1)[0]]))
+            raw_ids = orjson.dumps(sorted(ids))
+            self.applied_ids[bucket] = raw_ids
+            self._id_cache[bucket] = (raw_ids, ids)
+        for event, error in dead:
+            await self.dead_letter(event, error)
+        for record in touched.values():
+            await self.send_outbox(record)
+
+    def _load(self, key: bytes) -> OutletRecord:
+        raw = self.records.get(key)
+        cached = self._cache.get(key)
+        if cached is not None and raw is not None and cached[0] is raw:
+            return cached[1]
+        if raw is None:
+            return OutletRecord.new(key.decode())
+        return OutletRecord.loads(raw)
+
+    def _load_ids(self, bucket: bytes) -> set[str]:
+        raw = self.applied_ids.get(bucket)
+        cached = self._id_cache.get(bucket)
+        if cached is not None and raw is not None and cached[0] is raw:
+            return cached[1]
+        return set() if raw is None else set(orjson.loads(raw))
+
+    # -- the outbox: sent after the write, confirmed when delivered, re-sent after a crash --
+
+    async def send_outbox(self, record: OutletRecord) -> None:
+        outlet = record.stock.outlet_id
+        already = self._sent_seq.get(outlet, 0)
+        pending = [entry for entry in record.outbox if entry[0] > already]
+        if not pending:
+            return
+        futures = []
+        for _seq, topic, key, event_json in pending:
+            futures.append(
+                await self.outputs[topic].send(key=key.encode(), value=event_json.encode())
+            )
+        last = pending[-1][0]
+        self._sent_seq[outlet] = last
+        task = asyncio.ensure_future(self._confirm_when_delivered(outlet, last, futures))
+        self._confirming.add(task)
+        task.add_done_callback(self._confirming.discard)
+
+    async def _confirm_when_delivered(self, outlet: str, seq: int, futures: list[Any]) -> None:
+        try:
+            await asyncio.gather(*futures)
+        except Exception:  # not delivered: forget it was sent, so the timer sends it again
+            log.exception("sending derived events of %s failed; will resend", outlet)
+            self._sent_seq[outlet] = min(self._sent_seq.get(outlet, 0), seq - 1)
+            return
+        self._confirmed_seq[outlet] = max(self._confirmed_seq.get(outlet, 0), seq)
+
+    async def resend_unconfirmed(self) -> None:
+        for key, raw in list(self.records.items()):
+            if raw is None:
+                continue
+            record = self._load(key)
+            if record.outbox and record.outbox[-1][0] > self._sent_seq.get(
+                record.stock.outlet_id, 0
+            ):
+                await self.send_outbox(record)
+
+    async def dead_letter(self, event: Any, error: str) -> None:
+        message = event.message
+        letter = DeadLetter(
+            SERVICE, message.topic, message.partition, message.offset, event.key, event.value, error
+        )
+        await self.outputs["inventory.dlq"].send(
+            key=event.key, value=event.value, headers=letter.headers()
+        )
+        DEAD_LETTERS.labels(SERVICE, message.topic).inc()
+        log.warning(
+            "dead-lettered %s:%s@%s: %s", message.topic, message.partition, message.offset, error
+        )

@@ -1,0 +1,156 @@
+"""Fixtures for inventory tests against the real broker and Redis: worker processes, a
+producer of contract events, and a reader of the Redis read model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+import redis
+from kafka import KafkaProducer
+
+from lumbung.contracts import Registry, derived_event_id, encode, make_event, sale_event_id
+from lumbung.contracts.events.common import Payload
+from lumbung.platform.broker import durable_producer
+
+WITA = ZoneInfo("Asia/Makassar")
+START = datetime.now(WITA).replace(microsecond=0) - timedelta(hours=3)
+
+
+class Events:
+    """Builds and produces contract events the way outlets and the ingest API do."""
+
+    def __init__(self, producer: KafkaProducer, registry: Registry) -> None:
+        self.producer = producer
+        self.registry = registry
+        self.sent: list[bytes] = []
+        self.clock = START
+
+    def envelope(self, payload: Payload, event_id: Any = None, producer: str = "test") -> bytes:
+        self.clock += timedelta(seconds=1)
+        return encode(
+            make_event(
+                payload,
+                event_id=event_id or uuid.uuid4(),
+                occurred_at=self.clock,
+                producer=producer,
+                correlation_id=str(uuid.uuid4()),
+            )
+        )
+
+    def sale_event_id(self, outlet: str, sale_id: str) -> Any:
+        return sale_event_id(outlet, sale_id)
+
+    def send(self, logical: str, key: str, raw: bytes) -> None:
+        self.producer.send(self.registry.name(logical), key=key.encode(), value=raw)
+        self.sent.append(raw)
+
+    def flush(self) -> None:
+        self.producer.flush(timeout=60)
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "lumbung.inventory", "worker"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        """kill -9: no goodbye, no flush, no commit."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def events(kafka_bootstrap: str, registry: Registry) -> Iterator[Events]:
+    producer = durable_producer(kafka_bootstrap)
+    yield Events(producer, registry)
+    producer.close()
+
+
+@pytest.fixture
+def worker_env(
+    kafka_bootstrap: str, redis_url: str, registry: Registry, tmp_path: Path
+) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "REDIS_URL": redis_url,
+        "LUMBUNG_TOPIC_PREFIX": registry.prefix,
+        "LUMBUNG_DATA_DIR": str(tmp_path / "data"),
+        "LUMBUNG_LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[], Worker]]:
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        worker = Worker(worker_env, tmp_path / f"worker-{len(started)}.log")
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+class ReadModel:
+    def __init__(self, url: str, prefix: str) -> None:
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = f"{prefix}:inv:"
+
+    def outlet(self, outlet_id: str) -> dict[str, dict[str, Any]]:
+        raw = self.redis.hgetall(f"{self.prefix}outlet:{outlet_id}")
+        return {k.decode(): orjson.loads(v) for k, v in raw.items()}
+
+    def on_hand(self, outlets: list[str]) -> dict[tuple[str, str], int]:
+        return {(o, sku): s["on_hand"] for o in outlets for sku, s in self.outlet(o).items()}
+
+    def wait_for(self, predicate: Callable[[], bool], seconds: float = 120) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.3)
+        return predicate()
+
+
+@pytest.fixture
+def read_model(redis_url: str, registry: Registry) -> ReadModel:
+    return ReadModel(redis_url, registry.prefix)
+
+
+__all__ = ["derived_event_id"]

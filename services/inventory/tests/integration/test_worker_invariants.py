@@ -1,0 +1,274 @@
+"""The inventory worker's invariants, against the real broker and Redis, with the worker
+running as its own process. The checker recomputes stock from the raw events on the
+topics with its own small code, never with the domain code it checks."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from lumbung.contracts import Registry
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import pos
+
+pytestmark = pytest.mark.broker
+
+OUTLETS = [f"OUT-{i:02d}" for i in range(10)]
+SKUS = [f"SKU-{i:02d}" for i in range(30)]
+OPENING = 200
+
+
+def topic_events(kafka_bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning()
+    ends = consumer.end_offsets(partitions)
+    out: list[dict[str, Any]] = []
+    while any(consumer.position(tp) < ends[tp] for tp in partitions):
+        for records in consumer.poll(timeout_ms=1000).values():
+            out.extend(orjson.loads(r.value) for r in records if r.value)
+    consumer.close()
+    return out
+
+
+def recompute(kafka_bootstrap: str, registry: Registry) -> dict[tuple[str, str], int]:
+    """On hand per (outlet, SKU) from the facts on the topics, each event_id once."""
+    stock: dict[tuple[str, str], int] = defaultdict(int)
+    seen: set[str] = set()
+    for logical in ("inventory.commands", "pos.sales"):
+        for event in topic_events(kafka_bootstrap, registry.name(logical)):
+            if not isinstance(event, dict) or event.get("event_id") in seen:
+                continue
+            seen.add(event["event_id"])
+            kind, data = event["event_type"], event["data"]
+            if kind == "inventory.StockCounted":
+                for line in data["lines"]:
+                    stock[(data["outlet_id"], line["sku"])] = line["counted"]
+            elif kind == "pos.SaleRecorded":
+                for line in data["lines"]:
+                    stock[(data["outlet_id"], line["sku"])] -= line["qty"]
+            elif kind == "pos.SaleReturned":
+                for line in data["lines"]:
+                    stock[(data["outlet_id"], line["sku"])] += line["qty"]
+            elif kind == "inventory.StockAdjusted":
+                stock[(data["outlet_id"], data["sku"])] += data["delta"]
+            elif kind == "inventory.RestockReceived":
+                stock[(data["outlet_id"], data["sku"])] += data["qty"]
+            elif kind == "inventory.TransferRequested":
+                for line in data["lines"]:
+                    stock[(data["from_outlet_id"], line["sku"])] -= line["qty"]
+            elif kind == "inventory.TransferArrived":
+                for line in data["lines"]:
+                    stock[(data["to_outlet_id"], line["sku"])] += line["qty"]
+    return dict(stock)
+
+
+def open_outlets(events: Any, read_model: Any) -> None:
+    for outlet in OUTLETS:
+        count = inv.StockCounted(
+            count_id=f"OPEN-{outlet}",
+            outlet_id=outlet,
+            kind=inv.CountKind.OPENING,
+            counted_at=events.clock,
+            lines=[inv.CountedLine(sku=s, counted=OPENING) for s in SKUS],
+        )
+        events.send("inventory.commands", outlet, events.envelope(count))
+    events.flush()
+    assert read_model.wait_for(lambda: len(read_model.on_hand(OUTLETS)) == len(OUTLETS) * len(SKUS))
+
+
+def random_event(rng: random.Random, events: Any, n: int) -> tuple[str, str, bytes]:
+    outlet = rng.choice(OUTLETS)
+    roll = rng.random()
+    lines = [(rng.choice(SKUS), rng.randint(1, 3)) for _ in range(rng.randint(1, 3))]
+    if roll < 0.70:
+        sale_id = f"S{n}"
+        sale = pos.SaleRecorded(
+            sale_id=sale_id,
+            outlet_id=outlet,
+            sold_at=events.clock,
+            lines=[pos.SaleLine(sku=s, qty=q, unit_price_idr=10_000) for s, q in lines],
+        )
+        return "pos.sales", outlet, events.envelope(sale, events.sale_event_id(outlet, sale_id))
+    if roll < 0.78:
+        back = pos.SaleReturned(
+            return_id=f"R{n}",
+            sale_id=f"S{n - 1}",
+            outlet_id=outlet,
+            returned_at=events.clock,
+            lines=[pos.SaleLine(sku=s, qty=q, unit_price_idr=10_000) for s, q in lines[:1]],
+        )
+        return "pos.sales", outlet, events.envelope(back)
+    if roll < 0.85:
+        adjust = inv.StockAdjusted(
+            adjustment_id=f"A{n}",
+            outlet_id=outlet,
+            sku=lines[0][0],
+            delta=rng.choice([-2, -1, 1, 2]),
+            reason=rng.choice(list(inv.AdjustmentReason)),
+        )
+        return "inventory.commands", outlet, events.envelope(adjust)
+    if roll < 0.93:
+        receipt = inv.RestockReceived(
+            receipt_id=f"G{n}", outlet_id=outlet, sku=lines[0][0], qty=rng.randint(5, 20)
+        )
+        return "inventory.commands", outlet, events.envelope(receipt)
+    destination = rng.choice([o for o in OUTLETS if o != outlet])
+    transfer = inv.TransferRequested(
+        transfer_id=f"T{n}",
+        from_outlet_id=outlet,
+        to_outlet_id=destination,
+        lines=[inv.TransferLine(sku=s, qty=q) for s, q in lines],
+    )
+    return "inventory.commands", outlet, events.envelope(transfer)
+
+
+def run_mixed(events: Any, count: int, seed: int, on_progress: Any = None) -> int:
+    """Produce `count` random events; about one in ten is sent twice, some much later."""
+    rng = random.Random(seed)
+    later: list[tuple[str, str, bytes]] = []
+    sent = 0
+    for n in range(count):
+        logical, key, raw = random_event(rng, events, n)
+        events.send(logical, key, raw)
+        sent += 1
+        if rng.random() < 0.05:
+            events.send(logical, key, raw)
+            sent += 1
+        elif rng.random() < 0.05:
+            later.append((logical, key, raw))
+        if on_progress is not None:
+            on_progress(n)
+    for logical, key, raw in later:
+        events.send(logical, key, raw)
+        sent += 1
+    events.flush()
+    return sent
+
+
+def converged(
+    kafka_bootstrap: str, registry: Registry, read_model: Any, seconds: float = 180
+) -> tuple[dict[Any, int], dict[Any, int]]:
+    """The read model and the recomputation, once they agree or time is up. The log itself
+    still grows for a moment: transfer arrivals are written by the worker."""
+    deadline = time.monotonic() + seconds
+    while True:
+        expected = recompute(kafka_bootstrap, registry)
+        actual = read_model.on_hand(OUTLETS)
+        if actual == expected or time.monotonic() > deadline:
+            return actual, expected
+        time.sleep(1)
+
+
+def test_conservation_after_a_seeded_run_with_duplicates(
+    kafka_bootstrap: str, registry: Registry, events: Any, workers: Any, read_model: Any
+) -> None:
+    workers()
+    open_outlets(events, read_model)
+
+    run_mixed(events, 5000, seed=7)
+
+    actual, expected = converged(kafka_bootstrap, registry, read_model)
+    assert len(expected) == len(OUTLETS) * len(SKUS)
+    assert actual == expected
+
+
+def test_every_input_delivered_twice_leaves_the_same_state_as_once(
+    kafka_bootstrap: str, registry: Registry, events: Any, workers: Any, read_model: Any
+) -> None:
+    workers()
+    open_outlets(events, read_model)
+    run_mixed(events, 500, seed=11)
+    once, expected = converged(kafka_bootstrap, registry, read_model)
+    assert once == expected
+    versions = {o: {s: v["version"] for s, v in read_model.outlet(o).items()} for o in OUTLETS}
+
+    for raw in list(events.sent):
+        event = orjson.loads(raw)
+        data = event["data"]
+        key = data.get("outlet_id") or data.get("from_outlet_id")
+        logical = "pos.sales" if event["event_type"].startswith("pos.") else "inventory.commands"
+        events.send(logical, key, raw)
+    events.flush()
+    time.sleep(8)
+
+    assert read_model.on_hand(OUTLETS) == once
+    assert {
+        o: {s: v["version"] for s, v in read_model.outlet(o).items()} for o in OUTLETS
+    } == versions
+
+
+def test_kill_9_in_the_middle_of_a_run_loses_nothing_and_applies_nothing_twice(
+    kafka_bootstrap: str, registry: Registry, events: Any, workers: Any, read_model: Any
+) -> None:
+    worker = workers()
+    open_outlets(events, read_model)
+    restarted: list[Any] = []
+
+    def kill_midway(n: int) -> None:
+        if n == 2500:
+            events.flush()
+            time.sleep(1.0)
+            worker.kill()
+            restarted.append(workers())
+
+    run_mixed(events, 5000, seed=23, on_progress=kill_midway)
+
+    actual, expected = converged(kafka_bootstrap, registry, read_model)
+    assert restarted
+    assert actual == expected
+
+
+def test_a_malformed_sale_goes_to_the_dlq_and_later_sales_still_apply(
+    kafka_bootstrap: str, registry: Registry, events: Any, workers: Any, read_model: Any
+) -> None:
+    workers()
+    open_outlets(events, read_model)
+
+    events.send("pos.sales", "OUT-01", b'{"event_type": "pos.SaleRecorded", "data": 1}')
+    sale = pos.SaleRecorded(
+        sale_id="AFTER",
+        outlet_id="OUT-01",
+        sold_at=events.clock,
+        lines=[pos.SaleLine(sku="SKU-01", qty=5, unit_price_idr=1)],
+    )
+    events.send("pos.sales", "OUT-01", events.envelope(sale))
+    events.flush()
+
+    assert read_model.wait_for(
+        lambda: read_model.outlet("OUT-01")["SKU-01"]["on_hand"] == OPENING - 5
+    )
+    dead = [
+        e
+        for e in topic_events(kafka_bootstrap, registry.name("inventory.dlq"))
+        if e == {"event_type": "pos.SaleRecorded", "data": 1}
+    ]
+    assert len(dead) == 1
+
+
+def test_after_redis_is_flushed_the_read_model_is_rebuilt_identically(
+    kafka_bootstrap: str, registry: Registry, events: Any, workers: Any, read_model: Any
+) -> None:
+    workers()
+    open_outlets(events, read_model)
+    run_mixed(events, 300, seed=5)
+    before, expected = converged(kafka_bootstrap, registry, read_model)
+    assert before == expected
+    snapshot = {o: read_model.outlet(o) for o in OUTLETS}
+
+    read_model.redis.flushall()
+
+    assert read_model.wait_for(
+        lambda: {o: read_model.outlet(o) for o in OUTLETS} == snapshot, seconds=60
+    )
+
+
+__all__ = ["uuid"]
