@@ -20,7 +20,7 @@ import pytest
 import redis
 from kafka import KafkaProducer
 
-from lumbung.contracts import Registry, derived_event_id, encode, make_event, sale_event_id
+from lumbung.contracts import KeyRole, Registry, derived_event_id, encode, make_event, sale_event_id
 from lumbung.contracts.events.common import Payload
 from lumbung.platform.broker import durable_producer
 
@@ -154,3 +154,66 @@ def read_model(redis_url: str, registry: Registry) -> ReadModel:
 
 
 __all__ = ["derived_event_id"]
+
+
+@pytest.fixture
+def ops_key(kafka_bootstrap: str, redis_url: str, registry: Registry) -> str:
+    import asyncio
+
+    from lumbung.catalog.bootstrap import issue_key_directly
+    from lumbung.catalog.settings import Settings as CatalogSettings
+
+    settings = CatalogSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
+    )
+    return asyncio.run(issue_key_directly(settings, KeyRole.OPS, "*", "tests"))
+
+
+@pytest.fixture
+def demo_catalog(
+    kafka_bootstrap: str, redis_url: str, registry: Registry, ops_key: str
+) -> dict[str, str]:
+    """The demo catalog, loaded through the catalog API; returns outlet keys by outlet."""
+    from fastapi.testclient import TestClient
+
+    from lumbung.catalog import demo
+    from lumbung.catalog.bootstrap import build_api
+    from lumbung.catalog.settings import Settings as CatalogSettings
+
+    settings = CatalogSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
+    )
+    keys = {}
+    with TestClient(build_api(settings)) as client:
+        client.headers["X-API-Key"] = ops_key
+        for collection, entity_id, body in demo.catalog(datetime.now(WITA).date()):
+            assert client.put(f"/v1/{collection}/{entity_id}", json=body).is_success
+        for outlet in ("IKN-01", "RA-KM47", "BOOTH-STADION"):
+            keys[outlet] = client.post(
+                "/v1/keys", json={"role": "outlet", "subject": outlet}
+            ).json()["key"]
+    return keys
+
+
+@pytest.fixture
+def inventory_api(
+    kafka_bootstrap: str,
+    redis_url: str,
+    registry: Registry,
+    ops_key: str,
+    demo_catalog: dict[str, str],
+) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    from lumbung.inventory.bootstrap import build_api
+    from lumbung.inventory.settings import Settings as InventorySettings
+
+    settings = InventorySettings(
+        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
+    )
+    with TestClient(build_api(settings)) as client:
+        client.headers["X-API-Key"] = ops_key
+        deadline = time.monotonic() + 15
+        while client.get("/v1/whoami").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        yield client

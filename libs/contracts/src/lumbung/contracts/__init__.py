@@ -12,7 +12,12 @@ from lumbung.contracts.events.catalog import (
 )
 from lumbung.contracts.events.inventory import StockChanged
 from lumbung.contracts.events.pos import SaleLine, SaleRecorded
-from lumbung.contracts.ids import derived_event_id, new_event_id, sale_event_id
+from lumbung.contracts.ids import (
+    command_event_id,
+    derived_event_id,
+    new_event_id,
+    sale_event_id,
+)
 from lumbung.contracts.registry import (
     DEFAULT,
     EVENTS,
@@ -48,6 +53,7 @@ __all__ = [
     "StockChanged",
     "SupplierChanged",
     "TopicSpec",
+    "command_event_id",
     "derived_event_id",
     "encode",
     "loads",

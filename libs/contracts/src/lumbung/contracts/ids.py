@@ -22,3 +22,9 @@ def sale_event_id(outlet_id: str, sale_id: str) -> UUID:
 def derived_event_id(cause_event_id: UUID | str, effect: str) -> UUID:
     """The id of the event that `cause_event_id` caused; `effect` names which one."""
     return uuid5(LUMBUNG_NAMESPACE, f"derived:{cause_event_id}:{effect}")
+
+
+def command_event_id(kind: str, outlet_id: str, command_id: str) -> UUID:
+    """The id of an outlet's command (count, adjustment, receipt…): a resubmission of the
+    same command id is the same event."""
+    return uuid5(LUMBUNG_NAMESPACE, f"{kind}:{outlet_id}:{command_id}")

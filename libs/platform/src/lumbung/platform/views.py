@@ -168,6 +168,10 @@ class CatalogView:
     def ready(self) -> Callable[[], Any]:
         return views_ready(*self._views)
 
+    def knows_outlet(self, outlet_id: str) -> bool:
+        outlet = self.outlets.get(outlet_id)
+        return outlet is not None and not outlet.retired
+
     def knows_sku(self, sku: str) -> bool:
         """Whether the catalog has ever known this SKU (retired ones included)."""
         return self.products.get(sku) is not None

@@ -1,17 +1,35 @@
-"""The one place that builds clients and wires the inventory service together."""
+"""The one place that builds clients and wires the inventory API together."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from lumbung.inventory.adapters.read_model import StockReadModel
+from lumbung.inventory.entrypoints.api import install_error_mapping, routers
+from lumbung.inventory.ingest import Ingest
 from lumbung.inventory.settings import Settings
+from lumbung.platform.clock import Clock, SystemClock
 from lumbung.platform.kit import ServiceKit
+from lumbung.platform.publisher import EventPublisher
+from lumbung.platform.views import CatalogView
 
 SERVICE = "inventory"
 
 
-def build_api(settings: Settings) -> FastAPI:
+def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or SystemClock()
     kit = ServiceKit(SERVICE, settings)
-    return kit.app(
-        description="Inventory: stock per outlet and SKU, reservations, transfers and restocks."
+    catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    publisher = EventPublisher(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    app = kit.app(
+        description="Inventory: stock per outlet and SKU, reservations, transfers and restocks.",
+        routers=routers(kit.principal),
+        readiness={"catalog": catalog.ready()},
+        on_start=[publisher.start, catalog.start],
+        on_stop=[catalog.stop, publisher.stop],
     )
+    install_error_mapping(app)
+    app.state.ingest = Ingest(publisher, catalog, clock.now)
+    app.state.read_model = StockReadModel(kit.redis, kit.registry.prefix)
+    app.state.now = clock.now
+    return app

@@ -1,0 +1,295 @@
+"""HTTP routes of inventory: the POS ingest, stock commands and stock reads.
+
+No `from __future__ import annotations`: FastAPI reads these signatures, whose key
+dependency is built per app.
+"""
+
+from typing import Annotated, Any
+
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, Body, FastAPI, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import pos
+from lumbung.contracts.events.common import Identifier, NonNegativeInt, PositiveInt, Sku
+from lumbung.inventory.adapters.read_model import StockReadModel
+from lumbung.inventory.ingest import Accepted, Ingest, IngestError
+from lumbung.platform.auth import Principal, Role, authorize
+
+MAX_BATCH = 500
+OutletPath = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="The outlet's id, as in the catalog.",
+    ),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SaleIn(Strict):
+    sale_id: Identifier
+    lines: list[pos.SaleLine] = Field(min_length=1, max_length=500)
+    sold_at: AwareDatetime
+    receipt_no: str | None = Field(default=None, max_length=64)
+    device_id: str | None = Field(default=None, max_length=64)
+
+
+class SalesIn(Strict):
+    sales: list[SaleIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ReturnIn(Strict):
+    return_id: Identifier
+    sale_id: Identifier
+    kind: pos.ReturnKind = pos.ReturnKind.RETURN
+    lines: list[pos.SaleLine] = Field(min_length=1, max_length=500)
+    returned_at: AwareDatetime
+
+
+class CountIn(Strict):
+    count_id: Identifier
+    kind: inv.CountKind = inv.CountKind.SPOT
+    lines: list[inv.CountedLine] = Field(min_length=1, max_length=5000)
+    counted_at: AwareDatetime | None = None
+
+
+class AdjustmentIn(Strict):
+    adjustment_id: Identifier
+    sku: Sku
+    delta: int
+    reason: inv.AdjustmentReason
+    note: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> "AdjustmentIn":
+        if self.delta == 0:
+            raise ValueError("delta must not be 0")
+        return self
+
+
+class ReceiptIn(Strict):
+    receipt_id: Identifier
+    sku: Sku
+    qty: PositiveInt
+    restock_id: Identifier | None = None
+
+
+class LevelsIn(Strict):
+    reorder_point: NonNegativeInt
+    par_level: NonNegativeInt
+
+
+class TransferIn(Strict):
+    transfer_id: Identifier
+    from_outlet_id: Identifier
+    to_outlet_id: Identifier
+    lines: list[inv.TransferLine] = Field(min_length=1, max_length=500)
+
+
+class AcceptedOut(BaseModel):
+    id: str
+    event_id: str
+
+
+class AcceptedMany(BaseModel):
+    accepted: list[AcceptedOut]
+
+
+def _out(accepted: Accepted) -> AcceptedOut:
+    return AcceptedOut(id=accepted.id, event_id=str(accepted.event_id))
+
+
+def routers(principal: Any) -> list[APIRouter]:
+    Caller = Annotated[Principal, principal]
+    outlets = APIRouter(prefix="/v1/outlets/{outlet_id}", tags=["outlets"])
+    stock = APIRouter(prefix="/v1", tags=["stock"])
+
+    def ingest(request: Request) -> Ingest:
+        service: Ingest = request.app.state.ingest
+        return service
+
+    def model(request: Request) -> StockReadModel:
+        read_model: StockReadModel = request.app.state.read_model
+        return read_model
+
+    def producer(caller: Principal) -> str:
+        return f"{caller.role.value}:{caller.subject}"
+
+    @outlets.post(
+        "/sales",
+        status_code=202,
+        response_model=AcceptedMany,
+        summary="Record one sale or a batch (idempotent on sale_id)",
+    )
+    async def record_sales(
+        outlet_id: OutletPath,
+        request: Request,
+        caller: Caller,
+        body: Annotated[SaleIn | SalesIn, Body()],
+    ) -> AcceptedMany:
+        authorize(caller, Role.OUTLET, outlet_id)
+        sales = body.sales if isinstance(body, SalesIn) else [body]
+        contract = [pos.SaleRecorded(outlet_id=outlet_id, **s.model_dump()) for s in sales]
+        done = await ingest(request).sales(outlet_id, contract, producer(caller))
+        return AcceptedMany(accepted=[_out(a) for a in done])
+
+    @outlets.post(
+        "/returns", status_code=202, response_model=AcceptedOut, summary="Record a return or a void"
+    )
+    async def record_return(
+        outlet_id: OutletPath, request: Request, caller: Caller, body: ReturnIn
+    ) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        back = pos.SaleReturned(outlet_id=outlet_id, **body.model_dump())
+        return _out(await ingest(request).sale_return(outlet_id, back, producer(caller)))
+
+    @outlets.post(
+        "/counts",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Record a stock count (opening, full or spot)",
+    )
+    async def record_count(
+        outlet_id: OutletPath, request: Request, caller: Caller, body: CountIn
+    ) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        count = inv.StockCounted(
+            outlet_id=outlet_id,
+            count_id=body.count_id,
+            kind=body.kind,
+            lines=body.lines,
+            counted_at=body.counted_at or request.app.state.now(),
+        )
+        skus = [(f"lines.{i}.sku", line.sku) for i, line in enumerate(body.lines)]
+        return _out(
+            await ingest(request).command(
+                outlet_id, "count", body.count_id, count, skus, producer(caller)
+            )
+        )
+
+    @outlets.post(
+        "/adjustments",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Adjust stock with a reason (damaged, expired, lost, found)",
+    )
+    async def record_adjustment(
+        outlet_id: OutletPath, request: Request, caller: Caller, body: AdjustmentIn
+    ) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        adjustment = inv.StockAdjusted(outlet_id=outlet_id, **body.model_dump())
+        return _out(
+            await ingest(request).command(
+                outlet_id,
+                "adjustment",
+                body.adjustment_id,
+                adjustment,
+                [("sku", body.sku)],
+                producer(caller),
+            )
+        )
+
+    @outlets.post(
+        "/receipts",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Record goods received (closes the restock request)",
+    )
+    async def record_receipt(
+        outlet_id: OutletPath, request: Request, caller: Caller, body: ReceiptIn
+    ) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        receipt = inv.RestockReceived(outlet_id=outlet_id, **body.model_dump())
+        return _out(
+            await ingest(request).command(
+                outlet_id,
+                "receipt",
+                body.receipt_id,
+                receipt,
+                [("sku", body.sku)],
+                producer(caller),
+            )
+        )
+
+    @outlets.put(
+        "/levels/{sku}",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Set reorder point and par level of a SKU at the outlet",
+    )
+    async def set_levels(
+        outlet_id: OutletPath, sku: str, request: Request, caller: Caller, body: LevelsIn
+    ) -> AcceptedOut:
+        authorize(caller, Role.OPS)
+        levels = inv.StockLevelsSet(outlet_id=outlet_id, sku=sku, **body.model_dump())
+        version = f"{sku}:{body.reorder_point}:{body.par_level}:{request.app.state.now()}"
+        return _out(
+            await ingest(request).command(
+                outlet_id, "levels", version, levels, [("sku", sku)], producer(caller)
+            )
+        )
+
+    @outlets.get("/stock", summary="Stock of every SKU at the outlet")
+    async def outlet_stock(
+        outlet_id: OutletPath, request: Request, caller: Caller
+    ) -> dict[str, Any]:
+        authorize(caller, Role.OUTLET, outlet_id)
+        return {"outlet_id": outlet_id, "stock": await model(request).outlet(outlet_id)}
+
+    @outlets.get("/stock/{sku}/ledger", summary="The newest movements of one SKU")
+    async def ledger(
+        outlet_id: OutletPath, sku: str, request: Request, caller: Caller
+    ) -> dict[str, Any]:
+        authorize(caller, Role.OUTLET, outlet_id)
+        return {
+            "outlet_id": outlet_id,
+            "sku": sku,
+            "ledger": await model(request).ledger(outlet_id, sku),
+        }
+
+    @stock.get("/stock/{sku}", tags=["stock"], summary="Stock of one SKU across outlets")
+    async def sku_stock(sku: str, request: Request, caller: Caller) -> dict[str, Any]:
+        authorize(caller, Role.OPS)
+        return {"sku": sku, "outlets": await model(request).sku(sku)}
+
+    @stock.post(
+        "/transfers",
+        status_code=202,
+        response_model=AcceptedOut,
+        tags=["stock"],
+        summary="Move stock from one outlet to another",
+    )
+    async def transfer(request: Request, caller: Caller, body: TransferIn) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, body.from_outlet_id)
+        requested = inv.TransferRequested(**body.model_dump())
+        return _out(await ingest(request).transfer(requested, producer(caller)))
+
+    return [outlets, stock]
+
+
+def install_error_mapping(app: FastAPI) -> None:
+    async def ingest_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IngestError)
+        return JSONResponse(
+            {"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]},
+            status_code=exc.status,
+        )
+
+    async def kafka_error(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": f"Kafka did not acknowledge the write ({exc}); "
+                "nothing was accepted, send it again"
+            },
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    app.add_exception_handler(IngestError, ingest_error)
+    app.add_exception_handler(KafkaError, kafka_error)

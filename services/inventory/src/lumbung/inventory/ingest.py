@@ -1,0 +1,141 @@
+"""What outlets and ops send in over HTTP, checked and turned into events on Kafka.
+
+A sale that happened is a fact, but the ingest can still talk to the device, so it refuses
+what the device can correct: a SKU the catalog has never known, an outlet that does not
+exist. Every event id follows from what identifies the fact (outlet and sale id, outlet
+and command id), so a device that resends gets the same event and nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from lumbung.contracts import Envelope, command_event_id, make_event, sale_event_id
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import pos
+from lumbung.contracts.events.common import Payload
+
+
+class Publisher(Protocol):
+    async def publish_many(self, events: list[tuple[str, str, Envelope[Any]]]) -> None: ...
+
+
+class Catalog(Protocol):
+    def knows_sku(self, sku: str) -> bool: ...
+
+    def knows_outlet(self, outlet_id: str) -> bool: ...
+
+
+class IngestError(Exception):
+    def __init__(self, status: int, field: str, message: str) -> None:
+        self.status = status
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: str
+    event_id: UUID
+
+
+class Ingest:
+    def __init__(self, publisher: Publisher, catalog: Catalog, now: Callable[[], datetime]) -> None:
+        self._publisher = publisher
+        self._catalog = catalog
+        self._now = now
+
+    def _outlet(self, outlet_id: str, field: str = "outlet_id") -> None:
+        if not self._catalog.knows_outlet(outlet_id):
+            raise IngestError(404, field, f"{field}: no outlet {outlet_id!r} in the catalog")
+
+    def _skus(self, skus: Sequence[tuple[str, str]]) -> None:
+        for field, sku in skus:
+            if not self._catalog.knows_sku(sku):
+                raise IngestError(
+                    422,
+                    field,
+                    f"{field}: the catalog has never known SKU "
+                    f"{sku!r}; correct it at the point of sale",
+                )
+
+    def _event(
+        self, payload: Payload, event_id: UUID, producer: str, correlation: str
+    ) -> Envelope[Any]:
+        return make_event(
+            payload,
+            event_id=event_id,
+            occurred_at=self._now(),
+            producer=producer,
+            correlation_id=correlation,
+        )
+
+    async def sales(
+        self, outlet_id: str, sales: list[pos.SaleRecorded], producer: str
+    ) -> list[Accepted]:
+        self._outlet(outlet_id)
+        self._skus(
+            [
+                (f"sales.{i}.lines.{j}.sku", line.sku)
+                for i, sale in enumerate(sales)
+                for j, line in enumerate(sale.lines)
+            ]
+        )
+        events = []
+        for sale in sales:
+            event_id = sale_event_id(outlet_id, sale.sale_id)
+            event = make_event(
+                sale,
+                event_id=event_id,
+                occurred_at=sale.sold_at,
+                producer=producer,
+                correlation_id=sale.sale_id,
+            )
+            events.append(("pos.sales", outlet_id, event))
+        await self._publisher.publish_many(events)
+        return [Accepted(s.sale_id, e.event_id) for s, (_, _, e) in zip(sales, events, strict=True)]
+
+    async def sale_return(self, outlet_id: str, back: pos.SaleReturned, producer: str) -> Accepted:
+        self._outlet(outlet_id)
+        self._skus([(f"lines.{j}.sku", line.sku) for j, line in enumerate(back.lines)])
+        event_id = command_event_id("return", outlet_id, back.return_id)
+        event = make_event(
+            back,
+            event_id=event_id,
+            occurred_at=back.returned_at,
+            producer=producer,
+            correlation_id=back.sale_id,
+        )
+        await self._publisher.publish_many([("pos.sales", outlet_id, event)])
+        return Accepted(back.return_id, event_id)
+
+    async def command(
+        self,
+        outlet_id: str,
+        kind: str,
+        command_id: str,
+        payload: Payload,
+        skus: Sequence[tuple[str, str]],
+        producer: str,
+    ) -> Accepted:
+        """Counts, adjustments, receipts and levels: one event on `inventory.commands`."""
+        self._outlet(outlet_id)
+        self._skus(skus)
+        event_id = command_event_id(kind, outlet_id, command_id)
+        event = self._event(payload, event_id, producer, f"{kind}:{command_id}")
+        await self._publisher.publish_many([("inventory.commands", outlet_id, event)])
+        return Accepted(command_id, event_id)
+
+    async def transfer(self, transfer: inv.TransferRequested, producer: str) -> Accepted:
+        if transfer.from_outlet_id == transfer.to_outlet_id:
+            raise IngestError(422, "to_outlet_id", "to_outlet_id: a transfer needs two outlets")
+        self._outlet(transfer.from_outlet_id, "from_outlet_id")
+        self._outlet(transfer.to_outlet_id, "to_outlet_id")
+        self._skus([(f"lines.{j}.sku", line.sku) for j, line in enumerate(transfer.lines)])
+        return await self.command(
+            transfer.from_outlet_id, "transfer", transfer.transfer_id, transfer, [], producer
+        )
