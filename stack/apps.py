@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import Stack, fail, free_port, pid_alive, say
 
 SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
+WORKERS = ("inventory",)
+"""Services that also run a stream worker process (`lumbung-<service> worker`)."""
 BIN = Path(sys.executable).parent
 
 
@@ -90,10 +92,27 @@ def up(stack: Stack, ports: str) -> None:
         port_file.write_text(str(port))
         wait_healthy(service, port, proc, log)
         say(f"{service} runs on http://127.0.0.1:{port} (docs at /docs)")
+    for service in WORKERS:
+        start_worker(stack, service, env, logs)
     load_demo(stack, env)
     dashboard = stack.file("dashboard.port").read_text()
     print(f"Dashboard: http://127.0.0.1:{dashboard}/")
     print(f"Logs: {logs}/")
+
+
+def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path) -> None:
+    pid_file = stack.file(f"{service}-worker.pid")
+    if pid_alive(pid_file):
+        say(f"{service} worker already runs")
+        return
+    log = logs / f"{service}-worker.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([str(BIN / f"lumbung-{service}"), "worker"],
+                                env={**env, "LUMBUNG_DATA_DIR": str(stack.file("data"))},
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    pid_file.write_text(str(proc.pid))
+    say(f"{service} worker started (pid {proc.pid}, log {log})")
 
 
 def load_demo(stack: Stack, env: dict[str, str]) -> None:
@@ -122,8 +141,8 @@ def load_demo(stack: Stack, env: dict[str, str]) -> None:
 
 
 def down(stack: Stack) -> None:
-    for service in SERVICES:
-        pid_file = stack.file(f"{service}.pid")
+    for name in (*(f"{w}-worker" for w in WORKERS), *SERVICES):
+        pid_file = stack.file(f"{name}.pid")
         pid = pid_alive(pid_file)
         if pid is not None:
             os.killpg(pid, signal.SIGTERM)
@@ -132,9 +151,9 @@ def down(stack: Stack) -> None:
                 time.sleep(0.2)
             if pid_alive(pid_file):
                 os.killpg(pid, signal.SIGKILL)
-            say(f"{service} stopped")
+            say(f"{name} stopped")
         pid_file.unlink(missing_ok=True)
-        stack.file(f"{service}.port").unlink(missing_ok=True)
+        stack.file(f"{name}.port").unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
