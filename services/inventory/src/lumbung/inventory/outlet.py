@@ -1,0 +1,240 @@
+"""The outlet client: what a POS or a booth laptop runs to send its sales.
+
+Every sale goes first into a local spool (SQLite, durable across power cuts), then out in
+the order it was made, whenever the network and the service are there. A sale keeps its
+`sale_id`, so its event id never changes: a resend after a lost answer is harmless.
+
+Two ways out:
+- `HttpSender`: the inventory ingest API with the outlet's key (the usual way);
+- `GatewaySender`: straight to `pos.sales` with kafka-python (idempotent producer,
+  acks=all), for a trusted in-house gateway inside the forum's network.
+
+A sale the service refuses (a SKU the catalog never knew…) is set aside with the reason,
+so the POS can correct it, and does not hold up the sales behind it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import orjson
+
+from lumbung.contracts import Registry, encode, make_event, sale_event_id
+from lumbung.contracts.events import pos
+
+BATCH = 200
+
+
+class Unreachable(Exception):
+    """The service or the broker did not answer; try again later."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    sale_id: str
+    reason: str
+
+
+class Sender(Protocol):
+    def send(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
+        """Send in order; raise Unreachable if nothing can be said about them."""
+
+    def close(self) -> None: ...
+
+
+class Spool:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("""CREATE TABLE IF NOT EXISTS sales (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, sale_id TEXT UNIQUE NOT NULL,
+            body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', reason TEXT)""")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def add(self, sale: dict[str, Any]) -> bool:
+        """Queue a sale; False when this sale_id was queued before (nothing changes)."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO sales (sale_id, body) VALUES (?, ?)",
+                (sale["sale_id"], orjson.dumps(sale).decode()),
+            )
+            return cursor.rowcount == 1
+
+    def pending(self, limit: int = BATCH) -> list[tuple[int, dict[str, Any]]]:
+        rows = self._db.execute(
+            "SELECT seq, body FROM sales WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+        return [(seq, orjson.loads(body)) for seq, body in rows]
+
+    def settle(self, sent: list[int], refused: dict[int, str]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE sales SET state = 'sent' WHERE seq = ?",
+                [(s,) for s in sent if s not in refused],
+            )
+            db.executemany(
+                "UPDATE sales SET state = 'refused', reason = ? WHERE seq = ?",
+                [(reason, s) for s, reason in refused.items()],
+            )
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db.execute("SELECT state, COUNT(*) FROM sales GROUP BY state").fetchall()
+        return {state: n for state, n in rows}
+
+    def refused(self) -> list[Refused]:
+        rows = self._db.execute(
+            "SELECT sale_id, reason FROM sales WHERE state = 'refused' ORDER BY seq"
+        ).fetchall()
+        return [Refused(sale_id, reason) for sale_id, reason in rows]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class HttpSender:
+    def __init__(self, base_url: str, key: str, timeout_s: float = 10.0) -> None:
+        self._http = httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=timeout_s)
+
+    def send(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
+        try:
+            answer = self._http.post(f"/v1/outlets/{outlet_id}/sales", json={"sales": sales})
+        except httpx.HTTPError as exc:
+            raise Unreachable(str(exc)) from exc
+        if answer.status_code == 202:
+            return []
+        if answer.status_code in (401, 403) or answer.status_code >= 500:
+            raise Unreachable(f"{answer.status_code}: {answer.text[:300]}")
+        if len(sales) > 1:
+            return self._one_by_one(outlet_id, sales)
+        return [Refused(sales[0]["sale_id"], answer.text[:500])]
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _one_by_one(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
+        """A batch was refused: find which sales, so the good ones still go in order."""
+        refused: list[Refused] = []
+        for sale in sales:
+            refused += self.send(outlet_id, [sale])
+        return refused
+
+
+class GatewaySender:
+    def __init__(self, bootstrap_servers: str, registry: Registry) -> None:
+        from lumbung.platform.broker import durable_producer
+
+        self._bootstrap = bootstrap_servers
+        self._registry = registry
+        self._producer: Any = None
+        self._durable_producer = durable_producer
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=10)
+
+    def send(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
+        from kafka.errors import KafkaError
+
+        refused: list[Refused] = []
+        events = []
+        for body in sales:
+            try:
+                sale = pos.SaleRecorded(outlet_id=outlet_id, **body)
+            except ValueError as exc:
+                refused.append(Refused(body.get("sale_id", "?"), str(exc)))
+                continue
+            events.append(
+                encode(
+                    make_event(
+                        sale,
+                        event_id=sale_event_id(outlet_id, sale.sale_id),
+                        occurred_at=sale.sold_at,
+                        producer=f"gateway:{outlet_id}",
+                        correlation_id=sale.sale_id,
+                    )
+                )
+            )
+        try:
+            if self._producer is None:
+                self._producer = self._durable_producer(self._bootstrap, "lumbung-gateway")
+            futures = [
+                self._producer.send(
+                    self._registry.name("pos.sales"), key=outlet_id.encode(), value=raw
+                )
+                for raw in events
+            ]
+            for future in futures:
+                future.get(timeout=30)
+        except KafkaError as exc:
+            raise Unreachable(str(exc)) from exc
+        return refused
+
+
+class OutletClient:
+    def __init__(self, outlet_id: str, spool: Spool, sender: Sender | None = None) -> None:
+        self.outlet_id = outlet_id
+        self.spool = spool
+        self.sender = sender
+
+    def record(
+        self,
+        lines: list[tuple[str, int, int]],
+        sold_at: datetime,
+        sale_id: str | None = None,
+        receipt_no: str | None = None,
+    ) -> str:
+        """Spool one sale (sku, qty, unit price); returns its sale id."""
+        sale_id = sale_id or uuid.uuid4().hex[:16]
+        self.spool.add(
+            {
+                "sale_id": sale_id,
+                "sold_at": sold_at.isoformat(),
+                "receipt_no": receipt_no,
+                "lines": [{"sku": s, "qty": q, "unit_price_idr": p} for s, q, p in lines],
+            }
+        )
+        return sale_id
+
+    def close(self) -> None:
+        if self.sender is not None:
+            self.sender.close()
+        self.spool.close()
+
+    def flush(self) -> int:
+        """Send what is spooled, in order; returns how many went out. Raises Unreachable
+        when the way out is down (the spool keeps everything)."""
+        if self.sender is None:
+            raise Unreachable("this client has no way out configured")
+        sent = 0
+        while batch := self.spool.pending():
+            refused = self.sender.send(self.outlet_id, [sale for _, sale in batch])
+            reasons = {r.sale_id: r.reason for r in refused}
+            self.spool.settle(
+                [seq for seq, _ in batch],
+                {
+                    seq: reasons[sale["sale_id"]]
+                    for seq, sale in batch
+                    if sale["sale_id"] in reasons
+                },
+            )
+            sent += len(batch) - len(refused)
+        return sent

@@ -1,0 +1,152 @@
+"""An outlet that loses the inventory API keeps selling: its sales wait in the spool and
+go in, once each and in order, when the API is back."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lumbung.contracts import Registry, sale_event_id
+from lumbung.inventory.outlet import GatewaySender, HttpSender, OutletClient, Spool, Unreachable
+
+pytestmark = pytest.mark.broker
+OUTLET, SKU = "RA-KM47", "KERIPIK-PISANG-200"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Api:
+    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
+        self.env = {**env, "LUMBUNG_INVENTORY_HTTP_PORT": str(port)}
+        self.port, self.log = port, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "lumbung.inventory", "api"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError(f"the inventory API did not get ready; see {self.log}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def opening(events: Any, read_model: Any, outlet: str, qty: int) -> None:
+    from lumbung.contracts.events import inventory as inv
+
+    count = inv.StockCounted(
+        count_id=f"OPEN-{outlet}",
+        outlet_id=outlet,
+        kind=inv.CountKind.OPENING,
+        counted_at=events.clock,
+        lines=[inv.CountedLine(sku=SKU, counted=qty)],
+    )
+    events.send("inventory.commands", outlet, events.envelope(count))
+    events.flush()
+    assert read_model.wait_for(lambda: SKU in read_model.outlet(outlet))
+
+
+def applied_in_order(read_model: Any, outlet: str) -> list[str]:
+    ledger = read_model.redis.lrange(f"{read_model.prefix}ledger:{outlet}:{SKU}", 0, -1)
+    import orjson
+
+    return [
+        orjson.loads(line)["causation_id"]
+        for line in reversed(ledger)
+        if orjson.loads(line)["reason"] == "sale"
+    ]
+
+
+def test_sales_spooled_while_the_api_is_down_go_in_once_and_in_order(
+    worker_env: dict[str, str],
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    read_model: Any,
+    tmp_path: Path,
+) -> None:
+    workers()
+    opening(events, read_model, OUTLET, 100)
+    api = Api(worker_env, free_port(), tmp_path / "api.log")
+    api.start()
+    client = OutletClient(
+        OUTLET,
+        Spool(tmp_path / "spool.sqlite"),
+        HttpSender(f"http://127.0.0.1:{api.port}", demo_catalog[OUTLET]),
+    )
+    sale_ids = [
+        client.record([(SKU, 1, 15000)], datetime.now().astimezone(), f"S-{n:02d}")
+        for n in range(5)
+    ]
+    assert client.flush() == 5
+
+    api.stop()
+    sale_ids += [
+        client.record([(SKU, 2, 15000)], datetime.now().astimezone(), f"S-{n:02d}")
+        for n in range(5, 25)
+    ]
+    with pytest.raises(Unreachable):
+        client.flush()
+    assert client.spool.counts()["pending"] == 20
+
+    api.start()
+    try:
+        assert client.flush() == 20
+        client.spool._db.execute("UPDATE sales SET state = 'pending' WHERE sale_id = 'S-07'")
+        assert client.flush() == 1
+    finally:
+        api.stop()
+        client.close()
+
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 100 - 5 - 40)
+    assert applied_in_order(read_model, OUTLET) == [str(sale_event_id(OUTLET, s)) for s in sale_ids]
+
+
+def test_a_gateway_sends_spooled_sales_straight_to_kafka(
+    kafka_bootstrap: str,
+    registry: Registry,
+    events: Any,
+    workers: Any,
+    read_model: Any,
+    tmp_path: Path,
+) -> None:
+    workers()
+    opening(events, read_model, "IDM-KUARO", 30)
+    offline = OutletClient(
+        "IDM-KUARO", Spool(tmp_path / "gw.sqlite"), GatewaySender("127.0.0.1:1", registry)
+    )
+    for n in range(10):
+        offline.record([(SKU, 1, 14000)], datetime.now().astimezone(), f"G-{n}")
+    online = OutletClient("IDM-KUARO", offline.spool, GatewaySender(kafka_bootstrap, registry))
+
+    try:
+        assert online.flush() == 10
+    finally:
+        online.close()
+        offline.sender.close()  # type: ignore[union-attr]
+    assert read_model.wait_for(lambda: read_model.outlet("IDM-KUARO")[SKU]["on_hand"] == 20)
