@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
 
 
-.PHONY: install system stack stack-down up down test lint format schemas clean
+.PHONY: install system stack stack-down up down test lint format schemas clean bench
 
 install: system $(STAMP) $(TOOLS)
 
@@ -59,3 +59,7 @@ schemas: $(STAMP)
 
 clean: down
 	rm -rf $(VENV) .tools .stack
+
+# Long runs, not part of `make test`: benchmark figures go to docs/PERFORMANCE.md.
+bench: install
+	scripts/with-stack.sh $(BIN)/python bench/inventory_pipeline.py

@@ -107,10 +107,14 @@ def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path) ->
         return
     log = logs / f"{service}-worker.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen([str(BIN / f"lumbung-{service}"), "worker"],
-                                env={**env, "LUMBUNG_DATA_DIR": str(stack.file("data"))},
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [str(BIN / f"lumbung-{service}"), "worker"],
+            env={**env, "LUMBUNG_DATA_DIR": str(stack.file("data"))},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     pid_file.write_text(str(proc.pid))
     say(f"{service} worker started (pid {proc.pid}, log {log})")
 

@@ -155,7 +155,7 @@ def run_mixed(events: Any, count: int, seed: int, on_progress: Any = None) -> in
 
 
 def converged(
-    kafka_bootstrap: str, registry: Registry, read_model: Any, seconds: float = 180
+    kafka_bootstrap: str, registry: Registry, read_model: Any, seconds: float = 300
 ) -> tuple[dict[Any, int], dict[Any, int]]:
     """The read model and the recomputation, once they agree or time is up. The log itself
     still grows for a moment: transfer arrivals are written by the worker."""

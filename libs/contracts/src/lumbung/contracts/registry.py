@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -266,12 +267,17 @@ class Registry:
 DEFAULT = Registry()
 
 
+@cache
+def _spec_for_type(payload_type: type[Payload], registry: Registry) -> EventSpec:
+    specs = [e for e in registry.events if e.payload is payload_type]
+    if not specs:
+        raise KeyError(f"{payload_type.__name__} is not a registered event payload")
+    return max(specs, key=lambda e: e.schema_version)
+
+
 def event_spec_for(payload: Payload, registry: Registry = DEFAULT) -> EventSpec:
     """The newest registered event type whose payload model is `payload`'s class."""
-    specs = [e for e in registry.events if e.payload is type(payload)]
-    if not specs:
-        raise KeyError(f"{type(payload).__name__} is not a registered event payload")
-    return max(specs, key=lambda e: e.schema_version)
+    return _spec_for_type(type(payload), registry)
 
 
 def make_event(
@@ -282,9 +288,14 @@ def make_event(
     producer: str,
     correlation_id: str,
     causation_id: str | None = None,
+    trusted: bool = False,
 ) -> Envelope[Any]:
+    """An event in its envelope. `trusted` skips validation, for events a service derives
+    from data it has already validated (the hot path of a worker)."""
     spec = event_spec_for(payload)
-    return spec.envelope_model()(
+    model = spec.envelope_model()
+    build = model.model_construct if trusted else model
+    return build(
         event_id=event_id,
         event_type=spec.event_type,
         schema_version=spec.schema_version,

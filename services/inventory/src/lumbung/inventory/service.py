@@ -107,6 +107,7 @@ class Translator:
             producer=PRODUCER,
             correlation_id=cause.correlation_id,
             causation_id=str(cause.event_id),
+            trusted=True,
         )
         return Outbound(topic, key, event)
 

@@ -23,16 +23,23 @@ log = logging.getLogger(__name__)
 LEDGER_LENGTH = 200
 
 APPLY_IF_NEWER = """
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if current then
-  if cjson.decode(current)['version'] >= tonumber(ARGV[4]) then return 0 end
+local prefix, keep = ARGV[1], tonumber(ARGV[2])
+local applied = 0
+for _, c in ipairs(cjson.decode(ARGV[3])) do
+  local outlet_key = prefix .. 'outlet:' .. c[1]
+  local current = redis.call('HGET', outlet_key, c[2])
+  if (not current) or cjson.decode(current)['version'] < c[3] then
+    redis.call('HSET', outlet_key, c[2], c[4])
+    redis.call('HSET', prefix .. 'sku:' .. c[2], c[1], c[4])
+    local ledger = prefix .. 'ledger:' .. c[1] .. ':' .. c[2]
+    redis.call('LPUSH', ledger, c[5])
+    redis.call('LTRIM', ledger, 0, keep - 1)
+    applied = applied + 1
+  end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-redis.call('LPUSH', KEYS[3], ARGV[5])
-redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[6]) - 1)
-return 1
+return applied
 """
+"""One call per batch: Redis loops over the changes, Python does not pack a command each."""
 
 
 class StockReadModel:
@@ -56,49 +63,34 @@ class StockReadModel:
 
     async def apply(self, changes: list[tuple[StockChanged, str, str]]) -> int:
         """Apply (change, event id, causation id) triples; returns how many were newer."""
-        applied = 0
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for change, event_id, cause in changes:
-                stock = orjson.dumps(
-                    {
-                        "outlet_id": change.outlet_id,
-                        "sku": change.sku,
-                        "on_hand": change.on_hand,
-                        "reserved": change.reserved,
-                        "available": change.available,
-                        "version": change.version,
-                    }
-                )
-                ledger = orjson.dumps(
-                    {
-                        "version": change.version,
-                        "delta": change.delta,
-                        "reason": change.reason,
-                        "on_hand": change.on_hand,
-                        "reserved": change.reserved,
-                        "event_id": event_id,
-                        "causation_id": cause,
-                    }
-                )
-                await self._apply(
-                    keys=[
-                        self._outlet_key(change.outlet_id),
-                        self._sku_key(change.sku),
-                        self._ledger_key(change.outlet_id, change.sku),
-                    ],
-                    args=[
-                        change.sku,
-                        change.outlet_id,
-                        stock,
-                        change.version,
-                        ledger,
-                        LEDGER_LENGTH,
-                    ],
-                    client=pipe,
-                )
-            for result in await pipe.execute():
-                applied += int(result)
-        return applied
+        if not changes:
+            return 0
+        rows = []
+        for change, event_id, cause in changes:
+            stock = orjson.dumps(
+                {
+                    "outlet_id": change.outlet_id,
+                    "sku": change.sku,
+                    "on_hand": change.on_hand,
+                    "reserved": change.reserved,
+                    "available": change.available,
+                    "version": change.version,
+                }
+            ).decode()
+            ledger = orjson.dumps(
+                {
+                    "version": change.version,
+                    "delta": change.delta,
+                    "reason": change.reason,
+                    "on_hand": change.on_hand,
+                    "reserved": change.reserved,
+                    "event_id": event_id,
+                    "causation_id": cause,
+                }
+            ).decode()
+            rows.append([change.outlet_id, change.sku, change.version, stock, ledger])
+        applied = await self._apply(keys=[], args=[self._prefix, LEDGER_LENGTH, orjson.dumps(rows)])
+        return int(applied)
 
     async def outlet(self, outlet_id: str) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(self._outlet_key(outlet_id))

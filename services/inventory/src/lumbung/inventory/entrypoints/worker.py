@@ -66,6 +66,13 @@ def outlet_of(data: Any) -> str:
             return str(data.outlet_id)
 
 
+def quiet_clients(level: str) -> None:
+    """faust's worker sets up logging itself; keep the Kafka clients at our level (their
+    debug logging of every send cost a third of the worker's time)."""
+    for name in ("aiokafka", "faust", "mode", "kafka"):
+        logging.getLogger(name).setLevel(level.upper())
+
+
 class CatalogLookup:
     def __init__(self, view: CatalogView) -> None:
         self._view = view
@@ -124,6 +131,10 @@ class Worker:
         self._id_cache: dict[bytes, tuple[bytes, set[str]]] = {}
         self._rebuilding = False
         self._confirming: set[asyncio.Future[None]] = set()
+        self._swept: set[str] = set()
+        # Derived events leave through one sender task, in order, while the next batch is
+        # applied; the outbox in each record makes a crash before they leave harmless.
+        self._to_send: asyncio.Queue[OutletRecord] = asyncio.Queue()
         self._declare()
 
     # -- wiring ----------------------------------------------------------------------
@@ -133,6 +144,7 @@ class Worker:
 
         @app.task
         async def start_catalog_view() -> None:
+            quiet_clients(self.settings.log_level)
             await self.catalog_view.start()
             if not await self.read_model.is_built():
                 await rebuild(self.settings.kafka_bootstrap_servers, self.registry, self.read_model)
@@ -156,7 +168,13 @@ class Worker:
                     parse_changes(self.registry, [e.message for e in batch])
                 )
 
-        @app.timer(interval=2.0)
+        @app.task
+        async def send_derived_events() -> None:
+            while True:
+                record = await self._to_send.get()
+                await self.send_outbox(record)
+
+        @app.timer(interval=5.0)
         async def resend_outbox() -> None:
             await self.resend_unconfirmed()
 
@@ -259,7 +277,7 @@ class Worker:
         for event, error in dead:
             await self.dead_letter(event, error)
         for record in touched.values():
-            await self.send_outbox(record)
+            self._to_send.put_nowait(record)
 
     def _load(self, key: bytes) -> OutletRecord:
         raw = self.records.get(key)
@@ -280,16 +298,20 @@ class Worker:
     # -- the outbox: sent after the write, confirmed when delivered, re-sent after a crash --
 
     async def send_outbox(self, record: OutletRecord) -> None:
+        """Send what this process has not sent yet of the record's outbox. The producer is
+        faust's own, which faust flushes before it commits the input offsets."""
         outlet = record.stock.outlet_id
         already = self._sent_seq.get(outlet, 0)
         pending = [entry for entry in record.outbox if entry[0] > already]
         if not pending:
             return
-        futures = []
-        for _seq, topic, key, event_json in pending:
-            futures.append(
-                await self.outputs[topic].send(key=key.encode(), value=event_json.encode())
+        producer = self.app.producer
+        futures = [
+            await producer.send(
+                self.registry.name(topic), key.encode(), event_json.encode(), None, None, None
             )
+            for _, topic, key, event_json in pending
+        ]
         last = pending[-1][0]
         self._sent_seq[outlet] = last
         task = asyncio.ensure_future(self._confirm_when_delivered(outlet, last, futures))
@@ -299,20 +321,23 @@ class Worker:
     async def _confirm_when_delivered(self, outlet: str, seq: int, futures: list[Any]) -> None:
         try:
             await asyncio.gather(*futures)
-        except Exception:  # not delivered: forget it was sent, so the timer sends it again
+        except Exception:  # not delivered: forget it was sent, so the sweep sends it again
             log.exception("sending derived events of %s failed; will resend", outlet)
             self._sent_seq[outlet] = min(self._sent_seq.get(outlet, 0), seq - 1)
+            self._swept.discard(outlet)
             return
         self._confirmed_seq[outlet] = max(self._confirmed_seq.get(outlet, 0), seq)
 
     async def resend_unconfirmed(self) -> None:
-        for key, raw in list(self.records.items()):
-            if raw is None:
+        """After a start or a rebalance, outlets this process never touched may still hold
+        an outbox from before a crash: send it (same ids, so copies are dropped)."""
+        for key in list(self.records.keys()):
+            outlet = key.decode()
+            if outlet in self._swept:
                 continue
+            self._swept.add(outlet)
             record = self._load(key)
-            if record.outbox and record.outbox[-1][0] > self._sent_seq.get(
-                record.stock.outlet_id, 0
-            ):
+            if record.outbox:
                 await self.send_outbox(record)
 
     async def dead_letter(self, event: Any, error: str) -> None:

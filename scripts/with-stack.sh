@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs a command against a private Kafka broker and Redis server on free ports, then stops
+# and deletes them: scripts/with-stack.sh COMMAND [ARGS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+NAME="private-$$"
+cleanup() { "$PY" stack/stack.py down --name "$NAME" --wipe || true; }
+trap cleanup EXIT
+eval "$(env -u KAFKA_BOOTSTRAP_SERVERS -u REDIS_URL "$PY" stack/stack.py up --name "$NAME" \
+  --kafka-port auto --redis-port auto)"
+export LUMBUNG_STACK_NAME="$NAME"
+"$@"
