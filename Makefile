@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
 
 
-.PHONY: install system stack stack-down up down test lint format schemas clean bench
+.PHONY: install system stack stack-down up down test lint format schemas clean bench chaos
 
 install: system $(STAMP) $(TOOLS)
 
@@ -61,5 +61,8 @@ clean: down
 	rm -rf $(VENV) .tools .stack
 
 # Long runs, not part of `make test`: benchmark figures go to docs/PERFORMANCE.md.
+chaos: install
+	LUMBUNG_TEST_MARKERS=chaos scripts/test.sh
+
 bench: install
 	scripts/with-stack.sh $(BIN)/python bench/inventory_pipeline.py

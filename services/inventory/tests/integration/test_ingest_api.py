@@ -128,3 +128,51 @@ def test_an_outlet_key_cannot_record_for_another_outlet(
         ).status_code
         == 401
     )
+
+
+COUNT_SHEET = (
+    "\ufeffsku;counted\n"
+    "AMPLANG-IKAN-250;40\n"
+    "KUE-MISTERI;3\n"
+    "MADU-KELULUT-250;dua belas\n"
+    "AMPLANG-IKAN-250;41\n"
+    "MADU-KELULUT-250;12\n"
+).encode()
+
+
+def test_an_opening_stock_sheet_counts_the_good_rows_and_reports_the_others(
+    inventory_api: Any,
+    demo_catalog: dict[str, str],
+    workers: Any,
+    read_model: Any,
+    kafka_bootstrap: str,
+    registry: Registry,
+) -> None:
+    workers()
+    before = written(kafka_bootstrap, registry, "inventory.commands")
+    dry = inventory_api.post(
+        "/v1/outlets/BOOTH-STADION/counts/import",
+        params={"dry_run": "true"},
+        content=COUNT_SHEET,
+        headers={"Content-Type": "text/csv"},
+    ).json()
+    assert written(kafka_bootstrap, registry, "inventory.commands") == before
+
+    report = inventory_api.post(
+        "/v1/outlets/BOOTH-STADION/counts/import",
+        content=COUNT_SHEET,
+        headers={"Content-Type": "text/csv"},
+    ).json()
+
+    assert dry["counted"] == report["counted"] == ["AMPLANG-IKAN-250", "MADU-KELULUT-250"]
+    assert [p["message"] for p in report["problems"]] == [
+        "row 3: sku 'KUE-MISTERI' is not in the catalog",
+        "row 4: counted 'dua belas' is not a whole number of units",
+        "row 5: sku 'AMPLANG-IKAN-250' is already on row 2",
+    ]
+    assert read_model.wait_for(
+        lambda: (
+            {sku: s["on_hand"] for sku, s in read_model.outlet("BOOTH-STADION").items()}
+            == {"AMPLANG-IKAN-250": 40, "MADU-KELULUT-250": 12}
+        )
+    )

@@ -206,6 +206,7 @@ def test_every_input_delivered_twice_leaves_the_same_state_as_once(
     } == versions
 
 
+@pytest.mark.chaos
 def test_kill_9_in_the_middle_of_a_run_loses_nothing_and_applies_nothing_twice(
     kafka_bootstrap: str, registry: Registry, events: Any, workers: Any, read_model: Any
 ) -> None:

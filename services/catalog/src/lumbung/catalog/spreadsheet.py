@@ -7,8 +7,6 @@ the spreadsheet's: the header is row 1. Every problem is said in plain words, e.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +16,9 @@ from pydantic import ValidationError
 
 from lumbung.catalog.domain import OUTLET, PRODUCT, SUPPLIER, Kind
 from lumbung.contracts.events.common import Payload
+from lumbung.platform.sheets import SheetError
+from lumbung.platform.sheets import rows as sheet_rows
 
-MAX_ROWS = 5000
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -215,37 +214,13 @@ def _plain(error: Any, fields: dict[str, Any]) -> str:
 def read(sheet_name: str, data: bytes, report: Report) -> list[Row]:
     """The rows that are valid on their own; the others are refused in `report`."""
     sheet = SHEETS[sheet_name]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpreadsheetError(
-            f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if sheet.id_column not in header:
-        raise SpreadsheetError(
-            f"the header (row 1) has no {sheet.id_column!r} column; "
-            f"expected columns: {', '.join(sheet.columns)}"
-        )
-    unknown = [h for h in header if h and h not in sheet.columns]
-    if unknown:
-        raise SpreadsheetError(
-            f"the header (row 1) has unknown columns {unknown}; "
-            f"expected columns: {', '.join(sheet.columns)}"
-        )
-    reader.fieldnames = header
     rows: list[Row] = []
     seen: dict[str, int] = {}
-    for index, raw in enumerate(reader):
-        number = index + 2
-        if index >= MAX_ROWS:
-            raise SpreadsheetError(f"the file has more than {MAX_ROWS} rows; split it")
-        cells = {k: _blank_to_none(v) for k, v in raw.items() if k}
-        if not any(cells.values()):
-            continue
+    try:
+        numbered = list(sheet_rows(data, sheet.columns, [sheet.id_column]))
+    except SheetError as exc:
+        raise SpreadsheetError(str(exc)) from None
+    for number, cells in numbered:
         report.rows += 1
         entity_id = cells.get(sheet.id_column) or ""
         if not _ID.match(entity_id):

@@ -8,8 +8,10 @@ and command id), so a device that resends gets the same event and nothing twice.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -18,6 +20,8 @@ from lumbung.contracts import Envelope, command_event_id, make_event, sale_event
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.common import Payload
+from lumbung.platform.sheets import SheetError
+from lumbung.platform.sheets import rows as sheet_rows
 
 
 class Publisher(Protocol):
@@ -35,6 +39,16 @@ class IngestError(Exception):
         self.status = status
         self.field = field
         super().__init__(message)
+
+
+@dataclass
+class CountReport:
+    outlet_id: str
+    dry_run: bool
+    rows: int = 0
+    counted: list[str] = default(default_factory=list)
+    problems: list[dict[str, Any]] = default(default_factory=list)
+    event_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,3 +153,44 @@ class Ingest:
         return await self.command(
             transfer.from_outlet_id, "transfer", transfer.transfer_id, transfer, [], producer
         )
+
+    async def count_sheet(
+        self, outlet_id: str, data: bytes, kind: inv.CountKind, dry_run: bool, producer: str
+    ) -> CountReport:
+        """An opening stock or a full count from a spreadsheet (columns `sku`, `counted`):
+        the valid rows become one count; every other row is reported with its reason."""
+        self._outlet(outlet_id)
+        report = CountReport(outlet_id, dry_run)
+        lines: dict[str, int] = {}
+        first_row: dict[str, int] = {}
+        try:
+            numbered = list(sheet_rows(data, ("sku", "counted"), ("sku", "counted")))
+        except SheetError as exc:
+            raise IngestError(422, "(file)", str(exc)) from None
+        for number, cells in numbered:
+            report.rows += 1
+            sku, counted = cells.get("sku") or "", cells.get("counted") or ""
+            problem = None
+            if not self._catalog.knows_sku(sku):
+                problem = f"sku {sku!r} is not in the catalog"
+            elif not counted.isdigit():
+                problem = f"counted {counted!r} is not a whole number of units"
+            elif sku in lines:
+                problem = f"sku {sku!r} is already on row {first_row[sku]}"
+            if problem:
+                report.problems.append({"row": number, "message": f"row {number}: {problem}"})
+                continue
+            lines[sku], first_row[sku] = int(counted), number
+        report.counted = list(lines)
+        if lines and not dry_run:
+            count_id = "sheet-" + hashlib.sha256(data).hexdigest()[:16]
+            count = inv.StockCounted(
+                count_id=count_id,
+                outlet_id=outlet_id,
+                kind=kind,
+                counted_at=self._now(),
+                lines=[inv.CountedLine(sku=s, counted=c) for s, c in lines.items()],
+            )
+            accepted = await self.command(outlet_id, "count", count_id, count, [], producer)
+            report.event_id = str(accepted.event_id)
+        return report

@@ -97,6 +97,15 @@ class AcceptedOut(BaseModel):
     event_id: str
 
 
+class CountReportOut(BaseModel):
+    outlet_id: str
+    dry_run: bool
+    rows: int
+    counted: list[str]
+    problems: list[dict[str, Any]]
+    event_id: str | None
+
+
 class AcceptedMany(BaseModel):
     accepted: list[AcceptedOut]
 
@@ -172,6 +181,35 @@ def routers(principal: Any) -> list[APIRouter]:
                 outlet_id, "count", body.count_id, count, skus, producer(caller)
             )
         )
+
+    @outlets.post(
+        "/counts/import",
+        response_model=CountReportOut,
+        summary="Opening stock or a full count from a spreadsheet (CSV: sku, counted)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/csv": {
+                        "schema": {"type": "string"},
+                        "example": "sku;counted\nAMPLANG-IKAN-250;40\nMADU-KELULUT-250;12\n",
+                    }
+                },
+            }
+        },
+    )
+    async def import_count(
+        outlet_id: OutletPath,
+        request: Request,
+        caller: Caller,
+        kind: inv.CountKind = inv.CountKind.OPENING,
+        dry_run: bool = False,
+    ) -> CountReportOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        report = await ingest(request).count_sheet(
+            outlet_id, await request.body(), kind, dry_run, producer(caller)
+        )
+        return CountReportOut(**report.__dict__)
 
     @outlets.post(
         "/adjustments",
