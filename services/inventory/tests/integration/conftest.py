@@ -108,7 +108,7 @@ def worker_env(
         "REDIS_URL": redis_url,
         "LUMBUNG_TOPIC_PREFIX": registry.prefix,
         "LUMBUNG_DATA_DIR": str(tmp_path / "data"),
-        "LUMBUNG_LOG_LEVEL": "WARNING",
+        "LUMBUNG_LOG_LEVEL": os.environ.get("LUMBUNG_WORKER_LOG_LEVEL", "WARNING"),
     }
 
 
