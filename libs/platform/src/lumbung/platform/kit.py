@@ -5,6 +5,8 @@ No `from __future__ import annotations`: FastAPI reads the signature of `whoami`
 dependency is built per kit.
 """
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -22,6 +24,19 @@ from lumbung.platform.web import ReadinessCheck, create_service_app
 
 Hook = Callable[[], Awaitable[None]]
 KEYS_CATCH_UP_TIMEOUT_S = 60.0
+
+
+STOP_TIMEOUT_S = 10.0
+log = logging.getLogger(__name__)
+
+
+async def _bounded(hook: Hook) -> None:
+    """Stopping a client must not hang the process (a Kafka client stop can wait forever
+    on a broker that went away): give each one a bounded time, then move on."""
+    try:
+        await asyncio.wait_for(hook(), STOP_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("%s did not stop within %.0fs; going on", hook, STOP_TIMEOUT_S)
 
 
 class WhoAmI(BaseModel):
@@ -88,10 +103,8 @@ class ServiceKit:
             try:
                 yield
             finally:
-                for hook in reversed(on_stop):
-                    await hook()
-                await self.key_view.stop()
-                await self.redis.aclose()
+                for hook in (*reversed(on_stop), self.key_view.stop, self.redis.aclose):
+                    await _bounded(hook)
 
         return create_service_app(
             self.service,
