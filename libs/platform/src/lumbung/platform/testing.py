@@ -75,6 +75,9 @@ def kafka_bootstrap() -> Iterator[str]:
 def redis_url() -> Iterator[str]:
     configured = os.environ.get("REDIS_URL")
     if configured:
+        address = configured.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+        if not _reachable(address):
+            pytest.fail(f"REDIS_URL={configured} does not answer")
         yield configured
     elif _docker_answers():
         from testcontainers.redis import RedisContainer

@@ -98,24 +98,38 @@ class CompactedView(Generic[V]):
     def _apply_raw(self, raw: bytes | None) -> None:
         if raw is None:
             return
-        try:
-            event = self._registry.parse(raw)
-        except ContractError as exc:
-            ERRORS.labels(self._service, "unparseable_view_record").inc()
-            log.warning("skipped a record on %s that does not parse: %s", self._topic, exc)
-            return
-        self.apply(event.data)
+        event = parse_or_skip(self._registry, raw, self._service, self._topic)
+        if event is not None:
+            self.apply(event.data)
 
     async def wait_caught_up(self, timeout_s: float = 30.0) -> None:
         await asyncio.wait_for(self.caught_up.wait(), timeout_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await stop_following(self._task, self._consumer)
+
+
+def parse_or_skip(registry: Registry, raw: bytes, service: str, topic: str) -> Any:
+    """The event in `raw`, or None (counted and logged) when a compacted record does not
+    parse: a view reads topics its service does not own, so it has no DLQ to send to."""
+    try:
+        return registry.parse(raw)
+    except ContractError as exc:
+        ERRORS.labels(service, "unparseable_view_record").inc()
+        log.warning("skipped a record on %s that does not parse: %s", topic, exc)
+        return None
+
+
+async def stop_following(
+    task: asyncio.Task[None] | None, consumer: AIOKafkaConsumer | None
+) -> None:
+    """Stop a task that follows topics, then its consumer."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    if consumer is not None:
+        await consumer.stop()
 
 
 def views_ready(*views: CompactedView[Any]) -> Callable[[], Any]:
@@ -171,6 +185,10 @@ class CatalogView:
     def knows_outlet(self, outlet_id: str) -> bool:
         outlet = self.outlets.get(outlet_id)
         return outlet is not None and not outlet.retired
+
+    def supplier_of(self, sku: str) -> str | None:
+        product = self.products.get(sku)
+        return None if product is None else product.supplier_id
 
     def knows_sku(self, sku: str) -> bool:
         """Whether the catalog has ever known this SKU (retired ones included)."""

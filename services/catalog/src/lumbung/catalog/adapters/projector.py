@@ -7,7 +7,6 @@ When the read model's `built` marker disappears (Redis flushed), it reads them a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -16,8 +15,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from lumbung.catalog.adapters.redis_model import RedisReadModel
 from lumbung.catalog.domain import KINDS, Kind
 from lumbung.catalog.service import KEYS_TOPIC
-from lumbung.contracts import ApiKeyChanged, ContractError, Registry
-from lumbung.platform.metrics import ERRORS, EVENTS_IN
+from lumbung.contracts import ApiKeyChanged, Registry
+from lumbung.platform.metrics import EVENTS_IN
+from lumbung.platform.views import parse_or_skip, stop_following
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,10 @@ class CatalogProjector:
     async def _apply(self, topic: str, raw: bytes | None) -> None:
         if raw is None:
             return
-        try:
-            data = self._registry.parse(raw).data
-        except ContractError as exc:
-            ERRORS.labels("catalog", "unparseable_catalog_record").inc()
-            log.warning("skipped a record on %s that does not parse: %s", topic, exc)
+        event = parse_or_skip(self._registry, raw, "catalog", topic)
+        if event is None:
             return
+        data = event.data
         EVENTS_IN.labels("catalog", topic).inc()
         if topic == self._keys_topic:
             self._on_key(data)
@@ -91,9 +89,4 @@ class CatalogProjector:
             await self._model.put(self._kinds[topic], data)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await stop_following(self._task, self._consumer)

@@ -41,13 +41,9 @@ from lumbung.platform.views import CatalogView
 log = logging.getLogger(__name__)
 SERVICE = "inventory"
 INPUTS = ("pos.sales", "inventory.commands", "restock.acks", "inventory.orders-by-outlet")
-OUTPUTS = (
-    "inventory.stock",
-    "inventory.alerts",
-    "inventory.reservations",
-    "restock.events",
-    "inventory.commands",
-)
+FAUST_TOPICS = ("inventory.stock", "inventory.dlq", "inventory.orders-by-outlet")
+"""Topics this app reads or sends to through faust; derived events go out through faust's
+producer by name (see `send_outbox`), so they need no Topic object."""
 BATCH_SIZE = 1000
 BATCH_WITHIN_S = 0.05
 
@@ -73,18 +69,6 @@ def quiet_clients(level: str) -> None:
         logging.getLogger(name).setLevel(level.upper())
 
 
-class CatalogLookup:
-    def __init__(self, view: CatalogView) -> None:
-        self._view = view
-
-    def knows_sku(self, sku: str) -> bool:
-        return self._view.knows_sku(sku)
-
-    def supplier_of(self, sku: str) -> str | None:
-        product = self._view.products.get(sku)
-        return None if product is None else product.supplier_id
-
-
 class Worker:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -100,10 +84,7 @@ class Worker:
             value_serializer="raw",
         )
         self.orders_in = raw_topic(app, registry, "orders.events")
-        self.outputs = {
-            t: raw_topic(app, registry, t)
-            for t in (*OUTPUTS, "inventory.dlq", "inventory.orders-by-outlet")
-        }
+        self.outputs = {t: raw_topic(app, registry, t) for t in FAUST_TOPICS}
         self.records = app.Table(
             "outlet-records",
             key_type=bytes,
@@ -121,7 +102,6 @@ class Worker:
             help="Ids applied per outlet and hour, for resends.",
         )
         self.catalog_view = CatalogView(settings.kafka_bootstrap_servers, registry, SERVICE)
-        self.catalog = CatalogLookup(self.catalog_view)
         self.redis = redis_client(settings.redis_url)
         self.read_model = StockReadModel(self.redis, registry.prefix)
         self.ready = asyncio.Event()
@@ -251,7 +231,7 @@ class Worker:
                 continue
             ids.add(event_id)
             try:
-                outbound = apply(record.stock, parsed, self.catalog)
+                outbound = apply(record.stock, parsed, self.catalog_view)
             except UnexpectedEvent as exc:
                 dead.append((event, str(exc)))
                 continue
