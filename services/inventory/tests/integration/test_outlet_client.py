@@ -127,26 +127,44 @@ def test_sales_spooled_while_the_api_is_down_go_in_once_and_in_order(
     assert applied_in_order(read_model, OUTLET) == [str(sale_event_id(OUTLET, s)) for s in sale_ids]
 
 
-def test_a_gateway_sends_spooled_sales_straight_to_kafka(
+def test_a_gateway_spools_while_the_broker_is_down_and_sends_each_sale_once_after(
     kafka_bootstrap: str,
     registry: Registry,
     events: Any,
     workers: Any,
     read_model: Any,
+    broker_outage: Any,
     tmp_path: Path,
 ) -> None:
     workers()
     opening(events, read_model, "IDM-KUARO", 30)
-    offline = OutletClient(
-        "IDM-KUARO", Spool(tmp_path / "gw.sqlite"), GatewaySender("127.0.0.1:1", registry)
+    gateway = OutletClient(
+        "IDM-KUARO",
+        Spool(tmp_path / "gw.sqlite"),
+        GatewaySender(kafka_bootstrap, registry, timeout_s=5),
     )
-    for n in range(10):
-        offline.record([(SKU, 1, 14000)], datetime.now().astimezone(), f"G-{n}")
-    online = OutletClient("IDM-KUARO", offline.spool, GatewaySender(kafka_bootstrap, registry))
-
+    sale_ids = [
+        gateway.record([(SKU, 1, 14000)], datetime.now().astimezone(), f"G-{n}") for n in range(3)
+    ]
     try:
-        assert online.flush() == 10
+        assert gateway.flush() == 3
+        with broker_outage():
+            sale_ids += [
+                gateway.record([(SKU, 1, 14000)], datetime.now().astimezone(), f"G-{n}")
+                for n in range(3, 10)
+            ]
+            with pytest.raises(Unreachable):
+                gateway.flush()
+            assert gateway.spool.counts()["pending"] == 7
+        deadline = time.monotonic() + 60
+        while gateway.spool.counts()["pending"] and time.monotonic() < deadline:
+            try:
+                gateway.flush()
+            except Unreachable:
+                time.sleep(1)
     finally:
-        online.close()
-        offline.sender.close()  # type: ignore[union-attr]
+        gateway.close()
     assert read_model.wait_for(lambda: read_model.outlet("IDM-KUARO")[SKU]["on_hand"] == 20)
+    assert applied_in_order(read_model, "IDM-KUARO") == [
+        str(sale_event_id("IDM-KUARO", s)) for s in sale_ids
+    ]

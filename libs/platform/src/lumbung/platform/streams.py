@@ -49,3 +49,40 @@ def raw_topic(app: faust.App, registry: Registry, logical: str) -> Any:
         value_serializer="raw",
         partitions=spec.partitions,
     )
+
+
+class DurableTable(faust.Table[bytes, bytes]):
+    """A faust table that keeps the future of every changelog write, so that a worker can
+    wait until its state is on the broker before it tells anyone about it
+    (publish-after-commit: a derived event never describes a state a crash could lose)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._written: list[Any] = []
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
+        future = super().send_changelog(*args, **kwargs)
+        self._written.append(future)
+        return future
+
+    def take_written(self) -> list[Any]:
+        """The futures of the writes since the last call; each resolves once the broker
+        acknowledged that write (acks=all)."""
+        written, self._written = self._written, []
+        return written
+
+
+def durable_table(app: faust.App, name: str, *, partitions: int, help: str) -> DurableTable:
+    """A bytes -> bytes `DurableTable` registered with the app like `app.Table`."""
+    table = DurableTable(
+        app,
+        name=name,
+        default=None,
+        key_type=bytes,
+        value_type=bytes,
+        beacon=app.tables.beacon,
+        partitions=partitions,
+        help=help,
+    )
+    app.tables.add(table)
+    return table

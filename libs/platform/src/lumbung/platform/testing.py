@@ -7,10 +7,15 @@ engine answers; else the test is skipped — except with CI set, where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +100,32 @@ def registry(kafka_bootstrap: str) -> Registry:
     registry = Registry(prefix=f"t{uuid.uuid4().hex[:10]}")
     ensure_topics(kafka_bootstrap, registry)
     return registry
+
+
+@pytest.fixture
+def broker_outage(kafka_bootstrap: str) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """`with broker_outage(): ...` runs the block with the Kafka broker stopped, then starts
+    it again on the same port and waits until it answers. Needs the private stack of
+    `make test` (LUMBUNG_STACK_NAME); without it the test is skipped (failed with CI)."""
+    name = os.environ.get("LUMBUNG_STACK_NAME")
+    if not name:
+        _missing("private stack to stop and start (LUMBUNG_STACK_NAME)")
+    stack = [sys.executable, str(Path(__file__).parents[5] / "stack" / "stack.py")]
+
+    @contextlib.contextmanager
+    def outage() -> Iterator[None]:
+        subprocess.run([*stack, "kafka-stop", "--name", str(name)], check=True)
+        try:
+            yield
+        finally:
+            subprocess.run([*stack, "kafka-start", "--name", str(name)], check=True)
+            deadline = time.monotonic() + 60
+            while not _reachable(kafka_bootstrap.split(",")[0]):
+                if time.monotonic() > deadline:
+                    raise AssertionError("Kafka did not come back within 60 s")
+                time.sleep(0.5)
+
+    return outage
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

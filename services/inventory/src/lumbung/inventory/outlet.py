@@ -139,10 +139,11 @@ class HttpSender:
 
 
 class GatewaySender:
-    def __init__(self, bootstrap_servers: str, registry: Registry) -> None:
+    def __init__(self, bootstrap_servers: str, registry: Registry, timeout_s: float = 30) -> None:
         from lumbung.platform.broker import durable_producer
 
         self._bootstrap = bootstrap_servers
+        self._timeout_s = timeout_s
         self._registry = registry
         self._producer: Any = None
         self._durable_producer = durable_producer
@@ -183,8 +184,14 @@ class GatewaySender:
                 for raw in events
             ]
             for future in futures:
-                future.get(timeout=30)
+                future.get(timeout=self._timeout_s)
         except KafkaError as exc:
+            # Drop the producer and what it still holds: the spool keeps the sales, and a
+            # later flush sends them again (same event ids, so a copy that did land is
+            # dropped by inventory).
+            if self._producer is not None:
+                self._producer.close(timeout=0)
+                self._producer = None
             raise Unreachable(str(exc)) from exc
         return refused
 

@@ -23,10 +23,12 @@ from typing import Any
 
 import orjson
 from faust.streams import _current_event
+from faust.types import TP
 
 from lumbung.contracts import ContractError, Registry
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders
+from lumbung.inventory.adapters.positions import Positions, position_key
 from lumbung.inventory.adapters.read_model import StockReadModel, parse_changes, rebuild
 from lumbung.inventory.adapters.record import OutletRecord
 from lumbung.inventory.service import UnexpectedEvent, apply
@@ -35,7 +37,7 @@ from lumbung.platform.cache import redis_client
 from lumbung.platform.clock import Clock, SystemClock
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.metrics import DEAD_LETTERS, EVENTS_IN
-from lumbung.platform.streams import make_stream_app, raw_topic
+from lumbung.platform.streams import durable_table, make_stream_app, raw_topic
 from lumbung.platform.views import CatalogView
 
 log = logging.getLogger(__name__)
@@ -85,21 +87,14 @@ class Worker:
         )
         self.orders_in = raw_topic(app, registry, "orders.events")
         self.outputs = {t: raw_topic(app, registry, t) for t in FAUST_TOPICS}
-        self.records = app.Table(
-            "outlet-records",
-            key_type=bytes,
-            value_type=bytes,
-            default=None,
+        # One table, so that an outlet's record and its id buckets share one changelog
+        # partition: written buckets first, record last, a crash keeps a prefix of them.
+        self.state = durable_table(
+            app,
+            "outlet-state",
             partitions=registry.spec("pos.sales").partitions,
-            help="Each outlet's stock, offsets applied and outbox.",
-        )
-        self.applied_ids = app.Table(
-            "applied-ids",
-            key_type=bytes,
-            value_type=bytes,
-            default=None,
-            partitions=registry.spec("pos.sales").partitions,
-            help="Ids applied per outlet and hour, for resends.",
+            help="Each outlet's record (stock, offsets applied, outbox) and its applied ids"
+            " per hour (keys 'outlet|hour').",
         )
         self.catalog_view = CatalogView(settings.kafka_bootstrap_servers, registry, SERVICE)
         self.redis = redis_client(settings.redis_url)
@@ -108,13 +103,14 @@ class Worker:
         self._cache: dict[bytes, tuple[bytes, OutletRecord]] = {}
         self._sent_seq: dict[str, int] = {}
         self._confirmed_seq: dict[str, int] = {}
-        self._id_cache: dict[bytes, tuple[bytes, set[str]]] = {}
+        self._id_cache: dict[bytes, tuple[bytes, dict[str, str]]] = {}
         self._rebuilding = False
         self._confirming: set[asyncio.Future[None]] = set()
         self._swept: set[str] = set()
+        self.positions = Positions(self._load_position, self._seek, self._earliest)
         # Derived events leave through one sender task, in order, while the next batch is
         # applied; the outbox in each record makes a crash before they leave harmless.
-        self._to_send: asyncio.Queue[OutletRecord] = asyncio.Queue()
+        self._to_send: asyncio.Queue[list[tuple[str, list[list[Any]]]]] = asyncio.Queue()
         self._declare()
 
     # -- wiring ----------------------------------------------------------------------
@@ -132,8 +128,12 @@ class Worker:
 
         @app.agent(self.orders_in, name="route-orders")
         async def route_orders(stream: Any) -> None:
-            async for event in stream.events():
-                await self.route_order(event)
+            async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+                await self.route_orders(batch)
+
+        @app.on_partitions_assigned.connect
+        async def forget_positions(*_: Any, **__: Any) -> None:
+            self.positions.forget()
 
         @app.agent(self.inputs, name="apply-inputs")
         async def apply_inputs(stream: Any) -> None:
@@ -151,8 +151,8 @@ class Worker:
         @app.task
         async def send_derived_events() -> None:
             while True:
-                record = await self._to_send.get()
-                await self.send_outbox(record)
+                for outlet, outbox in await self._to_send.get():
+                    await self.send_outbox(outlet, outbox)
 
         @app.timer(interval=5.0)
         async def resend_outbox() -> None:
@@ -176,7 +176,21 @@ class Worker:
 
     # -- orders arrive keyed by order; stock meets them by outlet ----------------------
 
-    async def route_order(self, event: Any) -> None:
+    async def route_orders(self, batch: Iterable[Any]) -> None:
+        """Forward the batch, wait until it is delivered, then record how far it went."""
+        last: dict[str, Any] = {}
+        sent = []
+        for event in batch:
+            where = f"{event.message.topic}:{event.message.partition}"
+            if await self.positions.accept(where, event.message.offset):
+                sent.append(await self.route_order(event))
+                last[where] = event
+        await asyncio.gather(*sent)
+        self._write_positions(last)
+        await asyncio.gather(*self.state.take_written())
+
+    async def route_order(self, event: Any) -> Any:
+        """Forward an order event keyed by its pickup outlet; the future of its delivery."""
         try:
             parsed = self.registry.parse(event.value)
             if not isinstance(
@@ -190,9 +204,8 @@ class Worker:
             ):
                 raise UnexpectedEvent(f"{parsed.event_type} is not an order event")
         except (ContractError, UnexpectedEvent) as exc:
-            await self.dead_letter(event, str(exc))
-            return
-        await self.outputs["inventory.orders-by-outlet"].send(
+            return await self.dead_letter(event, str(exc))
+        return await self.outputs["inventory.orders-by-outlet"].send(
             key=parsed.data.outlet_id.encode(), value=event.value
         )
 
@@ -200,17 +213,21 @@ class Worker:
 
     async def apply_batch(self, batch: Iterable[Any]) -> None:
         touched: dict[bytes, OutletRecord] = {}
-        touched_ids: dict[bytes, set[str]] = {}
+        touched_ids: dict[bytes, dict[str, str]] = {}
         last_event: dict[bytes, Any] = {}
         dead: list[tuple[Any, str]] = []
+        last_of_input: dict[str, Any] = {}
         for event in batch:
             message = event.message
+            where = f"{message.topic}:{message.partition}"
+            EVENTS_IN.labels(SERVICE, message.topic).inc()
+            if not await self.positions.accept(where, message.offset):
+                continue
+            last_of_input[where] = event
             key = event.key or b""
             record = touched.get(key) or self._load(key)
             touched[key] = record
             last_event[key] = event
-            where = f"{message.topic}:{message.partition}"
-            EVENTS_IN.labels(SERVICE, message.topic).inc()
             if record.seen_offset(where, message.offset):
                 continue
             record.mark(where, message.offset)
@@ -227,9 +244,13 @@ class Worker:
             ids = touched_ids.get(bucket) or self._load_ids(bucket)
             touched_ids[bucket] = ids
             event_id = str(parsed.event_id)
-            if event_id in ids:
+            here = f"{where}@{message.offset}"
+            if ids.get(event_id, here) != here:
+                log.debug("%s is a resend of %s: skipped", here, ids[event_id])
                 continue
-            ids.add(event_id)
+            # Seen here before but not in the record's marks: the buckets were written
+            # before a crash and the record was not; apply it (the record is the truth).
+            ids[event_id] = here
             try:
                 outbound = apply(record.stock, parsed, self.catalog_view)
             except UnexpectedEvent as exc:
@@ -239,28 +260,59 @@ class Worker:
                 record.queue(out.topic, out.key, out.event.model_dump_json())
         now = self.clock.now()
         written = {bucket.decode() for bucket in touched_ids}
-        for key, record in touched.items():
+        for bucket, ids in touched_ids.items():
             # faust writes a table key to the changelog partition of the current event; in a
             # batch that is the last event of this outlet (all of its events share it).
+            _current_event.set(weakref.ref(last_event[bucket.split(b"|", 1)[0]]))
+            raw_ids = orjson.dumps(ids)
+            self.state[bucket] = raw_ids
+            self._id_cache[bucket] = (raw_ids, ids)
+        for key, record in touched.items():
             _current_event.set(weakref.ref(last_event[key]))
             record.confirm(self._confirmed_seq.get(record.stock.outlet_id, 0))
             for old in record.expired_buckets(now, written):
-                self.applied_ids.pop(old.encode(), None)
+                self.state.pop(old.encode(), None)
             raw = record.dumps()
-            self.records[key] = raw
+            self.state[key] = raw
             self._cache[key] = (raw, record)
-        for bucket, ids in touched_ids.items():
-            _current_event.set(weakref.ref(last_event[bucket.split(b"|", 1)[0]]))
-            raw_ids = orjson.dumps(sorted(ids))
-            self.applied_ids[bucket] = raw_ids
-            self._id_cache[bucket] = (raw_ids, ids)
-        for event, error in dead:
-            await self.dead_letter(event, error)
-        for record in touched.values():
-            self._to_send.put_nowait(record)
+        # Last, in the same changelog partitions: how far each input was applied.
+        self._write_positions(last_of_input)
+        letters = [await self.dead_letter(event, error) for event, error in dead]
+        # The batch's state (and its dead letters) must be on the broker before its input
+        # offsets can be committed (faust commits acked offsets on its own, and its
+        # pre-commit flush can return with writes still queued), and before any derived
+        # event tells of that state: a StockChanged with version v leaves only once the
+        # record at v is durable, so a crash never reuses a version for another state.
+        await asyncio.gather(*self.state.take_written(), *letters)
+        self._to_send.put_nowait(
+            [(record.stock.outlet_id, list(record.outbox)) for record in touched.values()]
+        )
+
+    # -- positions: how far each input was applied, kept with the state ------------------
+
+    def _write_positions(self, last_of_input: dict[str, Any]) -> None:
+        for where, event in last_of_input.items():
+            _current_event.set(weakref.ref(event))
+            self.state[position_key(where)] = str(event.message.offset).encode()
+
+    def _load_position(self, where: str) -> int | None:
+        raw = self.state.get(position_key(where))
+        return None if raw is None else int(raw)
+
+    @staticmethod
+    def _tp(where: str) -> TP:
+        topic, partition = where.rsplit(":", 1)
+        return TP(topic, int(partition))
+
+    async def _seek(self, where: str, offset: int) -> None:
+        await self.app.consumer.seek(self._tp(where), offset)
+
+    async def _earliest(self, where: str) -> int:
+        tp = self._tp(where)
+        return int((await self.app.consumer.earliest_offsets(tp))[tp])
 
     def _load(self, key: bytes) -> OutletRecord:
-        raw = self.records.get(key)
+        raw = self.state.get(key)
         cached = self._cache.get(key)
         if cached is not None and raw is not None and cached[0] is raw:
             return cached[1]
@@ -268,21 +320,21 @@ class Worker:
             return OutletRecord.new(key.decode())
         return OutletRecord.loads(raw)
 
-    def _load_ids(self, bucket: bytes) -> set[str]:
-        raw = self.applied_ids.get(bucket)
+    def _load_ids(self, bucket: bytes) -> dict[str, str]:
+        """event_id -> the message ("topic:partition@offset") it was applied from."""
+        raw = self.state.get(bucket)
         cached = self._id_cache.get(bucket)
         if cached is not None and raw is not None and cached[0] is raw:
             return cached[1]
-        return set() if raw is None else set(orjson.loads(raw))
+        return {} if raw is None else dict(orjson.loads(raw))
 
     # -- the outbox: sent after the write, confirmed when delivered, re-sent after a crash --
 
-    async def send_outbox(self, record: OutletRecord) -> None:
-        """Send what this process has not sent yet of the record's outbox. The producer is
-        faust's own, which faust flushes before it commits the input offsets."""
-        outlet = record.stock.outlet_id
+    async def send_outbox(self, outlet: str, outbox: list[list[Any]]) -> None:
+        """Send what this process has not sent yet of an outlet's outbox (as it was when
+        its record became durable), through faust's producer."""
         already = self._sent_seq.get(outlet, 0)
-        pending = [entry for entry in record.outbox if entry[0] > already]
+        pending = [entry for entry in outbox if entry[0] > already]
         if not pending:
             return
         producer = self.app.producer
@@ -311,24 +363,26 @@ class Worker:
     async def resend_unconfirmed(self) -> None:
         """After a start or a rebalance, outlets this process never touched may still hold
         an outbox from before a crash: send it (same ids, so copies are dropped)."""
-        for key in list(self.records.keys()):
+        for key in list(self.state.keys()):
             outlet = key.decode()
-            if outlet in self._swept:
+            if "|" in outlet or outlet in self._swept:
                 continue
             self._swept.add(outlet)
             record = self._load(key)
             if record.outbox:
-                await self.send_outbox(record)
+                await self.send_outbox(outlet, record.outbox)
 
-    async def dead_letter(self, event: Any, error: str) -> None:
+    async def dead_letter(self, event: Any, error: str) -> Any:
+        """Send the message to the DLQ; returns the future of its delivery."""
         message = event.message
         letter = DeadLetter(
             SERVICE, message.topic, message.partition, message.offset, event.key, event.value, error
         )
-        await self.outputs["inventory.dlq"].send(
+        delivered = await self.outputs["inventory.dlq"].send(
             key=event.key, value=event.value, headers=letter.headers()
         )
         DEAD_LETTERS.labels(SERVICE, message.topic).inc()
         log.warning(
             "dead-lettered %s:%s@%s: %s", message.topic, message.partition, message.offset, error
         )
+        return delivered

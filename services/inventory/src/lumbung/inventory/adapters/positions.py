@@ -1,0 +1,92 @@
+"""Where the worker reads each input topic-partition, kept with its state, not in faust.
+
+faust commits the offsets of acked events, and it acks some events it never hands to
+the agent (those fetched around a rebalance or a restart, see faust-streaming issue #596
+and its neighbours), so its committed offsets can run ahead of the state on the broker:
+after a `kill -9`, those events would never be applied. The worker therefore writes,
+last in every batch and into the same changelog partition as the records it covers, the
+highest offset it applied per input topic-partition. That position is the truth:
+
+- an event below it was applied already (a redelivery): skipped;
+- the event right after it is applied, and moves it on;
+- an event beyond it means a hole (faust skipped or committed past something): the
+  consumer is sought back to the position, and events are dropped until the missing one
+  arrives, so that every outlet still sees its events in offset order.
+
+Input topics are written by non-transactional producers, so their offsets have no holes
+of their own; offsets deleted by retention while the worker was away are skipped with an
+error in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+def position_key(where: str) -> bytes:
+    """The state-table key of a topic-partition's position ("topic:partition|offset")."""
+    return f"{where}|offset".encode()
+
+
+class Positions:
+    def __init__(
+        self,
+        load: Callable[[str], int | None],
+        seek: Callable[[str, int], Awaitable[None]],
+        earliest: Callable[[str], Awaitable[int]],
+    ) -> None:
+        self._load = load
+        self._seek = seek
+        self._earliest = earliest
+        self._next: dict[str, int] = {}
+        self._waiting: set[str] = set()
+
+    def forget(self) -> None:
+        """After a rebalance: read every position again from the state table."""
+        self._next.clear()
+        self._waiting.clear()
+
+    async def accept(self, where: str, offset: int) -> bool:
+        """True when the event at `offset` is the next one to apply for `where`."""
+        expected = self._next.get(where)
+        if expected is None:
+            applied = self._load(where)
+            expected = await self._earliest(where) if applied is None else applied + 1
+            self._next[where] = expected
+        if offset == expected:
+            self._next[where] = offset + 1
+            self._waiting.discard(where)
+            return True
+        if offset < expected:
+            return False
+        if where not in self._waiting:
+            self._waiting.add(where)
+            earliest = await self._earliest(where)
+            if earliest > expected:
+                log.error(
+                    "%s: offsets %s to %s are gone from the topic (retention); skipping them",
+                    where,
+                    expected,
+                    earliest - 1,
+                )
+                expected = self._next[where] = earliest
+                if offset == expected:
+                    self._next[where] = offset + 1
+                    self._waiting.discard(where)
+                    return True
+            log.warning(
+                "%s: got offset %s while %s is next (skipped by the consumer); seeking back",
+                where,
+                offset,
+                expected,
+            )
+            await self._seek(where, expected)
+        return False
+
+    def applied(self, where: str) -> int | None:
+        """The highest offset accepted for `where` (to write with the batch)."""
+        following = self._next.get(where)
+        return None if following is None else following - 1
