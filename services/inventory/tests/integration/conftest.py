@@ -23,6 +23,7 @@ from kafka import KafkaProducer
 from lumbung.contracts import KeyRole, Registry, derived_event_id, encode, make_event, sale_event_id
 from lumbung.contracts.events.common import Payload
 from lumbung.platform.broker import durable_producer
+from lumbung.platform.testing import read_topic
 
 WITA = ZoneInfo("Asia/Makassar")
 START = datetime.now(WITA).replace(microsecond=0) - timedelta(hours=3)
@@ -146,6 +147,26 @@ class ReadModel:
                 return True
             time.sleep(0.3)
         return predicate()
+
+
+@pytest.fixture
+def on_topic(kafka_bootstrap: str, registry: Registry) -> Callable[..., list[dict[str, Any]]]:
+    """on_topic(logical, event_type=None, wait_for=0): the events on a registry topic,
+    waiting up to 60 s until at least `wait_for` of them are there."""
+
+    def read(logical: str, event_type: str | None = None, wait_for: int = 0) -> Any:
+        deadline = time.monotonic() + 60
+        while True:
+            events = [
+                e
+                for e in read_topic(kafka_bootstrap, registry.name(logical))
+                if isinstance(e, dict) and (event_type is None or e["event_type"] == event_type)
+            ]
+            if len(events) >= wait_for or time.monotonic() > deadline:
+                return events
+            time.sleep(0.5)
+
+    return read
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ def partition_of(key: str, partitions: int = 6) -> int:
     return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
-@pytest.mark.chaos
 def test_a_transfer_interrupted_by_kill_9_arrives_exactly_once(
     events: Any, workers: Any, read_model: Any
 ) -> None:

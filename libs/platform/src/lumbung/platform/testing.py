@@ -16,7 +16,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 from lumbung.contracts import Registry
@@ -126,6 +128,30 @@ def broker_outage(kafka_bootstrap: str) -> Callable[[], contextlib.AbstractConte
                 time.sleep(0.5)
 
     return outage
+
+
+def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:
+    """Every message value on a topic now, parsed as JSON (None where it is not JSON), in
+    partition order; no contract code, so tests can check the contracts with it."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        out: list[Any] = []
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=1000).values():
+                for record in records:
+                    try:
+                        out.append(orjson.loads(record.value) if record.value else None)
+                    except orjson.JSONDecodeError:
+                        out.append(None)
+        return out
+    finally:
+        consumer.close()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

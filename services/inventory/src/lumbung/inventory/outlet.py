@@ -190,10 +190,24 @@ class GatewaySender:
             # later flush sends them again (same event ids, so a copy that did land is
             # dropped by inventory).
             if self._producer is not None:
-                self._producer.close(timeout=0)
+                _drop(self._producer)
                 self._producer = None
             raise Unreachable(str(exc)) from exc
         return refused
+
+
+def _drop(producer: Any) -> None:
+    """Close a kafka-python producer now, dropping what it still holds. Its close() flushes
+    first and raises when the broker is away, leaving its sender thread retrying; that
+    thread is then forced down."""
+    from kafka.errors import KafkaError
+
+    try:
+        producer.close(timeout=1)
+    except KafkaError:
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
 
 
 class OutletClient:

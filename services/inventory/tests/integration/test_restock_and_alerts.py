@@ -1,0 +1,123 @@
+"""Restock requests and stock alerts, from sales through the real worker to the topics that
+notifications and the dashboard read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import pos, restock
+
+pytestmark = pytest.mark.broker
+OUTLET = "IKN-01"
+SKU, OTHER = "KERIPIK-PISANG-200", "KOPI-LIBERIKA-200"
+
+
+def sell(events: Any, sku: str, qty: int, n: int) -> None:
+    sale = pos.SaleRecorded(
+        sale_id=f"S-{sku}-{n}",
+        outlet_id=OUTLET,
+        sold_at=events.clock,
+        lines=[pos.SaleLine(sku=sku, qty=qty, unit_price_idr=15_000)],
+    )
+    raw = events.envelope(sale, events.sale_event_id(OUTLET, sale.sale_id))
+    events.send("pos.sales", OUTLET, raw)
+
+
+def command(events: Any, payload: Any, topic: str = "inventory.commands") -> None:
+    events.send(topic, OUTLET, events.envelope(payload))
+
+
+def test_restock_requests_and_alerts_follow_the_stock(
+    demo_catalog: dict[str, str], events: Any, workers: Any, read_model: Any, on_topic: Any
+) -> None:
+    workers()
+    command(
+        events,
+        inv.StockCounted(
+            count_id="OPEN",
+            outlet_id=OUTLET,
+            kind=inv.CountKind.OPENING,
+            counted_at=events.clock,
+            lines=[inv.CountedLine(sku=SKU, counted=20), inv.CountedLine(sku=OTHER, counted=20)],
+        ),
+    )
+    for sku in (SKU, OTHER):
+        command(
+            events, inv.StockLevelsSet(outlet_id=OUTLET, sku=sku, reorder_point=10, par_level=50)
+        )
+    events.flush()
+    # Commands and sales travel on different topics: open the outlet before selling.
+    assert read_model.wait_for(
+        lambda: (
+            {s: v["version"] for s, v in read_model.outlet(OUTLET).items()} == {SKU: 2, OTHER: 2}
+        )
+    )
+    sell(events, SKU, 11, 1)  # available 9: at or below the reorder point
+    sell(events, SKU, 1, 2)  # still below: no second request
+    sell(events, OTHER, 12, 1)  # available 8
+    events.flush()
+
+    requests = on_topic("restock.events", "restock.RestockRequested", wait_for=2)
+    assert sorted((r["data"]["sku"], r["data"]["suggested_qty"]) for r in requests) == sorted(
+        [(SKU, 41), (OTHER, 42)]
+    )
+    assert all(r["data"]["supplier_id"] for r in requests), "the catalog names the supplier"
+    by_sku = {r["data"]["sku"]: r["data"]["restock_id"] for r in requests}
+
+    # The supplier of SKU accepts; the supplier of OTHER declines.
+    expected_at = events.clock + timedelta(days=1)
+    supplier = {r["data"]["sku"]: r["data"]["supplier_id"] for r in requests}
+    command(
+        events,
+        restock.RestockAccepted(
+            restock_id=by_sku[SKU],
+            outlet_id=OUTLET,
+            sku=SKU,
+            supplier_id=supplier[SKU],
+            qty=41,
+            expected_at=expected_at,
+        ),
+        "restock.acks",
+    )
+    command(
+        events,
+        restock.RestockDeclined(
+            restock_id=by_sku[OTHER],
+            outlet_id=OUTLET,
+            sku=OTHER,
+            supplier_id=supplier[OTHER],
+            reason="musim hujan",
+        ),
+        "restock.acks",
+    )
+    # A declined request is no longer open: the next sale below the point asks again.
+    sell(events, OTHER, 1, 2)
+    # Goods arrive for SKU: the receipt closes its request.
+    command(events, inv.RestockReceived(receipt_id="G-1", outlet_id=OUTLET, sku=SKU, qty=41))
+    # Sell OTHER out, then below zero: out of stock, then a negative-stock discrepancy.
+    sell(events, OTHER, 7, 3)
+    sell(events, OTHER, 2, 4)
+    events.flush()
+
+    closed = on_topic("restock.events", "restock.RestockClosed", wait_for=1)
+    assert [(c["data"]["restock_id"], c["data"]["received_qty"]) for c in closed] == [
+        (by_sku[SKU], 41)
+    ]
+    requests = on_topic("restock.events", "restock.RestockRequested", wait_for=3)
+    assert Counter(r["data"]["sku"] for r in requests) == {SKU: 1, OTHER: 2}
+    assert len({r["data"]["restock_id"] for r in requests}) == 3
+
+    alerts = on_topic("inventory.alerts", wait_for=4)
+    kinds = [(a["data"]["sku"], a["data"]["alert"]) for a in alerts]
+    assert kinds.count((SKU, "low_stock")) == 1
+    assert kinds.count((OTHER, "low_stock")) == 1
+    assert kinds.count((OTHER, "out_of_stock")) == 1
+    assert kinds.count((OTHER, "negative_stock")) == 1
+
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 49)
+    assert read_model.outlet(OUTLET)[OTHER]["on_hand"] == -2
