@@ -197,6 +197,9 @@ EVENTS: tuple[EventSpec, ...] = (
             ("orders.OrderCancelled", orders.OrderCancelled, "orders.events"),
             ("orders.OrderExpired", orders.OrderExpired, "orders.events"),
             ("orders.OrderFulfilled", orders.OrderFulfilled, "orders.events"),
+            ("orders.OrderReserved", orders.OrderReserved, "orders.events"),
+            ("orders.OrderRejected", orders.OrderRejected, "orders.events"),
+            ("orders.OrderFailed", orders.OrderFailed, "orders.events"),
         )
     ),
 )

@@ -77,6 +77,8 @@ def apply(state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup) -> l
             effects = state.release(data.order_id, "order_cancelled")
         case orders.OrderExpired():
             effects = state.release(data.order_id, "order_expired")
+        case orders.OrderFailed():
+            effects = state.release(data.order_id, "order_failed")
         case orders.OrderFulfilled():
             effects = state.fulfil(data.order_id)
         case restock.RestockAccepted():

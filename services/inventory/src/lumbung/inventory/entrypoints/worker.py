@@ -46,6 +46,13 @@ INPUTS = ("pos.sales", "inventory.commands", "restock.acks", "inventory.orders-b
 FAUST_TOPICS = ("inventory.stock", "inventory.dlq", "inventory.orders-by-outlet")
 """Topics this app reads or sends to through faust; derived events go out through faust's
 producer by name (see `send_outbox`), so they need no Topic object."""
+STOCK_ORDER_EVENTS = (
+    orders.OrderPlaced,
+    orders.OrderCancelled,
+    orders.OrderExpired,
+    orders.OrderFailed,
+    orders.OrderFulfilled,
+)
 BATCH_SIZE = 1000
 BATCH_WITHIN_S = 0.05
 
@@ -185,26 +192,23 @@ class Worker:
             if await self.positions.accept(where, event.message.offset):
                 sent.append(await self.route_order(event))
                 last[where] = event
-        await asyncio.gather(*sent)
+        await asyncio.gather(*(future for future in sent if future is not None))
         self._write_positions(last)
         await asyncio.gather(*self.state.take_written())
 
     async def route_order(self, event: Any) -> Any:
-        """Forward an order event keyed by its pickup outlet; the future of its delivery."""
+        """Forward an order event keyed by its pickup outlet; the future of its delivery
+        (None for the orders service's own record of inventory's answers)."""
         try:
             parsed = self.registry.parse(event.value)
-            if not isinstance(
-                parsed.data,
-                (
-                    orders.OrderPlaced,
-                    orders.OrderCancelled,
-                    orders.OrderExpired,
-                    orders.OrderFulfilled,
-                ),
-            ):
-                raise UnexpectedEvent(f"{parsed.event_type} is not an order event")
-        except (ContractError, UnexpectedEvent) as exc:
+        except ContractError as exc:
             return await self.dead_letter(event, str(exc))
+        if isinstance(parsed.data, (orders.OrderReserved, orders.OrderRejected)):
+            return None
+        if not isinstance(parsed.data, STOCK_ORDER_EVENTS):
+            return await self.dead_letter(
+                event, f"{parsed.event_type} is not an order event inventory applies"
+            )
         return await self.outputs["inventory.orders-by-outlet"].send(
             key=parsed.data.outlet_id.encode(), value=event.value
         )
