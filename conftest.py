@@ -1,1 +1,1 @@
-pytest_plugins = ["lumbung.platform.testing"]
+pytest_plugins = ["lumbung.platform.testing", "tests.support.fixtures"]

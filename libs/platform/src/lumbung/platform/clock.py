@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -31,3 +33,31 @@ class ManualClock:
 
     def advance(self, by: timedelta) -> None:
         self._now += by
+
+
+class ShiftedClock:
+    """The system clock moved forward by the number of seconds written in a file, read
+    again whenever the file changes: how tests and the simulator move a running worker's
+    time (`LUMBUNG_CLOCK_FILE`)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._seen: float | None = None
+        self._shift = timedelta()
+
+    def now(self) -> datetime:
+        try:
+            changed = self._path.stat().st_mtime
+        except FileNotFoundError:
+            changed = None
+        if changed != self._seen:
+            self._seen = changed
+            text = self._path.read_text().strip() if changed is not None else ""
+            self._shift = timedelta(seconds=float(text or 0))
+        return datetime.now(WITA) + self._shift
+
+
+def clock_from_env() -> Clock:
+    """`ShiftedClock` when LUMBUNG_CLOCK_FILE names a file, else the system clock."""
+    path = os.environ.get("LUMBUNG_CLOCK_FILE")
+    return ShiftedClock(Path(path)) if path else SystemClock()

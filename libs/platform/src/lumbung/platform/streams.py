@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import faust
 
 from lumbung.contracts import OUTLET_PARTITIONS, Registry
+from lumbung.platform.dlq import DeadLetter
+from lumbung.platform.metrics import DEAD_LETTERS
 from lumbung.platform.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 
 def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust.App:
@@ -86,3 +91,31 @@ def durable_table(app: faust.App, name: str, *, partitions: int, help: str) -> D
     )
     app.tables.add(table)
     return table
+
+
+async def dead_letter(dlq: Any, service: str, event: Any, error: str) -> Any:
+    """Send a faust event's message to the service's DLQ topic with where it came from and
+    why; returns the future of its delivery (await it before acking the input)."""
+    message = event.message
+    letter = DeadLetter(
+        service, message.topic, message.partition, message.offset, event.key, event.value, error
+    )
+    delivered = await dlq.send(key=event.key, value=event.value, headers=letter.headers())
+    DEAD_LETTERS.labels(service, message.topic).inc()
+    log.warning(
+        "dead-lettered %s:%s@%s: %s", message.topic, message.partition, message.offset, error
+    )
+    return delivered
+
+
+def run_worker(app: faust.App, prog: str, log_level: str) -> None:
+    """Run a faust worker for `app` in this process, as `faust worker` would, without its
+    web server (it would bind 0.0.0.0:6066, and two workers on one machine collide)."""
+    import sys
+
+    from lumbung.platform import logs
+
+    logs.configure(prog, log_level)
+    level = {"warning": "warn", "critical": "crit"}.get(log_level.lower(), log_level.lower())
+    sys.argv = [prog, "worker", "-l", level, "--without-web"]
+    app.main()

@@ -42,16 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         serve(build_api(settings), settings, SERVICE)
     elif args.command == "worker":
         from lumbung.inventory.entrypoints.worker import Worker
-        from lumbung.platform import logs
+        from lumbung.platform.streams import run_worker
 
-        logs.configure("inventory-worker", settings.log_level)
-        worker = Worker(settings)
-        level = {"warning": "warn", "critical": "crit"}.get(
-            settings.log_level.lower(), settings.log_level.lower()
-        )
-        # No web server: faust would bind 0.0.0.0:6066, and two workers would collide.
-        sys.argv = ["lumbung-inventory", "worker", "-l", level, "--without-web"]
-        worker.app.main()
+        run_worker(Worker(settings).app, "inventory-worker", settings.log_level)
     else:
         from lumbung.inventory.adapters.read_model import StockReadModel, rebuild
         from lumbung.platform.cache import redis_client

@@ -1,15 +1,37 @@
-"""The one place that builds clients and wires the orders service together."""
+"""The one place that builds clients and wires the orders API together."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from lumbung.orders.adapters.read_model import OrdersReadModel
+from lumbung.orders.entrypoints.api import install_error_mapping, routers
+from lumbung.orders.service import OrdersService
 from lumbung.orders.settings import Settings
+from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kit import ServiceKit
+from lumbung.platform.publisher import EventPublisher
+from lumbung.platform.views import CatalogView
 
 SERVICE = "orders"
 
 
-def build_api(settings: Settings) -> FastAPI:
+def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or clock_from_env()
     kit = ServiceKit(SERVICE, settings)
-    return kit.app(description="Orders: orders and their life cycle against inventory.")
+    catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    publisher = EventPublisher(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    app = kit.app(
+        description="Orders: bulk souvenir orders, pre-orders and online orders, reserved "
+        "against live stock at their pickup outlet.",
+        routers=routers(kit.principal),
+        readiness={"catalog": catalog.ready()},
+        on_start=[publisher.start, catalog.start],
+        on_stop=[catalog.stop, publisher.stop],
+    )
+    install_error_mapping(app)
+    app.state.orders = OrdersService(
+        publisher, catalog, OrdersReadModel(kit.redis, kit.registry.prefix), clock.now
+    )
+    app.state.max_wait_s = settings.max_wait_s
+    return app

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from lumbung.contracts import derived_event_id
 from lumbung.contracts.events import orders
 
 
@@ -49,6 +50,12 @@ TRANSITIONS: dict[type[Any], State] = {
 }
 
 
+def order_event_id(order_id: str, what: str) -> Any:
+    """The id of an order event the orders service writes: one per (order, what), so a
+    repeat (a retried request, a timer firing twice) is a copy that consumers drop."""
+    return derived_event_id(f"order:{order_id}", what)
+
+
 class NotAllowed(Exception):
     """A transition the order's state does not allow (answered with 409)."""
 
@@ -71,6 +78,8 @@ class Order:
     placed_at: datetime
     state: State = State.PLACED
     attempts: int = 1
+    asked_at: datetime | None = None
+    """When inventory was last asked (the latest `OrderPlaced`)."""
     shortfall: list[dict[str, Any]] = field(default_factory=list)
     reason: str = ""
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -88,6 +97,7 @@ class Order:
             note=data.note,
             request_hash=data.request_hash,
             placed_at=at,
+            asked_at=at,
         )
         order.history.append({"state": State.PLACED.value, "at": at.isoformat()})
         return order
@@ -105,7 +115,7 @@ class Order:
         """Fold one of this order's events in; False when it changes nothing."""
         if isinstance(data, orders.OrderPlaced):
             if self.state is State.PLACED and data.attempt > self.attempts:
-                self.attempts = data.attempt
+                self.attempts, self.asked_at = data.attempt, at
                 return True
             return False
         wanted = TRANSITIONS.get(type(data))
@@ -122,6 +132,24 @@ class Order:
             entry["reason"] = reason
         self.history.append(entry)
         return True
+
+    def waiting_since(self) -> datetime:
+        return self.asked_at or self.placed_at
+
+    def placed_event(self, attempt: int) -> orders.OrderPlaced:
+        """The `OrderPlaced` that asks inventory again (attempt `attempt`)."""
+        return orders.OrderPlaced(
+            order_id=self.order_id,
+            outlet_id=self.outlet_id,
+            kind=orders.OrderKind(self.kind),
+            lines=[orders.OrderLine(**line) for line in self.lines],
+            pickup_at=self.pickup_at,
+            customer_name=self.customer_name,
+            customer_phone=self.customer_phone,
+            note=self.note,
+            request_hash=self.request_hash,
+            attempt=attempt,
+        )
 
     def expires_at(self, grace: timedelta) -> datetime:
         return self.pickup_at + grace
@@ -140,6 +168,7 @@ class Order:
             "placed_at": self.placed_at.isoformat(),
             "state": self.state.value,
             "attempts": self.attempts,
+            "asked_at": self.waiting_since().isoformat(),
             "shortfall": self.shortfall,
             "reason": self.reason,
             "history": self.history,
@@ -160,6 +189,7 @@ class Order:
             placed_at=datetime.fromisoformat(data["placed_at"]),
             state=State(data["state"]),
             attempts=data["attempts"],
+            asked_at=datetime.fromisoformat(data["asked_at"]),
             shortfall=data["shortfall"],
             reason=data["reason"],
             history=data["history"],

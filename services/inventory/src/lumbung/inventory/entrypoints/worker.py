@@ -23,21 +23,19 @@ from typing import Any
 
 import orjson
 from faust.streams import _current_event
-from faust.types import TP
 
 from lumbung.contracts import ContractError, Registry
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders
-from lumbung.inventory.adapters.positions import Positions, position_key
 from lumbung.inventory.adapters.read_model import StockReadModel, parse_changes, rebuild
 from lumbung.inventory.adapters.record import OutletRecord
 from lumbung.inventory.service import UnexpectedEvent, apply
 from lumbung.inventory.settings import Settings
 from lumbung.platform.cache import redis_client
 from lumbung.platform.clock import Clock, SystemClock
-from lumbung.platform.dlq import DeadLetter
-from lumbung.platform.metrics import DEAD_LETTERS, EVENTS_IN
-from lumbung.platform.streams import durable_table, make_stream_app, raw_topic
+from lumbung.platform.metrics import EVENTS_IN
+from lumbung.platform.positions import faust_positions, write_positions
+from lumbung.platform.streams import dead_letter, durable_table, make_stream_app, raw_topic
 from lumbung.platform.views import CatalogView
 
 log = logging.getLogger(__name__)
@@ -114,7 +112,7 @@ class Worker:
         self._rebuilding = False
         self._confirming: set[asyncio.Future[None]] = set()
         self._swept: set[str] = set()
-        self.positions = Positions(self._load_position, self._seek, self._earliest)
+        self.positions = faust_positions(self.app, self.state)
         # Derived events leave through one sender task, in order, while the next batch is
         # applied; the outbox in each record makes a crash before they leave harmless.
         self._to_send: asyncio.Queue[list[tuple[str, list[list[Any]]]]] = asyncio.Queue()
@@ -193,7 +191,7 @@ class Worker:
                 sent.append(await self.route_order(event))
                 last[where] = event
         await asyncio.gather(*(future for future in sent if future is not None))
-        self._write_positions(last)
+        write_positions(self.state, last)
         await asyncio.gather(*self.state.take_written())
 
     async def route_order(self, event: Any) -> Any:
@@ -280,7 +278,7 @@ class Worker:
             self.state[key] = raw
             self._cache[key] = (raw, record)
         # Last, in the same changelog partitions: how far each input was applied.
-        self._write_positions(last_of_input)
+        write_positions(self.state, last_of_input)
         letters = [await self.dead_letter(event, error) for event, error in dead]
         # The batch's state (and its dead letters) must be on the broker before its input
         # offsets can be committed (faust commits acked offsets on its own, and its
@@ -291,29 +289,6 @@ class Worker:
         self._to_send.put_nowait(
             [(record.stock.outlet_id, list(record.outbox)) for record in touched.values()]
         )
-
-    # -- positions: how far each input was applied, kept with the state ------------------
-
-    def _write_positions(self, last_of_input: dict[str, Any]) -> None:
-        for where, event in last_of_input.items():
-            _current_event.set(weakref.ref(event))
-            self.state[position_key(where)] = str(event.message.offset).encode()
-
-    def _load_position(self, where: str) -> int | None:
-        raw = self.state.get(position_key(where))
-        return None if raw is None else int(raw)
-
-    @staticmethod
-    def _tp(where: str) -> TP:
-        topic, partition = where.rsplit(":", 1)
-        return TP(topic, int(partition))
-
-    async def _seek(self, where: str, offset: int) -> None:
-        await self.app.consumer.seek(self._tp(where), offset)
-
-    async def _earliest(self, where: str) -> int:
-        tp = self._tp(where)
-        return int((await self.app.consumer.earliest_offsets(tp))[tp])
 
     def _load(self, key: bytes) -> OutletRecord:
         raw = self.state.get(key)
@@ -377,16 +352,4 @@ class Worker:
                 await self.send_outbox(outlet, record.outbox)
 
     async def dead_letter(self, event: Any, error: str) -> Any:
-        """Send the message to the DLQ; returns the future of its delivery."""
-        message = event.message
-        letter = DeadLetter(
-            SERVICE, message.topic, message.partition, message.offset, event.key, event.value, error
-        )
-        delivered = await self.outputs["inventory.dlq"].send(
-            key=event.key, value=event.value, headers=letter.headers()
-        )
-        DEAD_LETTERS.labels(SERVICE, message.topic).inc()
-        log.warning(
-            "dead-lettered %s:%s@%s: %s", message.topic, message.partition, message.offset, error
-        )
-        return delivered
+        return await dead_letter(self.outputs["inventory.dlq"], SERVICE, event, error)

@@ -3,7 +3,7 @@
 faust commits the offsets of acked events, and it acks some events it never hands to
 the agent (those fetched around a rebalance or a restart, see faust-streaming issue #596
 and its neighbours), so its committed offsets can run ahead of the state on the broker:
-after a `kill -9`, those events would never be applied. The worker therefore writes,
+after a `kill -9`, those events would never be applied. A worker therefore writes,
 last in every batch and into the same changelog partition as the records it covers, the
 highest offset it applied per input topic-partition. That position is the truth:
 
@@ -21,7 +21,12 @@ error in the log.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+from faust.streams import _current_event
+from faust.types import TP
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +95,33 @@ class Positions:
         """The highest offset accepted for `where` (to write with the batch)."""
         following = self._next.get(where)
         return None if following is None else following - 1
+
+
+def faust_positions(app: Any, table: Any) -> Positions:
+    """Positions of a faust app whose state table is `table`: read from the table, seek
+    and earliest offsets through the app's consumer."""
+
+    def tp(where: str) -> TP:
+        topic, partition = where.rsplit(":", 1)
+        return TP(topic, int(partition))
+
+    def load(where: str) -> int | None:
+        raw = table.get(position_key(where))
+        return None if raw is None else int(raw)
+
+    async def seek(where: str, offset: int) -> None:
+        await app.consumer.seek(tp(where), offset)
+
+    async def earliest(where: str) -> int:
+        partition = tp(where)
+        return int((await app.consumer.earliest_offsets(partition))[partition])
+
+    return Positions(load, seek, earliest)
+
+
+def write_positions(table: Any, last_of_input: dict[str, Any]) -> None:
+    """Write, into the changelog partition of each input's last event, how far it was
+    applied (`last_of_input`: "topic:partition" -> the last faust event applied)."""
+    for where, event in last_of_input.items():
+        _current_event.set(weakref.ref(event))
+        table[position_key(where)] = str(event.message.offset).encode()

@@ -1,0 +1,67 @@
+"""The orders read model in Redis, written by the orders worker and read by the API.
+
+    <prefix>:orders:order:<order_id>          the order as JSON (domain `Order.to_dict`)
+    <prefix>:orders:outlet:<outlet_id>        sorted set of order ids by pickup time
+    <prefix>:orders:idem:<order_id>           request fingerprint of a placing in flight
+
+It is a projection of `orders.events`: after a Redis wipe the worker folds the topic
+again from its state table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from redis import asyncio as aioredis
+
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
+class OrdersReadModel:
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self.redis = client
+        self._base = f"{prefix}:orders:" if prefix else "orders:"
+
+    def _order(self, order_id: str) -> str:
+        return f"{self._base}order:{order_id}"
+
+    def _outlet(self, outlet_id: str) -> str:
+        return f"{self._base}outlet:{outlet_id}"
+
+    async def put(self, orders: list[dict[str, Any]]) -> None:
+        if not orders:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for order in orders:
+            pipe.set(self._order(order["order_id"]), orjson.dumps(order))
+            score = datetime.fromisoformat(order["pickup_at"]).timestamp()
+            pipe.zadd(self._outlet(order["outlet_id"]), {order["order_id"]: score})
+        await pipe.execute()
+
+    async def get(self, order_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(self._order(order_id))
+        return None if raw is None else dict(orjson.loads(raw))
+
+    async def by_outlet(
+        self, outlet_id: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        low = "-inf" if start is None else start.timestamp()
+        high = "+inf" if end is None else end.timestamp()
+        ids = await self.redis.zrangebyscore(self._outlet(outlet_id), low, high)
+        if not ids:
+            return []
+        raws = await self.redis.mget([self._order(_text(i)) for i in ids])
+        return [orjson.loads(raw) for raw in raws if raw is not None]
+
+    async def claim(self, order_id: str, request_hash: str) -> str:
+        """The request fingerprint that owns this order id: ours when we are first."""
+        key = f"{self._base}idem:{order_id}"
+        await self.redis.set(key, request_hash, nx=True, ex=IDEMPOTENCY_TTL_S)
+        owner = await self.redis.get(key)
+        return request_hash if owner is None else _text(owner)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,230 @@
+"""Fixtures shared by the service suites (a pytest plugin named in the root conftest):
+contract events produced the way outlets and services do, worker processes, the demo
+catalog loaded through the real catalog API, an ops key, and a reader of topics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+import redis
+from kafka import KafkaProducer
+
+from lumbung.contracts import KeyRole, Registry, encode, make_event, sale_event_id
+from lumbung.contracts.events.common import Payload
+from lumbung.platform.broker import durable_producer
+from lumbung.platform.testing import read_topic
+
+WITA = ZoneInfo("Asia/Makassar")
+START = datetime.now(WITA).replace(microsecond=0) - timedelta(hours=3)
+
+
+class Events:
+    """Builds and produces contract events the way outlets and the ingest API do."""
+
+    def __init__(self, producer: KafkaProducer, registry: Registry) -> None:
+        self.producer = producer
+        self.registry = registry
+        self.sent: list[bytes] = []
+        self.clock = START
+
+    def envelope(self, payload: Payload, event_id: Any = None, producer: str = "test") -> bytes:
+        self.clock += timedelta(seconds=1)
+        return encode(
+            make_event(
+                payload,
+                event_id=event_id or uuid.uuid4(),
+                occurred_at=self.clock,
+                producer=producer,
+                correlation_id=str(uuid.uuid4()),
+            )
+        )
+
+    def sale_event_id(self, outlet: str, sale_id: str) -> Any:
+        return sale_event_id(outlet, sale_id)
+
+    def send(self, logical: str, key: str, raw: bytes) -> None:
+        self.producer.send(self.registry.name(logical), key=key.encode(), value=raw)
+        self.sent.append(raw)
+
+    def flush(self) -> None:
+        self.producer.flush(timeout=60)
+
+
+class Worker:
+    def __init__(self, env: dict[str, str], log: Path, service: str = "inventory") -> None:
+        self.service = service
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"lumbung.{self.service}", "worker"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def kill(self) -> None:
+        """kill -9: no goodbye, no flush, no commit."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def events(kafka_bootstrap: str, registry: Registry) -> Iterator[Events]:
+    producer = durable_producer(kafka_bootstrap)
+    yield Events(producer, registry)
+    producer.close()
+
+
+@pytest.fixture
+def worker_env(
+    kafka_bootstrap: str, redis_url: str, registry: Registry, tmp_path: Path
+) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "REDIS_URL": redis_url,
+        "LUMBUNG_TOPIC_PREFIX": registry.prefix,
+        "LUMBUNG_DATA_DIR": str(tmp_path / "data"),
+        "LUMBUNG_LOG_LEVEL": os.environ.get("LUMBUNG_WORKER_LOG_LEVEL", "WARNING"),
+        # Workers' time: the system clock plus the seconds in this file (see `shift_clock`).
+        "LUMBUNG_CLOCK_FILE": str(tmp_path / "clock"),
+    }
+
+
+@pytest.fixture
+def shift_clock(worker_env: dict[str, str]) -> Callable[[float], None]:
+    """shift_clock(seconds): move the time of every worker (and API) of this test."""
+
+    def shift(seconds: float) -> None:
+        Path(worker_env["LUMBUNG_CLOCK_FILE"]).write_text(str(seconds))
+
+    return shift
+
+
+@pytest.fixture
+def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    started: list[Worker] = []
+
+    def start(service: str = "inventory") -> Worker:
+        """Start a worker process of `service` (inventory by default)."""
+        worker = Worker(worker_env, tmp_path / f"{service}-worker-{len(started)}.log", service)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def on_topic(kafka_bootstrap: str, registry: Registry) -> Callable[..., list[dict[str, Any]]]:
+    """on_topic(logical, event_type=None, wait_for=0): the events on a registry topic,
+    waiting up to 60 s until at least `wait_for` of them are there."""
+
+    def read(logical: str, event_type: str | None = None, wait_for: int = 0) -> Any:
+        deadline = time.monotonic() + 60
+        while True:
+            events = [
+                e
+                for e in read_topic(kafka_bootstrap, registry.name(logical))
+                if isinstance(e, dict) and (event_type is None or e["event_type"] == event_type)
+            ]
+            if len(events) >= wait_for or time.monotonic() > deadline:
+                return events
+            time.sleep(0.5)
+
+    return read
+
+
+@pytest.fixture
+def ops_key(kafka_bootstrap: str, redis_url: str, registry: Registry) -> str:
+    import asyncio
+
+    from lumbung.catalog.bootstrap import issue_key_directly
+    from lumbung.catalog.settings import Settings as CatalogSettings
+
+    settings = CatalogSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
+    )
+    return asyncio.run(issue_key_directly(settings, KeyRole.OPS, "*", "tests"))
+
+
+@pytest.fixture
+def demo_catalog(
+    kafka_bootstrap: str, redis_url: str, registry: Registry, ops_key: str
+) -> dict[str, str]:
+    """The demo catalog, loaded through the catalog API; returns outlet keys by outlet."""
+    from fastapi.testclient import TestClient
+
+    from lumbung.catalog import demo
+    from lumbung.catalog.bootstrap import build_api
+    from lumbung.catalog.settings import Settings as CatalogSettings
+
+    settings = CatalogSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
+    )
+    keys = {}
+    with TestClient(build_api(settings)) as client:
+        client.headers["X-API-Key"] = ops_key
+        for collection, entity_id, body in demo.catalog(datetime.now(WITA).date()):
+            assert client.put(f"/v1/{collection}/{entity_id}", json=body).is_success
+        for outlet in ("IKN-01", "RA-KM47", "BOOTH-STADION"):
+            keys[outlet] = client.post(
+                "/v1/keys", json={"role": "outlet", "subject": outlet}
+            ).json()["key"]
+    return keys
+
+
+class ReadModel:
+    """A reader of inventory's stock read model in Redis (not the service's own code)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = f"{prefix}:inv:"
+
+    def outlet(self, outlet_id: str) -> dict[str, dict[str, Any]]:
+        raw = self.redis.hgetall(f"{self.prefix}outlet:{outlet_id}")
+        return {k.decode(): orjson.loads(v) for k, v in raw.items()}
+
+    def on_hand(self, outlets: list[str]) -> dict[tuple[str, str], int]:
+        return {(o, sku): s["on_hand"] for o in outlets for sku, s in self.outlet(o).items()}
+
+    def wait_for(self, predicate: Callable[[], bool], seconds: float = 120) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.3)
+        return predicate()
+
+
+@pytest.fixture
+def read_model(redis_url: str, registry: Registry) -> ReadModel:
+    return ReadModel(redis_url, registry.prefix)
