@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import Stack, fail, free_port, pid_alive, say
 
 SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
-WORKERS = ("inventory",)
+WORKERS = ("inventory", "orders")
 """Services that also run a stream worker process (`lumbung-<service> worker`)."""
 BIN = Path(sys.executable).parent
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -228,3 +230,43 @@ class ReadModel:
 @pytest.fixture
 def read_model(redis_url: str, registry: Registry) -> ReadModel:
     return ReadModel(redis_url, registry.prefix)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ApiProcess:
+    """A service's HTTP API as its own process (`lumbung-<service> api`) on a free port."""
+
+    def __init__(self, service: str, env: dict[str, str], log: Path) -> None:
+        self.service = service
+        self.port = free_port()
+        self.env = {**env, f"LUMBUNG_{service.upper()}_HTTP_PORT": str(self.port)}
+        self.log = log
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"lumbung.{self.service}", "api"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise AssertionError(f"the {self.service} API did not get ready; see {self.log}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)

@@ -3,11 +3,7 @@ go in, once each and in order, when the API is back."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,44 +12,10 @@ import pytest
 
 from lumbung.contracts import Registry, sale_event_id
 from lumbung.inventory.outlet import GatewaySender, HttpSender, OutletClient, Spool, Unreachable
+from tests.support.fixtures import ApiProcess
 
 pytestmark = pytest.mark.broker
 OUTLET, SKU = "RA-KM47", "KERIPIK-PISANG-200"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Api:
-    def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
-        self.env = {**env, "LUMBUNG_INVENTORY_HTTP_PORT": str(port)}
-        self.port, self.log = port, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "lumbung.inventory", "api"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise AssertionError(f"the inventory API did not get ready; see {self.log}")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
 
 
 def opening(events: Any, read_model: Any, outlet: str, qty: int) -> None:
@@ -92,7 +54,7 @@ def test_sales_spooled_while_the_api_is_down_go_in_once_and_in_order(
 ) -> None:
     workers()
     opening(events, read_model, OUTLET, 100)
-    api = Api(worker_env, free_port(), tmp_path / "api.log")
+    api = ApiProcess("inventory", worker_env, tmp_path / "api.log")
     api.start()
     client = OutletClient(
         OUTLET,
