@@ -25,6 +25,12 @@ SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproje
 TOPICS_JOB = "topics"
 TOPICS_MODULE = "lumbung.platform.topics"
 PLATFORM = {"kafka", "redis", TOPICS_JOB}
+WORKERS = sorted(
+    name
+    for name in SERVICES
+    if (ROOT / "services" / name / "src" / "lumbung" / name / "entrypoints" / "worker.py").exists()
+)
+"""Services with a stream worker, which compose runs as `<service>-worker`."""
 
 _YAML_AS_JSON = (
     "import json, sys\n"
@@ -174,7 +180,21 @@ def test_every_service_directory_has_a_dockerfile() -> None:
 def test_compose_runs_the_platform_and_exactly_the_services_in_the_repository(
     compose: dict[str, Any],
 ) -> None:
-    assert set(compose["services"]) == PLATFORM | set(SERVICES)
+    workers = {f"{name}-worker" for name in WORKERS}
+    assert set(compose["services"]) == PLATFORM | set(SERVICES) | workers
+
+
+@pytest.mark.parametrize("name", WORKERS)
+def test_every_stream_worker_runs_from_its_service_image_with_variables_it_reads(
+    compose: dict[str, Any], name: str
+) -> None:
+    worker = service(compose, f"{name}-worker")
+    assert worker["build"] == service(compose, name)["build"]
+    assert worker["command"] == [f"lumbung-{name}", "worker"]
+    assert worker["depends_on"] == service(compose, name)["depends_on"]
+    assert "ports" not in worker
+    unread = unread_by(settings_class(name), set(environment(worker)))
+    assert not unread, f"{name}-worker does not read {unread}"
 
 
 @pytest.mark.parametrize("name", SERVICES)
