@@ -162,3 +162,19 @@ def test_bad_orders_are_refused_naming_the_field(
     assert 400 <= answer.status_code < 500, answer.text
     assert field in answer.text
     assert on_topic("orders.events") == []
+
+
+def test_orders_come_back_after_redis_is_wiped(
+    running: None, orders_api: Any, read_model: Any
+) -> None:
+    order = place(orders_api, order_body([(SKU, 2)])).json()
+    assert order["state"] == "reserved"
+
+    read_model.redis.flushdb()
+
+    assert read_model.wait_for(
+        lambda: orders_api.get(f"/v1/orders/{order['order_id']}").status_code == 200, seconds=30
+    )
+    again = orders_api.get(f"/v1/orders/{order['order_id']}").json()
+    assert (again["state"], again["lines"]) == ("reserved", [{"sku": SKU, "qty": 2}])
+    assert read_model.wait_for(lambda: stock(read_model, SKU) == (20, 2), seconds=60)

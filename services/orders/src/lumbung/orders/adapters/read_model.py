@@ -3,6 +3,7 @@
     <prefix>:orders:order:<order_id>          the order as JSON (domain `Order.to_dict`)
     <prefix>:orders:outlet:<outlet_id>        sorted set of order ids by pickup time
     <prefix>:orders:idem:<order_id>           request fingerprint of a placing in flight
+    <prefix>:orders:projected:<worker id>     set once a worker has projected its orders
 
 It is a projection of `orders.events`: after a Redis wipe the worker folds the topic
 again from its state table.
@@ -54,6 +55,13 @@ class OrdersReadModel:
             return []
         raws = await self.redis.mget([self._order(_text(i)) for i in ids])
         return [orjson.loads(raw) for raw in raws if raw is not None]
+
+    async def has_marker(self, worker_id: str) -> bool:
+        """Whether this worker has projected its orders since Redis last lost them."""
+        return bool(await self.redis.exists(f"{self._base}projected:{worker_id}"))
+
+    async def set_marker(self, worker_id: str) -> None:
+        await self.redis.set(f"{self._base}projected:{worker_id}", 1, ex=7 * 24 * 3600)
 
     async def claim(self, order_id: str, request_hash: str) -> str:
         """The request fingerprint that owns this order id: ours when we are first."""

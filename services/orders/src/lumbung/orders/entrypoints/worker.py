@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 import weakref
 from collections.abc import Iterable
 from datetime import timedelta
@@ -68,6 +69,7 @@ class Worker:
         self.answer_timeout = timedelta(seconds=settings.answer_timeout_s)
         self.grace = timedelta(seconds=settings.pickup_grace_s)
         self._sent_at: dict[tuple[str, str], Any] = {}
+        self._worker_id = uuid.uuid4().hex
         self._declare()
 
     def _declare(self) -> None:
@@ -90,6 +92,10 @@ class Worker:
         @app.timer(interval=1.0)
         async def move_on() -> None:
             await self.move_on()
+
+        @app.timer(interval=2.0)
+        async def project_after_wipe() -> None:
+            await self.project_after_wipe()
 
     # -- the fold: orders.events -> the orders table -> Redis ------------------------------
 
@@ -177,6 +183,21 @@ class Worker:
         await asyncio.gather(*sent)
         write_positions(self.state, last)
         await asyncio.gather(*self.state.take_written())
+
+    async def project_after_wipe(self) -> None:
+        """At start, and whenever Redis lost this worker's marker (a wipe), write every
+        order of this worker's partitions into the read model again."""
+        if await self.read_model.has_marker(self._worker_id):
+            return
+        batch: list[dict[str, Any]] = []
+        for key, raw in list(self.state.items()):
+            if b"|" not in key:
+                batch.append(orjson.loads(raw))
+            if len(batch) >= 500:
+                await self.read_model.put(batch)
+                batch = []
+        await self.read_model.put(batch)
+        await self.read_model.set_marker(self._worker_id)
 
     # -- time moves orders on ----------------------------------------------------------------
 
