@@ -35,6 +35,9 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "broker_commit_interval": 1.0,
         "producer_acks": -1,
         "producer_linger_ms": 5,
+        # Outlet records are tens of KB: let one request carry many of them per partition
+        # (the default 16 KB batch sends each record alone, one round trip apiece).
+        "producer_max_batch_size": 512 * 1024,
         # Every Lumbung topic and table holds bytes that the contracts (or the owner) parse.
         "key_serializer": "raw",
         "value_serializer": "raw",
