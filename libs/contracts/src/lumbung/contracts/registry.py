@@ -189,19 +189,14 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("restock.RestockClosed", 1, restock.RestockClosed, "restock.events"),
     EventSpec("restock.RestockAccepted", 1, restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
-    # Drafts until the orders service is done; then released and frozen.
-    *(
-        EventSpec(t, 1, p, topic, released=False)
-        for t, p, topic in (
-            ("orders.OrderPlaced", orders.OrderPlaced, "orders.events"),
-            ("orders.OrderCancelled", orders.OrderCancelled, "orders.events"),
-            ("orders.OrderExpired", orders.OrderExpired, "orders.events"),
-            ("orders.OrderFulfilled", orders.OrderFulfilled, "orders.events"),
-            ("orders.OrderReserved", orders.OrderReserved, "orders.events"),
-            ("orders.OrderRejected", orders.OrderRejected, "orders.events"),
-            ("orders.OrderFailed", orders.OrderFailed, "orders.events"),
-        )
-    ),
+    # Released with the orders service (session 2).
+    EventSpec("orders.OrderPlaced", 1, orders.OrderPlaced, "orders.events"),
+    EventSpec("orders.OrderCancelled", 1, orders.OrderCancelled, "orders.events"),
+    EventSpec("orders.OrderExpired", 1, orders.OrderExpired, "orders.events"),
+    EventSpec("orders.OrderFulfilled", 1, orders.OrderFulfilled, "orders.events"),
+    EventSpec("orders.OrderReserved", 1, orders.OrderReserved, "orders.events"),
+    EventSpec("orders.OrderRejected", 1, orders.OrderRejected, "orders.events"),
+    EventSpec("orders.OrderFailed", 1, orders.OrderFailed, "orders.events"),
 )
 
 
