@@ -4,13 +4,14 @@ with the clock of the test's workers. Shared fixtures come from tests/support/fi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lumbung.contracts import Registry
+from lumbung.contracts.events import inventory as inv
 
 
 @pytest.fixture
@@ -38,3 +39,26 @@ def orders_api(
         while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         yield client
+
+
+OUTLET = "IKN-01"
+"""The pickup outlet of the orders tests (a kiosk of the demo catalog, always open)."""
+
+
+@pytest.fixture
+def open_outlet(events: Any, read_model: Any) -> Callable[[dict[str, int]], None]:
+    """open_outlet({sku: qty}): opening stock at OUTLET, applied before it returns."""
+
+    def open_with(stock: dict[str, int]) -> None:
+        count = inv.StockCounted(
+            count_id="OPEN",
+            outlet_id=OUTLET,
+            kind=inv.CountKind.OPENING,
+            counted_at=events.clock,
+            lines=[inv.CountedLine(sku=sku, counted=qty) for sku, qty in stock.items()],
+        )
+        events.send("inventory.commands", OUTLET, events.envelope(count))
+        events.flush()
+        assert read_model.wait_for(lambda: set(read_model.outlet(OUTLET)) == set(stock))
+
+    return open_with

@@ -9,24 +9,10 @@ from typing import Any
 
 import pytest
 
-from lumbung.contracts.events import inventory as inv
 from lumbung.platform.clock import WITA
 
 pytestmark = pytest.mark.broker
 OUTLET, SKU, OTHER = "IKN-01", "KERIPIK-PISANG-200", "KOPI-LIBERIKA-200"
-
-
-def open_outlet(events: Any, read_model: Any, stock: dict[str, int]) -> None:
-    count = inv.StockCounted(
-        count_id="OPEN",
-        outlet_id=OUTLET,
-        kind=inv.CountKind.OPENING,
-        counted_at=events.clock,
-        lines=[inv.CountedLine(sku=sku, counted=qty) for sku, qty in stock.items()],
-    )
-    events.send("inventory.commands", OUTLET, events.envelope(count))
-    events.flush()
-    assert read_model.wait_for(lambda: set(read_model.outlet(OUTLET)) == set(stock))
 
 
 def order_body(lines: list[tuple[str, int]], **changes: Any) -> dict[str, Any]:
@@ -48,10 +34,10 @@ def place(api: Any, body: dict[str, Any], key: str | None = None, wait: float = 
 
 
 @pytest.fixture
-def running(workers: Any, events: Any, read_model: Any) -> None:
+def running(workers: Any, open_outlet: Any) -> None:
     workers("inventory")
     workers("orders")
-    open_outlet(events, read_model, {SKU: 20, OTHER: 10})
+    open_outlet({SKU: 20, OTHER: 10})
 
 
 def stock(read_model: Any, sku: str) -> tuple[int, int]:

@@ -15,26 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from lumbung.contracts.events import inventory as inv
 from lumbung.platform.clock import WITA
 from tests.support.fixtures import ApiProcess
 
 pytestmark = pytest.mark.broker
 OUTLET = "IKN-01"
 SKUS = ("KERIPIK-PISANG-200", "KOPI-LIBERIKA-200")
-
-
-def open_outlet(events: Any, read_model: Any, stock: dict[str, int]) -> None:
-    count = inv.StockCounted(
-        count_id="OPEN",
-        outlet_id=OUTLET,
-        kind=inv.CountKind.OPENING,
-        counted_at=events.clock,
-        lines=[inv.CountedLine(sku=sku, counted=qty) for sku, qty in stock.items()],
-    )
-    events.send("inventory.commands", OUTLET, events.envelope(count))
-    events.flush()
-    assert read_model.wait_for(lambda: set(read_model.outlet(OUTLET)) == set(stock))
 
 
 def body(lines: list[tuple[str, int]]) -> dict[str, Any]:
@@ -94,7 +80,7 @@ def held_by_inventory(read_model: Any) -> Counter[str]:
 
 def test_a_hundred_concurrent_orders_never_take_more_than_is_available(
     workers: Any,
-    events: Any,
+    open_outlet: Any,
     read_model: Any,
     demo_catalog: dict[str, str],
     ops_key: str,
@@ -103,7 +89,7 @@ def test_a_hundred_concurrent_orders_never_take_more_than_is_available(
 ) -> None:
     workers("inventory")
     workers("orders")
-    open_outlet(events, read_model, {SKUS[0]: 60})
+    open_outlet({SKUS[0]: 60})
     api = ApiProcess("orders", worker_env, tmp_path / "orders-api.log")
     api.start()
     try:
@@ -123,7 +109,7 @@ def test_a_hundred_concurrent_orders_never_take_more_than_is_available(
 
 def test_orders_survive_kill_9_of_either_worker_and_inventory_holds_exactly_the_reserved(
     workers: Any,
-    events: Any,
+    open_outlet: Any,
     read_model: Any,
     demo_catalog: dict[str, str],
     ops_key: str,
@@ -132,7 +118,7 @@ def test_orders_survive_kill_9_of_either_worker_and_inventory_holds_exactly_the_
 ) -> None:
     inventory = workers("inventory")
     orders_worker = workers("orders")
-    open_outlet(events, read_model, {SKUS[0]: 150, SKUS[1]: 100})
+    open_outlet({SKUS[0]: 150, SKUS[1]: 100})
     api = ApiProcess(
         "orders", {**worker_env, "LUMBUNG_ORDERS_ANSWER_TIMEOUT_S": "5"}, tmp_path / "api.log"
     )

@@ -22,13 +22,29 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from faust.streams import _current_event
 from faust.types import TP
 
+from lumbung.platform.metrics import EVENTS_IN
+
 log = logging.getLogger(__name__)
+
+
+def where_of(event: Any) -> str:
+    """ "topic:partition" of a faust event's message."""
+    return f"{event.message.topic}:{event.message.partition}"
+
+
+@dataclass
+class Accepted:
+    """The events of a batch to apply, in order, and the last one per input."""
+
+    events: list[Any] = field(default_factory=list)
+    last: dict[str, Any] = field(default_factory=dict)
 
 
 def position_key(where: str) -> bytes:
@@ -90,6 +106,17 @@ class Positions:
             )
             await self._seek(where, expected)
         return False
+
+    async def select(self, batch: Iterable[Any], service: str) -> Accepted:
+        """The events of a faust batch that come next, counted in the service's metrics."""
+        accepted = Accepted()
+        for event in batch:
+            EVENTS_IN.labels(service, event.message.topic).inc()
+            where = where_of(event)
+            if await self.accept(where, event.message.offset):
+                accepted.events.append(event)
+                accepted.last[where] = event
+        return accepted
 
     def applied(self, where: str) -> int | None:
         """The highest offset accepted for `where` (to write with the batch)."""

@@ -8,14 +8,12 @@ engine answers; else the test is skipped — except with CI set, where it fails.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import socket
 import subprocess
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -109,7 +107,7 @@ def registry(kafka_bootstrap: str) -> Registry:
 @pytest.fixture
 def broker_outage(
     kafka_bootstrap: str,
-) -> Iterator[Callable[[], contextlib.AbstractContextManager[None]]]:
+) -> Callable[[], contextlib.AbstractContextManager[None]]:
     """`with broker_outage(): ...` runs the block with the Kafka broker stopped, then starts
     it again on the same port and waits until it answers. Needs the private stack of
     `make test` (LUMBUNG_STACK_NAME); without it the test is skipped (failed with CI)."""
@@ -130,18 +128,8 @@ def broker_outage(
                 if time.monotonic() > deadline:
                     raise AssertionError("Kafka did not come back within 60 s")
                 time.sleep(0.5)
-            _collect_refused_sockets()
 
-    yield outage
-    _collect_refused_sockets()
-
-
-def _collect_refused_sockets() -> None:
-    """kafka-python drops the sockets of connections the stopped broker refused without
-    closing them; collect them here, quietly, rather than in some later test."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+    return outage
 
 
 def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,6 +18,15 @@ from lumbung.platform.metrics import REQUEST_SECONDS, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class FieldError(Exception):
+    """A request a service refuses for one field: answered with `status` and
+    `{"detail": …, "errors": [{"field": …, "message": …}]}`."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.field = status, field
 
 
 def _field(loc: Sequence[str | int]) -> str:
@@ -92,6 +102,24 @@ def create_service_app(
     @app.exception_handler(ContractError)
     async def contract_error(_: Request, exc: ContractError) -> JSONResponse:
         return JSONResponse({"detail": "invalid event", "errors": exc.errors}, status_code=422)
+
+    @app.exception_handler(FieldError)
+    async def field_error(_: Request, exc: FieldError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]},
+            status_code=exc.status,
+        )
+
+    @app.exception_handler(KafkaError)
+    async def kafka_unavailable(_: Request, exc: KafkaError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "detail": f"Kafka did not acknowledge the write ({exc}); "
+                "nothing was accepted, send it again"
+            },
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
 
     @app.exception_handler(AuthError)
     async def auth_error(_: Request, exc: AuthError) -> JSONResponse:

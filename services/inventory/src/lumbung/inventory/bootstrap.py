@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lumbung.inventory.adapters.read_model import StockReadModel
-from lumbung.inventory.entrypoints.api import install_error_mapping, routers
+from lumbung.inventory.entrypoints.api import routers
 from lumbung.inventory.ingest import Ingest
 from lumbung.inventory.settings import Settings
 from lumbung.platform.clock import Clock, SystemClock
@@ -28,7 +28,6 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         on_start=[publisher.start, catalog.start],
         on_stop=[catalog.stop, publisher.stop],
     )
-    install_error_mapping(app)
     app.state.ingest = Ingest(publisher, catalog, clock.now)
     app.state.read_model = StockReadModel(kit.redis, kit.registry.prefix)
     app.state.now = clock.now

@@ -22,6 +22,7 @@ from lumbung.contracts.events import pos
 from lumbung.contracts.events.common import Payload
 from lumbung.platform.sheets import SheetError
 from lumbung.platform.sheets import rows as sheet_rows
+from lumbung.platform.web import FieldError
 
 
 class Publisher(Protocol):
@@ -34,11 +35,8 @@ class Catalog(Protocol):
     def knows_outlet(self, outlet_id: str) -> bool: ...
 
 
-class IngestError(Exception):
-    def __init__(self, status: int, field: str, message: str) -> None:
-        self.status = status
-        self.field = field
-        super().__init__(message)
+class IngestError(FieldError):
+    """Bad input to the ingest: a 4xx naming the field."""
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lumbung.orders.adapters.read_model import OrdersReadModel
-from lumbung.orders.entrypoints.api import install_error_mapping, routers
+from lumbung.orders.entrypoints.api import routers
 from lumbung.orders.service import OrdersService
 from lumbung.orders.settings import Settings
 from lumbung.platform.clock import Clock, clock_from_env
@@ -29,7 +29,6 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         on_start=[publisher.start, catalog.start],
         on_stop=[catalog.stop, publisher.stop],
     )
-    install_error_mapping(app)
     app.state.orders = OrdersService(
         publisher, catalog, OrdersReadModel(kit.redis, kit.registry.prefix), clock.now
     )

@@ -23,17 +23,14 @@ from lumbung.orders.adapters.read_model import OrdersReadModel
 from lumbung.orders.domain import NotAllowed, Order, State, order_event_id
 from lumbung.platform.publisher import EventPublisher
 from lumbung.platform.views import CatalogView
+from lumbung.platform.web import FieldError
 
 ORDER_NAMESPACE = uuid.UUID("5b0f7f0e-7c1a-4f6e-9a49-1f0c1b2d3e4f")
 PRODUCER = "orders-api"
 
 
-class OrderError(Exception):
-    """Bad input, answered with `status` and the field that is wrong."""
-
-    def __init__(self, status: int, field: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.field = status, field
+class OrderError(FieldError):
+    """Bad input or a transition not allowed: a 4xx naming the field."""
 
 
 def order_id_for(principal_key: str, idempotency_key: str) -> str:

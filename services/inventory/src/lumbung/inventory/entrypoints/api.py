@@ -6,16 +6,14 @@ dependency is built per app.
 
 from typing import Annotated, Any
 
-from aiokafka.errors import KafkaError
-from fastapi import APIRouter, Body, FastAPI, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.common import Identifier, NonNegativeInt, PositiveInt, Sku
 from lumbung.inventory.adapters.read_model import StockReadModel
-from lumbung.inventory.ingest import Accepted, Ingest, IngestError
+from lumbung.inventory.ingest import Accepted, Ingest
 from lumbung.platform.auth import Principal, Role, authorize
 
 MAX_BATCH = 500
@@ -309,25 +307,3 @@ def routers(principal: Any) -> list[APIRouter]:
         return _out(await ingest(request).transfer(requested, producer(caller)))
 
     return [outlets, stock]
-
-
-def install_error_mapping(app: FastAPI) -> None:
-    async def ingest_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, IngestError)
-        return JSONResponse(
-            {"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]},
-            status_code=exc.status,
-        )
-
-    async def kafka_error(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {
-                "detail": f"Kafka did not acknowledge the write ({exc}); "
-                "nothing was accepted, send it again"
-            },
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
-
-    app.add_exception_handler(IngestError, ingest_error)
-    app.add_exception_handler(KafkaError, kafka_error)

@@ -33,8 +33,7 @@ from lumbung.inventory.service import UnexpectedEvent, apply
 from lumbung.inventory.settings import Settings
 from lumbung.platform.cache import redis_client
 from lumbung.platform.clock import Clock, SystemClock
-from lumbung.platform.metrics import EVENTS_IN
-from lumbung.platform.positions import faust_positions, write_positions
+from lumbung.platform.positions import faust_positions, where_of, write_positions
 from lumbung.platform.streams import dead_letter, durable_table, make_stream_app, raw_topic
 from lumbung.platform.views import CatalogView
 
@@ -183,15 +182,10 @@ class Worker:
 
     async def route_orders(self, batch: Iterable[Any]) -> None:
         """Forward the batch, wait until it is delivered, then record how far it went."""
-        last: dict[str, Any] = {}
-        sent = []
-        for event in batch:
-            where = f"{event.message.topic}:{event.message.partition}"
-            if await self.positions.accept(where, event.message.offset):
-                sent.append(await self.route_order(event))
-                last[where] = event
+        accepted = await self.positions.select(batch, SERVICE)
+        sent = [await self.route_order(event) for event in accepted.events]
         await asyncio.gather(*(future for future in sent if future is not None))
-        write_positions(self.state, last)
+        write_positions(self.state, accepted.last)
         await asyncio.gather(*self.state.take_written())
 
     async def route_order(self, event: Any) -> Any:
@@ -218,14 +212,10 @@ class Worker:
         touched_ids: dict[bytes, dict[str, str]] = {}
         last_event: dict[bytes, Any] = {}
         dead: list[tuple[Any, str]] = []
-        last_of_input: dict[str, Any] = {}
-        for event in batch:
+        accepted = await self.positions.select(batch, SERVICE)
+        for event in accepted.events:
             message = event.message
-            where = f"{message.topic}:{message.partition}"
-            EVENTS_IN.labels(SERVICE, message.topic).inc()
-            if not await self.positions.accept(where, message.offset):
-                continue
-            last_of_input[where] = event
+            where = where_of(event)
             key = event.key or b""
             record = touched.get(key) or self._load(key)
             touched[key] = record
@@ -278,7 +268,7 @@ class Worker:
             self.state[key] = raw
             self._cache[key] = (raw, record)
         # Last, in the same changelog partitions: how far each input was applied.
-        write_positions(self.state, last_of_input)
+        write_positions(self.state, accepted.last)
         letters = [await self.dead_letter(event, error) for event, error in dead]
         # The batch's state (and its dead letters) must be on the broker before its input
         # offsets can be committed (faust commits acked offsets on its own, and its

@@ -7,15 +7,14 @@ dependency is built per app.
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from aiokafka.errors import KafkaError
-from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lumbung.contracts.events import orders
 from lumbung.contracts.events.common import Identifier
 from lumbung.orders.domain import State
-from lumbung.orders.service import OrderError, OrdersService
+from lumbung.orders.service import OrdersService
 from lumbung.platform.auth import Principal, Role, authorize
 from lumbung.platform.clock import WITA
 
@@ -111,22 +110,3 @@ def routers(principal: Any) -> list[APIRouter]:
         return await service(request).move(order_id, State.FULFILLED)
 
     return [router]
-
-
-def install_error_mapping(app: FastAPI) -> None:
-    async def order_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, OrderError)
-        return JSONResponse(
-            {"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]},
-            status_code=exc.status,
-        )
-
-    async def kafka_error(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {"detail": f"Kafka did not acknowledge the write ({exc}); send it again"},
-            status_code=503,
-            headers={"Retry-After": "2"},
-        )
-
-    app.add_exception_handler(OrderError, order_error)
-    app.add_exception_handler(KafkaError, kafka_error)

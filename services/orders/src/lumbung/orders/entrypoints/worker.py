@@ -38,7 +38,6 @@ from lumbung.orders.domain import Order, State, order_event_id
 from lumbung.orders.settings import Settings
 from lumbung.platform.cache import redis_client
 from lumbung.platform.clock import Clock, clock_from_env
-from lumbung.platform.metrics import EVENTS_IN
 from lumbung.platform.positions import faust_positions, write_positions
 from lumbung.platform.streams import dead_letter, durable_table, make_stream_app, raw_topic
 
@@ -101,15 +100,9 @@ class Worker:
 
     async def fold(self, batch: Iterable[Any]) -> None:
         changed: dict[str, Order] = {}
-        last: dict[str, Any] = {}
         dead: list[tuple[Any, str]] = []
-        for event in batch:
-            message = event.message
-            where = f"{message.topic}:{message.partition}"
-            EVENTS_IN.labels(SERVICE, message.topic).inc()
-            if not await self.positions.accept(where, message.offset):
-                continue
-            last[where] = event
+        accepted = await self.positions.select(batch, SERVICE)
+        for event in accepted.events:
             try:
                 parsed = self.registry.parse(event.value)
             except ContractError as exc:
@@ -131,7 +124,7 @@ class Worker:
             changed[order_id] = order
             _current_event.set(weakref.ref(event))
             self.state[order_id.encode()] = orjson.dumps(order.to_dict())
-        write_positions(self.state, last)
+        write_positions(self.state, accepted.last)
         letters = [await self.dead_letter(event, error) for event, error in dead]
         await asyncio.gather(*self.state.take_written(), *letters)
         await self.read_model.put([order.to_dict() for order in changed.values()])
@@ -144,14 +137,8 @@ class Worker:
 
     async def record_answers(self, batch: Iterable[Any]) -> None:
         sent = []
-        last: dict[str, Any] = {}
-        for event in batch:
-            message = event.message
-            where = f"{message.topic}:{message.partition}"
-            EVENTS_IN.labels(SERVICE, message.topic).inc()
-            if not await self.positions.accept(where, message.offset):
-                continue
-            last[where] = event
+        accepted = await self.positions.select(batch, SERVICE)
+        for event in accepted.events:
             try:
                 parsed = self.registry.parse(event.value)
             except ContractError as exc:
@@ -181,7 +168,7 @@ class Worker:
             )
             sent.append(await self._send(data.order_id, answer.model_dump_json().encode()))
         await asyncio.gather(*sent)
-        write_positions(self.state, last)
+        write_positions(self.state, accepted.last)
         await asyncio.gather(*self.state.take_written())
 
     async def project_after_wipe(self) -> None:
