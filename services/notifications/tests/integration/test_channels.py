@@ -1,0 +1,112 @@
+"""The webhook and WhatsApp gateway channels against a real local HTTP receiver."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from lumbung.notifications.channels import (
+    Delivery,
+    DeliveryFailed,
+    WebhookChannel,
+    WhatsAppGatewayChannel,
+)
+from lumbung.notifications.signing import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+
+DELIVERY = Delivery(
+    delivery_id="d-123",
+    to="",
+    subject="Perlu restok: Amplang Ikan 250 g di IKN",
+    text="Halo Bu Sari, …",
+    data={"restock_id": "R-1", "qty": 40},
+)
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records requests and answers as told."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.answers: list[int] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((self.path, dict(self.headers), body))
+                self.send_response(receiver.answers.pop(0) if receiver.answers else 200)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+async def test_a_webhook_is_signed_so_the_receiver_can_verify_it(receiver: Receiver) -> None:
+    async with httpx.AsyncClient() as client:
+        await WebhookChannel(client, "shared-secret").send(
+            Delivery(**{**DELIVERY.__dict__, "to": f"{receiver.url}/hook"})
+        )
+    path, headers, body = receiver.requests[0]
+    assert path == "/hook"
+    assert headers[DELIVERY_HEADER] == "d-123"
+    assert verify("shared-secret", headers[SIGNATURE_HEADER], body, datetime.now().astimezone())
+    assert orjson.loads(body)["data"] == {"restock_id": "R-1", "qty": 40}
+
+
+@pytest.mark.parametrize(("status", "retry"), [(500, True), (429, True), (400, False)])
+async def test_a_refusal_says_whether_trying_again_may_help(
+    receiver: Receiver, status: int, retry: bool
+) -> None:
+    receiver.answers.append(status)
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(DeliveryFailed) as failed:
+            await WebhookChannel(client, "s").send(
+                Delivery(**{**DELIVERY.__dict__, "to": receiver.url})
+            )
+    assert failed.value.retry is retry
+
+
+async def test_an_unreachable_receiver_is_worth_another_try() -> None:
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(DeliveryFailed) as failed:
+            await WebhookChannel(client, "s", timeout_s=2).send(
+                Delivery(**{**DELIVERY.__dict__, "to": "http://127.0.0.1:1/hook"})
+            )
+    assert failed.value.retry
+
+
+async def test_the_whatsapp_gateway_gets_the_number_the_text_and_the_reference(
+    receiver: Receiver,
+) -> None:
+    async with httpx.AsyncClient() as client:
+        await WhatsAppGatewayChannel(client, f"{receiver.url}/messages", "tok").send(
+            Delivery(**{**DELIVERY.__dict__, "to": "+6281250011005"})
+        )
+    _, headers, body = receiver.requests[0]
+    assert headers["Authorization"] == "Bearer tok"
+    sent = orjson.loads(body)
+    assert (sent["to"], sent["reference"]) == ("+6281250011005", "d-123")
+    assert sent["text"].startswith("Perlu restok")
