@@ -11,3 +11,8 @@ def redis_client(url: str) -> aioredis.Redis:
 
 async def redis_ready(client: aioredis.Redis) -> bool:
     return bool(await client.ping())
+
+
+def as_text(value: object) -> str:
+    """A Redis reply as text, whether the client decodes replies or not."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -118,11 +118,6 @@ class Positions:
                 accepted.last[where] = event
         return accepted
 
-    def applied(self, where: str) -> int | None:
-        """The highest offset accepted for `where` (to write with the batch)."""
-        following = self._next.get(where)
-        return None if following is None else following - 1
-
 
 def faust_positions(app: Any, table: Any) -> Positions:
     """Positions of a faust app whose state table is `table`: read from the table, seek

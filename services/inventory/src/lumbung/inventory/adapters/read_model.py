@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import ContractError, Registry
 from lumbung.contracts.events.inventory import StockChanged
+from lumbung.platform.cache import as_text
 
 log = logging.getLogger(__name__)
 LEDGER_LENGTH = 200
@@ -94,11 +95,11 @@ class StockReadModel:
 
     async def outlet(self, outlet_id: str) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(self._outlet_key(outlet_id))
-        return {_text(k): orjson.loads(v) for k, v in sorted(raw.items())}
+        return {as_text(k): orjson.loads(v) for k, v in sorted(raw.items())}
 
     async def sku(self, sku: str) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(self._sku_key(sku))
-        return {_text(k): orjson.loads(v) for k, v in sorted(raw.items())}
+        return {as_text(k): orjson.loads(v) for k, v in sorted(raw.items())}
 
     async def ledger(
         self, outlet_id: str, sku: str, limit: int = LEDGER_LENGTH
@@ -117,12 +118,8 @@ class StockReadModel:
         out: dict[str, Any] = {}
         async for key in self._redis.scan_iter(match=f"{self._prefix}*", count=1000):
             if await self._redis.type(key) == b"hash":
-                out[_text(key)] = await self._redis.hgetall(key)
+                out[as_text(key)] = await self._redis.hgetall(key)
         return out
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def parse_changes(registry: Registry, records: list[Any]) -> list[tuple[StockChanged, str, str]]:

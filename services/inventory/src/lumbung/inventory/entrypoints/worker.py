@@ -68,13 +68,6 @@ def outlet_of(data: Any) -> str:
             return str(data.outlet_id)
 
 
-def quiet_clients(level: str) -> None:
-    """faust's worker sets up logging itself; keep the Kafka clients at our level (their
-    debug logging of every send cost a third of the worker's time)."""
-    for name in ("aiokafka", "faust", "mode", "kafka"):
-        logging.getLogger(name).setLevel(level.upper())
-
-
 class Worker:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -124,7 +117,6 @@ class Worker:
 
         @app.task
         async def start_catalog_view() -> None:
-            quiet_clients(self.settings.log_level)
             await self.catalog_view.start()
             if not await self.read_model.is_built():
                 await rebuild(self.settings.kafka_bootstrap_servers, self.registry, self.read_model)

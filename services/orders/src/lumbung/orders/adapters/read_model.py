@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 from redis import asyncio as aioredis
 
+from lumbung.platform.cache import as_text
+
 IDEMPOTENCY_TTL_S = 24 * 3600
 
 
@@ -53,7 +55,7 @@ class OrdersReadModel:
         ids = await self.redis.zrangebyscore(self._outlet(outlet_id), low, high)
         if not ids:
             return []
-        raws = await self.redis.mget([self._order(_text(i)) for i in ids])
+        raws = await self.redis.mget([self._order(as_text(i)) for i in ids])
         return [orjson.loads(raw) for raw in raws if raw is not None]
 
     async def has_marker(self, worker_id: str) -> bool:
@@ -68,8 +70,4 @@ class OrdersReadModel:
         key = f"{self._base}idem:{order_id}"
         await self.redis.set(key, request_hash, nx=True, ex=IDEMPOTENCY_TTL_S)
         owner = await self.redis.get(key)
-        return request_hash if owner is None else _text(owner)
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+        return request_hash if owner is None else as_text(owner)
