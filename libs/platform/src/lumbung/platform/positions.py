@@ -58,17 +58,23 @@ class Positions:
         load: Callable[[str], int | None],
         seek: Callable[[str, int], Awaitable[None]],
         earliest: Callable[[str], Awaitable[int]],
+        assigned: Callable[[], Iterable[str]] = tuple,
+        position: Callable[[str], Awaitable[int | None]] | None = None,
     ) -> None:
         self._load = load
         self._seek = seek
         self._earliest = earliest
+        self._assigned = assigned
+        self._position = position
         self._next: dict[str, int] = {}
         self._waiting: set[str] = set()
+        self._at_last_check: dict[str, int] = {}
 
     def forget(self) -> None:
         """After a rebalance: read every position again from the state table."""
         self._next.clear()
         self._waiting.clear()
+        self._at_last_check.clear()
 
     async def accept(self, where: str, offset: int) -> bool:
         """True when the event at `offset` is the next one to apply for `where`."""
@@ -107,6 +113,35 @@ class Positions:
             await self._seek(where, expected)
         return False
 
+    async def recheck(self, topics: set[str]) -> None:
+        """Call now and then: an input of `topics` that made no progress since the last
+        call while the consumer reads beyond its next offset had events skipped at the end
+        of the log, where no later event shows the hole; seek back to them."""
+        if self._position is None:
+            return
+        for where in self._assigned():
+            if where.rsplit(":", 1)[0] not in topics or where in self._waiting:
+                continue
+            expected = self._next.get(where)
+            if expected is None:
+                applied = self._load(where)
+                if applied is None:
+                    continue
+                expected = applied + 1
+            stalled = self._at_last_check.get(where) == expected
+            self._at_last_check[where] = expected
+            at = await self._position(where) if stalled else None
+            if at is not None and at > expected:
+                log.warning(
+                    "%s: the consumer is at %s while %s is next (skipped); seeking back",
+                    where,
+                    at,
+                    expected,
+                )
+                self._next[where] = expected
+                self._waiting.add(where)
+                await self._seek(where, expected)
+
     async def select(self, batch: Iterable[Any], service: str) -> Accepted:
         """The events of a faust batch that come next, counted in the service's metrics."""
         accepted = Accepted()
@@ -138,7 +173,14 @@ def faust_positions(app: Any, table: Any) -> Positions:
         partition = tp(where)
         return int((await app.consumer.earliest_offsets(partition))[partition])
 
-    return Positions(load, seek, earliest)
+    def assigned() -> list[str]:
+        return [f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment()]
+
+    async def position(where: str) -> int | None:
+        at = await app.consumer.position(tp(where))
+        return None if at is None else int(at)
+
+    return Positions(load, seek, earliest, assigned, position)
 
 
 def write_positions(table: Any, last_of_input: dict[str, Any]) -> None:

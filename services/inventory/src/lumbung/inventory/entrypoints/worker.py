@@ -150,6 +150,12 @@ class Worker:
                 for outlet, outbox in await self._to_send.get():
                     await self.send_outbox(outlet, outbox)
 
+        @app.timer(interval=2.0)
+        async def recheck_positions() -> None:
+            await self.positions.recheck(
+                {self.registry.name(t) for t in (*INPUTS, "orders.events")}
+            )
+
         @app.timer(interval=5.0)
         async def resend_outbox() -> None:
             await self.resend_unconfirmed()

@@ -46,6 +46,7 @@ SERVICE = "orders"
 PRODUCER = "orders-worker"
 BATCH_SIZE = 500
 BATCH_WITHIN_S = 0.05
+RESEND_AFTER = timedelta(seconds=5)
 
 
 class Worker:
@@ -87,6 +88,12 @@ class Worker:
         async def answers(stream: Any) -> None:
             async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
                 await self.record_answers(batch)
+
+        @app.timer(interval=2.0)
+        async def recheck_positions() -> None:
+            await self.positions.recheck(
+                {self.registry.name(t) for t in ("orders.events", "inventory.reservations")}
+            )
 
         @app.timer(interval=1.0)
         async def move_on() -> None:
@@ -190,6 +197,7 @@ class Worker:
 
     async def move_on(self) -> None:
         now = self.clock.now()
+        self._sent_at = {k: at for k, at in self._sent_at.items() if now - at < RESEND_AFTER}
         sent = []
         for key, raw in list(self.state.items()):
             if b"|" in key:
@@ -225,9 +233,8 @@ class Worker:
         await asyncio.gather(*sent)
 
     def _due(self, order_id: str, what: str, now: Any) -> bool:
-        """Not the same event again within 5 s (the fold may not have caught up yet)."""
-        last = self._sent_at.get((order_id, what))
-        if last is not None and now - last < timedelta(seconds=5):
+        """Not the same event again within RESEND_AFTER (the fold may not have caught up)."""
+        if (order_id, what) in self._sent_at:
             return False
         self._sent_at[(order_id, what)] = now
         return True
