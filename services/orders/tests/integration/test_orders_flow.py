@@ -40,9 +40,10 @@ def running(workers: Any, open_outlet: Any) -> None:
     open_outlet({SKU: 20, OTHER: 10})
 
 
-def stock(read_model: Any, sku: str) -> tuple[int, int]:
-    cell = read_model.outlet(OUTLET)[sku]
-    return cell["on_hand"], cell["reserved"]
+def stock(read_model: Any, sku: str) -> tuple[int, int] | None:
+    """(on hand, reserved), or None while the cell is not in the read model (a rebuild)."""
+    cell = read_model.outlet(OUTLET).get(sku)
+    return None if cell is None else (cell["on_hand"], cell["reserved"])
 
 
 def test_placed_reserved_then_fulfilled_takes_the_units_off_the_shelf(
