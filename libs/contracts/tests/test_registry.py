@@ -23,6 +23,7 @@ DESIGN_TOPICS = {
     "orders.dlq",
     "notifications.dlq",
     "inventory.orders-by-outlet",
+    "notifications.outbox",
 }
 FACTS = {"pos.sales", "orders.events", "inventory.commands", "restock.events", "restock.acks"}
 INVENTORY_INPUTS = {

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -19,6 +17,7 @@ from lumbung.notifications.channels import (
     WhatsAppGatewayChannel,
 )
 from lumbung.notifications.signing import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from tests.support.receivers import Receiver
 
 DELIVERY = Delivery(
     delivery_id="d-123",
@@ -27,34 +26,6 @@ DELIVERY = Delivery(
     text="Halo Bu Sari, …",
     data={"restock_id": "R-1", "qty": 40},
 )
-
-
-class Receiver:
-    """A real HTTP server on 127.0.0.1 that records requests and answers as told."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.answers: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((self.path, dict(self.headers), body))
-                self.send_response(receiver.answers.pop(0) if receiver.answers else 200)
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -69,7 +40,8 @@ async def test_a_webhook_is_signed_so_the_receiver_can_verify_it(receiver: Recei
         await WebhookChannel(client, "shared-secret").send(
             Delivery(**{**DELIVERY.__dict__, "to": f"{receiver.url}/hook"})
         )
-    path, headers, body = receiver.requests[0]
+    first = receiver.requests[0]
+    path, headers, body = first.path, first.headers, first.body
     assert path == "/hook"
     assert headers[DELIVERY_HEADER] == "d-123"
     assert verify("shared-secret", headers[SIGNATURE_HEADER], body, datetime.now().astimezone())
@@ -105,7 +77,7 @@ async def test_the_whatsapp_gateway_gets_the_number_the_text_and_the_reference(
         await WhatsAppGatewayChannel(client, f"{receiver.url}/messages", "tok").send(
             Delivery(**{**DELIVERY.__dict__, "to": "+6281250011005"})
         )
-    _, headers, body = receiver.requests[0]
+    headers, body = receiver.requests[0].headers, receiver.requests[0].body
     assert headers["Authorization"] == "Bearer tok"
     sent = orjson.loads(body)
     assert (sent["to"], sent["reference"]) == ("+6281250011005", "d-123")

@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from lumbung.contracts.envelope import ContractError, Envelope, _Header, loads
-from lumbung.contracts.events import inventory, orders, pos, restock
+from lumbung.contracts.events import inventory, notifications, orders, pos, restock
 from lumbung.contracts.events.catalog import (
     ApiKeyChanged,
     CalendarEventChanged,
@@ -152,9 +152,19 @@ TOPICS: tuple[TopicSpec, ...] = (
     ),
     _fact(
         "notifications.deliveries",
-        "delivery_id",
+        "recipient",
         Service.NOTIFICATIONS,
         "The delivery log: every message delivered or failed.",
+    ),
+    TopicSpec(
+        "notifications.outbox",
+        "recipient",
+        OUTLET_PARTITIONS,
+        Cleanup.DELETE,
+        Service.NOTIFICATIONS,
+        7 * DAY_MS,
+        "Events that call for a message, repartitioned by recipient (supplier:<id> or ops), "
+        "so one worker owns each recipient's digest and delivery record.",
     ),
     _dlq(Service.INVENTORY),
     _dlq(Service.ORDERS),
@@ -197,6 +207,19 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("orders.OrderReserved", 1, orders.OrderReserved, "orders.events"),
     EventSpec("orders.OrderRejected", 1, orders.OrderRejected, "orders.events"),
     EventSpec("orders.OrderFailed", 1, orders.OrderFailed, "orders.events"),
+    # Released with the notifications service (session 3).
+    EventSpec(
+        "notifications.NotificationDelivered",
+        1,
+        notifications.NotificationDelivered,
+        "notifications.deliveries",
+    ),
+    EventSpec(
+        "notifications.NotificationFailed",
+        1,
+        notifications.NotificationFailed,
+        "notifications.deliveries",
+    ),
 )
 
 

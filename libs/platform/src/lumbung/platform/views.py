@@ -20,6 +20,67 @@ from lumbung.platform.metrics import ERRORS
 log = logging.getLogger(__name__)
 
 
+class Follower:
+    """Reads registry topics from the beginning without a consumer group, hands every
+    record to `handle(physical topic, value)`, and follows them while the service runs;
+    `caught_up` is set once everything that was there at the start has been handed over."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        registry: Registry,
+        logical_topics: list[str],
+        handle: Callable[[str, bytes], None],
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._partitions = [
+            TopicPartition(registry.name(logical), p)
+            for logical in logical_topics
+            for p in range(registry.spec(logical).partitions)
+        ]
+        self._handle = handle
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.caught_up = asyncio.Event()
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        consumer.assign(self._partitions)
+        await consumer.seek_to_beginning(*self._partitions)
+        ends = await consumer.end_offsets(self._partitions)
+        self._consumer = consumer
+        names = ",".join(sorted({tp.topic for tp in self._partitions}))
+        self._task = asyncio.create_task(self._follow(ends), name=f"view:{names}")
+
+    async def _follow(self, ends: dict[TopicPartition, int]) -> None:
+        assert self._consumer is not None
+        pending = {tp: end for tp, end in ends.items() if end > 0}
+        if not pending:
+            self.caught_up.set()
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500)
+            for tp, records in batches.items():
+                for record in records:
+                    if record.value is not None:
+                        self._handle(tp.topic, record.value)
+                    if tp in pending and record.offset + 1 >= pending[tp]:
+                        del pending[tp]
+            if not pending and not self.caught_up.is_set():
+                self.caught_up.set()
+
+    async def wait_caught_up(self, timeout_s: float = 30.0) -> None:
+        await asyncio.wait_for(self.caught_up.wait(), timeout_s)
+
+    async def stop(self) -> None:
+        await stop_following(self._task, self._consumer)
+
+
 class Versioned(Protocol):
     @property
     def version(self) -> int: ...
@@ -38,18 +99,17 @@ class CompactedView(Generic[V]):
         service: str,
         on_change: Callable[[V], None] | None = None,
     ) -> None:
-        self._bootstrap = bootstrap_servers
         self._registry = registry
         self._topic = registry.name(logical_topic)
-        self._logical = logical_topic
         self._logical = logical_topic
         self._key_of = key_of
         self._service = service
         self._on_change = on_change
         self._items: dict[str, V] = {}
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
-        self.caught_up = asyncio.Event()
+        self._follower = Follower(
+            bootstrap_servers, registry, [logical_topic], lambda _, raw: self._apply_raw(raw)
+        )
+        self.caught_up = self._follower.caught_up
 
     def get(self, key: str) -> V | None:
         return self._items.get(key)
@@ -65,35 +125,7 @@ class CompactedView(Generic[V]):
                 self._on_change(item)
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            enable_auto_commit=False,
-            group_id=None,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        count = self._registry.spec(self._logical).partitions
-        partitions = [TopicPartition(self._topic, p) for p in range(count)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        self._consumer = consumer
-        self._task = asyncio.create_task(self._follow(ends), name=f"view:{self._topic}")
-
-    async def _follow(self, ends: dict[TopicPartition, int]) -> None:
-        assert self._consumer is not None
-        pending = {tp: end for tp, end in ends.items() if end > 0}
-        if not pending:
-            self.caught_up.set()
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=500)
-            for tp, records in batches.items():
-                for record in records:
-                    self._apply_raw(record.value)
-                    if tp in pending and record.offset + 1 >= pending[tp]:
-                        del pending[tp]
-            if not pending and not self.caught_up.is_set():
-                self.caught_up.set()
+        await self._follower.start()
 
     def _apply_raw(self, raw: bytes | None) -> None:
         if raw is None:
@@ -106,7 +138,7 @@ class CompactedView(Generic[V]):
         await asyncio.wait_for(self.caught_up.wait(), timeout_s)
 
     async def stop(self) -> None:
-        await stop_following(self._task, self._consumer)
+        await self._follower.stop()
 
 
 def parse_or_skip(registry: Registry, raw: bytes, service: str, topic: str) -> Any:
@@ -132,7 +164,11 @@ async def stop_following(
         await consumer.stop()
 
 
-def views_ready(*views: CompactedView[Any]) -> Callable[[], Any]:
+class Followed(Protocol):
+    caught_up: asyncio.Event
+
+
+def views_ready(*views: Followed) -> Callable[[], Any]:
     async def check() -> bool:
         return all(view.caught_up.is_set() for view in views)
 

@@ -98,7 +98,21 @@ def ops_alert(kind: str, outlet_name: str, product_name: str, on_hand: int) -> M
             f"Selisih stok: {product_name} di {outlet_name}",
             f"Stok {product_name} di {outlet_name} tercatat {on_hand}: mohon hitung ulang.",
         )
+    if kind == "unknown_sku":
+        return Message(
+            f"Produk tak dikenal: {product_name} di {outlet_name}",
+            f"{outlet_name} menjual {product_name}, yang belum ada di katalog: mohon periksa.",
+        )
     return Message(
         f"Stok habis: {product_name} di {outlet_name}",
         f"{product_name} di {outlet_name} habis (stok {on_hand}).",
+    )
+
+
+def order_failed(order_id: str, outlet_name: str, reason: str) -> Message:
+    """An order that inventory never answered: someone should call the customer."""
+    return Message(
+        f"Pesanan gagal: {order_id} di {outlet_name}",
+        f"Pesanan {order_id} untuk diambil di {outlet_name} gagal: {reason}. "
+        "Mohon hubungi pelanggan.",
     )

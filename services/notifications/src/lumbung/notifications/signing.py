@@ -54,6 +54,10 @@ class BadToken(Exception):
     """A link token that is forged, malformed or expired."""
 
 
+class LinkExpired(BadToken):
+    """A genuine link token past its expiry."""
+
+
 @dataclass(frozen=True)
 class ActionToken:
     action: str
@@ -103,5 +107,5 @@ def read_token(secret: str, text: str, now: datetime) -> ActionToken:
     except (ValueError, KeyError, TypeError) as exc:
         raise BadToken("this link is not valid") from exc
     if now >= token.expires_at:
-        raise BadToken("this link has expired")
+        raise LinkExpired("this link has expired")
     return token

@@ -15,6 +15,7 @@ from lumbung.contracts.events.common import Identifier, NonNegativeInt, Positive
 from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.ingest import Accepted, Ingest
 from lumbung.platform.auth import Principal, Role, authorize
+from lumbung.platform.restocks import RestockView
 
 MAX_BATCH = 500
 OutletPath = Annotated[
@@ -287,6 +288,17 @@ def routers(principal: Any) -> list[APIRouter]:
             "outlet_id": outlet_id,
             "sku": sku,
             "ledger": await model(request).ledger(outlet_id, sku),
+        }
+
+    @outlets.get("/restocks", summary="Restock requests for the outlet, with their answers")
+    async def outlet_restocks(
+        outlet_id: OutletPath, request: Request, caller: Caller
+    ) -> dict[str, Any]:
+        authorize(caller, Role.OUTLET, outlet_id)
+        view: RestockView = request.app.state.restocks
+        return {
+            "outlet_id": outlet_id,
+            "restocks": [r.to_dict() for r in view.of_outlet(outlet_id)],
         }
 
     @stock.get("/stock/{sku}", tags=["stock"], summary="Stock of one SKU across outlets")

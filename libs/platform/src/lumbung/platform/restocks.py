@@ -1,0 +1,151 @@
+"""Restock requests as people see them: what was asked, who answered how, and whether the
+goods came, folded from `restock.events` (inventory's requests and closings) and
+`restock.acks` (suppliers' answers).
+
+The two topics are read side by side, so an answer can be read before its request: the
+fold keeps whatever part arrived and the status follows from all of them (closed, else
+the answer, else open). The first answer counts; the supplier API refuses a second.
+Inventory's API shows them per outlet; the notifications API per supplier.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from lumbung.contracts import Envelope, Registry
+from lumbung.contracts.events import restock
+from lumbung.platform.views import Follower, parse_or_skip, views_ready
+
+
+class RestockStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CLOSED = "closed"
+
+
+@dataclass
+class RestockRequest:
+    restock_id: str
+    outlet_id: str = ""
+    sku: str = ""
+    supplier_id: str | None = None
+    suggested_qty: int = 0
+    requested_at: datetime | None = None
+    answer: str | None = None
+    answered_at: datetime | None = None
+    accepted_qty: int | None = None
+    expected_at: datetime | None = None
+    reason: str = ""
+    received_qty: int | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def requested(self) -> bool:
+        """Whether the request itself has been read (an answer can come first)."""
+        return self.requested_at is not None
+
+    @property
+    def status(self) -> RestockStatus:
+        if self.closed_at is not None:
+            return RestockStatus.CLOSED
+        if self.answer is not None:
+            return RestockStatus(self.answer)
+        return RestockStatus.OPEN
+
+    def fold(self, event: Envelope[Any]) -> None:
+        data = event.data
+        match data:
+            case restock.RestockRequested():
+                self.outlet_id, self.sku = data.outlet_id, data.sku
+                self.supplier_id, self.suggested_qty = data.supplier_id, data.suggested_qty
+                self.requested_at = event.occurred_at
+            case restock.RestockClosed():
+                self.outlet_id, self.sku = data.outlet_id, data.sku
+                self.received_qty, self.closed_at = data.received_qty, event.occurred_at
+            case restock.RestockAccepted() if self.answer is None:
+                self.answer, self.answered_at = RestockStatus.ACCEPTED.value, event.occurred_at
+                self.accepted_qty, self.expected_at = data.qty, data.expected_at
+            case restock.RestockDeclined() if self.answer is None:
+                self.answer, self.answered_at = RestockStatus.DECLINED.value, event.occurred_at
+                self.reason = data.reason
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return None if moment is None else moment.isoformat()
+
+        return {
+            "restock_id": self.restock_id,
+            "status": self.status.value,
+            "outlet_id": self.outlet_id,
+            "sku": self.sku,
+            "supplier_id": self.supplier_id,
+            "suggested_qty": self.suggested_qty,
+            "requested_at": iso(self.requested_at),
+            "answered_at": iso(self.answered_at),
+            "accepted_qty": self.accepted_qty,
+            "expected_at": iso(self.expected_at),
+            "reason": self.reason,
+            "received_qty": self.received_qty,
+            "closed_at": iso(self.closed_at),
+        }
+
+
+class RestockView:
+    """Every restock request in memory, kept current from the two topics. A request is a
+    few hundred bytes and one is raised per (outlet, SKU) per restock cycle."""
+
+    def __init__(self, bootstrap_servers: str, registry: Registry, service: str) -> None:
+        self._registry = registry
+        self._service = service
+        self._requests: dict[str, RestockRequest] = {}
+        self._by_supplier: dict[str, set[str]] = defaultdict(set)
+        self._by_outlet: dict[str, set[str]] = defaultdict(set)
+        self._follower = Follower(
+            bootstrap_servers, registry, ["restock.events", "restock.acks"], self._handle
+        )
+        self.caught_up = self._follower.caught_up
+
+    async def start(self, timeout_s: float = 60.0) -> None:
+        await self._follower.start()
+        await self._follower.wait_caught_up(timeout_s)
+
+    async def stop(self) -> None:
+        await self._follower.stop()
+
+    def ready(self) -> Any:
+        return views_ready(self)
+
+    def _handle(self, topic: str, raw: bytes) -> None:
+        event = parse_or_skip(self._registry, raw, self._service, topic)
+        if event is not None:
+            self.apply(event)
+
+    def apply(self, event: Envelope[Any]) -> None:
+        restock_id = getattr(event.data, "restock_id", None)
+        if restock_id is None:
+            return
+        request = self._requests.setdefault(restock_id, RestockRequest(restock_id))
+        request.fold(event)
+        if request.supplier_id:
+            self._by_supplier[request.supplier_id].add(restock_id)
+        if request.outlet_id:
+            self._by_outlet[request.outlet_id].add(restock_id)
+
+    def get(self, restock_id: str) -> RestockRequest | None:
+        request = self._requests.get(restock_id)
+        return request if request is not None and request.requested else None
+
+    def of_supplier(self, supplier_id: str) -> list[RestockRequest]:
+        return self._sorted(self._by_supplier.get(supplier_id, set()))
+
+    def of_outlet(self, outlet_id: str) -> list[RestockRequest]:
+        return self._sorted(self._by_outlet.get(outlet_id, set()))
+
+    def _sorted(self, ids: set[str]) -> list[RestockRequest]:
+        found = [r for r in (self._requests[i] for i in ids) if r.requested]
+        return sorted(found, key=lambda r: (r.requested_at, r.restock_id))

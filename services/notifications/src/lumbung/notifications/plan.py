@@ -1,0 +1,238 @@
+"""Who is told what, and by which channels: the notifications domain, without Kafka.
+
+- A restock request goes to the product's supplier. Requests for one supplier within the
+  digest window become one message (a digest of one reads like a single request).
+- Ops hear of negative stock and unknown SKUs anywhere (discrepancies to count), of
+  out-of-stock at event booths (where a queue is waiting), and of orders that failed.
+- Every message goes out once per channel the recipient has. Its delivery id is derived
+  from its first cause, the recipient and the channel, so the same alert gives the same
+  id however often it is read, and a message sent again after a crash carries it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from lumbung.contracts import Envelope
+from lumbung.contracts.events import orders, restock
+from lumbung.contracts.events.catalog import Channel as OutletChannel
+from lumbung.contracts.events.catalog import SupplierChanged
+from lumbung.contracts.events.inventory import AlertKind, StockAlertRaised
+from lumbung.contracts.events.notifications import ChannelKind
+from lumbung.contracts.ids import LUMBUNG_NAMESPACE
+from lumbung.notifications import messages
+from lumbung.notifications.signing import ActionToken, make_token
+from lumbung.platform.views import CatalogView
+
+OPS = "ops"
+OPS_ALERTS = {AlertKind.NEGATIVE_STOCK, AlertKind.UNKNOWN_SKU}
+BOOTH_ALERTS = {AlertKind.OUT_OF_STOCK}
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: ChannelKind
+    to: str
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One message to one recipient by one channel."""
+
+    delivery_id: str
+    recipient: str
+    kind: str
+    target: Target
+    subject: str
+    text: str
+    data: dict[str, Any]
+
+
+def supplier_recipient(supplier_id: str) -> str:
+    return f"supplier:{supplier_id}"
+
+
+def recipient_of(event: Envelope[Any]) -> str | None:
+    """Who an event may concern, before looking closer (the catalog decides the rest)."""
+    data = event.data
+    if isinstance(data, restock.RestockRequested):
+        return supplier_recipient(data.supplier_id) if data.supplier_id else None
+    if isinstance(data, StockAlertRaised) and data.alert in OPS_ALERTS | BOOTH_ALERTS:
+        return OPS
+    if isinstance(data, orders.OrderFailed):
+        return OPS
+    return None
+
+
+def delivery_id(first_cause: str, recipient: str, channel: ChannelKind) -> str:
+    return str(uuid.uuid5(LUMBUNG_NAMESPACE, f"delivery:{first_cause}:{recipient}:{channel}"))
+
+
+def webhook_secret(secret_key: str, recipient: str) -> str:
+    """The secret a recipient's webhook verifies signatures with, derived per recipient
+    from the service's secret (ops hands it to the producer; nothing to store)."""
+    return hmac.new(
+        secret_key.encode(), f"webhook:{recipient}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def supplier_targets(supplier: SupplierChanged, whatsapp_enabled: bool) -> list[Target]:
+    contacts = supplier.contacts
+    targets = []
+    if contacts.webhook_url:
+        targets.append(Target(ChannelKind.WEBHOOK, contacts.webhook_url))
+    if contacts.email:
+        targets.append(Target(ChannelKind.EMAIL, contacts.email))
+    if contacts.whatsapp and whatsapp_enabled:
+        targets.append(Target(ChannelKind.WHATSAPP, contacts.whatsapp))
+    return targets
+
+
+@dataclass(frozen=True)
+class OpsContacts:
+    webhook_url: str = ""
+    email: str = ""
+    whatsapp: str = ""
+
+    def targets(self) -> list[Target]:
+        pairs = [
+            (ChannelKind.WEBHOOK, self.webhook_url),
+            (ChannelKind.EMAIL, self.email),
+            (ChannelKind.WHATSAPP, self.whatsapp),
+        ]
+        return [Target(channel, to) for channel, to in pairs if to]
+
+
+class Planner:
+    def __init__(
+        self,
+        catalog: CatalogView,
+        ops: OpsContacts,
+        public_url: str,
+        link_secret: str,
+        link_ttl: timedelta,
+        whatsapp_enabled: bool,
+    ) -> None:
+        self._catalog = catalog
+        self._ops = ops
+        self._public_url = public_url.rstrip("/")
+        self._link_secret = link_secret
+        self._link_ttl = link_ttl
+        self._whatsapp = whatsapp_enabled
+
+    # -- suppliers -------------------------------------------------------------------------
+
+    def digest(self, recipient: str, causes: list[Envelope[Any]]) -> list[Planned]:
+        """One message per channel of the supplier for all the requests in `causes`."""
+        supplier_id = recipient.split(":", 1)[1]
+        supplier = self._catalog.suppliers.get(supplier_id)
+        if supplier is None or not causes:
+            return []
+        lines = [self._line(cause, supplier) for cause in causes]
+        message = messages.restock_digest(supplier.language.value, supplier.owner_name, lines)
+        kind = "restock" if len(causes) == 1 else "digest"
+        data = {
+            "kind": kind,
+            "supplier_id": supplier_id,
+            "requests": [
+                {
+                    "restock_id": cause.data.restock_id,
+                    "outlet_id": cause.data.outlet_id,
+                    "sku": cause.data.sku,
+                    "qty": line.qty,
+                    "needed_by": line.needed_by.isoformat(),
+                    "accept_url": line.accept_url,
+                    "decline_url": line.decline_url,
+                }
+                for cause, line in zip(causes, lines, strict=True)
+            ],
+        }
+        first = str(causes[0].event_id)
+        return [
+            Planned(
+                delivery_id(first, recipient, target.channel),
+                recipient,
+                kind,
+                target,
+                message.subject,
+                message.text,
+                data,
+            )
+            for target in supplier_targets(supplier, self._whatsapp)
+        ]
+
+    def _line(self, cause: Envelope[Any], supplier: SupplierChanged) -> messages.RestockLine:
+        request: restock.RestockRequested = cause.data
+        outlet = self._catalog.outlets.get(request.outlet_id)
+        product = self._catalog.products.get(request.sku)
+        needed_by = cause.occurred_at + timedelta(days=supplier.restock_lead_time_days)
+        expires_at = cause.occurred_at + self._link_ttl
+        return messages.RestockLine(
+            outlet_name=outlet.name if outlet else request.outlet_id,
+            product_name=product.name if product else request.sku,
+            qty=request.suggested_qty,
+            unit=product.unit if product else "pcs",
+            needed_by=needed_by,
+            accept_url=self._link("accept", request, expires_at),
+            decline_url=self._link("decline", request, expires_at),
+        )
+
+    def _link(self, action: str, request: restock.RestockRequested, expires_at: datetime) -> str:
+        token = ActionToken(
+            action=action,
+            restock_id=request.restock_id,
+            supplier_id=request.supplier_id or "",
+            expires_at=expires_at,
+            nonce=str(uuid.uuid5(LUMBUNG_NAMESPACE, f"link:{request.restock_id}:{action}"))[:8],
+        )
+        return f"{self._public_url}/v1/links/{make_token(self._link_secret, token)}"
+
+    # -- ops ---------------------------------------------------------------------------------
+
+    def for_ops(self, cause: Envelope[Any]) -> list[Planned]:
+        """The ops message for one event, or nothing when ops need not hear of it."""
+        data = cause.data
+        if isinstance(data, StockAlertRaised):
+            outlet = self._catalog.outlets.get(data.outlet_id)
+            if data.alert in BOOTH_ALERTS and (
+                outlet is None or outlet.channel is not OutletChannel.EVENT_BOOTH
+            ):
+                return []
+            product = self._catalog.products.get(data.sku)
+            message = messages.ops_alert(
+                data.alert.value,
+                outlet.name if outlet else data.outlet_id,
+                product.name if product else data.sku,
+                data.on_hand,
+            )
+            body = {"kind": "ops_alert", "alert": data.alert.value, **_plain(data)}
+        elif isinstance(data, orders.OrderFailed):
+            outlet = self._catalog.outlets.get(data.outlet_id)
+            message = messages.order_failed(
+                data.order_id, outlet.name if outlet else data.outlet_id, data.reason
+            )
+            body = {"kind": "ops_alert", "alert": "order_failed", **_plain(data)}
+        else:
+            return []
+        cause_id = str(cause.event_id)
+        return [
+            Planned(
+                delivery_id(cause_id, OPS, target.channel),
+                OPS,
+                "ops_alert",
+                target,
+                message.subject,
+                message.text,
+                body,
+            )
+            for target in self._ops.targets()
+        ]
+
+
+def _plain(data: Any) -> dict[str, Any]:
+    return dict(data.model_dump(mode="json"))
