@@ -132,9 +132,8 @@ def broker_outage(
     return outage
 
 
-def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:
-    """Every message value on a topic now, parsed as JSON (None where it is not JSON), in
-    partition order; no contract code, so tests can check the contracts with it."""
+def read_records(kafka_bootstrap: str, topic: str) -> list[Any]:
+    """Every record on a topic now (key, value, headers…), in partition order."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
@@ -146,14 +145,22 @@ def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:
         out: list[Any] = []
         while any(consumer.position(tp) < ends[tp] for tp in partitions):
             for records in consumer.poll(timeout_ms=1000).values():
-                for record in records:
-                    try:
-                        out.append(orjson.loads(record.value) if record.value else None)
-                    except orjson.JSONDecodeError:
-                        out.append(None)
+                out.extend(records)
         return out
     finally:
         consumer.close()
+
+
+def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:
+    """Every message value on a topic now, parsed as JSON (None where it is not JSON), in
+    partition order; no contract code, so tests can check the contracts with it."""
+    out: list[Any] = []
+    for record in read_records(kafka_bootstrap, topic):
+        try:
+            out.append(orjson.loads(record.value) if record.value else None)
+        except orjson.JSONDecodeError:
+            out.append(None)
+    return out
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -5,7 +5,7 @@
 - Ops hear of negative stock and unknown SKUs anywhere (discrepancies to count), of
   out-of-stock at event booths (where a queue is waiting), and of orders that failed.
 - Every message goes out once per channel the recipient has. Its delivery id is derived
-  from its first cause, the recipient and the channel, so the same alert gives the same
+  from its causes' event ids, the recipient and the channel, so the same alert gives the same
   id however often it is read, and a message sent again after a crash carries it too.
 """
 
@@ -69,8 +69,9 @@ def recipient_of(event: Envelope[Any]) -> str | None:
     return None
 
 
-def delivery_id(first_cause: str, recipient: str, channel: ChannelKind) -> str:
-    return str(uuid.uuid5(LUMBUNG_NAMESPACE, f"delivery:{first_cause}:{recipient}:{channel}"))
+def delivery_id(causes: str, recipient: str, channel: ChannelKind) -> str:
+    """The id of the message about `causes` (event ids) to `recipient` by `channel`."""
+    return str(uuid.uuid5(LUMBUNG_NAMESPACE, f"delivery:{causes}:{recipient}:{channel}"))
 
 
 def webhook_secret(secret_key: str, recipient: str) -> str:
@@ -152,10 +153,12 @@ class Planner:
                 for cause, line in zip(causes, lines, strict=True)
             ],
         }
-        first = str(causes[0].event_id)
+        # Derived from every cause: a digest reopened by a replay after a crash, with new
+        # requests joining the old, is a new message, not taken for the one already sent.
+        ids = ",".join(sorted(str(cause.event_id) for cause in causes))
         return [
             Planned(
-                delivery_id(first, recipient, target.channel),
+                delivery_id(ids, recipient, target.channel),
                 recipient,
                 kind,
                 target,
