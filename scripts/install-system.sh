@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the stack and the tests use, when they are missing:
-# redis-server (the Redis server) and kcat (to look at topics by hand and in tests).
+# redis-server (the Redis server), kcat (to look at topics by hand and in tests), and
+# chromium with its chromedriver (the dashboard's browser test drives them).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v kcat >/dev/null || missing+=(kcat)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v java >/dev/null || echo "warning: Java 17 is missing; Kafka cannot start here (use docker compose up)" >&2
 command -v mvn >/dev/null || echo "warning: Maven is missing; the Kafka jars cannot be fetched (use docker compose up)" >&2
 [ ${#missing[@]} -eq 0 ] && exit 0

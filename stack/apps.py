@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import Stack, fail, free_port, pid_alive, say
 
 SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
-WORKERS = ("inventory", "orders")
+WORKERS = ("inventory", "orders", "notifications")
 """Services that also run a stream worker process (`lumbung-<service> worker`)."""
 BIN = Path(sys.executable).parent
 
@@ -92,6 +92,8 @@ def up(stack: Stack, ports: str) -> None:
         port_file.write_text(str(port))
         wait_healthy(service, port, proc, log)
         say(f"{service} runs on http://127.0.0.1:{port} (docs at /docs)")
+    notifications = stack.file("notifications.port").read_text()
+    env["LUMBUNG_NOTIFICATIONS_PUBLIC_URL"] = f"http://127.0.0.1:{notifications}"
     for service in WORKERS:
         start_worker(stack, service, env, logs)
     load_demo(stack, env)

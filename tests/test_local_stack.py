@@ -98,7 +98,7 @@ def test_make_up_then_make_down_twice_leaves_no_process_and_no_port(tmp_path: Pa
             )
             pids = [int(p.read_text()) for p in home.glob("*.pid")]
             ports = [int(p.read_text()) for p in home.glob("*.port")]
-            assert len(pids) == 9  # Kafka, Redis, five APIs, the inventory and orders workers
+            assert len(pids) == 10  # Kafka, Redis, five APIs, three workers
             assert all(alive(pid) for pid in pids)
             dashboard = int((home / "dashboard.port").read_text())
             with urllib.request.urlopen(f"http://127.0.0.1:{dashboard}/healthz", timeout=5) as r:

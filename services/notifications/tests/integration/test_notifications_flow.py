@@ -272,3 +272,33 @@ def test_the_accept_link_in_a_whatsapp_message_works_once(
     assert notifications_api.post(link.group(1)).status_code == 410
     shift_clock(0)
     assert len(on_topic("restock.acks", wait_for=0)) == 1
+
+
+def test_ops_hear_of_booth_stock_outs_and_failed_orders_but_not_kiosk_stock_outs(
+    events: Any, workers: Any, notify_env: dict[str, str], receiver: Any, demo_catalog: Any
+) -> None:
+    from lumbung.contracts.events import orders
+
+    workers("notifications")
+    for outlet in ("BOOTH-STADION", OUTLET):
+        alert = inv.StockAlertRaised(
+            alert=inv.AlertKind.OUT_OF_STOCK,
+            outlet_id=outlet,
+            sku="AMPLANG-IKAN-250",
+            on_hand=0,
+            available=0,
+        )
+        events.send("inventory.alerts", outlet, events.envelope(alert))
+    failed = orders.OrderFailed(
+        order_id="ORD-0123456789abcdef0123", outlet_id=OUTLET, reason="inventory did not answer"
+    )
+    events.send("orders.events", failed.order_id, events.envelope(failed))
+    events.flush()
+
+    assert wait_until(lambda: len(receiver.to("/ops")) == 2)
+    wait_until(lambda: False, seconds=3)
+    subjects = sorted(orjson.loads(r.body)["subject"] for r in receiver.to("/ops"))
+    assert subjects == [
+        "Pesanan gagal: ORD-0123456789abcdef0123 di Kios UMKM Paser di IKN",
+        "Stok habis: Amplang Ikan Pipih 250 g di Booth Porprov Stadion Sadurengas",
+    ]

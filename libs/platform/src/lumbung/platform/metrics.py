@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 EVENTS_IN = Counter("lumbung_events_in_total", "Events consumed", ["service", "topic"])
 EVENTS_OUT = Counter("lumbung_events_out_total", "Events produced", ["service", "topic"])
 ERRORS = Counter("lumbung_errors_total", "Errors by kind", ["service", "kind"])
 DEAD_LETTERS = Counter("lumbung_dead_letters_total", "Messages sent to a DLQ", ["service", "topic"])
+CONSUMER_LAG = Gauge(
+    "lumbung_consumer_lag", "Messages not yet read, per topic", ["service", "topic"]
+)
 REQUEST_SECONDS = Histogram(
     "lumbung_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"]
 )

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from lumbung.dashboard.entrypoints.api import routers
+from lumbung.dashboard.hub import Hub
 from lumbung.dashboard.settings import Settings
+from lumbung.dashboard.stock import StockReader
+from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kit import ServiceKit
+from lumbung.platform.views import CatalogView
 
 SERVICE = "dashboard"
 
 
-def build_api(settings: Settings) -> FastAPI:
+def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    clock = clock or clock_from_env()
     kit = ServiceKit(SERVICE, settings)
-    return kit.app(description="Dashboard: the live ops dashboard.")
+    catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    hub = Hub(settings.kafka_bootstrap_servers, kit.registry, clock.now)
+
+    async def consumer() -> bool:
+        return hub.assigned() and hub.caught_up.is_set()
+
+    app = kit.app(
+        description="Dashboard: the live ops dashboard — stock across every outlet, alerts, "
+        "orders waiting for pickup and restocks, as they happen.",
+        routers=routers(kit.keys),
+        readiness={"catalog": catalog.ready(), "consumer": consumer},
+        on_start=[catalog.start, hub.start],
+        on_stop=[hub.stop, catalog.stop],
+    )
+    app.state.hub = hub
+    app.state.catalog = catalog
+    app.state.stock = StockReader(kit.redis, kit.registry.prefix)
+    app.state.now = clock.now
+    return app

@@ -86,7 +86,7 @@ class WebhookChannel:
                 delivery.to, content=body, headers=headers, timeout=self._timeout_s
             )
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"webhook unreachable: {exc}", retry=True) from exc
+            raise DeliveryFailed(f"webhook unreachable: {exc!r}", retry=True) from exc
         _check(answer, "webhook")
 
 
@@ -113,7 +113,7 @@ class WhatsAppGatewayChannel:
                 headers={"Authorization": f"Bearer {self._token}"},
             )
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"WhatsApp gateway unreachable: {exc}", retry=True) from exc
+            raise DeliveryFailed(f"WhatsApp gateway unreachable: {exc!r}", retry=True) from exc
         _check(answer, "WhatsApp gateway")
 
 

@@ -12,7 +12,9 @@
   and writes the outcome, `NotificationDelivered` or `NotificationFailed` (with the causes
   on `notifications.dlq`), to `notifications.deliveries`;
 - `outcomes` folds the delivery log back into the records, so a delivered message is not
-  sent again; a record still pending after a crash is sent again, with the same id.
+  sent again; a record still pending after a crash is sent again, with the same id. A
+  failed one is forgotten with its causes' marks, so causes taken from the DLQ and
+  produced again go out again.
 
 Time enters the stream as ticks on the outbox (a timer sends one to a partition whose
 digest is due), so every change of the table happens in an agent, in its partition.
@@ -331,11 +333,18 @@ class Worker:
             record = orjson.loads(raw)
             if record["status"] != "pending":
                 continue
-            record["status"] = "delivered" if isinstance(data, NotificationDelivered) else "failed"
-            record["attempts"] = data.attempts
-            record["t"] = _now_iso(self.clock)
             _current_event.set(weakref.ref(event))
-            self.state[key] = orjson.dumps(record)
+            if isinstance(data, NotificationFailed):
+                # Its causes are on the DLQ: forget them, so that produced again once the
+                # receiver is fixed they are taken (and this channel sent) once more.
+                del self.state[key]
+                for cause in data.causes:
+                    self.state.pop(f"c|{data.recipient}|{cause}".encode(), None)
+            else:
+                record["status"] = "delivered"
+                record["attempts"] = data.attempts
+                record["t"] = _now_iso(self.clock)
+                self.state[key] = orjson.dumps(record)
             folded.append(data.delivery_id)
         write_positions(self.state, accepted.last)
         await asyncio.gather(*self.state.take_written())

@@ -1,0 +1,180 @@
+"""What the ops dashboard shows, folded from events: no Kafka here.
+
+`Board.fold(event)` turns one contract event into the update a page applies (or None),
+and keeps what a new page needs beside the Redis read models: sales per outlet per hour
+(WITA), when each outlet was last heard of, the recent alerts, the reorder point each
+(outlet, SKU) alerted with (so a page colours a cell low), and orders and restock requests
+as they move.
+
+Pages stitch by entity: a stock cell by its `version` (newer wins), an order by the
+length of its history, a restock request by the rank of its status (open < answered <
+closed), an alert by its event id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lumbung.contracts import Envelope
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import orders, pos, restock
+from lumbung.platform.clock import WITA
+
+RECENT_ALERTS = 100
+
+ORDER_STATES: dict[type[Any], str] = {
+    orders.OrderPlaced: "placed",
+    orders.OrderReserved: "reserved",
+    orders.OrderRejected: "rejected",
+    orders.OrderCancelled: "cancelled",
+    orders.OrderExpired: "expired",
+    orders.OrderFulfilled: "fulfilled",
+    orders.OrderFailed: "failed",
+}
+RESTOCK_STATES: dict[type[Any], str] = {
+    restock.RestockRequested: "open",
+    restock.RestockAccepted: "accepted",
+    restock.RestockDeclined: "declined",
+    restock.RestockClosed: "closed",
+}
+
+
+def hour_of(moment: datetime) -> str:
+    """The WITA hour a moment falls in, e.g. '2026-11-29T09'."""
+    return moment.astimezone(WITA).strftime("%Y-%m-%dT%H")
+
+
+@dataclass
+class Board:
+    sales: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    """outlet -> WITA hour -> units sold (returns subtract)."""
+    revenue: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """outlet -> rupiah taken today (as read)."""
+    last_seen: dict[str, str] = field(default_factory=dict)
+    """outlet -> when its last sale or stock change happened (ISO)."""
+    alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_ALERTS))
+    levels: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    """outlet -> SKU -> the reorder point its last alert carried."""
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    restocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def fold(self, event: Envelope[Any]) -> tuple[str, dict[str, Any]] | None:
+        """The page update this event makes, as (kind, data); None when it shows nothing."""
+        data = event.data
+        at = event.occurred_at.isoformat()
+        match data:
+            case inv.StockChanged():
+                self._seen(data.outlet_id, event.occurred_at)
+                return "stock", {
+                    "outlet_id": data.outlet_id,
+                    "sku": data.sku,
+                    "on_hand": data.on_hand,
+                    "reserved": data.reserved,
+                    "available": data.available,
+                    "version": data.version,
+                    "reason": data.reason,
+                    "at": at,
+                }
+            case pos.SaleRecorded() | pos.SaleReturned():
+                sign = 1 if isinstance(data, pos.SaleRecorded) else -1
+                moment = data.sold_at if isinstance(data, pos.SaleRecorded) else data.returned_at
+                units = sign * sum(line.qty for line in data.lines)
+                amount = sign * sum(line.qty * line.unit_price_idr for line in data.lines)
+                hour = hour_of(moment)
+                per_hour = self.sales[data.outlet_id]
+                per_hour[hour] = per_hour.get(hour, 0) + units
+                self.revenue[data.outlet_id] += amount
+                self._seen(data.outlet_id, moment)
+                return "sale", {
+                    "outlet_id": data.outlet_id,
+                    "hour": hour,
+                    "units": units,
+                    "amount_idr": amount,
+                    "at": moment.isoformat(),
+                }
+            case inv.StockAlertRaised():
+                if data.alert in (inv.AlertKind.LOW_STOCK, inv.AlertKind.BACK_IN_STOCK):
+                    self.levels[data.outlet_id][data.sku] = data.reorder_point
+                alert = {
+                    "id": str(event.event_id),
+                    "alert": data.alert.value,
+                    "outlet_id": data.outlet_id,
+                    "sku": data.sku,
+                    "on_hand": data.on_hand,
+                    "available": data.available,
+                    "reorder_point": data.reorder_point,
+                    "at": at,
+                }
+                self.alerts.appendleft(alert)
+                return "alert", alert
+            case _ if type(data) in ORDER_STATES:
+                return "order", self._order(event)
+            case _ if type(data) in RESTOCK_STATES:
+                return "restock", self._restock(event)
+        return None
+
+    def _seen(self, outlet_id: str, moment: datetime) -> None:
+        iso = moment.isoformat()
+        if self.last_seen.get(outlet_id, "") < iso:
+            self.last_seen[outlet_id] = iso
+
+    def _order(self, event: Envelope[Any]) -> dict[str, Any]:
+        data = event.data
+        order = self.orders.setdefault(
+            data.order_id, {"order_id": data.order_id, "outlet_id": data.outlet_id, "version": 0}
+        )
+        if isinstance(data, orders.OrderPlaced):
+            order.update(
+                kind=data.kind.value,
+                pickup_at=data.pickup_at.isoformat(),
+                customer_name=data.customer_name,
+                units=sum(line.qty for line in data.lines),
+            )
+            if data.attempt > 1:  # asked again: not a new step of its life
+                return dict(order)
+        order["version"] += 1
+        order["state"] = ORDER_STATES[type(data)]
+        order["at"] = event.occurred_at.isoformat()
+        return dict(order)
+
+    def _restock(self, event: Envelope[Any]) -> dict[str, Any]:
+        data = event.data
+        request = self.restocks.setdefault(
+            data.restock_id,
+            {"restock_id": data.restock_id, "outlet_id": data.outlet_id, "sku": data.sku},
+        )
+        status = RESTOCK_STATES[type(data)]
+        if status_rank(status) >= status_rank(request.get("status", "open")):
+            request["status"] = status
+        match data:
+            case restock.RestockRequested():
+                request.update(
+                    supplier_id=data.supplier_id,
+                    qty=data.suggested_qty,
+                    requested_at=event.occurred_at.isoformat(),
+                )
+            case restock.RestockAccepted():
+                request.update(accepted_qty=data.qty, expected_at=data.expected_at.isoformat())
+            case restock.RestockDeclined():
+                request.update(reason=data.reason)
+            case restock.RestockClosed():
+                request.update(received_qty=data.received_qty)
+        return dict(request)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "sales": {outlet: dict(hours) for outlet, hours in self.sales.items()},
+            "revenue": dict(self.revenue),
+            "last_seen": dict(self.last_seen),
+            "alerts": list(self.alerts),
+            "levels": {outlet: dict(skus) for outlet, skus in self.levels.items()},
+            "orders": list(self.orders.values()),
+            "restocks": list(self.restocks.values()),
+        }
+
+
+def status_rank(status: str) -> int:
+    return {"open": 0, "accepted": 1, "declined": 1, "closed": 2}.get(status, 0)

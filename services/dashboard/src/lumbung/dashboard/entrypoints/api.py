@@ -1,0 +1,179 @@
+"""HTTP routes of the dashboard: the page, its files, the snapshot and the live stream.
+
+A page first gets a snapshot: the catalog, the stock from inventory's Redis read model,
+and what the hub folded up to update `seq`. Then the stream sends every update after
+`seq`, and, once, the buffered stock changes newer than the snapshot's cells (the read
+model may lag the topic). Cells carry versions, so a page applies only what is newer:
+no gap, no double. A page that reconnects sends the id of its last update
+(`Last-Event-ID`, which EventSource does by itself) and resumes from there.
+
+Every call needs an ops key: in the `X-API-Key` header, or as `?key=` where a browser
+cannot set headers (the page and its EventSource).
+
+No `from __future__ import annotations`: FastAPI reads these signatures.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from lumbung.dashboard.hub import Hub, Update
+from lumbung.dashboard.stock import StockReader
+from lumbung.platform.auth import KEY_HEADER, AuthError, KeyRing, Principal, Role, authorize
+from lumbung.platform.views import CatalogView
+
+HEARTBEAT_S = 15.0
+STATIC = {
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+    "index.html": "text/html; charset=utf-8",
+}
+
+
+def _sse(kind: str, data: Any, event_id: str | None = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id else ""
+    return f"{head}event: {kind}\ndata: ".encode() + orjson.dumps(data) + b"\n\n"
+
+
+def routers(keys: KeyRing) -> list[APIRouter]:
+    def ops(
+        request: Request,
+        key: Annotated[str | None, Query(description="The ops key, for browsers.")] = None,
+        api_key: Annotated[str | None, Header(alias=KEY_HEADER)] = None,
+    ) -> Principal:
+        principal = keys.authenticate(api_key or key)
+        authorize(principal, Role.OPS)
+        return principal
+
+    Ops = Annotated[Principal, Depends(ops)]
+    page = APIRouter(tags=["page"])
+    api = APIRouter(prefix="/v1", tags=["dashboard"])
+
+    @page.get("/", response_class=HTMLResponse, summary="The dashboard page")
+    async def index() -> Response:
+        return _static("index.html")
+
+    @page.get("/static/{name}", summary="The page's script and style (no CDN)")
+    async def static(name: str) -> Response:
+        if name not in STATIC:
+            raise AuthError(404, f"no file {name!r}")
+        return _static(name)
+
+    @api.get("/board", summary="The snapshot a page starts from")
+    async def board(request: Request, _: Ops) -> dict[str, Any]:
+        snapshot, _seq = await _snapshot(request)
+        return snapshot
+
+    @api.get("/stream", summary="Server-Sent Events: the snapshot, then every update")
+    async def stream(
+        request: Request,
+        _: Ops,
+        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    ) -> StreamingResponse:
+        return StreamingResponse(
+            _events(request, last_event_id),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    return [page, api]
+
+
+def _static(name: str) -> Response:
+    body = resources.files("lumbung.dashboard").joinpath("static", name).read_bytes()
+    return Response(body, media_type=STATIC[name], headers={"Cache-Control": "no-cache"})
+
+
+async def _snapshot(request: Request) -> tuple[dict[str, Any], int]:
+    hub: Hub = request.app.state.hub
+    catalog: CatalogView = request.app.state.catalog
+    reader: StockReader = request.app.state.stock
+    seq = hub.seq
+    folded = hub.board.snapshot()  # no await between: exactly the board at `seq`
+    outlets = sorted(
+        (o for o in catalog.outlets.values() if not o.retired), key=lambda o: o.outlet_id
+    )
+    stock = await reader.outlets([o.outlet_id for o in outlets])
+    snapshot = {
+        "epoch": hub.epoch,
+        "seq": seq,
+        "now": request.app.state.now().isoformat(),
+        "outlets": [
+            {
+                "outlet_id": o.outlet_id,
+                "name": o.name,
+                "channel": o.channel.value,
+                "calendar_id": o.calendar_id,
+                "skus": [item.sku for item in o.assortment],
+            }
+            for o in outlets
+        ],
+        "products": [
+            {"sku": p.sku, "name": p.name, "unit": p.unit, "price_idr": p.price_idr}
+            for p in sorted(catalog.products.values(), key=lambda p: p.sku)
+            if not p.retired
+        ],
+        "calendar": [
+            {"calendar_id": c.calendar_id, "name": c.name}
+            for c in catalog.calendar.values()
+            if not c.retired
+        ],
+        "stock": stock,
+        **folded,
+    }
+    return snapshot, seq
+
+
+def _newer(update: Update, stock: dict[str, dict[str, dict[str, Any]]]) -> bool:
+    cell = stock.get(update.data["outlet_id"], {}).get(update.data["sku"])
+    return cell is None or cell["version"] < update.data["version"]
+
+
+async def _events(request: Request, last_event_id: str | None) -> AsyncIterator[bytes]:
+    hub: Hub = request.app.state.hub
+    subscriber = hub.subscribe()
+    try:
+        last = _resume_point(hub, last_event_id)
+        if last is None:
+            snapshot, last = await _snapshot(request)
+            yield _sse("snapshot", snapshot, f"{hub.epoch}-{last}")
+            for update in hub.buffered():
+                if (
+                    update.seq <= last
+                    and update.kind == "stock"
+                    and _newer(update, snapshot["stock"])
+                ):
+                    yield _sse(update.kind, update.data)
+        else:
+            for update in hub.since(last) or []:
+                yield _sse(update.kind, update.data, f"{hub.epoch}-{update.seq}")
+                last = update.seq
+        while not subscriber.overflowed:
+            try:
+                update = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    return
+                yield b": ping\n\n"
+                continue
+            if update.seq <= last:
+                continue
+            yield _sse(update.kind, update.data, f"{hub.epoch}-{update.seq}")
+            last = update.seq
+    finally:
+        hub.unsubscribe(subscriber)
+
+
+def _resume_point(hub: Hub, last_event_id: str | None) -> int | None:
+    """The update a reconnecting page saw last, when this process can go on from it."""
+    if not last_event_id or "-" not in last_event_id:
+        return None
+    epoch, _, seq = last_event_id.rpartition("-")
+    if epoch != hub.epoch or not seq.isdigit():
+        return None
+    return int(seq) if hub.since(int(seq)) is not None else None

@@ -1,0 +1,190 @@
+"""One Kafka consumer per dashboard process, fanned out to every open page.
+
+The hub reads without a consumer group (each dashboard process sees everything): sales and
+stock changes from the start of today (WITA), alerts, orders and restocks from the
+beginning of their topics (they are few, and a page shows what is still open). Every
+update it folds gets a sequence number within this process (`epoch`), goes into a ring
+buffer and to each subscriber's queue. A page that reconnects with the id of the last
+update it saw gets what came after, when the buffer still holds it; else a new snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as day_time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from lumbung.contracts import Registry
+from lumbung.dashboard.board import Board
+from lumbung.platform.clock import WITA
+from lumbung.platform.metrics import CONSUMER_LAG, ERRORS, EVENTS_IN
+from lumbung.platform.views import parse_or_skip, stop_following
+
+log = logging.getLogger(__name__)
+SERVICE = "dashboard"
+FROM_TODAY = ("pos.sales", "inventory.stock")
+FROM_START = ("inventory.alerts", "orders.events", "restock.events", "restock.acks")
+BUFFER = 50_000
+QUEUE = 10_000
+
+
+@dataclass(frozen=True)
+class Update:
+    seq: int
+    kind: str
+    data: dict[str, Any]
+
+
+class Subscriber:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Update] = asyncio.Queue(QUEUE)
+        self.overflowed = False
+
+
+class Hub:
+    def __init__(
+        self, bootstrap_servers: str, registry: Registry, now: Callable[[], datetime]
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._registry = registry
+        self._now = now
+        self.epoch = uuid.uuid4().hex[:8]
+        self.board = Board()
+        self.seq = 0
+        self._buffer: deque[Update] = deque(maxlen=BUFFER)
+        self._subscribers: set[Subscriber] = set()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lag_task: asyncio.Task[None] | None = None
+        self.caught_up = asyncio.Event()
+
+    # -- pages -------------------------------------------------------------------------------
+
+    def subscribe(self) -> Subscriber:
+        subscriber = Subscriber()
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def since(self, seq: int) -> list[Update] | None:
+        """The updates after `seq`, or None when the buffer no longer holds them all."""
+        if seq > self.seq:
+            return None
+        if seq == self.seq:
+            return []
+        if not self._buffer or self._buffer[0].seq > seq + 1:
+            return None
+        return [u for u in self._buffer if u.seq > seq]
+
+    def buffered(self) -> list[Update]:
+        return list(self._buffer)
+
+    def _publish(self, kind: str, data: dict[str, Any]) -> None:
+        self.seq += 1
+        update = Update(self.seq, kind, data)
+        self._buffer.append(update)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber.queue.put_nowait(update)
+            except asyncio.QueueFull:  # a page that stopped reading: it will reconnect
+                subscriber.overflowed = True
+                self._subscribers.discard(subscriber)
+
+    # -- Kafka -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        partitions = {
+            logical: [
+                TopicPartition(self._registry.name(logical), p)
+                for p in range(self._registry.spec(logical).partitions)
+            ]
+            for logical in (*FROM_TODAY, *FROM_START)
+        }
+        everything = [tp for tps in partitions.values() for tp in tps]
+        consumer.assign(everything)
+        await consumer.seek_to_beginning(*everything)
+        today = datetime.combine(self._now().astimezone(WITA).date(), day_time(), WITA)
+        since = int(today.timestamp() * 1000)
+        today_tps = [tp for logical in FROM_TODAY for tp in partitions[logical]]
+        found = await consumer.offsets_for_times({tp: since for tp in today_tps})
+        ends = await consumer.end_offsets(everything)
+        for tp in today_tps:
+            offset = found.get(tp)
+            consumer.seek(tp, offset.offset if offset is not None else ends[tp])
+        self._consumer = consumer
+        starts = {tp: await consumer.position(tp) for tp in everything}
+        pending = {tp: end for tp, end in ends.items() if end > starts[tp]}
+        self._task = asyncio.create_task(self._follow(pending), name="dashboard-hub")
+        self._lag_task = asyncio.create_task(self._measure_lag(everything), name="hub-lag")
+
+    async def wait_caught_up(self, timeout_s: float = 60.0) -> None:
+        await asyncio.wait_for(self.caught_up.wait(), timeout_s)
+
+    async def _follow(self, pending: dict[TopicPartition, int]) -> None:
+        assert self._consumer is not None
+        if not pending:
+            self.caught_up.set()
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=2000)
+            for tp, records in batches.items():
+                EVENTS_IN.labels(SERVICE, tp.topic).inc(len(records))
+                for record in records:
+                    if record.value is None:
+                        continue
+                    try:
+                        self._apply(tp.topic, record.value)
+                    except Exception:  # one bad update must not stop the page's stream
+                        ERRORS.labels(SERVICE, "fold").inc()
+                        log.exception("could not fold %s@%s", tp, record.offset)
+                    if tp in pending and record.offset + 1 >= pending[tp]:
+                        del pending[tp]
+            if not pending and not self.caught_up.is_set():
+                self.caught_up.set()
+                log.info("the dashboard caught up: %d updates", self.seq)
+
+    def _apply(self, topic: str, raw: bytes) -> None:
+        event = parse_or_skip(self._registry, raw, SERVICE, topic)
+        if event is None:
+            return
+        folded = self.board.fold(event)
+        if folded is not None:
+            self._publish(*folded)
+
+    async def _measure_lag(self, partitions: list[TopicPartition]) -> None:
+        assert self._consumer is not None
+        while True:
+            await asyncio.sleep(5)
+            with contextlib.suppress(Exception):
+                ends = await self._consumer.end_offsets(partitions)
+                lag: dict[str, int] = {}
+                for tp in partitions:
+                    position = await self._consumer.position(tp)
+                    lag[tp.topic] = lag.get(tp.topic, 0) + max(0, ends[tp] - position)
+                for topic, behind in lag.items():
+                    CONSUMER_LAG.labels(SERVICE, topic).set(behind)
+
+    def assigned(self) -> bool:
+        return self._consumer is not None and bool(self._consumer.assignment())
+
+    async def stop(self) -> None:
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+        await stop_following(self._task, self._consumer)

@@ -1,0 +1,234 @@
+// The Lumbung dashboard page: a snapshot, then live updates over Server-Sent Events.
+// Stock cells keep their version and take only newer ones; orders their version; restock
+// requests the rank of their status; alerts their id. No framework, no CDN.
+"use strict";
+
+const T = {
+  id: {
+    title: "Papan Stok", connecting: "menghubungkan…", live: "langsung", offline: "terputus",
+    channel: "Saluran", event: "Acara", all: "Semua", ok: "aman", low: "menipis", out: "habis",
+    negative: "minus", stock: "Stok per gerai", hint: "tersedia / di tangan · penjualan per jam",
+    alerts: "Peringatan", restocks: "Restok", orders: "Pesanan menunggu diambil",
+    outlet: "Gerai", sales: "Terjual/jam", last: "terakhir", never: "belum ada",
+    silent: "sepi", today: "hari ini",
+    low_stock: "menipis", out_of_stock: "habis", back_in_stock: "tersedia lagi",
+    negative_stock: "stok minus", unknown_sku: "SKU tak dikenal",
+    open: "terbuka", accepted: "diterima", declined: "ditolak", closed: "selesai",
+    placed: "menunggu", reserved: "disiapkan", pickup: "ambil",
+    ikn_kiosk: "Kios IKN", rest_area: "Rest area", indomaret: "Indomaret",
+    event_booth: "Booth acara", online: "Online", souvenir_center: "Pusat oleh-oleh",
+  },
+  en: {
+    title: "Stock Board", connecting: "connecting…", live: "live", offline: "offline",
+    channel: "Channel", event: "Event", all: "All", ok: "ok", low: "low", out: "out",
+    negative: "negative", stock: "Stock per outlet", hint: "available / on hand · sales per hour",
+    alerts: "Alerts", restocks: "Restocks", orders: "Orders waiting for pickup",
+    outlet: "Outlet", sales: "Sold/hour", last: "last", never: "none yet",
+    silent: "silent", today: "today",
+    low_stock: "low", out_of_stock: "out of stock", back_in_stock: "back in stock",
+    negative_stock: "negative stock", unknown_sku: "unknown SKU",
+    open: "open", accepted: "accepted", declined: "declined", closed: "closed",
+    placed: "waiting", reserved: "ready", pickup: "pickup",
+    ikn_kiosk: "IKN kiosk", rest_area: "Rest area", indomaret: "Indomaret",
+    event_booth: "Event booth", online: "Online", souvenir_center: "Souvenir centre",
+  },
+};
+const SILENT_MS = 30 * 60 * 1000;
+
+let lang = localStorage.getItem("lumbung.lang") || "id";
+const key = (() => {
+  const url = new URL(location.href);
+  const given = url.searchParams.get("key");
+  if (given) {
+    sessionStorage.setItem("lumbung.key", given);
+    url.searchParams.delete("key");
+    history.replaceState(null, "", url.pathname + url.search);
+  }
+  return sessionStorage.getItem("lumbung.key") || "";
+})();
+
+const state = {
+  outlets: [], products: {}, calendar: [], stock: {}, levels: {}, sales: {}, revenue: {},
+  lastSeen: {}, alerts: [], alertIds: new Set(), orders: {}, restocks: {}, now: null,
+};
+let dirty = false;
+
+const t = (word) => (T[lang] && T[lang][word]) || word;
+const $ = (id) => document.getElementById(id);
+const rupiah = (n) => (n < 0 ? "-" : "") + "Rp " + String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+const wita = (iso) => !iso ? "" : new Date(iso).toLocaleTimeString(lang === "id" ? "id-ID" : "en-GB",
+  { timeZone: "Asia/Makassar", hour: "2-digit", minute: "2-digit" }) + " WITA";
+const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const productName = (sku) => (state.products[sku] && state.products[sku].name) || sku;
+const outletName = (id) => { const o = state.outlets.find((x) => x.outlet_id === id); return o ? o.name : id; };
+
+function status(outletId, sku, cell) {
+  if (!cell) return "na";
+  if (cell.on_hand < 0) return "negative";
+  if (cell.available <= 0) return "out";
+  const rp = (state.levels[outletId] || {})[sku];
+  if (rp !== undefined && cell.available <= rp) return "low";
+  return "ok";
+}
+
+function putStock(c) {
+  const cells = (state.stock[c.outlet_id] = state.stock[c.outlet_id] || {});
+  const old = cells[c.sku];
+  if (old && old.version >= c.version) return false;
+  cells[c.sku] = c;
+  return true;
+}
+
+function applySnapshot(s) {
+  state.outlets = s.outlets;
+  state.products = Object.fromEntries(s.products.map((p) => [p.sku, p]));
+  state.calendar = s.calendar;
+  state.stock = {};
+  for (const [outlet, cells] of Object.entries(s.stock)) for (const c of Object.values(cells)) putStock(c);
+  state.levels = s.levels; state.sales = s.sales; state.revenue = s.revenue;
+  state.lastSeen = s.last_seen; state.now = s.now;
+  state.alerts = s.alerts; state.alertIds = new Set(s.alerts.map((a) => a.id));
+  state.orders = Object.fromEntries(s.orders.map((o) => [o.order_id, o]));
+  state.restocks = Object.fromEntries(s.restocks.map((r) => [r.restock_id, r]));
+  fillFilters();
+  dirty = true;
+}
+
+const RANK = { open: 0, accepted: 1, declined: 1, closed: 2 };
+const apply = {
+  stock(c) { if (putStock(c)) { seen(c.outlet_id, c.at); flash(c.outlet_id, c.sku); } },
+  sale(s) {
+    const hours = (state.sales[s.outlet_id] = state.sales[s.outlet_id] || {});
+    hours[s.hour] = (hours[s.hour] || 0) + s.units;
+    state.revenue[s.outlet_id] = (state.revenue[s.outlet_id] || 0) + s.amount_idr;
+    seen(s.outlet_id, s.at);
+  },
+  alert(a) {
+    if (state.alertIds.has(a.id)) return;
+    state.alertIds.add(a.id);
+    state.alerts.unshift(a);
+    state.alerts.length = Math.min(state.alerts.length, 100);
+    if (a.alert === "low_stock" || a.alert === "back_in_stock") {
+      (state.levels[a.outlet_id] = state.levels[a.outlet_id] || {})[a.sku] = a.reorder_point;
+    }
+  },
+  order(o) { const old = state.orders[o.order_id]; if (!old || old.version <= o.version) state.orders[o.order_id] = { ...old, ...o }; },
+  restock(r) {
+    const old = state.restocks[r.restock_id];
+    if (old && RANK[old.status] > RANK[r.status]) r = { ...r, status: old.status };
+    state.restocks[r.restock_id] = { ...old, ...r };
+  },
+};
+
+function seen(outletId, iso) { if (iso && (state.lastSeen[outletId] || "") < iso) state.lastSeen[outletId] = iso; }
+const flashes = new Set();
+function flash(outletId, sku) { flashes.add(outletId + "|" + sku); }
+
+function fillFilters() {
+  const channel = $("channel"), event = $("event");
+  const chosen = [channel.value, event.value];
+  const channels = [...new Set(state.outlets.map((o) => o.channel))];
+  channel.innerHTML = `<option value="">${t("all")}</option>` +
+    channels.map((c) => `<option value="${esc(c)}">${esc(t(c))}</option>`).join("");
+  event.innerHTML = `<option value="">${t("all")}</option>` +
+    state.calendar.map((c) => `<option value="${esc(c.calendar_id)}">${esc(c.name)}</option>`).join("");
+  [channel.value, event.value] = chosen;
+}
+
+function shownOutlets() {
+  const channel = $("channel").value, event = $("event").value;
+  return state.outlets.filter((o) => (!channel || o.channel === channel) && (!event || o.calendar_id === event));
+}
+
+function spark(hours) {
+  const today = (state.now || new Date().toISOString()).slice(0, 10);
+  const values = [];
+  for (let h = 6; h < 23; h++) values.push((hours || {})[`${today}T${String(h).padStart(2, "0")}`] || 0);
+  const max = Math.max(1, ...values);
+  const bars = values.map((v, i) => `<rect x="${i * 5}" y="${20 - (v / max) * 20}" width="4" height="${(v / max) * 20}" fill="#2f6b4f"/>`).join("");
+  const total = values.reduce((a, b) => a + b, 0);
+  return `<svg class="spark" width="85" height="20" role="img" aria-label="${total}">${bars}</svg>`;
+}
+
+function renderGrid() {
+  const outlets = shownOutlets();
+  const skus = [...new Set(outlets.flatMap((o) => [...o.skus, ...Object.keys(state.stock[o.outlet_id] || {})]))]
+    .sort((a, b) => productName(a).localeCompare(productName(b)));
+  const now = Date.now();
+  const head = `<thead><tr><th>${t("outlet")}</th><th>${t("sales")}</th>` +
+    skus.map((s) => `<th title="${esc(productName(s))}">${esc(productName(s))}</th>`).join("") + "</tr></thead>";
+  const rows = outlets.map((o) => {
+    const last = state.lastSeen[o.outlet_id];
+    const silent = !last || now - new Date(last).getTime() > SILENT_MS;
+    const seenText = last ? `${t("last")} ${wita(last)}` : t("never");
+    const cells = skus.map((sku) => {
+      const c = (state.stock[o.outlet_id] || {})[sku];
+      const cls = status(o.outlet_id, sku, c) + (flashes.has(o.outlet_id + "|" + sku) ? " flash" : "");
+      const text = c ? `${c.available} / ${c.on_hand}` : "–";
+      return `<td class="cell ${cls}" data-cell="${esc(o.outlet_id)}|${esc(sku)}" data-available="${c ? c.available : ""}">${text}</td>`;
+    }).join("");
+    return `<tr data-outlet="${esc(o.outlet_id)}"><th class="${silent ? "silent" : ""}">${esc(o.name)}` +
+      `<span class="sub">${esc(t(o.channel))} · ${rupiah(state.revenue[o.outlet_id] || 0)} ${t("today")}</span>` +
+      `<span class="sub seen">${seenText}${silent && last ? " · " + t("silent") : ""}</span></th>` +
+      `<td>${spark(state.sales[o.outlet_id])}</td>${cells}</tr>`;
+  }).join("");
+  $("grid").innerHTML = head + `<tbody>${rows}</tbody>`;
+  flashes.clear();
+}
+
+function renderLists() {
+  const shown = new Set(shownOutlets().map((o) => o.outlet_id));
+  $("alerts").innerHTML = state.alerts.filter((a) => shown.has(a.outlet_id)).slice(0, 60).map((a) =>
+    `<li data-alert="${esc(a.alert)}"><span class="when">${wita(a.at)}</span><span class="tag ${esc(a.alert)}">${esc(t(a.alert))}</span> ` +
+    `${esc(productName(a.sku))} @ ${esc(outletName(a.outlet_id))} (${a.on_hand})</li>`).join("");
+  const restocks = Object.values(state.restocks).filter((r) => r.status !== "closed" && shown.has(r.outlet_id))
+    .sort((a, b) => (b.requested_at || "").localeCompare(a.requested_at || ""));
+  $("restocks").innerHTML = restocks.slice(0, 60).map((r) =>
+    `<li data-restock="${esc(r.restock_id)}"><span class="tag ${esc(r.status)}">${esc(t(r.status))}</span> ` +
+    `${esc(productName(r.sku))} → ${esc(outletName(r.outlet_id))}: ${r.accepted_qty || r.qty || ""}` +
+    `${r.expected_at ? " · " + wita(r.expected_at) : ""}${r.reason ? " · " + esc(r.reason) : ""}</li>`).join("");
+  const waiting = Object.values(state.orders).filter((o) => (o.state === "reserved" || o.state === "placed") && shown.has(o.outlet_id))
+    .sort((a, b) => (a.pickup_at || "").localeCompare(b.pickup_at || ""));
+  $("orders").innerHTML = waiting.slice(0, 60).map((o) =>
+    `<li data-order="${esc(o.order_id)}"><span class="tag ${esc(o.state)}">${esc(t(o.state))}</span> ` +
+    `${esc(o.customer_name || o.order_id)} · ${o.units || ""} · ${esc(outletName(o.outlet_id))} · ${t("pickup")} ${wita(o.pickup_at)}</li>`).join("");
+}
+
+let connection = "connecting";
+function showConnection(word) {
+  connection = word;
+  $("status").textContent = t(word);
+  $("status").className = word === "live" ? "status-on" : "status-off";
+}
+
+function translate() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  $("lang").textContent = lang === "id" ? "EN" : "ID";
+  showConnection(connection);
+  fillFilters();
+  dirty = true;
+}
+
+function tick() {
+  $("clock").textContent = wita(new Date().toISOString());
+  if (dirty) { dirty = false; renderGrid(); renderLists(); }
+}
+
+function connect() {
+  const source = new EventSource(`/v1/stream?key=${encodeURIComponent(key)}`);
+  source.addEventListener("open", () => showConnection("live"));
+  source.addEventListener("error", () => showConnection("offline"));
+  source.addEventListener("snapshot", (e) => { applySnapshot(JSON.parse(e.data)); });
+  for (const kind of Object.keys(apply)) {
+    source.addEventListener(kind, (e) => { apply[kind](JSON.parse(e.data)); dirty = true; });
+  }
+  window.lumbungSource = source;
+}
+
+$("lang").addEventListener("click", () => { lang = lang === "id" ? "en" : "id"; localStorage.setItem("lumbung.lang", lang); translate(); });
+$("channel").addEventListener("change", () => { dirty = true; });
+$("event").addEventListener("change", () => { dirty = true; });
+translate();
+setInterval(tick, 250);
+connect();

@@ -1,0 +1,237 @@
+"""The dashboard as its own process on the real broker and Redis: its stream stitches the
+snapshot and the live updates, resumes a reconnecting page, and the page in a real
+headless Chromium shows stock and alerts as they happen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from lumbung.contracts.events import inventory as inv
+from tests.support.fixtures import ApiProcess
+from tests.support.receivers import wait_until
+
+pytestmark = pytest.mark.broker
+OUTLET = "IKN-01"
+SKU = "KERIPIK-PISANG-200"
+
+
+@pytest.fixture
+def dashboard(
+    worker_env: dict[str, str], tmp_path: Path, demo_catalog: dict[str, str]
+) -> Iterator[ApiProcess]:
+    api = ApiProcess("dashboard", worker_env, tmp_path / "dashboard.log")
+    api.start()
+    yield api
+    api.stop()
+
+
+def open_outlet(events: Any, read_model: Any, stock: dict[str, int]) -> None:
+    count = inv.StockCounted(
+        count_id="OPEN",
+        outlet_id=OUTLET,
+        kind=inv.CountKind.OPENING,
+        counted_at=events.clock,
+        lines=[inv.CountedLine(sku=sku, counted=qty) for sku, qty in stock.items()],
+    )
+    events.send("inventory.commands", OUTLET, events.envelope(count))
+    levels = inv.StockLevelsSet(outlet_id=OUTLET, sku=SKU, reorder_point=10, par_level=40)
+    events.send("inventory.commands", OUTLET, events.envelope(levels))
+    events.flush()
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET).get(SKU, {}).get("version") == 2)
+
+
+class Stream:
+    """A page's EventSource, in Python: reads events off /v1/stream."""
+
+    def __init__(self, url: str, key: str, last_event_id: str | None = None) -> None:
+        headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+        self.client = httpx.Client(timeout=httpx.Timeout(60, read=60))
+        self.response = self.client.send(
+            self.client.build_request(
+                "GET", f"{url}/v1/stream", params={"key": key}, headers=headers
+            ),
+            stream=True,
+        )
+        self.lines = self.response.iter_lines()
+        self.last_id: str | None = None
+
+    def next(self, seconds: float = 60) -> tuple[str, dict[str, Any]]:
+        kind, data = "", b""
+        deadline = time.monotonic() + seconds
+        for line in self.lines:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no update within {seconds}s")
+            if line.startswith("id: "):
+                self.last_id = line[4:]
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:].encode()
+            elif line == "" and kind:
+                return kind, orjson.loads(data)
+        raise AssertionError("the stream ended")
+
+    def until(self, kind: str, check: Any = lambda _: True, seconds: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            got, data = self.next()
+            if got == kind and check(data):
+                return data
+        raise AssertionError(f"no {kind} update within {seconds}s")
+
+    def close(self) -> None:
+        self.response.close()
+        self.client.close()
+
+
+def test_a_page_gets_the_snapshot_then_live_changes_and_resumes_after_a_reconnect(
+    dashboard: ApiProcess,
+    ops_key: str,
+    events: Any,
+    workers: Any,
+    read_model: Any,
+    inventory_api: Any,
+    demo_catalog: dict[str, str],
+) -> None:
+    workers("inventory")
+    open_outlet(events, read_model, {SKU: 30})
+    assert httpx.get(f"{dashboard.url}/v1/board").status_code == 401, "no key, no board"
+
+    page = Stream(dashboard.url, ops_key)
+    kind, snapshot = page.next()
+    assert kind == "snapshot"
+    assert {o["outlet_id"] for o in snapshot["outlets"]} >= {"IKN-01", "RA-KM47", "BOOTH-STADION"}
+    cell = snapshot["stock"][OUTLET][SKU]
+    assert (cell["available"], cell["version"]) == (30, 2)
+
+    sale = {
+        "sale_id": "S-1",
+        "sold_at": events.clock.isoformat(),
+        "lines": [{"sku": SKU, "qty": 4, "unit_price_idr": 15_000}],
+    }
+    posted = inventory_api.post(
+        f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
+    )
+    assert posted.is_success, posted.text
+    got: dict[str, dict[str, Any]] = {}
+    while len(got) < 2:  # the sale and the stock change it makes, in either order
+        kind, data = page.next()
+        if kind in ("sale", "stock"):
+            got[kind] = data
+    assert (got["stock"]["available"], got["stock"]["version"]) == (26, 3)
+    sold = got["sale"]
+    assert (sold["outlet_id"], sold["units"], sold["amount_idr"]) == (OUTLET, 4, 60_000)
+    seen = page.last_id
+    page.close()
+
+    # Two more sales while the page is away; it comes back with the last id it saw.
+    for n, qty in ((2, 10), (3, 7)):
+        sale = {
+            "sale_id": f"S-{n}",
+            "sold_at": events.clock.isoformat(),
+            "lines": [{"sku": SKU, "qty": qty, "unit_price_idr": 15_000}],
+        }
+        inventory_api.post(
+            f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
+        )
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["available"] == 9)
+    back = Stream(dashboard.url, ops_key, last_event_id=seen)
+    versions = []
+    while len(versions) < 2:
+        kind, data = back.next()
+        assert kind != "snapshot", "resumed, not started again"
+        if kind == "stock":
+            versions.append((data["version"], data["available"]))
+    assert versions == [(4, 16), (5, 9)], "no gap, no double"
+    alert = back.until("alert", lambda a: a["alert"] == "low_stock")
+    assert (alert["outlet_id"], alert["sku"], alert["reorder_point"]) == (OUTLET, SKU, 10)
+    back.close()
+
+
+def chromium() -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        "--lang=id",
+    ):
+        options.add_argument(arg)
+    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    return webdriver.Chrome(options=options, service=service)
+
+
+def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
+    dashboard: ApiProcess,
+    ops_key: str,
+    events: Any,
+    workers: Any,
+    read_model: Any,
+    inventory_api: Any,
+    demo_catalog: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    workers("inventory")
+    open_outlet(events, read_model, {SKU: 30, "AMPLANG-IKAN-250": 12})
+    browser = chromium()
+    try:
+        browser.get(f"{dashboard.url}/?key={ops_key}")
+
+        def cell(outlet: str, sku: str) -> Any:
+            found = browser.find_elements(By.CSS_SELECTOR, f'td[data-cell="{outlet}|{sku}"]')
+            return found[0] if found else None
+
+        assert wait_until(lambda: cell(OUTLET, SKU) is not None, seconds=30)
+        rows = browser.find_elements(By.CSS_SELECTOR, "#grid tbody tr")
+        outlets = orjson.loads(
+            httpx.get(f"{dashboard.url}/v1/board", params={"key": ops_key}).content
+        )["outlets"]
+        assert len(rows) == len(outlets), "a row for every outlet"
+        assert cell(OUTLET, SKU).text == "30 / 30"
+        assert "ok" in cell(OUTLET, SKU).get_attribute("class")
+        assert "?key=" not in browser.current_url, "the key leaves the address bar"
+
+        sale = {
+            "sale_id": "S-1",
+            "sold_at": events.clock.isoformat(),
+            "lines": [{"sku": SKU, "qty": 22, "unit_price_idr": 15_000}],
+        }
+        posted = inventory_api.post(
+            f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
+        )
+        assert posted.is_success
+        assert wait_until(lambda: cell(OUTLET, SKU).text == "8 / 8", seconds=30), "no reload"
+        assert wait_until(
+            lambda: browser.find_elements(By.CSS_SELECTOR, '#alerts li[data-alert="low_stock"]'),
+            seconds=30,
+        )
+        assert wait_until(lambda: "low" in cell(OUTLET, SKU).get_attribute("class"), seconds=10)
+        alert_text = browser.find_element(By.CSS_SELECTOR, "#alerts li").text
+        assert "Keripik Pisang Manis 200 g" in alert_text
+        assert "menipis" in alert_text
+        browser.find_element(By.ID, "lang").click()
+        assert wait_until(lambda: "low" in browser.find_element(By.CSS_SELECTOR, "#alerts li").text)
+
+        shot = tmp_path / "dashboard.png"
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("LUMBUNG_SCREENSHOT_TO"):
+            shutil.copy(shot, os.environ["LUMBUNG_SCREENSHOT_TO"])
+    finally:
+        browser.quit()
