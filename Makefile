@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/platform services/catalog services/inventory \
-            services/orders services/notifications services/dashboard
+            services/orders services/notifications services/dashboard libs/simulator
 STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
 
@@ -48,7 +48,7 @@ test: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/contracts/src libs/platform/src services/*/src
+	$(BIN)/mypy libs/contracts/src libs/platform/src libs/simulator/src services/*/src
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -12,5 +12,11 @@ from lumbung.platform.settings import ServiceSettings
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     logs.configure(service, settings.log_level)
     uvicorn.run(
-        app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        # Open streams (dashboard pages) would hold a stop forever; they reconnect.
+        timeout_graceful_shutdown=5,
     )

@@ -1,0 +1,1 @@
+"""The event-day simulator."""
