@@ -94,12 +94,90 @@ def up(stack: Stack, ports: str) -> None:
         say(f"{service} runs on http://127.0.0.1:{port} (docs at /docs)")
     notifications = stack.file("notifications.port").read_text()
     env["LUMBUNG_NOTIFICATIONS_PUBLIC_URL"] = f"http://127.0.0.1:{notifications}"
+    env.update(start_receiver(stack, logs))
     for service in WORKERS:
         start_worker(stack, service, env, logs)
     load_demo(stack, env)
+    if os.environ.get("LUMBUNG_SIMULATE", "1") != "0":
+        start_simulator(stack, env, logs)
     dashboard = stack.file("dashboard.port").read_text()
-    print(f"Dashboard: http://127.0.0.1:{dashboard}/")
-    print(f"Logs: {logs}/")
+    key = stack.file("ops.key").read_text().strip()
+    print(f"Dashboard: http://127.0.0.1:{dashboard}/?key={key}")
+    print(f"Logs: {logs}/ (messages the suppliers and ops got: {logs}/messages.log)")
+
+
+def start_receiver(stack: Stack, logs: Path) -> dict[str, str]:
+    """The demo's WhatsApp gateway, mail server and ops webhook, all logging to
+    messages.log; returns the notifications settings that point there."""
+    pid_file = stack.file("receiver.pid")
+    if not pid_alive(pid_file):
+        http, smtp = free_port(), free_port()
+        with open(logs / "receiver.log", "ab") as out:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(__file__).resolve().parent / "receiver.py"),
+                    "--http-port",
+                    str(http),
+                    "--smtp-port",
+                    str(smtp),
+                    "--log",
+                    str(logs / "messages.log"),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        pid_file.write_text(str(proc.pid))
+        stack.file("receiver.port").write_text(f"{http}")
+        stack.file("receiver.smtp").write_text(f"{smtp}")
+        say(f"demo receiver for WhatsApp, email and ops webhooks on {http}/{smtp}")
+    http = stack.file("receiver.port").read_text()
+    smtp = stack.file("receiver.smtp").read_text()
+    return {
+        "LUMBUNG_NOTIFICATIONS_WHATSAPP_GATEWAY_URL": f"http://127.0.0.1:{http}/wa",
+        "LUMBUNG_NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+        "LUMBUNG_NOTIFICATIONS_SMTP_PORT": smtp,
+        "LUMBUNG_NOTIFICATIONS_OPS_WEBHOOK_URL": f"http://127.0.0.1:{http}/ops",
+        "LUMBUNG_NOTIFICATIONS_OPS_EMAIL": "ops@lumbung.local",
+        "LUMBUNG_NOTIFICATIONS_DIGEST_WINDOW_S": "20",
+    }
+
+
+def start_simulator(stack: Stack, env: dict[str, str], logs: Path) -> None:
+    """An event day in the background (`lumbung simulate`), at LUMBUNG_SIMULATE_SPEED."""
+    pid_file = stack.file("simulator.pid")
+    if pid_alive(pid_file):
+        say("the simulator already runs")
+        return
+    port = {s: stack.file(f"{s}.port").read_text() for s in SERVICES}
+    command = [
+        str(BIN / "lumbung"),
+        "simulate",
+        "--key",
+        stack.file("ops.key").read_text().strip(),
+        "--speed",
+        os.environ.get("LUMBUNG_SIMULATE_SPEED", "600"),
+        *(
+            f"--{s}=http://127.0.0.1:{port[s]}"
+            for s in ("catalog", "inventory", "orders", "notifications")
+        ),
+    ]
+    if os.environ.get("LUMBUNG_SIMULATE_HOURS"):
+        command += ["--hours", os.environ["LUMBUNG_SIMULATE_HOURS"]]
+    log = logs / "simulator.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file.write_text(str(proc.pid))
+    say(f"the event-day simulator runs (pid {proc.pid}); its progress: tail -f {log}")
 
 
 def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path) -> None:
@@ -147,7 +225,7 @@ def load_demo(stack: Stack, env: dict[str, str]) -> None:
 
 
 def down(stack: Stack) -> None:
-    for name in (*(f"{w}-worker" for w in WORKERS), *SERVICES):
+    for name in ("simulator", *(f"{w}-worker" for w in WORKERS), *SERVICES, "receiver"):
         pid_file = stack.file(f"{name}.pid")
         pid = pid_alive(pid_file)
         if pid is not None:

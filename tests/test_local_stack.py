@@ -84,6 +84,7 @@ def test_make_up_then_make_down_twice_leaves_no_process_and_no_port(tmp_path: Pa
         LUMBUNG_KAFKA_PORT="auto",
         LUMBUNG_REDIS_PORT="auto",
         LUMBUNG_APPS_PORTS="auto",
+        LUMBUNG_SIMULATE_HOURS="0.5",
     )
     home = tmp_path / name
     try:
@@ -96,10 +97,16 @@ def test_make_up_then_make_down_twice_leaves_no_process_and_no_port(tmp_path: Pa
                 timeout=300,
                 capture_output=True,
             )
-            pids = [int(p.read_text()) for p in home.glob("*.pid")]
+            pids = [int(p.read_text()) for p in home.glob("*.pid") if p.stem != "simulator"]
             ports = [int(p.read_text()) for p in home.glob("*.port")]
-            assert len(pids) == 10  # Kafka, Redis, five APIs, three workers
+            # Kafka, Redis, five APIs, three workers, the demo's notification receiver
+            assert len(pids) == 11
             assert all(alive(pid) for pid in pids)
+            simulator = home / "logs" / "simulator.log"
+            deadline = time.monotonic() + 180
+            while "simulated:" not in simulator.read_text() and time.monotonic() < deadline:
+                time.sleep(1)
+            assert "simulated:" in simulator.read_text(), "the simulator ran to the end"
             dashboard = int((home / "dashboard.port").read_text())
             with urllib.request.urlopen(f"http://127.0.0.1:{dashboard}/healthz", timeout=5) as r:
                 assert r.status == 200
