@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from typing import Any
 
 import faust
@@ -102,7 +104,37 @@ def durable_table(app: faust.App, name: str, *, partitions: int, help: str) -> D
         help=help,
     )
     app.tables.add(table)
+    declare_changelog(app, table.changelog_topic.get_topic_name(), partitions)
     return table
+
+
+def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
+    """Create a table's changelog topic before the worker starts. faust creates it at
+    start too, but a consumer that fetches its inputs at once can take the metadata
+    snapshot first, see the changelog with no partitions, and crash every agent that
+    writes the table with PartitionsMismatch until restarted (seen with `make up`)."""
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    from lumbung.platform.broker import admin_client
+
+    bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
+    admin = admin_client(bootstrap)
+    try:
+        if name not in set(admin.list_topics()):
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(
+                    [NewTopic(name, partitions, 1, topic_configs={"cleanup.policy": "compact"})]
+                )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            described = admin.describe_topics([name])
+            if described and len(described[0]["partitions"]) == partitions:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"the changelog topic {name} did not get {partitions} partitions")
+    finally:
+        admin.close()
 
 
 async def dead_letter(dlq: Any, service: str, event: Any, error: str) -> Any:

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("--seed", type=int, default=7, help="the same seed, the same day")
     sim.add_argument("--hours", type=float, help="stop after this many hours (default: all day)")
     sim.add_argument("--stack", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
+    sim.add_argument("--spool-dir", type=Path, help="the outlets' spools (default: a new one)")
     for service in SERVICES:
         sim.add_argument(f"--{service}", help=f"the {service} API's URL")
     args = parser.parse_args(argv)
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         datetime.now(WITA).date(),
         args.seed,
         args.speed,
-        Path(tempfile.gettempdir()) / "lumbung-simulator",
+        args.spool_dir or Path(tempfile.mkdtemp(prefix="lumbung-simulator-")),
         hours=args.hours,
     )
     try:
