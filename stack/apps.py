@@ -159,8 +159,6 @@ def start_simulator(stack: Stack, env: dict[str, str], logs: Path) -> None:
         stack.file("ops.key").read_text().strip(),
         "--speed",
         os.environ.get("LUMBUNG_SIMULATE_SPEED", "600"),
-        "--spool-dir",
-        str(stack.file("spools")),
         *(
             f"--{s}=http://127.0.0.1:{port[s]}"
             for s in ("catalog", "inventory", "orders", "notifications")

@@ -95,7 +95,9 @@ class Simulation:
         self.lead = {s["supplier_id"]: s["restock_lead_time_days"] for s in self._all("suppliers")}
         self.day = Day(self.day_of, self.outlets, self.seed)
         self.spool_dir.mkdir(parents=True, exist_ok=True)
-        tag = f"{self.day_of:%Y%m%d}-{self.seed}"
+        # The seed repeats what happens; each run's ids are its own, so a second run on the
+        # same stack is a new day, not a resend of the first one's sales.
+        tag = self.run_id = f"{self.day_of:%Y%m%d}-{self.seed}-{uuid.uuid4().hex[:6]}"
         for outlet in self.outlets:
             outlet_id = outlet["outlet_id"]
             issued = self.http.post(
@@ -217,7 +219,7 @@ class Simulation:
         ]
         placed = self.http.post(
             f"{self.urls.orders}/v1/orders",
-            headers={"Idempotency-Key": f"sim-{self.seed}-{moment:%Y%m%d%H%M}"},
+            headers={"Idempotency-Key": f"sim-{self.run_id}-{moment:%H%M}"},
             json={
                 "customer_name": rng.choice(
                     ["KBIH Al-Ikhlas Paser", "Dinas Pariwisata", "PT Kideco"]
