@@ -186,17 +186,24 @@ def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path) ->
         say(f"{service} worker already runs")
         return
     log = logs / f"{service}-worker.log"
+    port = free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [str(BIN / f"lumbung-{service}"), "worker"],
-            env={**env, "LUMBUNG_DATA_DIR": str(stack.file("data"))},
+            env={
+                **env,
+                "LUMBUNG_DATA_DIR": str(stack.file("data")),
+                # /healthz, /readyz and /metrics of the worker
+                f"LUMBUNG_{service.upper()}_WORKER_HTTP_PORT": str(port),
+            },
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     pid_file.write_text(str(proc.pid))
-    say(f"{service} worker started (pid {proc.pid}, log {log})")
+    stack.file(f"{service}-worker.port").write_text(str(port))
+    say(f"{service} worker started (pid {proc.pid}, metrics on :{port}, log {log})")
 
 
 def load_demo(stack: Stack, env: dict[str, str]) -> None:

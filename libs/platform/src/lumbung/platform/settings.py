@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     # Read with the service's own prefix, e.g. LUMBUNG_CATALOG_HTTP_PORT.
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    worker_http_port: int = 0
+    """Where the service's stream worker answers /healthz, /readyz and /metrics (0: off),
+    e.g. LUMBUNG_INVENTORY_WORKER_HTTP_PORT."""
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Self:

@@ -44,8 +44,17 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
+    if settings.worker_http_port:
+        options.update(
+            web_enabled=True,
+            web_bind=settings.http_host,
+            web_host=settings.http_host,
+            web_port=settings.worker_http_port,
+        )
     options.update(overrides)
     app = faust.App(app_id, **options)
+    if settings.worker_http_port:
+        _health_pages(app, service, settings)
 
     async def quiet_clients() -> None:
         # faust's worker sets up logging itself, and lets the Kafka clients log every
@@ -55,6 +64,56 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
 
     app.task(quiet_clients)
     return app
+
+
+def _health_pages(app: faust.App, service: str, settings: ServiceSettings) -> None:
+    """/healthz, /readyz (broker and Redis reachable, partitions assigned) and /metrics
+    (with each input's consumer lag) on the worker's own port, like every API."""
+    from lumbung.platform.broker import broker_ready
+    from lumbung.platform.cache import redis_client, redis_ready
+    from lumbung.platform.metrics import CONSUMER_LAG, exposition
+
+    redis = redis_client(settings.redis_url)
+
+    async def check(probe: Any) -> bool:
+        try:
+            return bool(await probe)
+        except Exception:
+            return False
+
+    @app.page("/healthz")
+    async def healthz(view: Any, request: Any) -> Any:
+        return view.json({"status": "ok", "service": service})
+
+    @app.page("/readyz")
+    async def readyz(view: Any, request: Any) -> Any:
+        checks = {
+            "kafka": await check(broker_ready(settings.kafka_bootstrap_servers)),
+            "redis": await check(redis_ready(redis)),
+            "consumer": bool(app.consumer.assignment()),
+        }
+        ready = all(checks.values())
+        return view.json(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status=200 if ready else 503,
+        )
+
+    @app.page("/metrics")
+    async def metrics(view: Any, request: Any) -> Any:
+        lag: dict[str, int] = {}
+        for tp in app.consumer.assignment():
+            try:
+                position = await app.consumer.position(tp)
+                behind = app.consumer.highwater(tp) - (position or 0)
+            except Exception:  # not fetched yet: no figure for it this time
+                log.debug("no lag for %s yet", tp)
+                continue
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(0, behind)
+        for topic, behind in lag.items():
+            CONSUMER_LAG.labels(service, topic).set(behind)
+        body, content_type = exposition()
+        # aiohttp wants the charset apart from the content type.
+        return view.bytes(body, content_type=content_type.split("; charset=")[0])
 
 
 def raw_topic(app: faust.App, registry: Registry, logical: str) -> Any:
@@ -153,13 +212,15 @@ async def dead_letter(dlq: Any, service: str, event: Any, error: str) -> Any:
 
 
 def run_worker(app: faust.App, prog: str, log_level: str) -> None:
-    """Run a faust worker for `app` in this process, as `faust worker` would, without its
-    web server (it would bind 0.0.0.0:6066, and two workers on one machine collide)."""
+    """Run a faust worker for `app` in this process, as `faust worker` would; its web
+    server only when the service set a worker port (faust's default 0.0.0.0:6066 would
+    collide between two workers on one machine)."""
     import sys
 
     from lumbung.platform import logs
 
     logs.configure(prog, log_level)
     level = {"warning": "warn", "critical": "crit"}.get(log_level.lower(), log_level.lower())
-    sys.argv = [prog, "worker", "-l", level, "--without-web"]
+    web = [] if app.conf.web_enabled else ["--without-web"]
+    sys.argv = [prog, "worker", "-l", level, *web]
     app.main()
