@@ -43,6 +43,25 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         # Every Lumbung topic and table holds bytes that the contracts (or the owner) parse.
         "key_serializer": "raw",
         "value_serializer": "raw",
+        # faust sets up logging when its worker starts: one JSON object a line, like the APIs.
+        "logging_config": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "json": {
+                    "()": "lumbung.platform.logs.JsonFormatter",
+                    "service": f"{service}-worker",
+                }
+            },
+            "handlers": {
+                "default": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "json",
+                    "stream": "ext://sys.stdout",
+                }
+            },
+            "root": {"level": settings.log_level.upper(), "handlers": ["default"]},
+        },
     }
     if settings.worker_http_port:
         options.update(
