@@ -1,0 +1,110 @@
+"""The board a page is built from, folded from contract events without Kafka."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lumbung.contracts import make_event
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import orders, pos, restock
+from lumbung.dashboard.board import Board
+
+AT = datetime(2026, 11, 29, 1, 30, tzinfo=UTC)  # 09:30 WITA
+
+
+def event(payload: Any, minutes: int = 0) -> Any:
+    return make_event(
+        payload,
+        event_id=uuid.uuid4(),
+        occurred_at=AT + timedelta(minutes=minutes),
+        producer="test",
+        correlation_id="c",
+    )
+
+
+def test_sales_add_up_per_outlet_per_wita_hour_and_returns_subtract() -> None:
+    board = Board()
+    line = pos.SaleLine(sku="AMPLANG-IKAN-250", qty=3, unit_price_idr=25_000)
+    sale = pos.SaleRecorded(sale_id="S1", outlet_id="BOOTH-GOR", lines=[line], sold_at=AT)
+    back = pos.SaleReturned(
+        return_id="R1", sale_id="S1", outlet_id="BOOTH-GOR", lines=[line], returned_at=AT
+    )
+    assert board.fold(event(sale)) == (
+        "sale",
+        {
+            "outlet_id": "BOOTH-GOR",
+            "hour": "2026-11-29T09",
+            "units": 3,
+            "amount_idr": 75_000,
+            "at": AT.isoformat(),
+        },
+    )
+    board.fold(event(back))
+    assert board.sales == {"BOOTH-GOR": {"2026-11-29T09": 0}}
+    assert board.revenue["BOOTH-GOR"] == 0
+    assert board.last_seen["BOOTH-GOR"] == AT.isoformat()
+
+
+def test_an_order_counts_its_steps_and_a_repeated_ask_is_not_a_step() -> None:
+    board = Board()
+    placed = orders.OrderPlaced(
+        order_id="ORD-1",
+        outlet_id="IKN-01",
+        lines=[orders.OrderLine(sku="MADU-KELULUT-250", qty=20)],
+        pickup_at=AT + timedelta(days=1),
+        customer_name="KBIH Al-Ikhlas Paser",
+    )
+    assert board.fold(event(placed))[1]["version"] == 1
+    again = placed.model_copy(update={"attempt": 2})
+    assert board.fold(event(again))[1]["version"] == 1
+    reserved = orders.OrderReserved(
+        order_id="ORD-1",
+        outlet_id="IKN-01",
+        lines=[orders.OrderLine(sku="MADU-KELULUT-250", qty=20)],
+    )
+    kind, order = board.fold(event(reserved))
+    assert (kind, order["state"], order["version"], order["units"]) == ("order", "reserved", 2, 20)
+
+
+def test_a_restock_answer_read_after_its_closing_does_not_reopen_it() -> None:
+    board = Board()
+    ids = {"restock_id": "RS-1", "outlet_id": "IKN-01", "sku": "KOPI-LIBERIKA-200"}
+    board.fold(
+        event(
+            restock.RestockRequested(
+                **ids,
+                supplier_id="SUP-KOPI",
+                suggested_qty=30,
+                available=4,
+                reorder_point=10,
+                par_level=34,
+            )
+        )
+    )
+    board.fold(event(restock.RestockClosed(**ids, received_qty=30)))
+    kind, request = board.fold(
+        event(
+            restock.RestockAccepted(
+                **ids, supplier_id="SUP-KOPI", qty=30, expected_at=AT + timedelta(days=3)
+            )
+        )
+    )
+    assert (kind, request["status"], request["accepted_qty"]) == ("restock", "closed", 30)
+
+
+def test_a_low_stock_alert_teaches_the_board_the_reorder_point() -> None:
+    board = Board()
+    low = inv.StockAlertRaised(
+        alert=inv.AlertKind.LOW_STOCK,
+        outlet_id="IKN-01",
+        sku="GULA-AREN-500",
+        on_hand=7,
+        available=7,
+        reorder_point=10,
+    )
+    kind, alert = board.fold(event(low))
+    assert kind == "alert"
+    assert board.levels == {"IKN-01": {"GULA-AREN-500": 10}}
+    assert board.snapshot()["alerts"] == [alert]
