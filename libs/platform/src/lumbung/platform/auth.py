@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header
 
@@ -19,6 +21,7 @@ from lumbung.contracts import ApiKeyChanged, KeyRole
 
 Role = KeyRole
 KEY_HEADER = "X-API-Key"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,43 @@ def authorize(principal: Principal, role: Role, subject: str | None = None) -> N
         raise AuthError(403, f"this key acts for {principal.subject}, not for {subject}")
 
 
-def principal_dependency(ring: KeyRing) -> object:
-    """`Annotated[Principal, principal_dependency(ring)]` authenticates a request."""
+class RateLimiter:
+    """At most `per_minute` requests per key and minute (a fixed window), counted in Redis,
+    shared by every process of a service; more answer 429. The counters are safe to lose:
+    with Redis unreachable, requests are let through (and the failure is logged)."""
 
-    def authenticate(
+    def __init__(self, redis: Any, prefix: str, service: str, per_minute: int) -> None:
+        self._redis = redis
+        self._prefix = f"{prefix}:rl:{service}:" if prefix else f"rl:{service}:"
+        self.per_minute = per_minute
+
+    async def check(self, key_id: str) -> None:
+        window = int(time.time() // 60)
+        counter = f"{self._prefix}{key_id}:{window}"
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.incr(counter)
+            pipe.expire(counter, 120)
+            count, _ = await pipe.execute()
+        except Exception:  # a lost counter must not refuse service
+            log.warning("rate limit not checked for %s: Redis unreachable", key_id)
+            return
+        if int(count) > self.per_minute:
+            raise AuthError(
+                429, f"more than {self.per_minute} requests a minute with this key; slow down"
+            )
+
+
+def principal_dependency(ring: KeyRing, limiter: RateLimiter | None = None) -> object:
+    """`Annotated[Principal, principal_dependency(ring)]` authenticates a request (and
+    counts it against the key's rate limit, when there is one)."""
+
+    async def authenticate(
         api_key: Annotated[str | None, Header(alias=KEY_HEADER)] = None,
     ) -> Principal:
-        return ring.authenticate(api_key)
+        principal = ring.authenticate(api_key)
+        if limiter is not None:
+            await limiter.check(principal.key_id)
+        return principal
 
     return Depends(authenticate)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from lumbung.contracts import ApiKeyChanged, KeyRole
-from lumbung.platform.auth import KeyRing, Principal, principal_dependency
+from lumbung.platform.auth import KeyRing, Principal, RateLimiter, principal_dependency
 from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
 from lumbung.platform.settings import ServiceSettings
@@ -60,7 +60,12 @@ class ServiceKit:
             service=service,
             on_change=self.keys.put,
         )
-        self.principal = principal_dependency(self.keys)
+        limiter = (
+            RateLimiter(self.redis, self.registry.prefix, service, settings.rate_limit_per_minute)
+            if settings.rate_limit_per_minute
+            else None
+        )
+        self.principal = principal_dependency(self.keys, limiter)
 
     def readiness(
         self, extra: dict[str, ReadinessCheck] | None = None

@@ -45,6 +45,10 @@ class ServiceSettings(BaseSettings):
     topic_prefix: str = Field(default="", validation_alias=_shared("TOPIC_PREFIX"))
     secret_key: str = Field(default=DEV_SECRET, validation_alias=_shared("SECRET_KEY"))
     log_level: str = Field(default="INFO", validation_alias=_shared("LOG_LEVEL"))
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, validation_alias=_shared("RATE_LIMIT_PER_MINUTE")
+    )
+    """Requests a minute one API key may make to one service (0: no limit)."""
     data_dir: Path = Field(
         default=Path(tempfile.gettempdir()) / "lumbung", validation_alias=_shared("DATA_DIR")
     )
