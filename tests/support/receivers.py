@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -16,6 +15,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
+
+from tests.support.fixtures import free_port
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,10 @@ class Mailbox:
         return [m for m in self.received if m["To"] == address]
 
 
-def free_port() -> int:
-    # aiosmtpd's Controller connects to its own port once started, so it cannot take 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class SmtpServer:
     def __init__(self) -> None:
         self.mailbox = Mailbox()
+        # aiosmtpd's Controller connects to its own port once started: it cannot take 0.
         self.port = free_port()
         self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from lumbung.notifications.channels import Delivery, DeliveryFailed, EmailChannel
 from lumbung.notifications.signing import DELIVERY_HEADER
+from tests.support.fixtures import free_port
 
 DELIVERY = Delivery(
     delivery_id="d-email-123",
@@ -62,14 +62,6 @@ class Mailbox:
             Received(message, envelope.mail_from, envelope.rcpt_tos, session.ssl is not None, login)
         )
         return "250 OK"
-
-
-def free_port() -> int:
-    # aiosmtpd's Controller connects to its own port once started, so it cannot take 0.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def accept_rahasia(
