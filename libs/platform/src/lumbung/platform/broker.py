@@ -69,7 +69,7 @@ def ensure_topics(
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass
-        _wait_for_partitions(admin, wanted)
+        wait_for_partitions(admin, {name: spec.partitions for name, spec in wanted})
         return created
     finally:
         admin.close()
@@ -87,18 +87,19 @@ async def broker_ready(bootstrap_servers: str) -> bool:
         await client.close()
 
 
-def _wait_for_partitions(
-    admin: KafkaAdminClient, wanted: list[tuple[str, TopicSpec]], timeout_s: float = 30.0
+def wait_for_partitions(
+    admin: KafkaAdminClient, wanted: dict[str, int], timeout_s: float = 30.0
 ) -> None:
-    """New topics take a moment to show their partitions in metadata; wait, then check."""
+    """New topics take a moment to show their partitions in metadata; wait, then check
+    (`wanted`: topic -> partitions)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        described = admin.describe_topics([name for name, _ in wanted])
+        described = admin.describe_topics(list(wanted))
         partitions = {d.get("name", d.get("topic")): len(d["partitions"]) for d in described}
         wrong = [
-            (name, spec.partitions, partitions.get(name))
-            for name, spec in wanted
-            if partitions.get(name) != spec.partitions
+            (name, count, partitions.get(name))
+            for name, count in wanted.items()
+            if partitions.get(name) != count
         ]
         if not wrong:
             return

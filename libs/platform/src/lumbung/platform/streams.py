@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from typing import Any
 
 import faust
@@ -194,7 +193,7 @@ def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    from lumbung.platform.broker import admin_client
+    from lumbung.platform.broker import admin_client, wait_for_partitions
 
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
     admin = admin_client(bootstrap)
@@ -204,13 +203,7 @@ def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
                 admin.create_topics(
                     [NewTopic(name, partitions, 1, topic_configs={"cleanup.policy": "compact"})]
                 )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            described = admin.describe_topics([name])
-            if described and len(described[0]["partitions"]) == partitions:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"the changelog topic {name} did not get {partitions} partitions")
+        wait_for_partitions(admin, {name: partitions})
     finally:
         admin.close()
 
