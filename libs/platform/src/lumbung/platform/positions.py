@@ -114,13 +114,17 @@ class Positions:
         return False
 
     async def recheck(self, topics: set[str]) -> None:
-        """Call now and then: an input of `topics` that made no progress since the last
-        call while the consumer reads beyond its next offset had events skipped at the end
-        of the log, where no later event shows the hole; seek back to them."""
-        if self._position is None:
-            return
+        """Call now and then, for the inputs of `topics` that made no progress since the
+        last call:
+
+        - one waiting for a missing event since a seek back: the seek can be undone. faust
+          goes on handing out the rest of the batch it fetched before the seek, moves its
+          own read offset past the missing event with it, and then drops the event when it
+          is fetched again. Seek back once more.
+        - one whose consumer reads beyond its next offset: events were skipped at the end
+          of the log, where no later event shows the hole. Seek back to them."""
         for where in self._assigned():
-            if where.rsplit(":", 1)[0] not in topics or where in self._waiting:
+            if where.rsplit(":", 1)[0] not in topics:
                 continue
             expected = self._next.get(where)
             if expected is None:
@@ -130,6 +134,12 @@ class Positions:
                 expected = applied + 1
             stalled = self._at_last_check.get(where) == expected
             self._at_last_check[where] = expected
+            if stalled and where in self._waiting:
+                log.warning("%s: still waiting for offset %s; seeking back again", where, expected)
+                await self._seek(where, expected)
+                continue
+            if self._position is None or where in self._waiting:
+                continue
             at = await self._position(where) if stalled else None
             if at is not None and at > expected:
                 log.warning(
