@@ -81,7 +81,6 @@ def test_a_receiver_failing_three_times_gets_the_message_once_on_the_fourth_atte
     assert Counter(d["data"]["delivery_id"] for d in delivered).most_common(1)[0][1] == 1
 
 
-@pytest.mark.chaos  # open fault: about 1 run in 2 loses one ops email (see docs/decisions.md)
 def test_a_worker_killed_mid_batch_loses_no_alert_and_resends_with_the_same_id(
     events: Any,
     workers: Any,

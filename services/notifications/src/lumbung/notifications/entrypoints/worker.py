@@ -226,16 +226,23 @@ class Worker:
                 log.debug("%s for %s seen before: skipped", cause.event_id, recipient)
                 continue
             now = self.clock.now()
-            self.state[seen] = orjson.dumps({"p": partition, "t": now.isoformat()})
             kept = _cause(event, cause)
             if recipient == OPS:
                 records += self._put_records(self.planner.for_ops(cause), partition, [kept])
-                continue
-            key = f"g|{recipient}".encode()
-            raw = self.state.get(key)
-            digest = orjson.loads(raw) if raw else {"p": partition, "opened_at": now.isoformat()}
-            digest.setdefault("causes", []).append(kept)
-            self.state[key] = orjson.dumps(digest)
+            else:
+                key = f"g|{recipient}".encode()
+                raw = self.state.get(key)
+                digest = (
+                    orjson.loads(raw) if raw else {"p": partition, "opened_at": now.isoformat()}
+                )
+                digest.setdefault("causes", [])
+                if all(c["id"] != kept["id"] for c in digest["causes"]):
+                    digest["causes"].append(kept)
+                self.state[key] = orjson.dumps(digest)
+            # The mark goes last, after what the cause led to, into the same changelog
+            # partition (kept in order): a crash between them leaves no mark, and the
+            # replayed cause completes its records; a mark written first would skip it.
+            self.state[seen] = orjson.dumps({"p": partition, "t": now.isoformat()})
         unreachable: list[dict[str, Any]] = []
         for partition, tick in ticks.items():
             _current_event.set(weakref.ref(tick))
