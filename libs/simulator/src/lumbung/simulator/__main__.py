@@ -1,6 +1,6 @@
 """lumbung simulate: a Porprov event day on the demo catalog, through the real APIs.
 
-    lumbung simulate --key OPS_KEY [--speed 600] [--seed 7] [--hours 15]
+    lumbung simulate --key OPS_KEY [--speed 600] [--seed 7] [--hours 15] [--intensity 1]
 
 The API addresses come from the flags, or from the local stack that `make up` started
 (`.stack/<name>/<service>.port`).
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     sim.add_argument("--speed", type=float, default=600.0, help="simulated seconds per second")
     sim.add_argument("--seed", type=int, default=7, help="the same seed, the same day")
     sim.add_argument("--hours", type=float, help="stop after this many hours (default: all day)")
+    sim.add_argument(
+        "--intensity", type=float, default=1.0, help="times busier than a normal day (load runs)"
+    )
     sim.add_argument("--stack", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
     sim.add_argument("--spool-dir", type=Path, help="the outlets' spools (default: a new one)")
     for service in SERVICES:
@@ -56,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         args.speed,
         args.spool_dir or Path(tempfile.mkdtemp(prefix="lumbung-simulator-")),
         hours=args.hours,
+        intensity=args.intensity,
     )
     try:
         tally = simulation.run()

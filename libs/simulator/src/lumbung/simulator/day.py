@@ -48,8 +48,12 @@ def rush(channel: str, moment: datetime) -> float:
 
 
 class Day:
-    def __init__(self, day: date, outlets: list[dict[str, Any]], seed: int) -> None:
+    def __init__(
+        self, day: date, outlets: list[dict[str, Any]], seed: int, intensity: float = 1.0
+    ) -> None:
         self.random = random.Random(seed)  # noqa: S311 - a repeatable day, not a secret
+        self.intensity = intensity
+        """How many times busier than a normal day (load and chaos runs)."""
         self.start = datetime.combine(day, OPENS, WITA)
         self.end = datetime.combine(day, CLOSES, WITA)
         self.outlets = outlets
@@ -79,6 +83,7 @@ class Day:
 
     def sales_in_minute(self, outlet: dict[str, Any], moment: datetime) -> int:
         rate = BASE_RATE.get(outlet["channel"], 0.2) * rush(outlet["channel"], moment)
+        rate *= self.intensity
         return _poisson(self.random, rate)
 
     def basket(self, skus: list[str]) -> list[tuple[str, int]]:

@@ -60,6 +60,7 @@ class Simulation:
         spool_dir: Path,
         out: TextIO = sys.stderr,
         hours: float | None = None,
+        intensity: float = 1.0,
     ) -> None:
         self.urls = urls
         self.http = httpx.Client(timeout=30, headers={"X-API-Key": ops_key})
@@ -69,6 +70,7 @@ class Simulation:
         self.spool_dir = spool_dir
         self.out = out
         self.hours = hours
+        self.intensity = intensity
         self.tally = Tally()
         self.clients: dict[str, OutletClient] = {}
         self.keys: dict[str, str] = {}
@@ -93,7 +95,7 @@ class Simulation:
         self.outlets = [o for o in self._all("outlets") if o.get("assortment")]
         self.prices = {p["sku"]: p["price_idr"] for p in self._all("products")}
         self.lead = {s["supplier_id"]: s["restock_lead_time_days"] for s in self._all("suppliers")}
-        self.day = Day(self.day_of, self.outlets, self.seed)
+        self.day = Day(self.day_of, self.outlets, self.seed, self.intensity)
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         # The seed repeats what happens; each run's ids are its own, so a second run on the
         # same stack is a new day, not a resend of the first one's sales.
@@ -107,7 +109,7 @@ class Simulation:
             issued.raise_for_status()
             key = self.keys[outlet_id] = issued.json()["key"]
             skus = [item["sku"] for item in outlet["assortment"]]
-            opening = OPENING_STOCK.get(outlet["channel"], DEFAULT_OPENING)
+            opening = round(OPENING_STOCK.get(outlet["channel"], DEFAULT_OPENING) * self.intensity)
             count = httpx.post(
                 f"{self.urls.inventory}/v1/outlets/{outlet_id}/counts",
                 headers={"X-API-Key": key},
