@@ -81,3 +81,15 @@ async def test_the_whatsapp_gateway_gets_the_number_the_text_and_the_reference(
     sent = orjson.loads(body)
     assert (sent["to"], sent["reference"]) == ("+6281250011005", "d-123")
     assert sent["text"].startswith("Perlu restok")
+
+
+async def test_a_gateway_without_a_token_gets_no_authorization_header(
+    receiver: Receiver,
+) -> None:
+    # Found by the chaos run: an empty token made "Bearer " an illegal header, and every
+    # WhatsApp message failed after its last attempt.
+    async with httpx.AsyncClient() as client:
+        await WhatsAppGatewayChannel(client, f"{receiver.url}/messages", "").send(
+            Delivery(**{**DELIVERY.__dict__, "to": "+6281250011005"})
+        )
+    assert "Authorization" not in receiver.requests[0].headers

@@ -92,7 +92,8 @@ class WebhookChannel:
 
 class WhatsAppGatewayChannel:
     """The common shape of WhatsApp Business API providers: a POST with the number and the
-    text, authorised with a bearer token; `reference` carries the delivery id."""
+    text, authorised with a bearer token (none when no token is set, e.g. a gateway on the
+    same host); `reference` carries the delivery id."""
 
     name = "whatsapp"
 
@@ -110,7 +111,7 @@ class WhatsAppGatewayChannel:
                     "text": f"{delivery.subject}\n{delivery.text}",
                     "reference": delivery.delivery_id,
                 },
-                headers={"Authorization": f"Bearer {self._token}"},
+                headers={"Authorization": f"Bearer {self._token}"} if self._token else {},
             )
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"WhatsApp gateway unreachable: {exc!r}", retry=True) from exc
