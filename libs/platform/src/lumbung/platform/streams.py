@@ -34,6 +34,10 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "broker_heartbeat_interval": 1.0,
         "broker_commit_every": 1000,
         "broker_commit_interval": 1.0,
+        # After a broker restart the first rebalance can see no topics at all and assign
+        # nothing; only the next metadata refresh notices them and rebalances again. With
+        # the default of 5 minutes a worker sat idle that long (found by the chaos run).
+        "consumer_metadata_max_age_ms": 5_000,
         "producer_acks": -1,
         "producer_linger_ms": 5,
         # Outlet records are tens of KB: let one request carry many of them per partition
