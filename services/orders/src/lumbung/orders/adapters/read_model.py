@@ -21,11 +21,28 @@ from lumbung.platform.cache import as_text
 
 IDEMPOTENCY_TTL_S = 24 * 3600
 
+# Writes an order unless Redis already holds a later state of it (a longer history, or as
+# long with more attempts): a re-projection after a wipe or a rebalance that races with
+# the fold can never put an older state over a newer one.
+PUT_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local held = cjson.decode(current)
+  local steps, attempts = tonumber(ARGV[2]), tonumber(ARGV[3])
+  if #held['history'] > steps or (#held['history'] == steps and held['attempts'] > attempts) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+
 
 class OrdersReadModel:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self.redis = client
         self._base = f"{prefix}:orders:" if prefix else "orders:"
+        self._put_if_newer = client.register_script(PUT_IF_NEWER)
 
     def _order(self, order_id: str) -> str:
         return f"{self._base}order:{order_id}"
@@ -38,7 +55,11 @@ class OrdersReadModel:
             return
         pipe = self.redis.pipeline(transaction=False)
         for order in orders:
-            pipe.set(self._order(order["order_id"]), orjson.dumps(order))
+            await self._put_if_newer(
+                keys=[self._order(order["order_id"])],
+                args=[orjson.dumps(order), len(order["history"]), order["attempts"]],
+                client=pipe,
+            )
             score = datetime.fromisoformat(order["pickup_at"]).timestamp()
             pipe.zadd(self._outlet(order["outlet_id"]), {order["order_id"]: score})
         await pipe.execute()

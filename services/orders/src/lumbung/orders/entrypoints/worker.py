@@ -70,6 +70,7 @@ class Worker:
         self.grace = timedelta(seconds=settings.pickup_grace_s)
         self._sent_at: dict[tuple[str, str], Any] = {}
         self._worker_id = uuid.uuid4().hex
+        self._project_again = True
         self._declare()
 
     def _declare(self) -> None:
@@ -78,6 +79,7 @@ class Worker:
         @app.on_partitions_assigned.connect
         async def forget_positions(*_: Any, **__: Any) -> None:
             self.positions.forget()
+            self._project_again = True
 
         @app.agent(self.events_in, name="fold-orders")
         async def fold_orders(stream: Any) -> None:
@@ -179,10 +181,14 @@ class Worker:
         await asyncio.gather(*self.state.take_written())
 
     async def project_after_wipe(self) -> None:
-        """At start, and whenever Redis lost this worker's marker (a wipe), write every
-        order of this worker's partitions into the read model again."""
-        if await self.read_model.has_marker(self._worker_id):
+        """Once the table is recovered after each assignment, and whenever Redis lost this
+        worker's marker (a wipe), write every order of this worker's partitions into the
+        read model again (never over a later state of an order the fold wrote meanwhile)."""
+        if not self.app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+            return  # the orders of newly assigned partitions are still being read back
+        if not self._project_again and await self.read_model.has_marker(self._worker_id):
             return
+        self._project_again = False
         batch: list[dict[str, Any]] = []
         for key, raw in list(self.state.items()):
             if b"|" not in key:
