@@ -1,10 +1,20 @@
-"""A key issued by the catalog works at every service, and once revoked is refused by
-every service within seconds: each checks keys against its own view of `auth.keys`."""
+"""The security rules every service shares, each tested at every service (docs/SECURITY.md
+lists each rule with its test, these and the ones in the services' own suites):
+
+- a key issued by the catalog works at every service, and once revoked is refused by every
+  service within seconds (each checks keys against its own view of `auth.keys`);
+- requests without a key are refused;
+- an oversized body is refused with 413, whether it announces its length or comes in
+  chunks without one, and an oversized batch of sales with 422;
+- outside development, a service refuses to start with the default or an empty secret."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -78,3 +88,106 @@ def test_requests_without_a_key_are_refused_everywhere(clients: dict[str, TestCl
     assert {name: c.get("/v1/whoami").status_code for name, c in clients.items()} == dict.fromkeys(
         SERVICES, 401
     )
+
+
+# A route of each service that reads a body (the dashboard has none that does).
+WRITES = {
+    "catalog": ("PUT", "/v1/products/BIG"),
+    "inventory": ("POST", "/v1/outlets/IKN-01/sales"),
+    "orders": ("POST", "/v1/orders"),
+    "notifications": ("POST", "/v1/restocks/RS-1/accept"),
+    "dashboard": ("POST", "/v1/board"),
+}
+TOO_BIG = 2 * 1024 * 1024
+
+
+@pytest.fixture
+def ops(kafka_bootstrap: str, redis_url: str, registry: Registry) -> str:
+    settings = CatalogSettings(
+        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
+    )
+    return asyncio.run(issue_key_directly(settings, KeyRole.OPS, "*", "tests"))
+
+
+def test_an_oversized_body_is_refused_everywhere_by_its_length(
+    clients: dict[str, TestClient], ops: str
+) -> None:
+    statuses = {
+        name: clients[name]
+        .request(
+            method,
+            path,
+            content=b"{" + b" " * TOO_BIG + b"}",
+            headers={"X-API-Key": ops, "Content-Type": "application/json"},
+        )
+        .status_code
+        for name, (method, path) in WRITES.items()
+    }
+    assert statuses == dict.fromkeys(SERVICES, 413)
+
+
+def test_an_oversized_body_in_chunks_without_a_length_is_refused_too(
+    clients: dict[str, TestClient], ops: str
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"{"
+        for _ in range(TOO_BIG // 65536):
+            yield b" " * 65536
+        yield b" }"
+
+    statuses = {}
+    for name, (method, path) in WRITES.items():
+        if name == "dashboard":
+            continue  # no route of it reads a body
+        answer = clients[name].request(
+            method,
+            path,
+            content=chunks(),
+            headers={"X-API-Key": ops, "Content-Type": "application/json"},
+        )
+        assert "content-length" not in {k.lower() for k in answer.request.headers}
+        statuses[name] = (answer.status_code, "larger than" in answer.text)
+    assert statuses == dict.fromkeys(set(SERVICES) - {"dashboard"}, (413, True))
+
+
+def test_an_oversized_batch_of_sales_is_refused_and_names_the_field(
+    clients: dict[str, TestClient], ops: str
+) -> None:
+    from lumbung.inventory.entrypoints.api import MAX_BATCH
+
+    sale = {
+        "lines": [{"sku": "KOPI-LIBERIKA-200", "qty": 1, "unit_price_idr": 15000}],
+        "sold_at": "2026-11-29T10:00:00+08:00",
+    }
+    batch = {"sales": [{**sale, "sale_id": f"S-{n}"} for n in range(MAX_BATCH + 1)]}
+
+    answer = clients["inventory"].post(
+        "/v1/outlets/IKN-01/sales", json=batch, headers={"X-API-Key": ops}
+    )
+
+    assert answer.status_code == 422
+    # The body is one sale or a batch: the batch's complaint names its field and limit.
+    errors = {e["field"]: e["message"] for e in answer.json()["errors"]}
+    assert "at most 500" in errors["SalesIn.sales"]
+
+
+@pytest.mark.parametrize("secret", ["", "dev-only-change-me"])
+@pytest.mark.parametrize("service", SERVICES)
+def test_outside_development_a_service_refuses_to_start_with_a_default_secret(
+    service: str, secret: str
+) -> None:
+    env = {
+        **os.environ,
+        "LUMBUNG_ENVIRONMENT": "production",
+        "LUMBUNG_SECRET_KEY": secret,
+        f"LUMBUNG_{service.upper()}_HTTP_PORT": "1",  # never bound: it must stop before
+    }
+    started = subprocess.run(
+        [sys.executable, "-m", f"lumbung.{service}", "api"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+
+    assert started.returncode != 0
+    assert b"LUMBUNG_SECRET_KEY must be set to a real secret" in started.stderr + started.stdout

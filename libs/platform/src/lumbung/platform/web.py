@@ -72,17 +72,6 @@ def create_service_app(
         return Response(body, media_type=content_type)
 
     @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
-            return JSONResponse(
-                {"detail": f"the body is larger than {max_body_bytes} bytes"}, status_code=413
-            )
-        return await call_next(request)
-
-    @app.middleware("http")
     async def timing(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
@@ -127,4 +116,53 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     return app
+
+
+class BodyLimit:
+    """Refuses a body over `max_bytes` with 413: at once by its Content-Length, and while it
+    is read when it comes in chunks without one (so no length header can smuggle it in).
+    Past the limit the app reads a disconnect, and whatever it answers is replaced."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = JSONResponse(
+            {"detail": f"the body is larger than {self.max_bytes} bytes"}, status_code=413
+        )
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await refusal(scope, receive, send)
+            return
+        received, exceeded, answered = 0, False, False
+
+        async def limited() -> Any:
+            nonlocal received, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    exceeded = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Any) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = True
+                if exceeded:
+                    await refusal(scope, limited, send)
+            if not exceeded:
+                await send(message)
+
+        await self.app(scope, limited, guarded)
+        if exceeded and not answered:
+            await refusal(scope, limited, send)
