@@ -1,10 +1,16 @@
 """The local stack: Apache Kafka (KRaft) from Maven Central's jars, and Debian's redis-server.
 
     python stack/stack.py up      [--name dev] [--kafka-port 9092|auto] [--redis-port 6379|auto]
+                                  [--secure]      # Kafka with SASL/SCRAM, Redis with AUTH
     python stack/stack.py down    [--name dev] [--wipe]
     python stack/stack.py status  [--name dev]
     python stack/stack.py env     [--name dev]          # prints the export lines again
     python stack/stack.py kafka-stop|kafka-start [--name dev]   # for fault injection
+
+`up --secure` makes Kafka accept only SASL/SCRAM-SHA-256 logins and Redis only clients with
+its password; the credentials are made up once per stack (kept in `.stack/<name>/secrets`)
+and `env` prints them as LUMBUNG_KAFKA_USERNAME, LUMBUNG_KAFKA_PASSWORD and a REDIS_URL
+with the password, which every service reads.
 
 `up` is idempotent: what runs already is left alone. When KAFKA_BOOTSTRAP_SERVERS and
 REDIS_URL are both set, those servers are used and only the topics are created. Every
@@ -117,6 +123,46 @@ class Stack:
     def file(self, name: str) -> Path:
         return self.home / name
 
+    # -- credentials (secure stacks) -------------------------------------------------
+
+    @property
+    def secure(self) -> bool:
+        return self.file("secrets").exists()
+
+    def make_secure(self) -> None:
+        """Make up the stack's credentials (once) and use them in this process too."""
+        import json
+        import secrets
+
+        if not self.secure:
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.file("secrets").write_text(
+                json.dumps(
+                    {
+                        "kafka_username": "lumbung",
+                        "kafka_password": secrets.token_urlsafe(24),
+                        "redis_password": secrets.token_urlsafe(24),
+                    }
+                )
+            )
+            self.file("secrets").chmod(0o600)
+        os.environ.update(self.kafka_login())
+
+    def credentials(self) -> dict[str, str]:
+        import json
+
+        return dict(json.loads(self.file("secrets").read_text())) if self.secure else {}
+
+    def kafka_login(self) -> dict[str, str]:
+        """The variables every Kafka client of the system reads (lumbung.platform.broker)."""
+        found = self.credentials()
+        if not found:
+            return {}
+        return {
+            "LUMBUNG_KAFKA_USERNAME": found["kafka_username"],
+            "LUMBUNG_KAFKA_PASSWORD": found["kafka_password"],
+        }
+
     def remembered_port(self, what: str) -> int | None:
         path = self.file(f"{what}.port")
         return int(path.read_text()) if path.exists() else None
@@ -172,17 +218,31 @@ class Stack:
     def kafka_config(self, port: int, controller_port: int) -> Path:
         data = self.file("kafka-data")
         props = self.file("server.properties")
+        clients = "SASL_PLAINTEXT" if self.secure else "PLAINTEXT"
+        login = self.credentials()
+        sasl = (
+            [
+                "sasl.enabled.mechanisms=SCRAM-SHA-256",
+                "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256",
+                "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config="
+                "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                f'username="{login["kafka_username"]}" password="{login["kafka_password"]}";',
+            ]
+            if self.secure
+            else []
+        )
         props.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                    f"listeners={clients}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+                    f"advertised.listeners={clients}://127.0.0.1:{port}",
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                    "inter.broker.listener.name=PLAINTEXT",
+                    f"listener.security.protocol.map={clients}:{clients},CONTROLLER:PLAINTEXT",
+                    f"inter.broker.listener.name={clients}",
+                    *sasl,
                     f"log.dirs={data}",
                     "num.partitions=1",
                     "auto.create.topics.enable=false",
@@ -219,6 +279,17 @@ class Stack:
             )
         )
         return props
+
+    def scram_users(self) -> list[str]:
+        """The SCRAM login of a secure stack, written into the storage at format time
+        (KRaft has no ZooKeeper to add it to later)."""
+        login = self.credentials()
+        if not login:
+            return []
+        return [
+            "--add-scram",
+            f"SCRAM-SHA-256=[name={login['kafka_username']},password={login['kafka_password']}]",
+        ]
 
     def java_cmd(self, main: str, *args: str) -> list[str]:
         return [
@@ -258,6 +329,7 @@ class Stack:
                     cluster_id.read_text().strip(),
                     "-c",
                     str(props),
+                    *self.scram_users(),
                 ),
                 capture_output=True,
                 text=True,
@@ -281,6 +353,8 @@ class Stack:
         from kafka import KafkaAdminClient
         from kafka.errors import KafkaError
 
+        from lumbung.platform.broker import client_security
+
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
@@ -291,7 +365,9 @@ class Stack:
             if port_open(port):
                 try:
                     admin = KafkaAdminClient(
-                        bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=5000
+                        **client_security(),
+                        bootstrap_servers=f"127.0.0.1:{port}",
+                        request_timeout_ms=5000,
                     )
                     admin.list_topics()
                     admin.close()
@@ -355,6 +431,7 @@ class Stack:
                 "no",
                 "--protected-mode",
                 "yes",
+                *(["--requirepass", self.credentials()["redis_password"]] if self.secure else []),
             ],
             check=True,
         )
@@ -368,7 +445,11 @@ class Stack:
 
     # -- the whole stack ---------------------------------------------------------------
 
-    def up(self, kafka_port: str, redis_port: str) -> dict[str, str]:
+    def up(self, kafka_port: str, redis_port: str, secure: bool = False) -> dict[str, str]:
+        if secure:
+            self.make_secure()
+        elif self.secure:
+            os.environ.update(self.kafka_login())
         external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("REDIS_URL")
         if all(external):
             say("KAFKA_BOOTSTRAP_SERVERS and REDIS_URL are set; using those servers")
@@ -377,9 +458,13 @@ class Stack:
             self.home.mkdir(parents=True, exist_ok=True)
             kafka = self.start_kafka(kafka_port)
             redis = self.start_redis(redis_port)
+            password = self.credentials().get("redis_password")
             env = {
                 "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka}",
-                "REDIS_URL": f"redis://127.0.0.1:{redis}/0",
+                "REDIS_URL": f"redis://:{password}@127.0.0.1:{redis}/0"
+                if password
+                else f"redis://127.0.0.1:{redis}/0",
+                **self.kafka_login(),
             }
             self.file("env").write_text("".join(f"export {k}={v}\n" for k, v in env.items()))
         create_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
@@ -419,11 +504,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kafka-port", default=os.environ.get("LUMBUNG_KAFKA_PORT", "9092"))
     parser.add_argument("--redis-port", default=os.environ.get("LUMBUNG_REDIS_PORT", "6379"))
     parser.add_argument("--wipe", action="store_true", help="with down: delete the data too")
+    parser.add_argument(
+        "--secure", action="store_true", help="with up: Kafka with SASL/SCRAM, Redis with AUTH"
+    )
     args = parser.parse_args(argv)
     stack = Stack.named(args.name)
 
     if args.command == "up":
-        env = stack.up(args.kafka_port, args.redis_port)
+        env = stack.up(args.kafka_port, args.redis_port, args.secure)
         for key, value in env.items():
             print(f"export {key}={value}")
     elif args.command == "down":
@@ -443,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         port = stack.remembered_port("kafka")
         if port is None:
             fail(f"stack {args.name} has not been started")
+        os.environ.update(stack.kafka_login())
         stack.start_kafka(str(port))
     return 0
 

@@ -294,3 +294,49 @@ def inventory_api(
         while client.get("/v1/whoami").status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.2)
         yield client
+
+
+class PrivateStack:
+    """A Kafka broker and Redis server of one test's own (`stack/stack.py` under a name of
+    its own), for tests that stop the broker or need another set-up than the suite's.
+    `env` holds the variables the system reads to reach it (credentials too, if secure)."""
+
+    STACK = Path(__file__).resolve().parents[2] / "stack" / "stack.py"
+
+    def __init__(self, secure: bool = False) -> None:
+        self.name = f"t-{uuid.uuid4().hex[:8]}"
+        self.secure = secure
+        self.env: dict[str, str] = {}
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(self.STACK), *args, "--name", self.name],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={
+                k: v
+                for k, v in os.environ.items()
+                if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")
+            },
+        )
+
+    def up(self) -> PrivateStack:
+        ports = ["--kafka-port", "auto", "--redis-port", "auto"]
+        started = self._run("up", *ports, *(["--secure"] if self.secure else []))
+        assert started.returncode == 0, started.stderr
+        for line in started.stdout.splitlines():
+            if line.startswith("export "):
+                key, _, value = line.removeprefix("export ").partition("=")
+                self.env[key] = value
+        return self
+
+    def restart_broker(self, down_s: float = 3.0) -> None:
+        """Stop the broker, wait, start it again and wait until it answers."""
+        assert self._run("kafka-stop").returncode == 0
+        time.sleep(down_s)
+        started = self._run("kafka-start")
+        assert started.returncode == 0, started.stderr
+
+    def down(self) -> None:
+        self._run("down", "--wipe")

@@ -1,9 +1,12 @@
-"""Kafka plumbing: the durable producer, topic declaration from the registry, waiting."""
+"""Kafka plumbing: the durable producer, topic declaration from the registry, waiting,
+and the credentials every Kafka client of the system connects with."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
@@ -11,10 +14,42 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from lumbung.contracts import Registry, TopicSpec
 
+SASL_MECHANISM = "SCRAM-SHA-256"
+
+
+def client_security() -> dict[str, Any]:
+    """The options that authenticate a Kafka client (kafka-python and aiokafka name them
+    alike): SASL/SCRAM when LUMBUNG_KAFKA_USERNAME is set, nothing otherwise. Every
+    process of the system reads the same variables, so one place sets them for all."""
+    username = os.environ.get("LUMBUNG_KAFKA_USERNAME", "")
+    if not username:
+        return {}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": SASL_MECHANISM,
+        "sasl_plain_username": username,
+        "sasl_plain_password": os.environ.get("LUMBUNG_KAFKA_PASSWORD", ""),
+    }
+
+
+def faust_credentials() -> Any:
+    """The same credentials as faust wants them (None: no authentication)."""
+    import faust
+
+    security = client_security()
+    if not security:
+        return None
+    return faust.SASLCredentials(
+        username=security["sasl_plain_username"],
+        password=security["sasl_plain_password"],
+        mechanism=SASL_MECHANISM,
+    )
+
 
 def durable_producer(bootstrap_servers: str, client_id: str = "lumbung") -> KafkaProducer:
     """A producer whose acknowledged sends survive a broker crash: acks=all, idempotent."""
     return KafkaProducer(
+        **client_security(),
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         acks="all",
@@ -30,7 +65,9 @@ def admin_client(bootstrap_servers: str, timeout_s: float = 30.0) -> KafkaAdminC
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="lumbung-admin")
+            return KafkaAdminClient(
+                **client_security(), bootstrap_servers=bootstrap_servers, client_id="lumbung-admin"
+            )
         except KafkaError:
             if time.monotonic() > deadline:
                 raise
@@ -79,7 +116,9 @@ async def broker_ready(bootstrap_servers: str) -> bool:
     """True when the broker answers a metadata request."""
     from aiokafka.client import AIOKafkaClient
 
-    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
+    client = AIOKafkaClient(
+        **client_security(), bootstrap_servers=bootstrap_servers, request_timeout_ms=3000
+    )
     try:
         await client.bootstrap()
         return True

@@ -9,6 +9,7 @@ from typing import Any
 import faust
 
 from lumbung.contracts import OUTLET_PARTITIONS, Registry
+from lumbung.platform.broker import faust_credentials
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.metrics import DEAD_LETTERS
 from lumbung.platform.settings import ServiceSettings
@@ -74,6 +75,9 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
             web_port=settings.worker_http_port,
         )
     options.update(overrides)
+    credentials = faust_credentials()
+    if credentials is not None:
+        options["broker_credentials"] = credentials
     app = faust.App(app_id, **options)
     if settings.worker_http_port:
         _health_pages(app, service, settings)

@@ -136,7 +136,11 @@ def read_records(kafka_bootstrap: str, topic: str) -> list[Any]:
     """Every record on a topic now (key, value, headers…), in partition order."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False)
+    from lumbung.platform.broker import client_security
+
+    consumer = KafkaConsumer(
+        **client_security(), bootstrap_servers=kafka_bootstrap, enable_auto_commit=False
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)

@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import ContractError, Registry
+from lumbung.platform.broker import client_security
 from lumbung.platform.metrics import ERRORS
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Follower:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
+            **client_security(),
             bootstrap_servers=self._bootstrap,
             enable_auto_commit=False,
             group_id=None,

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import Registry
 from lumbung.dashboard.board import Board
+from lumbung.platform.broker import client_security
 from lumbung.platform.clock import WITA
 from lumbung.platform.metrics import CONSUMER_LAG, ERRORS, EVENTS_IN
 from lumbung.platform.views import parse_or_skip, stop_following
@@ -105,6 +106,7 @@ class Hub:
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
+            **client_security(),
             bootstrap_servers=self._bootstrap,
             group_id=None,
             enable_auto_commit=False,

@@ -16,6 +16,7 @@ from lumbung.catalog.adapters.redis_model import RedisReadModel
 from lumbung.catalog.domain import KINDS, Kind
 from lumbung.catalog.service import KEYS_TOPIC
 from lumbung.contracts import ApiKeyChanged, Registry
+from lumbung.platform.broker import client_security
 from lumbung.platform.metrics import EVENTS_IN
 from lumbung.platform.views import parse_or_skip, stop_following
 
@@ -43,7 +44,10 @@ class CatalogProjector:
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
+            **client_security(),
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
         )
         await self._consumer.start()
         self._partitions = [TopicPartition(t, 0) for t in [*self._kinds, self._keys_topic]]

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import ContractError, Registry
 from lumbung.contracts.events.inventory import StockChanged
+from lumbung.platform.broker import client_security
 from lumbung.platform.cache import as_text
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,10 @@ async def rebuild(bootstrap_servers: str, registry: Registry, model: StockReadMo
     """Read the whole ledger topic from the beginning into the read model."""
     topic = registry.name("inventory.stock")
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
+        **client_security(),
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
     )
     await consumer.start()
     try:
