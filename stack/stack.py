@@ -5,7 +5,12 @@
     python stack/stack.py down    [--name dev] [--wipe]
     python stack/stack.py status  [--name dev]
     python stack/stack.py env     [--name dev]          # prints the export lines again
-    python stack/stack.py kafka-stop|kafka-start [--name dev]   # for fault injection
+    python stack/stack.py kafka-stop|kafka-start|kafka-kill [--name dev] [--node N]
+                                                                # for fault injection
+
+`up --brokers 3` starts a cluster of three KRaft nodes (each broker and controller) from
+the same jars: topics get replication factor 3 and `min.insync.replicas` 2, and `env`
+lists all three addresses and LUMBUNG_REPLICATION_FACTOR=3.
 
 `up --secure` makes Kafka accept only SASL/SCRAM-SHA-256 logins and Redis only clients with
 its password; the credentials are made up once per stack (kept in `.stack/<name>/secrets`)
@@ -215,9 +220,44 @@ class Stack:
         assert java is not None
         return java
 
-    def kafka_config(self, port: int, controller_port: int) -> Path:
-        data = self.file("kafka-data")
-        props = self.file("server.properties")
+    # -- nodes: one KRaft broker+controller each; node 1 keeps the plain file names ----------
+
+    @property
+    def brokers(self) -> int:
+        path = self.file("brokers")
+        return int(path.read_text()) if path.exists() else 1
+
+    def node_file(self, name: str, node: int) -> Path:
+        """`kafka.pid` of node 1 is `kafka-2.pid` of node 2 (likewise every Kafka file)."""
+        if node == 1:
+            return self.file(name)
+        stem, dot, suffix = name.partition(".")
+        return self.file(f"{stem}-{node}{dot}{suffix}")
+
+    def node_ports(self, wanted_port: str) -> list[tuple[int, int]]:
+        """(client port, controller port) of every node, chosen once and remembered."""
+        ports = []
+        for node in range(1, self.brokers + 1):
+            name = "kafka" if node == 1 else f"kafka-{node}"
+            wanted = wanted_port if node == 1 else "auto"
+            port = self.choose_port(name, wanted)
+            controller = self.choose_port(
+                "controller" if node == 1 else f"controller-{node}",
+                "auto" if wanted == "auto" else str(port + 1),
+            )
+            ports.append((port, controller))
+        return ports
+
+    def bootstrap(self) -> str:
+        return ",".join(f"127.0.0.1:{port}" for port, _ in self.node_ports("auto"))
+
+    def kafka_config(self, node: int, ports: list[tuple[int, int]]) -> Path:
+        data = self.node_file("kafka-data", node)
+        props = self.node_file("server.properties", node)
+        port, controller_port = ports[node - 1]
+        voters = ",".join(f"{n}@127.0.0.1:{c}" for n, (_, c) in enumerate(ports, start=1))
+        replicas = min(3, len(ports))
+        in_sync = 2 if replicas >= 3 else 1
         clients = "SASL_PLAINTEXT" if self.secure else "PLAINTEXT"
         login = self.credentials()
         sasl = (
@@ -235,8 +275,8 @@ class Stack:
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
+                    f"node.id={node}",
+                    f"controller.quorum.voters={voters}",
                     f"listeners={clients}://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
                     f"advertised.listeners={clients}://127.0.0.1:{port}",
                     "controller.listener.names=CONTROLLER",
@@ -246,26 +286,29 @@ class Stack:
                     f"log.dirs={data}",
                     "num.partitions=1",
                     "auto.create.topics.enable=false",
-                    "offsets.topic.replication.factor=1",
+                    f"default.replication.factor={replicas}",
+                    f"min.insync.replicas={in_sync}",
+                    f"offsets.topic.replication.factor={replicas}",
                     "offsets.topic.num.partitions=12",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
+                    f"transaction.state.log.replication.factor={replicas}",
+                    f"transaction.state.log.min.isr={in_sync}",
                     "transaction.state.log.num.partitions=6",
-                    "share.coordinator.state.topic.replication.factor=1",
+                    f"share.coordinator.state.topic.replication.factor={replicas}",
+                    f"share.coordinator.state.topic.min.isr={in_sync}",
                     "group.initial.rebalance.delay.ms=0",
                     "log.retention.check.interval.ms=60000",
                     "",
                 ]
             )
         )
-        log4j = self.file("log4j2.properties")
+        log4j = self.node_file("log4j2.properties", node)
         log4j.write_text(
             "\n".join(
                 [
                     "status = warn",
                     "appender.file.type = File",
                     "appender.file.name = FILE",
-                    f"appender.file.fileName = {self.file('kafka.log')}",
+                    f"appender.file.fileName = {self.node_file('kafka.log', node)}",
                     "appender.file.layout.type = PatternLayout",
                     "appender.file.layout.pattern = [%d] %p %m (%c)%n",
                     "rootLogger.level = INFO",
@@ -291,65 +334,96 @@ class Stack:
             f"SCRAM-SHA-256=[name={login['kafka_username']},password={login['kafka_password']}]",
         ]
 
-    def java_cmd(self, main: str, *args: str) -> list[str]:
+    def java_cmd(self, main: str, *args: str, node: int = 1) -> list[str]:
         return [
             self.java(),
             "-Xms256m",
             "-Xmx1g",
             "-XX:+UseG1GC",
-            f"-Dlog4j2.configurationFile={self.file('log4j2.properties')}",
+            f"-Dlog4j2.configurationFile={self.node_file('log4j2.properties', node)}",
             "-cp",
             f"{self.jars}/*",
             main,
             *args,
         ]
 
-    def start_kafka(self, wanted_port: str) -> int:
-        port = self.choose_port("kafka", wanted_port)
-        controller = self.choose_port(
-            "controller", "auto" if wanted_port == "auto" else str(port + 1)
-        )
-        pid_file = self.file("kafka.pid")
-        if pid_alive(pid_file):
-            say(f"Kafka already runs on 127.0.0.1:{port}")
-            return port
-        if port_open(port):
-            fail(f"port {port} is taken by another process; choose --kafka-port")
-        self.fetch_jars()
-        props = self.kafka_config(port, controller)
-        if not (self.file("kafka-data") / "meta.properties").exists():
-            cluster_id = self.file("cluster.id")
-            if not cluster_id.exists():
-                cluster_id.write_text(uuid_to_kafka_id())
-            result = subprocess.run(
-                self.java_cmd(
-                    "kafka.tools.StorageTool",
-                    "format",
-                    "-t",
-                    cluster_id.read_text().strip(),
-                    "-c",
-                    str(props),
-                    *self.scram_users(),
-                ),
-                capture_output=True,
-                text=True,
+    def start_kafka(self, wanted_port: str, only: int | None = None) -> int:
+        """Start every node of the stack (or node `only`) that is not running; returns the
+        first node's port."""
+        ports = self.node_ports(wanted_port)
+        started = []
+        for node in range(1, len(ports) + 1):
+            if only is not None and node != only:
+                continue
+            port = ports[node - 1][0]
+            pid_file = self.node_file("kafka.pid", node)
+            if pid_alive(pid_file):
+                say(f"Kafka node {node} already runs on 127.0.0.1:{port}")
+                continue
+            if port_open(port):
+                fail(f"port {port} is taken by another process; choose --kafka-port")
+            self.fetch_jars()
+            props = self.kafka_config(node, ports)
+            if not (self.node_file("kafka-data", node) / "meta.properties").exists():
+                self.format_storage(props, node)
+            out = open(self.node_file("kafka.out", node), "ab")  # noqa: SIM115 - the child keeps it
+            proc = subprocess.Popen(
+                self.java_cmd("kafka.Kafka", str(props), node=node),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
-            if result.returncode != 0:
-                fail(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")
-        out = open(self.file("kafka.out"), "ab")  # noqa: SIM115 - the child keeps it
-        proc = subprocess.Popen(
-            self.java_cmd("kafka.Kafka", str(props)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        pid_file.write_text(str(proc.pid))
-        self.wait_for_kafka(port, proc)
-        say(f"Kafka {KAFKA_VERSION} (KRaft) runs on 127.0.0.1:{port} (pid {proc.pid})")
-        return port
+            pid_file.write_text(str(proc.pid))
+            started.append((node, port, proc))
+        # A quorum of several controllers answers only once most of them run: start all
+        # first, then wait for each.
+        for node, port, proc in started:
+            self.wait_for_kafka(port, proc, node)
+            which = f" node {node}" if len(ports) > 1 else ""
+            say(f"Kafka {KAFKA_VERSION} (KRaft){which} runs on 127.0.0.1:{port} (pid {proc.pid})")
+        return ports[0][0]
 
-    def wait_for_kafka(self, port: int, proc: subprocess.Popen[bytes] | None = None) -> None:
+    def format_storage(self, props: Path, node: int) -> None:
+        cluster_id = self.file("cluster.id")
+        if not cluster_id.exists():
+            cluster_id.write_text(uuid_to_kafka_id())
+        result = subprocess.run(
+            self.java_cmd(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id.read_text().strip(),
+                "-c",
+                str(props),
+                *self.scram_users(),
+                node=node,
+            ),
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            fail(f"formatting Kafka storage failed:\n{result.stdout}\n{result.stderr}")
+
+    def stop_kafka(self, only: int | None = None, kill: bool = False) -> None:
+        """Stop every node (or node `only`); `kill`: SIGKILL at once, a crash."""
+        for node in range(1, self.brokers + 1):
+            if only is not None and node != only:
+                continue
+            pid_file = self.node_file("kafka.pid", node)
+            if kill:
+                pid = pid_alive(pid_file)
+                if pid is not None:
+                    os.kill(pid, signal.SIGKILL)
+                    reap(pid)
+                    say(f"Kafka node {node} killed (pid {pid})")
+                pid_file.unlink(missing_ok=True)
+            else:
+                stop_pid(pid_file, f"Kafka node {node}")
+
+    def wait_for_kafka(
+        self, port: int, proc: subprocess.Popen[bytes] | None = None, node: int = 1
+    ) -> None:
         from kafka import KafkaAdminClient
         from kafka.errors import KafkaError
 
@@ -359,8 +433,8 @@ class Stack:
         while time.monotonic() < deadline:
             if proc is not None and proc.poll() is not None:
                 fail(
-                    f"Kafka exited at start; see {self.file('kafka.out')} and "
-                    f"{self.file('kafka.log')}"
+                    f"Kafka exited at start; see {self.node_file('kafka.out', node)} and "
+                    f"{self.node_file('kafka.log', node)}"
                 )
             if port_open(port):
                 try:
@@ -375,7 +449,10 @@ class Stack:
                 except KafkaError:
                     pass
             time.sleep(0.5)
-        fail(f"Kafka did not answer within {START_TIMEOUT_S:.0f}s; see {self.file('kafka.log')}")
+        fail(
+            f"Kafka did not answer within {START_TIMEOUT_S:.0f}s; "
+            f"see {self.node_file('kafka.log', node)}"
+        )
 
     # -- Redis -----------------------------------------------------------------------
 
@@ -445,7 +522,12 @@ class Stack:
 
     # -- the whole stack ---------------------------------------------------------------
 
-    def up(self, kafka_port: str, redis_port: str, secure: bool = False) -> dict[str, str]:
+    def up(
+        self, kafka_port: str, redis_port: str, secure: bool = False, brokers: int = 1
+    ) -> dict[str, str]:
+        if brokers > 1:
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.file("brokers").write_text(str(brokers))
         if secure:
             self.make_secure()
         elif self.secure:
@@ -456,23 +538,28 @@ class Stack:
             env = {"KAFKA_BOOTSTRAP_SERVERS": external[0] or "", "REDIS_URL": external[1] or ""}
         else:
             self.home.mkdir(parents=True, exist_ok=True)
-            kafka = self.start_kafka(kafka_port)
+            self.start_kafka(kafka_port)
             redis = self.start_redis(redis_port)
             password = self.credentials().get("redis_password")
             env = {
-                "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka}",
+                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap(),
                 "REDIS_URL": f"redis://:{password}@127.0.0.1:{redis}/0"
                 if password
                 else f"redis://127.0.0.1:{redis}/0",
                 **self.kafka_login(),
+                **(
+                    {"LUMBUNG_REPLICATION_FACTOR": str(min(3, self.brokers))}
+                    if self.brokers > 1
+                    else {}
+                ),
             }
             self.file("env").write_text("".join(f"export {k}={v}\n" for k, v in env.items()))
-        create_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
+        create_topics(env["KAFKA_BOOTSTRAP_SERVERS"], env.get("LUMBUNG_REPLICATION_FACTOR", "1"))
         return env
 
     def down(self, wipe: bool) -> None:
         stop_pid(self.file("redis.pid"), "Redis")
-        stop_pid(self.file("kafka.pid"), "Kafka")
+        self.stop_kafka()
         if wipe and self.home.exists():
             shutil.rmtree(self.home)
             say(f"removed {self.home}")
@@ -484,10 +571,14 @@ def uuid_to_kafka_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
-def create_topics(bootstrap: str) -> None:
+def create_topics(bootstrap: str, replication: str = "1") -> None:
     result = subprocess.run(
         [sys.executable, "-m", "lumbung.platform.topics"],
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+        env={
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "LUMBUNG_REPLICATION_FACTOR": replication,
+        },
     )
     if result.returncode != 0:
         fail("creating the registry topics failed")
@@ -498,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument(
-        "command", choices=["up", "down", "status", "env", "kafka-stop", "kafka-start"]
+        "command",
+        choices=["up", "down", "status", "env", "kafka-stop", "kafka-start", "kafka-kill"],
     )
     parser.add_argument("--name", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
     parser.add_argument("--kafka-port", default=os.environ.get("LUMBUNG_KAFKA_PORT", "9092"))
@@ -507,11 +599,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--secure", action="store_true", help="with up: Kafka with SASL/SCRAM, Redis with AUTH"
     )
+    parser.add_argument(
+        "--brokers",
+        type=int,
+        default=1,
+        help="with up: a cluster of this many Kafka nodes (3: replication factor 3, "
+        "min.insync.replicas 2)",
+    )
+    parser.add_argument(
+        "--node", type=int, help="with kafka-stop/start/kill: only this node (default: all)"
+    )
     args = parser.parse_args(argv)
     stack = Stack.named(args.name)
 
     if args.command == "up":
-        env = stack.up(args.kafka_port, args.redis_port, args.secure)
+        env = stack.up(args.kafka_port, args.redis_port, args.secure, args.brokers)
         for key, value in env.items():
             print(f"export {key}={value}")
     elif args.command == "down":
@@ -525,14 +627,14 @@ def main(argv: list[str] | None = None) -> int:
             pid = pid_alive(stack.file(f"{what}.pid"))
             port = stack.remembered_port(what)
             print(f"{what}: {'running pid ' + str(pid) if pid else 'stopped'} port {port}")
-    elif args.command == "kafka-stop":
-        stop_pid(stack.file("kafka.pid"), "Kafka")
+    elif args.command in ("kafka-stop", "kafka-kill"):
+        stack.stop_kafka(args.node, kill=args.command == "kafka-kill")
     elif args.command == "kafka-start":
         port = stack.remembered_port("kafka")
         if port is None:
             fail(f"stack {args.name} has not been started")
         os.environ.update(stack.kafka_login())
-        stack.start_kafka(str(port))
+        stack.start_kafka(str(port), args.node)
     return 0
 
 

@@ -46,6 +46,17 @@ def faust_credentials() -> Any:
     )
 
 
+def cluster_replication() -> int:
+    """How many copies of each partition the cluster keeps (LUMBUNG_REPLICATION_FACTOR,
+    1 on a single broker); with 3, topics also get `min.insync.replicas` 2."""
+    return int(os.environ.get("LUMBUNG_REPLICATION_FACTOR", "1"))
+
+
+def topic_config(replication: int) -> dict[str, str]:
+    """The settings a topic gets from the replication factor alone."""
+    return {"min.insync.replicas": str(min(2, replication))} if replication > 1 else {}
+
+
 def durable_producer(bootstrap_servers: str, client_id: str = "lumbung") -> KafkaProducer:
     """A producer whose acknowledged sends survive a broker crash: acks=all, idempotent."""
     return KafkaProducer(
@@ -75,22 +86,23 @@ def admin_client(bootstrap_servers: str, timeout_s: float = 30.0) -> KafkaAdminC
 
 
 def _new_topic(name: str, spec: TopicSpec, replication_factor: int) -> NewTopic:
-    config = spec.config()
-    if replication_factor > 1:
-        config["min.insync.replicas"] = str(min(2, replication_factor))
+    config = {**spec.config(), **topic_config(replication_factor)}
     return NewTopic(name, spec.partitions, replication_factor, topic_configs=config)
 
 
 def ensure_topics(
     bootstrap_servers: str,
     registry: Registry,
-    replication_factor: int = 1,
+    replication_factor: int | None = None,
     only: Iterable[str] | None = None,
 ) -> list[str]:
     """Create every registry topic that is missing; refuse a topic with the wrong partitions.
+    The replication factor is LUMBUNG_REPLICATION_FACTOR's unless given.
 
     Returns the physical names created now.
     """
+    if replication_factor is None:
+        replication_factor = cluster_replication()
     wanted = [
         (name, spec) for name, spec in registry.physical() if only is None or spec.name in set(only)
     ]

@@ -9,7 +9,7 @@ from typing import Any
 import faust
 
 from lumbung.contracts import OUTLET_PARTITIONS, Registry
-from lumbung.platform.broker import faust_credentials
+from lumbung.platform.broker import cluster_replication, faust_credentials, topic_config
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.metrics import DEAD_LETTERS
 from lumbung.platform.settings import ServiceSettings
@@ -27,7 +27,7 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "broker": f"kafka://{settings.kafka_bootstrap_servers}",
         "store": "memory://",
         "topic_partitions": OUTLET_PARTITIONS,
-        "topic_replication_factor": 1,
+        "topic_replication_factor": cluster_replication(),
         "web_enabled": False,
         "datadir": str(settings.data_dir / "{conf.id}"),
         "consumer_auto_offset_reset": "earliest",
@@ -204,13 +204,13 @@ def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
     from lumbung.platform.broker import admin_client, wait_for_partitions
 
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
+    replication = cluster_replication()
+    config = {"cleanup.policy": "compact", **topic_config(replication)}
     admin = admin_client(bootstrap)
     try:
         if name not in set(admin.list_topics()):
             with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(
-                    [NewTopic(name, partitions, 1, topic_configs={"cleanup.policy": "compact"})]
-                )
+                admin.create_topics([NewTopic(name, partitions, replication, topic_configs=config)])
         wait_for_partitions(admin, {name: partitions})
     finally:
         admin.close()
