@@ -62,7 +62,8 @@ clean: down
 
 # Long runs, not part of `make test`: benchmark figures go to docs/PERFORMANCE.md.
 chaos: install
-	LUMBUNG_TEST_MARKERS=chaos scripts/test.sh
+	LUMBUNG_CHAOS_REPORT_DIR=$(CURDIR)/.stack/chaos-reports LUMBUNG_TEST_MARKERS=chaos \
+	  scripts/test.sh -s
 
 bench: install
 	scripts/with-stack.sh $(BIN)/python bench/inventory_pipeline.py

@@ -77,18 +77,26 @@ class Plan:
     notifications_kills: int = 1
     broker_restarts: int = 1
     redis_flushes: int = 1
+    brokers: int = 1
+    """3: a cluster, where one broker is also killed for good and the workers scale out."""
     seed: int = 2026
 
     def faults(self) -> list[str]:
-        """The faults in the order they happen: kinds interleaved, evenly spaced."""
+        """The faults in the order they happen: kinds interleaved, evenly spaced. On a
+        cluster a second inventory worker and orders API join a third of the way in, and
+        the first inventory worker and the second API leave two thirds of the way in."""
         kinds = (
             ["kill inventory worker"] * self.inventory_kills
             + ["kill orders worker"] * self.orders_kills
             + ["kill notifications worker"] * self.notifications_kills
             + ["restart broker"] * self.broker_restarts
             + ["flush redis"] * self.redis_flushes
+            + (["kill a broker for good"] if self.brokers > 1 else [])
         )
         random.Random(self.seed).shuffle(kinds)
+        if self.brokers > 1:
+            kinds.insert(len(kinds) // 3, "scale out")
+            kinds.insert(2 * len(kinds) // 3 + 1, "scale in")
         return kinds
 
 
@@ -111,7 +119,10 @@ class Orders:
     def __init__(self, urls: Urls, key: str, count: int, seed: int) -> None:
         self.urls = urls
         self.count = count
-        self.http = httpx.Client(base_url=urls.orders, headers={"X-API-Key": key}, timeout=30)
+        self.apis = [urls.orders]
+        """The orders APIs to spread requests over (more join when the system scales)."""
+        self._turn = 0
+        self.http = httpx.Client(headers={"X-API-Key": key}, timeout=30)
         self.rng = random.Random(seed)
         self.placed: list[str] = []
         self.fulfilled: list[str] = []
@@ -129,12 +140,17 @@ class Orders:
         ).json()["items"]
         return [o for o in catalog if o["channel"] in SOUVENIR_CHANNELS and o.get("assortment")]
 
+    def _url(self, path: str) -> str:
+        with self._lock:
+            self._turn += 1
+            return f"{self.apis[self._turn % len(self.apis)]}{path}"
+
     def _post(self, path: str, body: dict[str, Any] | None, idempotency: str) -> httpx.Response:
         deadline = time.monotonic() + 180
         while True:
             try:
                 answer = self.http.post(
-                    path, json=body or {}, headers={"Idempotency-Key": idempotency}
+                    self._url(path), json=body or {}, headers={"Idempotency-Key": idempotency}
                 )
                 if answer.status_code < 500:
                     return answer
@@ -174,7 +190,7 @@ class Orders:
                 return
             order_id = self.placed[len(self.placed) - 40]
         try:
-            shown = self.http.get(f"/v1/orders/{order_id}")
+            shown = self.http.get(self._url(f"/v1/orders/{order_id}"))
         except httpx.TransportError:
             return
         if shown.status_code != 200 or shown.json()["state"] != "reserved":
@@ -276,30 +292,18 @@ class Injected:
 
 
 class Faults:
-    """Injects the plan's faults as the load passes evenly spaced marks."""
+    """Injects the plan's faults as the load passes evenly spaced marks; `actions` does
+    each kind of fault (see `Plan.faults`)."""
 
-    def __init__(
-        self,
-        plan: Plan,
-        restart_worker: Callable[[str], None],
-        restart_broker: Callable[[], None],
-        flush_redis: Callable[[], None],
-    ) -> None:
+    def __init__(self, plan: Plan, actions: dict[str, Callable[[], None]]) -> None:
         self.plan = plan
-        self.restart_worker = restart_worker
-        self.restart_broker = restart_broker
-        self.flush_redis = flush_redis
+        self.actions = actions
         self.injected: list[Injected] = []
         self.last_at = 0.0
 
     def inject(self, kind: str, at_lines: int) -> None:
         began = time.monotonic()
-        if kind.startswith("kill "):
-            self.restart_worker(kind.split()[1])
-        elif kind == "restart broker":
-            self.restart_broker()
-        elif kind == "flush redis":
-            self.flush_redis()
+        self.actions[kind]()
         self.last_at = time.monotonic()
         self.injected.append(Injected(kind, at_lines, round(self.last_at - began, 1)))
 

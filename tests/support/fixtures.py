@@ -303,9 +303,10 @@ class PrivateStack:
 
     STACK = Path(__file__).resolve().parents[2] / "stack" / "stack.py"
 
-    def __init__(self, secure: bool = False) -> None:
+    def __init__(self, secure: bool = False, brokers: int = 1) -> None:
         self.name = f"t-{uuid.uuid4().hex[:8]}"
         self.secure = secure
+        self.brokers = brokers
         self.env: dict[str, str] = {}
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -323,7 +324,12 @@ class PrivateStack:
 
     def up(self) -> PrivateStack:
         ports = ["--kafka-port", "auto", "--redis-port", "auto"]
-        started = self._run("up", *ports, *(["--secure"] if self.secure else []))
+        started = self._run(
+            "up",
+            *ports,
+            *(["--secure"] if self.secure else []),
+            *(["--brokers", str(self.brokers)] if self.brokers > 1 else []),
+        )
         assert started.returncode == 0, started.stderr
         for line in started.stdout.splitlines():
             if line.startswith("export "):
@@ -331,12 +337,17 @@ class PrivateStack:
                 self.env[key] = value
         return self
 
-    def restart_broker(self, down_s: float = 3.0) -> None:
-        """Stop the broker, wait, start it again and wait until it answers."""
-        assert self._run("kafka-stop").returncode == 0
+    def restart_broker(self, node: int = 1, down_s: float = 3.0) -> None:
+        """Stop a broker (the only one, or `node` of a cluster), wait, start it again and
+        wait until it answers."""
+        assert self._run("kafka-stop", "--node", str(node)).returncode == 0
         time.sleep(down_s)
-        started = self._run("kafka-start")
+        started = self._run("kafka-start", "--node", str(node))
         assert started.returncode == 0, started.stderr
+
+    def kill_broker(self, node: int) -> None:
+        """kill -9 of one broker of a cluster, not started again."""
+        assert self._run("kafka-kill", "--node", str(node)).returncode == 0
 
     def down(self) -> None:
         self._run("down", "--wipe")

@@ -1,18 +1,16 @@
-"""The chaos run (see tests/support/chaos.py): the whole system as its own processes on
-the real broker and Redis, a busy simulated day and orders through the APIs, while the
-workers are killed with `kill -9`, the broker restarts and Redis is flushed. Afterwards
-every (outlet, SKU), every order and every alert is checked against the event log.
+"""Fixtures of the chaos runs (tests/support/chaos.py holds the load, the faults and the
+checker): each test module gets a stack of its own (a cluster when it sets BROKERS = 3),
+the whole system as processes on it with local receivers for the notification channels,
+and `run(plan)`, which drives the load, injects the faults, checks and reports.
 
-The short run is part of `make test` (one fault of every kind); the full run (50,000 sale
-lines, 2,000 orders, the inventory worker killed five times) is `make chaos`. Each
-writes its report to $LUMBUNG_CHAOS_REPORT_DIR (the test's tmp dir by default) and
-prints it."""
+Each run writes its report to $LUMBUNG_CHAOS_REPORT_DIR (the test's tmp dir by default)
+and prints it."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +22,22 @@ from tests.support.chaos import Checker, Faults, Load, Plan, Report, Urls, recei
 from tests.support.fixtures import ApiProcess, PrivateStack
 from tests.support.receivers import Receiver, SmtpServer
 
-pytestmark = pytest.mark.broker
 APIS = ("catalog", "inventory", "orders", "notifications")
 WORKERS = ("inventory", "orders", "notifications")
 
-SHORT = Plan(sale_lines=1500, orders=150, intensity=1, hours=3.5, inventory_kills=1)
-FULL = Plan(sale_lines=50_000, orders=2_000, intensity=7, hours=None)
-
 
 @pytest.fixture(scope="module")
-def own_stack() -> Iterator[PrivateStack]:
+def own_stack(request: pytest.FixtureRequest) -> Iterator[PrivateStack]:
     """A broker and Redis of the chaos run's own: it restarts the broker, and a broker
-    holding the thousands of partitions the rest of the suite made takes minutes to."""
-    stack = PrivateStack().up()
-    yield stack
+    holding the thousands of partitions the rest of the suite made takes minutes to.
+    A module that sets BROKERS = 3 gets a cluster."""
+    stack = PrivateStack(brokers=getattr(request.module, "BROKERS", 1)).up()
+    with pytest.MonkeyPatch.context() as patch:
+        # The test's own topics and every process it starts get the cluster's replication.
+        replication = stack.env.get("LUMBUNG_REPLICATION_FACTOR")
+        if replication:
+            patch.setenv("LUMBUNG_REPLICATION_FACTOR", replication)
+        yield stack
     stack.down()
 
 
@@ -95,6 +95,7 @@ def chaos_run(
     plan: Plan,
     system: tuple[dict[str, ApiProcess], dict[str, Any]],
     workers: Any,
+    worker_env: dict[str, str],
     receivers: tuple[Receiver, SmtpServer],
     own_stack: PrivateStack,
     ops_key: str,
@@ -107,9 +108,12 @@ def chaos_run(
     apis, running = system
     receiver, smtp = receivers
 
-    def restart_worker(service: str) -> None:
-        running[service].kill()
-        running[service] = workers(service)
+    def restart_worker(service: str) -> Callable[[], None]:
+        def restart() -> None:
+            running[service].kill()
+            running[service] = workers(service)
+
+        return restart
 
     def flush_redis() -> None:
         redis.Redis.from_url(redis_url).flushdb()
@@ -117,7 +121,34 @@ def chaos_run(
     urls = Urls(*(apis[name].url for name in APIS))
     progress = (tmp_path / "progress.txt").open("w")
     load = Load(urls, ops_key, plan, tmp_path / "spools", progress)
-    faults = Faults(plan, restart_worker, own_stack.restart_broker, flush_redis)
+    added: dict[str, Any] = {}
+
+    def scale_out() -> None:
+        """A second inventory worker and a second orders API join: partitions move."""
+        added["worker"] = workers("inventory")
+        api = added["api"] = ApiProcess("orders", worker_env, tmp_path / "orders-2.log")
+        api.start()
+        load.orders.apis.append(api.url)
+
+    def scale_in() -> None:
+        """The first inventory worker and the second orders API leave (a clean stop)."""
+        first = running["inventory"]
+        running["inventory"] = added["worker"]
+        first.stop()
+        load.orders.apis.remove(added["api"].url)
+        added["api"].stop()
+
+    actions: dict[str, Callable[[], None]] = {
+        "kill inventory worker": restart_worker("inventory"),
+        "kill orders worker": restart_worker("orders"),
+        "kill notifications worker": restart_worker("notifications"),
+        "restart broker": own_stack.restart_broker,
+        "flush redis": flush_redis,
+        "kill a broker for good": lambda: own_stack.kill_broker(own_stack.brokers),
+        "scale out": scale_out,
+        "scale in": scale_in,
+    }
+    faults = Faults(plan, actions)
     began = time.monotonic()
     load.start()
     faults.run(load)
@@ -166,9 +197,11 @@ def chaos_run(
     return report
 
 
-def test_a_short_chaos_run_with_every_kind_of_fault_leaves_nothing_mismatched(
+@pytest.fixture
+def run(
     system: Any,
     workers: Any,
+    worker_env: dict[str, str],
     receivers: Any,
     own_stack: PrivateStack,
     ops_key: str,
@@ -177,54 +210,23 @@ def test_a_short_chaos_run_with_every_kind_of_fault_leaves_nothing_mismatched(
     registry: Registry,
     read_model: Any,
     tmp_path: Path,
-) -> None:
-    report = chaos_run(
-        SHORT,
-        system,
-        workers,
-        receivers,
-        own_stack,
-        ops_key,
-        kafka_bootstrap,
-        redis_url,
-        registry,
-        read_model,
-        tmp_path,
-    )
-    assert {f.kind for f in report.faults} == set(SHORT.faults())
-    assert report.sale_lines >= SHORT.sale_lines
-    assert report.orders_placed == SHORT.orders
-    assert report.alerts > 0, "alerts and restock requests went out during the run"
-    assert report.mismatches == [], report.render()
+) -> Callable[[Plan], Report]:
+    """run(plan): the chaos run of `plan` on this test's system; its report."""
 
+    def run_plan(plan: Plan) -> Report:
+        return chaos_run(
+            plan,
+            system,
+            workers,
+            worker_env,
+            receivers,
+            own_stack,
+            ops_key,
+            kafka_bootstrap,
+            redis_url,
+            registry,
+            read_model,
+            tmp_path,
+        )
 
-@pytest.mark.chaos
-def test_the_full_chaos_run_leaves_nothing_mismatched(
-    system: Any,
-    workers: Any,
-    receivers: Any,
-    own_stack: PrivateStack,
-    ops_key: str,
-    kafka_bootstrap: str,
-    redis_url: str,
-    registry: Registry,
-    read_model: Any,
-    tmp_path: Path,
-) -> None:
-    report = chaos_run(
-        FULL,
-        system,
-        workers,
-        receivers,
-        own_stack,
-        ops_key,
-        kafka_bootstrap,
-        redis_url,
-        registry,
-        read_model,
-        tmp_path,
-    )
-    assert len(report.faults) == len(FULL.faults())
-    assert report.sale_lines >= FULL.sale_lines
-    assert report.orders_placed == FULL.orders
-    assert report.mismatches == [], report.render()
+    return run_plan
