@@ -24,7 +24,10 @@ CHECK_JSONSCHEMA = TOOLS / "check-jsonschema"
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "pyproject.toml").exists())
 TOPICS_JOB = "topics"
 TOPICS_MODULE = "lumbung.platform.topics"
-PLATFORM = {"kafka", "redis", TOPICS_JOB}
+KAFKA_NODES = ("kafka", "kafka-2", "kafka-3")
+"""`kafka` alone by default; all three with the `cluster` profile."""
+PLATFORM = {*KAFKA_NODES, "redis", TOPICS_JOB}
+CLUSTER_ENV = ROOT / "compose" / "cluster.env"
 WORKERS = sorted(
     name
     for name in SERVICES
@@ -261,3 +264,38 @@ def test_kafka_image_has_the_major_version_of_the_local_stack(compose: dict[str,
     assert tag.split(".")[0] == stack_kafka_version().split(".")[0], (
         f"compose runs {image}, the local stack Kafka {stack_kafka_version()}"
     )
+
+
+def test_the_cluster_profile_adds_two_kafka_nodes_like_the_first(compose: dict[str, Any]) -> None:
+    first = environment(service(compose, "kafka"))
+    for number, name in enumerate(KAFKA_NODES[1:], start=2):
+        node = service(compose, name)
+        assert node["profiles"] == ["cluster"]
+        assert node["image"] == service(compose, "kafka")["image"]
+        env = environment(node)
+        assert env["KAFKA_NODE_ID"] == str(number)
+        assert env["KAFKA_ADVERTISED_LISTENERS"] == f"PLAINTEXT://{name}:9092"
+        shared = {k for k in first if k not in env or env[k] != first[k]}
+        assert shared <= {
+            "KAFKA_NODE_ID",
+            "KAFKA_LISTENERS",
+            "KAFKA_ADVERTISED_LISTENERS",
+            "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+        }, f"{name} differs from kafka in {sorted(shared)}"
+    assert "kafka-2" not in str(service(compose, "kafka").get("profiles", []))
+
+
+def test_the_cluster_env_file_names_every_node_and_sets_only_variables_compose_uses() -> None:
+    values = dict(
+        line.split("=", 1)
+        for line in CLUSTER_ENV.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    text = COMPOSE.read_text()
+    unused = [name for name in values if f"${{{name}:-" not in text]
+    assert not unused, f"compose/cluster.env sets {unused}, which docker-compose.yml never reads"
+    assert values["KAFKA_VOTERS"] == ",".join(
+        f"{n}@{name}:9093" for n, name in enumerate(KAFKA_NODES, start=1)
+    )
+    assert values["CLUSTER_BOOTSTRAP_SERVERS"] == ",".join(f"{name}:9092" for name in KAFKA_NODES)
+    assert (values["REPLICATION_FACTOR"], values["MIN_INSYNC_REPLICAS"]) == ("3", "2")

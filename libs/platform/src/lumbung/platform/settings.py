@@ -49,6 +49,9 @@ class ServiceSettings(BaseSettings):
         default=0, ge=0, validation_alias=_shared("RATE_LIMIT_PER_MINUTE")
     )
     """Requests a minute one API key may make to one service (0: no limit)."""
+    replication_factor: int = Field(default=1, ge=1, validation_alias=_shared("REPLICATION_FACTOR"))
+    """Copies of every topic the service creates (its workers' changelogs): 3 on a
+    three-broker cluster, with `min.insync.replicas` 2."""
     data_dir: Path = Field(
         default=Path(tempfile.gettempdir()) / "lumbung", validation_alias=_shared("DATA_DIR")
     )

@@ -9,7 +9,7 @@ from typing import Any
 import faust
 
 from lumbung.contracts import OUTLET_PARTITIONS, Registry
-from lumbung.platform.broker import cluster_replication, faust_credentials, topic_config
+from lumbung.platform.broker import faust_credentials, topic_config
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.metrics import DEAD_LETTERS
 from lumbung.platform.settings import ServiceSettings
@@ -27,7 +27,7 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "broker": f"kafka://{settings.kafka_bootstrap_servers}",
         "store": "memory://",
         "topic_partitions": OUTLET_PARTITIONS,
-        "topic_replication_factor": cluster_replication(),
+        "topic_replication_factor": settings.replication_factor,
         "web_enabled": False,
         "datadir": str(settings.data_dir / "{conf.id}"),
         "consumer_auto_offset_reset": "earliest",
@@ -204,7 +204,7 @@ def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
     from lumbung.platform.broker import admin_client, wait_for_partitions
 
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
-    replication = cluster_replication()
+    replication = int(app.conf.topic_replication_factor)
     config = {"cleanup.policy": "compact", **topic_config(replication)}
     admin = admin_client(bootstrap)
     try:

@@ -15,7 +15,8 @@ from lumbung.platform.broker import ensure_topics
 def main() -> int:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     registry = Registry(prefix=os.environ.get("LUMBUNG_TOPIC_PREFIX", ""))
-    created = ensure_topics(bootstrap, registry)
+    replication = int(os.environ.get("LUMBUNG_REPLICATION_FACTOR", "1"))
+    created = ensure_topics(bootstrap, registry, replication_factor=replication)
     print(
         f"{len(registry.topics)} registry topics ready on {bootstrap} ({len(created)} created now)",
         file=sys.stderr,
