@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import Field, ValidationError
 
 from lumbung.contracts import ContractError
 from lumbung.platform.auth import AuthError
@@ -18,6 +19,13 @@ from lumbung.platform.metrics import REQUEST_SECONDS, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 MAX_BODY_BYTES = 1024 * 1024
+MAX_UNITS = 1_000_000
+"""The most units one line of a request may move: far above any outlet's day, far below
+what a worker's state (64-bit integers in its JSON) could not hold."""
+MAX_PRICE_IDR = 1_000_000_000_000
+Units = Annotated[int, Field(gt=0, le=MAX_UNITS)]
+Count = Annotated[int, Field(ge=0, le=MAX_UNITS)]
+Price = Annotated[int, Field(ge=0, le=MAX_PRICE_IDR)]
 
 
 class FieldError(Exception):
@@ -85,6 +93,13 @@ def create_service_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_value(_: Request, exc: ValidationError) -> JSONResponse:
+        # A value that passed the request model but not the event it goes into (a path
+        # parameter, say): the caller's mistake, named like any invalid request.
         errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 

@@ -93,7 +93,8 @@ def make_token(secret: str, token: ActionToken) -> str:
 def read_token(secret: str, text: str, now: datetime) -> ActionToken:
     """The token's content; raises BadToken when it is not ours or has expired."""
     payload, _, mac = text.partition(".")
-    if not payload or not hmac.compare_digest(mac, _mac(secret, payload.encode())):
+    expected = _mac(secret, payload.encode())
+    if not payload or not hmac.compare_digest(mac.encode(), expected.encode()):
         raise BadToken("this link is not valid")
     try:
         data = orjson.loads(_unb64(payload))

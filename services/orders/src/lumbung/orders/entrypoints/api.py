@@ -17,8 +17,13 @@ from lumbung.orders.domain import State
 from lumbung.orders.service import OrdersService
 from lumbung.platform.auth import Principal, Role, authorize
 from lumbung.platform.clock import WITA
+from lumbung.platform.web import Units
 
 OrderPath = Annotated[str, Path(pattern=r"^ORD-[0-9a-f]{20}$", description="The order's id.")]
+
+
+class OrderLineIn(orders.OrderLine):
+    qty: Units
 
 
 class OrderIn(BaseModel):
@@ -29,7 +34,7 @@ class OrderIn(BaseModel):
     kind: orders.OrderKind
     outlet_id: Identifier = Field(description="The pickup outlet.")
     pickup_at: AwareDatetime
-    lines: list[orders.OrderLine] = Field(min_length=1, max_length=200)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
     note: str = Field(default="", max_length=500)
 
 
