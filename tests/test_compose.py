@@ -7,7 +7,6 @@ import ast
 import importlib
 import inspect
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 import pytest
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
+
+from tests.support.fixtures import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -40,15 +41,6 @@ _YAML_AS_JSON = (
     "from ruamel.yaml import YAML\n"
     "print(json.dumps(YAML(typ='safe').load(open(sys.argv[1]))))\n"
 )
-
-
-def require_tool(tool: Path) -> None:
-    if tool.exists():
-        return
-    message = f"{tool.relative_to(ROOT)} is missing: run `make install`"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def load_yaml(path: Path) -> Any:

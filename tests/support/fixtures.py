@@ -351,3 +351,13 @@ class PrivateStack:
 
     def down(self) -> None:
         self._run("down", "--wipe")
+
+
+def require_tool(tool: Path) -> None:
+    """Skip the test when a tool of the tools environment is missing (fail under CI)."""
+    if tool.exists():
+        return
+    message = f"{tool} is missing: run `make install`"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
