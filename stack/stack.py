@@ -566,9 +566,14 @@ class Stack:
 
 
 def uuid_to_kafka_id() -> str:
+    """A cluster id as Kafka makes them: never starting with "-", which the storage tool
+    would read as an option (1 stack in 64 failed to format before)."""
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
 
 
 def create_topics(bootstrap: str, replication: str = "1") -> None:
