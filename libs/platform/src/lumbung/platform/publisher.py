@@ -101,13 +101,11 @@ class EventPublisher:
             now - self._failing_since,
         )
         self._failing_since = None
-        old, self._producer = self._producer, None
-        try:
-            self._producer = await self._new_producer()
-        finally:
-            if self._producer is None:
-                self._producer = old  # the broker is still away: try again later
-            elif old is not None:
-                stopping = asyncio.get_running_loop().create_task(old.stop())
-                self._retired.add(stopping)
-                stopping.add_done_callback(self._retired.discard)
+        # Requests go on with the old producer until the new one runs (a broker still away
+        # makes start() fail: the old one stays and the next failures try again).
+        fresh = await self._new_producer()
+        old, self._producer = self._producer, fresh
+        if old is not None:
+            stopping = asyncio.get_running_loop().create_task(old.stop())
+            self._retired.add(stopping)
+            stopping.add_done_callback(self._retired.discard)

@@ -167,10 +167,10 @@ class Simulation:
                     self.tally.flushes_after_outage += 1
                 self._flush(client)
             if minute % 30 == 0:
-                self._souvenir_order(moment)
+                self._tolerant(self._souvenir_order, moment)
             if minute % 15 == 0:
-                self._suppliers_answer(moment)
-                self._receive_due(moment)
+                self._tolerant(self._suppliers_answer, moment)
+                self._tolerant(self._receive_due, moment)
             self._progress(minute + 1, minutes, moment)
             lag = began + (minute + 1) * 60 / self.speed - time.monotonic()
             if lag > 0:
@@ -179,6 +179,14 @@ class Simulation:
             self._flush(client)
         self.out.write("\n")
         return self.tally
+
+    def _tolerant(self, step: Any, moment: Any) -> None:
+        """A step of the day whose request did not get through (a server restarting, a
+        connection dropped) is noted and the day goes on, as people would."""
+        try:
+            step(moment)
+        except httpx.TransportError as exc:
+            self.tally.errors.append(f"{step.__name__}: {exc!r}")
 
     def _sell(self, outlet: dict[str, Any], moment: Any) -> None:
         skus = [item["sku"] for item in outlet["assortment"]]
