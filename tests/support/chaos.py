@@ -195,7 +195,7 @@ class Orders:
             return
         if shown.status_code != 200 or shown.json()["state"] != "reserved":
             return
-        fulfil = n % 2 == 0
+        fulfil = (n // 10) % 2 == 0  # n is 5, 15, 25…: every other one picked up
         answer = self._post(
             f"/v1/orders/{order_id}/{'fulfil' if fulfil else 'cancel'}",
             None if fulfil else {"reason": "chaos"},
