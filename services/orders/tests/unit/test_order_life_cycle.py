@@ -88,3 +88,14 @@ def test_nothing_leaves_a_final_state_and_late_events_change_nothing() -> None:
 def test_an_order_survives_storage() -> None:
     order = reserved()
     assert Order.from_dict(order.to_dict()) == order
+
+
+def test_a_give_up_that_lands_after_the_reservation_fails_the_order() -> None:
+    # The worker gave up waiting while inventory's answer was on its way; inventory
+    # releases the hold on OrderFailed, so the order must not stay reserved.
+    order = reserved()
+    failed = orders.OrderFailed(order_id=ID, outlet_id=OUTLET, reason="no answer")
+
+    assert order.apply(failed, NOW)
+    assert order.state is State.FAILED
+    assert [h["state"] for h in order.history] == ["placed", "reserved", "failed"]
