@@ -6,7 +6,6 @@ and the event log agree on every (outlet, SKU)."""
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 from lumbung.contracts import Registry
 from lumbung.platform.clock import WITA
-from lumbung.platform.testing import read_topic
+from tests.support.chaos import ledger
 from tests.support.fixtures import ApiProcess
 from tests.support.receivers import wait_until
 from tests.support.sse import Stream
@@ -38,30 +37,6 @@ def system(
     yield apis
     for api in apis.values():
         api.stop()
-
-
-def from_the_log(kafka_bootstrap: str, registry: Registry) -> dict[tuple[str, str], int]:
-    """on_hand per (outlet, SKU), recomputed from the raw events with no service code:
-    opening counts, receipts, minus sales (the simulation makes no other movement)."""
-    on_hand: dict[tuple[str, str], int] = defaultdict(int)
-    seen: set[str] = set()
-    for event in read_topic(kafka_bootstrap, registry.name("inventory.commands")):
-        data = event["data"]
-        if event["event_id"] in seen:
-            continue
-        seen.add(event["event_id"])
-        if event["event_type"] == "inventory.StockCounted":
-            for line in data["lines"]:
-                on_hand[(data["outlet_id"], line["sku"])] = line["counted"]
-        elif event["event_type"] == "inventory.RestockReceived":
-            on_hand[(data["outlet_id"], data["sku"])] += data["qty"]
-    for event in read_topic(kafka_bootstrap, registry.name("pos.sales")):
-        if event["event_id"] in seen:
-            continue
-        seen.add(event["event_id"])
-        for line in event["data"]["lines"]:
-            on_hand[(event["data"]["outlet_id"], line["sku"])] -= line["qty"]
-    return dict(on_hand)
 
 
 def test_a_simulated_day_leaves_the_page_the_read_model_and_the_log_in_agreement(
@@ -127,7 +102,8 @@ def test_a_simulated_day_leaves_the_page_the_read_model_and_the_log_in_agreement
     assert tally.sales > 200
     assert tally.refused == 0
 
-    expected = from_the_log(kafka_bootstrap, registry)
+    # on_hand per (outlet, SKU) recomputed from the raw events, with no service code.
+    expected = ledger(kafka_bootstrap, registry).on_hand
 
     def model() -> dict[tuple[str, str], dict[str, Any]]:
         outlets = {outlet for outlet, _ in expected}

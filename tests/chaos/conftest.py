@@ -91,112 +91,6 @@ def system(
         api.stop()
 
 
-def chaos_run(
-    plan: Plan,
-    system: tuple[dict[str, ApiProcess], dict[str, Any]],
-    workers: Any,
-    worker_env: dict[str, str],
-    receivers: tuple[Receiver, SmtpServer],
-    own_stack: PrivateStack,
-    ops_key: str,
-    kafka_bootstrap: str,
-    redis_url: str,
-    registry: Registry,
-    read_model: Any,
-    tmp_path: Path,
-) -> Report:
-    apis, running = system
-    receiver, smtp = receivers
-
-    def restart_worker(service: str) -> Callable[[], None]:
-        def restart() -> None:
-            running[service].kill()
-            running[service] = workers(service)
-
-        return restart
-
-    def flush_redis() -> None:
-        redis.Redis.from_url(redis_url).flushdb()
-
-    urls = Urls(*(apis[name].url for name in APIS))
-    progress = (tmp_path / "progress.txt").open("w")
-    load = Load(urls, ops_key, plan, tmp_path / "spools", progress)
-    added: dict[str, Any] = {}
-
-    def scale_out() -> None:
-        """A second inventory worker and a second orders API join: partitions move."""
-        added["worker"] = workers("inventory")
-        api = added["api"] = ApiProcess("orders", worker_env, tmp_path / "orders-2.log")
-        api.start()
-        load.orders.apis.append(api.url)
-
-    def scale_in() -> None:
-        """The first inventory worker and the second orders API leave (a clean stop)."""
-        first = running["inventory"]
-        running["inventory"] = added["worker"]
-        first.stop()
-        load.orders.apis.remove(added["api"].url)
-        added["api"].stop()
-
-    actions: dict[str, Callable[[], None]] = {
-        "kill inventory worker": restart_worker("inventory"),
-        "kill orders worker": restart_worker("orders"),
-        "kill notifications worker": restart_worker("notifications"),
-        "restart broker": own_stack.restart_broker,
-        "flush redis": flush_redis,
-        "kill a broker for good": lambda: own_stack.kill_broker(own_stack.brokers),
-        "scale out": scale_out,
-        "scale in": scale_in,
-    }
-    faults = Faults(plan, actions)
-    began = time.monotonic()
-    load.start()
-    faults.run(load)
-    assert load.wait(1800), "the load ran to its end"
-    assert not load.errors, load.errors
-    load_seconds = time.monotonic() - began
-
-    checker = Checker(
-        kafka_bootstrap,
-        registry,
-        read_model,
-        apis["orders"].url,
-        ops_key,
-        lambda: received_ids(receiver, smtp),
-    )
-    problems = checker.converge(load.orders.placed, seconds=300)
-    tally = load.simulation.tally
-    report = Report(
-        plan,
-        sale_lines=tally.sale_lines,
-        sales=tally.sales,
-        unsent=load.unsent,
-        outlet_errors=[e[:160] for e in tally.errors],
-        orders_placed=len(load.orders.placed),
-        orders_fulfilled=len(load.orders.fulfilled),
-        orders_cancelled=len(load.orders.cancelled),
-        order_retries=load.orders.retries,
-        records_in=checker.log.records_in,
-        applied=checker.log.applied,
-        duplicates=checker.log.duplicates,
-        alerts=sum(1 for channels in checker.sent.expected.values() if channels),
-        messages=checker.sent.messages,
-        faults=faults.injected,
-        load_seconds=load_seconds,
-        converged_after_s=None if problems else time.monotonic() - faults.last_at,
-        mismatches=problems
-        + ([f"{load.unsent} sales never left the outlets"] if load.unsent else []),
-    )
-    progress.close()
-    load.orders.close()
-    text = report.render()
-    out = Path(os.environ.get("LUMBUNG_CHAOS_REPORT_DIR") or tmp_path)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"chaos-report-{plan.sale_lines}.txt").write_text(text + "\n")
-    print(text)
-    return report
-
-
 @pytest.fixture
 def run(
     system: Any,
@@ -214,19 +108,95 @@ def run(
     """run(plan): the chaos run of `plan` on this test's system; its report."""
 
     def run_plan(plan: Plan) -> Report:
-        return chaos_run(
-            plan,
-            system,
-            workers,
-            worker_env,
-            receivers,
-            own_stack,
-            ops_key,
+        apis, running = system
+        receiver, smtp = receivers
+
+        def restart_worker(service: str) -> Callable[[], None]:
+            def restart() -> None:
+                running[service].kill()
+                running[service] = workers(service)
+
+            return restart
+
+        def flush_redis() -> None:
+            redis.Redis.from_url(redis_url).flushdb()
+
+        urls = Urls(*(apis[name].url for name in APIS))
+        progress = (tmp_path / "progress.txt").open("w")
+        load = Load(urls, ops_key, plan, tmp_path / "spools", progress)
+        added: dict[str, Any] = {}
+
+        def scale_out() -> None:
+            """A second inventory worker and a second orders API join: partitions move."""
+            added["worker"] = workers("inventory")
+            api = added["api"] = ApiProcess("orders", worker_env, tmp_path / "orders-2.log")
+            api.start()
+            load.orders.apis.append(api.url)
+
+        def scale_in() -> None:
+            """The first inventory worker and the second orders API leave (a clean stop)."""
+            first = running["inventory"]
+            running["inventory"] = added["worker"]
+            first.stop()
+            load.orders.apis.remove(added["api"].url)
+            added["api"].stop()
+
+        actions: dict[str, Callable[[], None]] = {
+            "kill inventory worker": restart_worker("inventory"),
+            "kill orders worker": restart_worker("orders"),
+            "kill notifications worker": restart_worker("notifications"),
+            "restart broker": own_stack.restart_broker,
+            "flush redis": flush_redis,
+            "kill a broker for good": lambda: own_stack.kill_broker(own_stack.brokers),
+            "scale out": scale_out,
+            "scale in": scale_in,
+        }
+        faults = Faults(plan, actions)
+        began = time.monotonic()
+        load.start()
+        faults.run(load)
+        assert load.wait(1800), "the load ran to its end"
+        assert not load.errors, load.errors
+        load_seconds = time.monotonic() - began
+
+        checker = Checker(
             kafka_bootstrap,
-            redis_url,
             registry,
             read_model,
-            tmp_path,
+            apis["orders"].url,
+            ops_key,
+            lambda: received_ids(receiver, smtp),
         )
+        problems = checker.converge(load.orders.placed, seconds=300)
+        tally = load.simulation.tally
+        report = Report(
+            plan,
+            sale_lines=tally.sale_lines,
+            sales=tally.sales,
+            unsent=load.unsent,
+            outlet_errors=[e[:160] for e in tally.errors],
+            orders_placed=len(load.orders.placed),
+            orders_fulfilled=len(load.orders.fulfilled),
+            orders_cancelled=len(load.orders.cancelled),
+            order_retries=load.orders.retries,
+            records_in=checker.log.records_in,
+            applied=checker.log.applied,
+            duplicates=checker.log.duplicates,
+            alerts=sum(1 for channels in checker.sent.expected.values() if channels),
+            messages=checker.sent.messages,
+            faults=faults.injected,
+            load_seconds=load_seconds,
+            converged_after_s=None if problems else time.monotonic() - faults.last_at,
+            mismatches=problems
+            + ([f"{load.unsent} sales never left the outlets"] if load.unsent else []),
+        )
+        progress.close()
+        load.orders.close()
+        text = report.render()
+        out = Path(os.environ.get("LUMBUNG_CHAOS_REPORT_DIR") or tmp_path)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"chaos-report-{plan.sale_lines}.txt").write_text(text + "\n")
+        print(text)
+        return report
 
     return run_plan
