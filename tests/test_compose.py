@@ -29,6 +29,8 @@ KAFKA_NODES = ("kafka", "kafka-2", "kafka-3")
 """`kafka` alone by default; all three with the `cluster` profile."""
 PLATFORM = {*KAFKA_NODES, "redis", TOPICS_JOB}
 CLUSTER_ENV = ROOT / "compose" / "cluster.env"
+SECURE = ROOT / "compose" / "secure.yml"
+KAFKA_SECURE = ROOT / "compose" / "kafka-secure.sh"
 WORKERS = sorted(
     name
     for name in SERVICES
@@ -155,15 +157,47 @@ def stack_kafka_version() -> str:
     raise AssertionError("stack/stack.py defines no KAFKA_VERSION")
 
 
-def test_compose_file_is_valid_against_the_compose_specification() -> None:
+def laid_over(base: Any, overlay: Any) -> Any:
+    """`docker compose -f base -f overlay`: mappings merge, `volumes` and `ports` add up,
+    every other value of the overlay replaces the base's."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        out = dict(base)
+        for key, value in overlay.items():
+            if key in ("volumes", "ports") and isinstance(value, list):
+                out[key] = [*base.get(key, []), *value]
+            else:
+                out[key] = laid_over(base[key], value) if key in base else value
+        return out
+    return overlay
+
+
+@pytest.fixture(scope="module")
+def secure(compose: dict[str, Any]) -> dict[str, Any]:
+    return laid_over(compose, load_yaml(SECURE))
+
+
+def check_compose_schema(path: Path) -> None:
     require_tool(CHECK_JSONSCHEMA)
     result = subprocess.run(
-        [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.compose-spec", COMPOSE],
+        [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.compose-spec", path],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    check_compose_schema(COMPOSE)
+
+
+def test_the_secure_file_laid_over_the_main_one_is_valid(
+    secure: dict[str, Any], tmp_path: Path
+) -> None:
+    check_compose_schema(SECURE)
+    merged = tmp_path / "secure-merged.json"
+    merged.write_text(json.dumps(secure))
+    check_compose_schema(merged)
 
 
 def test_every_service_directory_has_a_dockerfile() -> None:
@@ -291,3 +325,126 @@ def test_the_cluster_env_file_names_every_node_and_sets_only_variables_compose_u
     )
     assert values["CLUSTER_BOOTSTRAP_SERVERS"] == ",".join(f"{name}:9092" for name in KAFKA_NODES)
     assert (values["REPLICATION_FACTOR"], values["MIN_INSYNC_REPLICAS"]) == ("3", "2")
+
+
+def script_variables(path: Path) -> set[str]:
+    """The variables a shell script reads (`${NAME` or `$NAME`)."""
+    return set(re.findall(r"\$\{?([A-Z_][A-Z0-9_]*)", path.read_text()))
+
+
+def test_in_the_secure_file_everything_that_uses_kafka_or_redis_logs_in(
+    compose: dict[str, Any], secure: dict[str, Any]
+) -> None:
+    from lumbung.platform.broker import client_security
+
+    kafka_login = set(
+        re.findall(r"os\.environ\.get\(\"(\w+)\"", inspect.getsource(client_security))
+    )
+    assert kafka_login == {"LUMBUNG_KAFKA_USERNAME", "LUMBUNG_KAFKA_PASSWORD"}
+    for name, svc in compose["services"].items():
+        before, after = environment(svc), environment(secure["services"][name])
+        if "KAFKA_BOOTSTRAP_SERVERS" in before:
+            assert kafka_login <= set(after), f"{name} gets no Kafka login"
+        if "REDIS_URL" in before:
+            assert re.fullmatch(
+                r"redis://:\$\{LUMBUNG_REDIS_PASSWORD:\?[^}]+\}@redis:6379/0", after["REDIS_URL"]
+            ), f"{name} reaches Redis without its password"
+        if name in SERVICES or name.removesuffix("-worker") in WORKERS:
+            assert after["LUMBUNG_ENVIRONMENT"] == "production"
+            assert after["LUMBUNG_SECRET_KEY"].startswith("${LUMBUNG_SECRET_KEY:?")
+
+    redis_node = service(secure, "redis")
+    password = environment(service(secure, "inventory"))["REDIS_URL"].split("@")[0][
+        len("redis://:") :
+    ]
+    assert redis_node["command"][-2:] == ["--requirepass", password]
+    assert environment(redis_node)["REDISCLI_AUTH"] == password
+
+    kafka = service(secure, "kafka")
+    mount = f"./{KAFKA_SECURE.relative_to(ROOT)}:/lumbung/{KAFKA_SECURE.name}:ro"
+    assert mount in kafka["volumes"]
+    assert kafka["entrypoint"] == ["/bin/bash", f"/lumbung/{KAFKA_SECURE.name}"]
+    assert "--command-config /tmp/lumbung-client.properties" in kafka["healthcheck"]["test"][1]
+    assert "CLIENT_CONFIG:-/tmp/lumbung-client.properties" in KAFKA_SECURE.read_text()
+    given = set(environment(kafka))
+    needed = {"LUMBUNG_KAFKA_USERNAME", "LUMBUNG_KAFKA_PASSWORD", "CLUSTER_ID", "KAFKA_NODE_ID"}
+    assert needed <= given & script_variables(KAFKA_SECURE)
+
+
+@pytest.mark.broker
+def test_the_secure_kafka_script_starts_a_node_that_refuses_clients_without_the_login(
+    tmp_path: Path,
+) -> None:
+    """compose/kafka-secure.sh on this machine, with the stack's Kafka jars standing in for
+    the image's /opt/kafka/bin: a login works on both client listeners, none or a wrong
+    password is refused."""
+    import os
+    import secrets
+    import time
+
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    from tests.support.fixtures import free_port
+
+    jars = ROOT / ".stack" / "jars" / stack_kafka_version()
+    require_tool(jars)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for script, main in (
+        ("kafka-storage.sh", "kafka.tools.StorageTool"),
+        ("kafka-server-start.sh", "kafka.Kafka"),
+    ):
+        (bin_dir / script).write_text(f'#!/bin/sh\nexec java -Xmx512m -cp "{jars}/*" {main} "$@"\n')
+        (bin_dir / script).chmod(0o755)
+    password = secrets.token_urlsafe(16)
+    client, host = free_port(), free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "LUMBUNG_KAFKA_USERNAME": "lumbung",
+        "LUMBUNG_KAFKA_PASSWORD": password,
+        "CLUSTER_ID": "UhxNcWi8QD6LKp8oNsRGIQ",
+        "KAFKA_BIN": str(bin_dir),
+        "KAFKA_LOG_DIRS": str(tmp_path / "data"),
+        "LISTEN_HOST": "127.0.0.1",
+        "CLIENT_PORT": str(client),
+        "CONTROLLER_PORT": str(free_port()),
+        "HOST_PORT": str(host),
+        "ADVERTISED_HOST": "127.0.0.1",
+        "HOST_ADVERTISED": "127.0.0.1",
+        "KAFKA_CONFIG": str(tmp_path / "server.properties"),
+        "CLIENT_CONFIG": str(tmp_path / "client.properties"),
+    }
+
+    def admin(port: int, **login: str) -> list[str]:
+        client = KafkaAdminClient(
+            bootstrap_servers=f"127.0.0.1:{port}", request_timeout_ms=3000, **login
+        )
+        try:
+            return list(client.list_topics())
+        finally:
+            client.close()
+
+    scram = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-256"}
+    login = {**scram, "sasl_plain_username": "lumbung", "sasl_plain_password": password}
+    with open(tmp_path / "kafka.log", "wb") as log:
+        node = subprocess.Popen(["bash", KAFKA_SECURE], env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                admin(client, **login)
+                break
+            except KafkaError:
+                assert node.poll() is None, (tmp_path / "kafka.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, "the secure node did not answer in 90 s"
+                time.sleep(1)
+        assert admin(host, **login) is not None
+        with pytest.raises(KafkaError):
+            admin(client)
+        with pytest.raises(KafkaError):
+            admin(host, **{**login, "sasl_plain_password": "wrong"})
+        assert "sasl.jaas.config" in (tmp_path / "client.properties").read_text()
+    finally:
+        node.terminate()
+        node.wait(timeout=30)
