@@ -104,8 +104,9 @@ def run(
     registry: Registry,
     read_model: Any,
     tmp_path: Path,
-) -> Callable[[Plan], Report]:
+) -> Iterator[Callable[[Plan], Report]]:
     """run(plan): the chaos run of `plan` on this test's system; its report."""
+    progress = (tmp_path / "progress.txt").open("w")
 
     def run_plan(plan: Plan) -> Report:
         apis, running = system
@@ -122,7 +123,6 @@ def run(
             redis.Redis.from_url(redis_url).flushdb()
 
         urls = Urls(*(apis[name].url for name in APIS))
-        progress = (tmp_path / "progress.txt").open("w")
         load = Load(urls, ops_key, plan, tmp_path / "spools", progress)
         added: dict[str, Any] = {}
 
@@ -190,7 +190,6 @@ def run(
             mismatches=problems
             + ([f"{load.unsent} sales never left the outlets"] if load.unsent else []),
         )
-        progress.close()
         load.orders.close()
         text = report.render()
         out = Path(os.environ.get("LUMBUNG_CHAOS_REPORT_DIR") or tmp_path)
@@ -199,4 +198,5 @@ def run(
         print(text)
         return report
 
-    return run_plan
+    yield run_plan
+    progress.close()

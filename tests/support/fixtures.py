@@ -29,6 +29,7 @@ from lumbung.platform.broker import durable_producer
 from lumbung.platform.testing import read_topic
 
 WITA = ZoneInfo("Asia/Makassar")
+CALL_FAILED = pytest.StashKey[bool]()
 START = datetime.now(WITA).replace(microsecond=0) - timedelta(hours=3)
 
 
@@ -129,8 +130,25 @@ def shift_clock(worker_env: dict[str, str]) -> Callable[[float], None]:
     return shift
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+def log_tail(log: Path, lines: int = 40) -> str:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
 @pytest.fixture
-def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+def workers(
+    worker_env: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Worker]]:
+    """start(service): a worker process; when the test fails, the tail of every worker's
+    log is printed, so a failure in CI says what the workers saw."""
     started: list[Worker] = []
 
     def start(service: str = "inventory") -> Worker:
@@ -143,6 +161,9 @@ def workers(worker_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[...
     yield start
     for worker in started:
         worker.stop()
+    if request.node.stash.get(CALL_FAILED, False):
+        for worker in started:
+            print(f"--- {worker.log.name} (last lines) ---\n{log_tail(worker.log)}")
 
 
 @pytest.fixture

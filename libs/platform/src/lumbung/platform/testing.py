@@ -132,9 +132,24 @@ def broker_outage(
     return outage
 
 
-def read_records(kafka_bootstrap: str, topic: str) -> list[Any]:
-    """Every record on a topic now (key, value, headers…), in partition order."""
+def read_records(kafka_bootstrap: str, topic: str, timeout_s: float = 120.0) -> list[Any]:
+    """Every record on a topic now (key, value, headers…), in partition order. A read that
+    meets a broker going down (a chaos run kills one) starts again, until `timeout_s`."""
+    from kafka.errors import KafkaError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return _read_records_once(kafka_bootstrap, topic, deadline)
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
+def _read_records_once(kafka_bootstrap: str, topic: str, deadline: float) -> list[Any]:
     from kafka import KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaTimeoutError
 
     from lumbung.platform.broker import client_security
 
@@ -148,6 +163,8 @@ def read_records(kafka_bootstrap: str, topic: str) -> list[Any]:
         ends = consumer.end_offsets(partitions)
         out: list[Any] = []
         while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise KafkaTimeoutError(f"{topic} not read to its end in time")
             for records in consumer.poll(timeout_ms=1000).values():
                 out.extend(records)
         return out
