@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
 
 
-.PHONY: install system stack stack-down up down test lint format schemas clean bench chaos
+.PHONY: install system stack stack-down up down test lint format schemas clean bench bench-inventory chaos
 
 install: system $(STAMP) $(TOOLS)
 
@@ -66,4 +66,8 @@ chaos: install
 	  scripts/test.sh -s
 
 bench: install
+	scripts/with-stack.sh $(BIN)/python bench/end_to_end.py
+
+# The inventory worker alone (POS events straight onto the topic), with its memory.
+bench-inventory: install
 	scripts/with-stack.sh $(BIN)/python bench/inventory_pipeline.py

@@ -1,0 +1,583 @@
+"""End-to-end benchmark of the sale path, each figure beside the ceiling it is held to.
+
+    make bench      (a private Kafka and Redis, the whole system as `make up` starts it
+                     without the simulator, this script, then everything stopped)
+    scripts/with-stack.sh .venv/bin/python bench/end_to_end.py --sales 20000 --clients 32
+
+In one run on one machine:
+
+1. the broker's ceiling: sale-sized messages produced (acks=all) and consumed through
+   aiokafka, messages a second from the first send to the last one read;
+2. a bare FastAPI endpoint (same uvicorn settings, no key, no validation, no Kafka) under
+   the same HTTP client, requests a second: the ceiling of the HTTP ingest;
+3. the HTTP ingest: `POST /v1/outlets/{id}/sales`, one sale of one line a request;
+4. the sale pipeline's sustained rate: from the first POST until the dashboard's stream
+   (`/v1/stream`, as a browser reads it) has shown the stock change of every sale, through
+   `pos.sales`, the inventory worker and `inventory.stock`;
+5. sale-to-dashboard latency p50/p95/p99 at half that rate (the time from a POST until its
+   stock change arrives on the stream), beside aiokafka's own produce-to-consume latency at
+   the same rate.
+
+Prints the figures; docs/PERFORMANCE.md records them with the command that produced them.
+The load generator runs on the same 2 cores as the system, as a sender on site would not:
+every rate here is what the whole machine does, client included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+ROOT = Path(__file__).resolve().parent.parent
+WITA = ZoneInfo("Asia/Makassar")
+PARTITIONS = 6
+OPENING = 1_000_000
+
+
+# -- what a sale looks like on the wire ----------------------------------------------------
+
+
+def sale(sku: str) -> dict[str, Any]:
+    return {
+        "sale_id": f"B-{uuid.uuid4().hex[:16]}",
+        "sold_at": datetime.now(WITA).isoformat(),
+        "lines": [{"sku": sku, "qty": 1, "unit_price_idr": 15_000}],
+    }
+
+
+def sale_body(skus: list[str]) -> bytes:
+    """One sale, or a batch (as an outlet flushing its spool sends them)."""
+    if len(skus) == 1:
+        return orjson.dumps(sale(skus[0]))
+    return orjson.dumps({"sales": [sale(sku) for sku in skus]})
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+def spread(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (
+        f"p50 {percentile(ms, 50):7.1f} ms  p95 {percentile(ms, 95):7.1f} ms  "
+        f"p99 {percentile(ms, 99):7.1f} ms  (n={len(ms)})"
+    )
+
+
+# -- 1. the broker's ceiling ---------------------------------------------------------------
+
+
+async def broker_ceiling(bootstrap: str, messages: int) -> float:
+    """Messages a second from the first send to the last one read, producer (acks=all) and
+    consumer running together on a topic of PARTITIONS partitions."""
+    topic = f"bench-ceiling-{uuid.uuid4().hex[:6]}"
+    payload = b"x" * len(sale_body(["AMPLANG-IKAN-250"])) * 2  # an envelope is about twice that
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    await _create(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+
+    async def read() -> None:
+        got = 0
+        while got < messages:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            got += sum(len(records) for records in batches.values())
+
+    started = time.perf_counter()
+    reading = asyncio.create_task(read())
+    pending = []
+    for i in range(messages):
+        pending.append(await producer.send(topic, payload, key=f"OUT-{i % 50}".encode()))
+        if len(pending) >= 5000:
+            await asyncio.gather(*pending)
+            pending.clear()
+    await asyncio.gather(*pending)
+    await reading
+    elapsed = time.perf_counter() - started
+    await producer.stop()
+    await consumer.stop()
+    return messages / elapsed
+
+
+async def broker_latency(bootstrap: str, rate: float, seconds: float) -> list[float]:
+    """aiokafka's produce-to-consume latency of single messages sent at `rate` a second."""
+    topic = f"bench-latency-{uuid.uuid4().hex[:6]}"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    await producer.start()
+    await _create(bootstrap, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+    consumer.assign(partitions)
+    await consumer.seek_to_end(*partitions)
+    for tp in partitions:
+        await consumer.position(tp)
+    total = int(rate * seconds)
+    latencies: list[float] = []
+
+    async def read() -> None:
+        while len(latencies) < total:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                now = time.perf_counter()
+                latencies.extend(now - float(r.value) for r in records)
+
+    reading = asyncio.create_task(read())
+    sends = []
+    started = time.perf_counter()
+    for i in range(total):
+        await _until(started + i / rate)
+        sends.append(
+            asyncio.ensure_future(
+                producer.send_and_wait(topic, str(time.perf_counter()).encode(), key=b"%d" % i)
+            )
+        )
+    await asyncio.gather(*sends)
+    await asyncio.wait_for(reading, 60)
+    await producer.stop()
+    await consumer.stop()
+    return latencies
+
+
+async def _create(bootstrap: str, topic: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+    finally:
+        await admin.close()
+
+
+async def _until(moment: float) -> None:
+    delay = moment - time.perf_counter()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+# -- 2. a bare FastAPI endpoint ------------------------------------------------------------
+
+
+def serve_bare(port: int) -> None:
+    """The bare endpoint: FastAPI and uvicorn as the services run them, nothing else."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.post("/v1/outlets/{outlet_id}/sales", status_code=202)
+    async def sales(outlet_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {"accepted": [{"id": body.get("sale_id"), "event_id": outlet_id}]}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+# -- the HTTP load and the dashboard stream ------------------------------------------------
+
+
+@dataclass
+class Post:
+    """A sender of sales to one base URL with `clients` connections."""
+
+    url: str
+    headers: dict[str, str]
+    clients: int
+    session: aiohttp.ClientSession | None = None
+    refused: int = 0
+
+    async def __aenter__(self) -> Post:
+        connector = aiohttp.TCPConnector(limit=self.clients)
+        self.session = aiohttp.ClientSession(
+            connector=connector, headers={"Content-Type": "application/json", **self.headers}
+        )
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.session is not None
+        await self.session.close()
+
+    async def sales(self, outlet: str, skus: list[str]) -> None:
+        assert self.session is not None
+        async with self.session.post(
+            f"{self.url}/v1/outlets/{outlet}/sales", data=sale_body(skus)
+        ) as answer:
+            await answer.read()
+            if answer.status != 202:
+                self.refused += len(skus)
+
+    async def flood(
+        self, cells: list[tuple[str, str]], count: int, seed: int, batch: int = 1
+    ) -> float:
+        """`count` sales, `batch` of one outlet a request, from `clients` senders as fast
+        as they are answered; sales a second."""
+        rng = random.Random(seed)
+        by_outlet: dict[str, list[str]] = defaultdict(list)
+        for outlet, sku in cells:
+            by_outlet[outlet].append(sku)
+        outlets = sorted(by_outlet)
+        left = iter(range(count // batch))
+
+        async def sender() -> None:
+            for _ in left:
+                outlet = rng.choice(outlets)
+                await self.sales(outlet, [rng.choice(by_outlet[outlet]) for _ in range(batch)])
+
+        started = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(self.clients)))
+        return count // batch * batch / (time.perf_counter() - started)
+
+
+@dataclass
+class Stream:
+    """The dashboard's stream as a page reads it; calls `on_sale` for every stock change a
+    sale made: (outlet, SKU, arrival time)."""
+
+    url: str
+    key: str
+    on_sale: Callable[[str, str, float], None]
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def follow(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(f"{self.url}/v1/stream", params={"key": self.key}) as answer,
+        ):
+            kind, data = "", b""
+            async for raw in answer.content:
+                line = raw.rstrip(b"\n")
+                if line.startswith(b"event: "):
+                    kind = line[7:].decode()
+                elif line.startswith(b"data: "):
+                    data = line[6:]
+                elif not line and kind:
+                    if kind == "snapshot":
+                        self.ready.set()
+                    elif kind == "stock":
+                        change = orjson.loads(data)
+                        if change["reason"] == "sale":
+                            self.on_sale(change["outlet_id"], change["sku"], time.perf_counter())
+                    kind, data = "", b""
+
+
+# -- the system ----------------------------------------------------------------------------
+
+
+@dataclass
+class System:
+    stack: str
+    env: dict[str, str]
+
+    def apps(self, command: str) -> None:
+        subprocess.run(
+            [sys.executable, str(ROOT / "stack" / "apps.py"), command, "--name", self.stack]
+            + (["--ports", "auto"] if command == "up" else []),
+            env={**self.env, "LUMBUNG_SIMULATE": "0", "LUMBUNG_LOG_LEVEL": "WARNING"},
+            check=True,
+        )
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self._file(f'{service}.port')}"
+
+    @property
+    def key(self) -> str:
+        return self._file("ops.key")
+
+    def _file(self, name: str) -> str:
+        return (ROOT / ".stack" / self.stack / name).read_text().strip()
+
+
+def demo_cells() -> list[tuple[str, str]]:
+    from lumbung.catalog import demo
+
+    return [
+        (outlet, item["sku"])
+        for outlet, body in demo.outlets(date.today())
+        for item in body["assortment"]
+    ]
+
+
+async def open_stock(system: System, cells: list[tuple[str, str]]) -> None:
+    """An opening count of OPENING units in every cell, applied before the clock starts."""
+    by_outlet: dict[str, list[str]] = defaultdict(list)
+    for outlet, sku in cells:
+        by_outlet[outlet].append(sku)
+    headers = {"X-API-Key": system.key}
+    url = system.url("inventory")
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for outlet, skus in by_outlet.items():
+            body = {
+                "count_id": f"BENCH-{uuid.uuid4().hex[:8]}",
+                "kind": "opening",
+                "lines": [{"sku": s, "counted": OPENING} for s in skus],
+            }
+            async with session.post(f"{url}/v1/outlets/{outlet}/counts", json=body) as answer:
+                assert answer.status == 202, await answer.text()
+        deadline = time.monotonic() + 120
+        for outlet, skus in by_outlet.items():
+            while True:
+                async with session.get(f"{url}/v1/outlets/{outlet}/stock") as answer:
+                    stock = await answer.json()
+                counted = {sku: cell["on_hand"] for sku, cell in stock["stock"].items()}
+                if all(counted.get(s) == OPENING for s in skus):
+                    break
+                assert time.monotonic() < deadline, f"opening stock of {outlet} not applied"
+                await asyncio.sleep(0.5)
+
+
+@dataclass
+class Figures:
+    ceiling: float = 0.0
+    bare: float = 0.0
+    ingest: float = 0.0
+    pipeline: float = 0.0
+    batched_ingest: float = 0.0
+    batched_pipeline: float = 0.0
+    latency: list[float] = field(default_factory=list)
+    broker_latency: list[float] = field(default_factory=list)
+    refused: int = 0
+
+
+@dataclass
+class Seen:
+    """What the dashboard stream showed: sales counted, the last arrival, latencies of the
+    sales in `pending` ((outlet, SKU) -> send times, oldest first)."""
+
+    sales: int = 0
+    last: float = 0.0
+    pending: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    latencies: list[float] = field(default_factory=list)
+
+    def __call__(self, outlet: str, sku: str, at: float) -> None:
+        self.sales += 1
+        self.last = at
+        sent = self.pending.get((outlet, sku))
+        if sent:
+            self.latencies.append(at - sent.popleft())
+
+    async def drain(self, count: int, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while self.sales < count:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the dashboard showed {self.sales} of {count} sales")
+            await asyncio.sleep(0.05)
+
+
+async def pipeline(
+    ingest: Post, seen: Seen, cells: list[tuple[str, str]], count: int, batch: int, seed: int
+) -> tuple[float, float]:
+    """(ingest rate, pipeline rate) of `count` sales sent as fast as they are taken."""
+    seen.sales = 0
+    started = time.perf_counter()
+    taken = await ingest.flood(cells, count, seed=seed, batch=batch)
+    await seen.drain(count // batch * batch, 600)
+    return taken, count // batch * batch / (seen.last - started)
+
+
+async def latency(
+    ingest: Post, seen: Seen, cells: list[tuple[str, str]], rate: float, seconds: float
+) -> list[float]:
+    """Seconds from each POST of one sale, sent at `rate` a second, until its stock change
+    is on the dashboard stream."""
+    total = int(rate * seconds)
+    seen.sales, seen.latencies = 0, []
+    sends = []
+    rng = random.Random(5)
+    began = time.perf_counter()
+    for i in range(total):
+        await _until(began + i / rate)
+        outlet, sku = rng.choice(cells)
+        seen.pending[(outlet, sku)].append(time.perf_counter())
+        sends.append(asyncio.ensure_future(ingest.sales(outlet, [sku])))
+    await asyncio.gather(*sends)
+    await seen.drain(total, 300)
+    return seen.latencies
+
+
+async def latency_curve(system: System, args: argparse.Namespace) -> None:
+    """--latency-at 50,100,150: only the latency, at each of those rates."""
+    cells = demo_cells()
+    await open_stock(system, cells)
+    seen = Seen()
+    stream = Stream(system.url("dashboard"), system.key, seen)
+    following = asyncio.create_task(stream.follow())
+    await asyncio.wait_for(stream.ready.wait(), 60)
+    async with Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest:
+        for rate in args.latency_at:
+            measured = await latency(ingest, seen, cells, rate, args.latency_seconds)
+            print(f"sale -> dashboard at {rate:,.0f} /s: {spread(measured)}", flush=True)
+    following.cancel()
+
+
+async def measure(system: System, args: argparse.Namespace, bare_url: str) -> Figures:
+    figures = Figures()
+    bootstrap = system.env["KAFKA_BOOTSTRAP_SERVERS"]
+    figures.ceiling = await broker_ceiling(bootstrap, args.messages)
+    print(f"1. broker ceiling: {figures.ceiling:,.0f} messages/s", flush=True)
+
+    cells = demo_cells()
+    async with Post(bare_url, {}, args.clients) as bare:
+        await bare.flood(cells, 500, seed=0)  # warm up
+        figures.bare = await bare.flood(cells, args.sales, seed=1)
+    print(f"2. bare FastAPI: {figures.bare:,.0f} requests/s", flush=True)
+
+    await open_stock(system, cells)
+    seen = Seen()
+    stream = Stream(system.url("dashboard"), system.key, seen)
+    following = asyncio.create_task(stream.follow())
+    await asyncio.wait_for(stream.ready.wait(), 60)
+    async with Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest:
+        await pipeline(ingest, seen, cells, 200, 1, seed=2)  # warm up
+        figures.ingest, figures.pipeline = await pipeline(
+            ingest, seen, cells, args.sales, 1, seed=3
+        )
+        print(
+            f"3-4. one sale a request: {figures.ingest:,.0f} taken/s, "
+            f"{figures.pipeline:,.0f} on the dashboard/s",
+            flush=True,
+        )
+        # Latency before the batched run: after it, the workers still have work left for a
+        # while (the median was 1 s there), and a backlog is not what this figure is about.
+        await asyncio.sleep(5)
+        rate = figures.pipeline / 2
+        figures.latency = await latency(ingest, seen, cells, rate, args.latency_seconds)
+        print(f"5. latency at {rate:,.0f} sales/s measured", flush=True)
+        figures.batched_ingest, figures.batched_pipeline = await pipeline(
+            ingest, seen, cells, args.sales, args.batch, seed=4
+        )
+        print(
+            f"3-4. {args.batch} sales a request: {figures.batched_ingest:,.0f} taken/s, "
+            f"{figures.batched_pipeline:,.0f} on the dashboard/s",
+            flush=True,
+        )
+        figures.refused = ingest.refused
+    following.cancel()
+    figures.broker_latency = await broker_latency(bootstrap, rate, args.latency_seconds)
+    return figures
+
+
+def report(figures: Figures, args: argparse.Namespace) -> str:
+    f, batch = figures, f"{args.batch} sales a request"
+    rates = [
+        ("1. broker produce->consume, aiokafka acks=all", f.ceiling, "the ceiling"),
+        ("2. bare FastAPI endpoint", f.bare, "the HTTP ceiling"),
+        (
+            "3. HTTP ingest, one sale a request",
+            f.ingest,
+            f"= {100 * f.ingest / f.bare:.0f} % of the bare endpoint",
+        ),
+        (
+            f"   HTTP ingest, {batch}",
+            f.batched_ingest,
+            f"= {100 * f.batched_ingest / f.ceiling:.1f} % of the broker",
+        ),
+        (
+            "4. pipeline to the dashboard, one sale a request",
+            f.pipeline,
+            f"= {100 * f.pipeline / f.ceiling:.1f} % of the broker, "
+            f"{100 * f.pipeline / f.bare:.0f} % of the bare endpoint",
+        ),
+        (
+            f"   pipeline to the dashboard, {batch}",
+            f.batched_pipeline,
+            f"= {100 * f.batched_pipeline / f.ceiling:.1f} % of the broker",
+        ),
+    ]
+    p50 = statistics.median(f.latency) / statistics.median(f.broker_latency)
+    rows = [
+        f"{args.sales} sales of one line, {args.clients} HTTP clients, the demo catalog "
+        f"({len(demo_cells())} outlet x SKU cells), {PARTITIONS} partitions, one broker",
+        *(f"{label:<50}{rate:8,.0f} /s  {ratio}" for label, rate, ratio in rates),
+        f"5. sale -> dashboard at {f.pipeline / 2:,.0f} /s:        {spread(f.latency)}",
+        f"   aiokafka produce -> consume, same rate: {spread(f.broker_latency)}",
+        f"   median = {p50:.0f} x the broker's",
+    ]
+    if f.refused:
+        rows.append(f"refused sales (not 202): {f.refused}")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sales", type=int, default=20_000)
+    parser.add_argument("--messages", type=int, default=200_000, help="for the broker ceiling")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=25, help="sales a request, second run")
+    parser.add_argument("--latency-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--latency-at",
+        type=lambda text: [float(r) for r in text.split(",")],
+        help="only the latency, at these rates (sales a second, comma-separated)",
+    )
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
+        return 0
+
+    free_port = importlib.import_module("stack").free_port  # stack/stack.py
+
+    system = System(os.environ.get("LUMBUNG_STACK_NAME", "dev"), dict(os.environ))
+    port = free_port()
+    bare = subprocess.Popen(
+        [sys.executable, __file__, "--serve-bare", str(port)], stdin=subprocess.DEVNULL
+    )
+    system.apps("up")
+    try:
+        if args.latency_at:
+            asyncio.run(latency_curve(system, args))
+            return 0
+        _wait_for(f"http://127.0.0.1:{port}/docs")
+        figures = asyncio.run(measure(system, args, f"http://127.0.0.1:{port}"))
+    finally:
+        system.apps("down")
+        bare.terminate()
+        bare.wait(timeout=30)
+    print()
+    print(report(figures, args))
+    return 0
+
+
+def _wait_for(url: str) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "stack"))
+    sys.exit(main())
