@@ -87,12 +87,13 @@ def spread(values: list[float]) -> str:
 # -- 1. the broker's ceiling ---------------------------------------------------------------
 
 
-async def broker_ceiling(bootstrap: str, messages: int) -> float:
-    """Messages a second from the first send to the last one read, producer (acks=all) and
-    consumer running together on a topic of PARTITIONS partitions."""
-    topic = f"bench-ceiling-{uuid.uuid4().hex[:6]}"
-    payload = b"x" * len(sale_body(["AMPLANG-IKAN-250"])) * 2  # an envelope is about twice that
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+async def topic_pair(
+    bootstrap: str, name: str, linger_ms: int
+) -> tuple[str, AIOKafkaProducer, AIOKafkaConsumer]:
+    """A new topic of PARTITIONS partitions, an acks=all producer, and a consumer (no
+    group) assigned to every partition from its start."""
+    topic = f"bench-{name}-{uuid.uuid4().hex[:6]}"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=linger_ms)
     await producer.start()
     await _create(bootstrap, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
@@ -100,6 +101,14 @@ async def broker_ceiling(bootstrap: str, messages: int) -> float:
     partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
     consumer.assign(partitions)
     await consumer.seek_to_beginning(*partitions)
+    return topic, producer, consumer
+
+
+async def broker_ceiling(bootstrap: str, messages: int) -> float:
+    """Messages a second from the first send to the last one read, producer (acks=all) and
+    consumer running together on a topic of PARTITIONS partitions."""
+    topic, producer, consumer = await topic_pair(bootstrap, "ceiling", linger_ms=5)
+    payload = b"x" * len(sale_body(["AMPLANG-IKAN-250"])) * 2  # an envelope is about twice that
 
     async def read() -> None:
         got = 0
@@ -125,17 +134,7 @@ async def broker_ceiling(bootstrap: str, messages: int) -> float:
 
 async def broker_latency(bootstrap: str, rate: float, seconds: float) -> list[float]:
     """aiokafka's produce-to-consume latency of single messages sent at `rate` a second."""
-    topic = f"bench-latency-{uuid.uuid4().hex[:6]}"
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
-    await producer.start()
-    await _create(bootstrap, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
-    partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-    consumer.assign(partitions)
-    await consumer.seek_to_end(*partitions)
-    for tp in partitions:
-        await consumer.position(tp)
+    topic, producer, consumer = await topic_pair(bootstrap, "latency", linger_ms=0)
     total = int(rate * seconds)
     latencies: list[float] = []
 
