@@ -139,10 +139,11 @@ async def broker_ready(bootstrap_servers: str) -> bool:
 
 
 def wait_for_partitions(
-    admin: KafkaAdminClient, wanted: dict[str, int], timeout_s: float = 30.0
+    admin: KafkaAdminClient, wanted: dict[str, int], timeout_s: float = 120.0
 ) -> None:
     """New topics take a moment to show their partitions in metadata; wait, then check
-    (`wanted`: topic -> partitions)."""
+    (`wanted`: topic -> partitions). On a starved machine (a test run with CPU hogs
+    beside it) a new topic showed no partitions for over 30 s: hence two minutes."""
     deadline = time.monotonic() + timeout_s
     while True:
         described = admin.describe_topics(list(wanted))
