@@ -1,0 +1,87 @@
+"""When the publisher replaces its Kafka producer. The producers here are stand-ins that
+fail as aiokafka's do; the broker restart that makes them fail is the chaos run's."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaConnectionError, OutOfOrderSequenceNumber
+
+from lumbung.contracts import Registry
+from lumbung.platform.publisher import EventPublisher
+
+
+class Producer:
+    def __init__(self, error: Exception | None) -> None:
+        self.error, self.stopped = error, False
+
+    async def send(self, *_: Any, **__: Any) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(self.error)
+        return done
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+def publisher(*producers: Producer) -> tuple[EventPublisher, list[Producer]]:
+    made: list[Producer] = []
+    queue = list(producers)
+
+    async def new_producer() -> Producer:
+        made.append(queue.pop(0))
+        return made[-1]
+
+    events = EventPublisher("unused:9092", Registry(prefix="t"), "test")
+    events._new_producer = new_producer  # type: ignore[method-assign,assignment]
+    return events, made
+
+
+async def publish(events: EventPublisher, requests: int) -> list[BaseException | None]:
+    async def one() -> BaseException | None:
+        try:
+            await events.publish_many([("pos.sales", "OUT-01", None)])  # type: ignore[list-item]
+            return None
+        except Exception as exc:
+            return exc
+
+    return list(await asyncio.gather(*(one() for _ in range(requests))))
+
+
+def test_a_producer_whose_id_is_refused_is_replaced_once_at_once() -> None:
+    async def run() -> None:
+        events, made = publisher(Producer(OutOfOrderSequenceNumber()), Producer(None))
+        await events.start()
+        failed = await publish(events, 5)  # five requests fail together on the broken one
+        assert all(isinstance(e, OutOfOrderSequenceNumber) for e in failed)
+        assert len(made) == 2
+        assert events._producer is made[1]
+        await asyncio.sleep(0)
+        assert made[0].stopped
+        assert await publish(events, 3) == [None, None, None]
+
+    asyncio.run(run())
+
+
+def test_a_producer_that_cannot_reach_the_broker_is_kept_for_a_while() -> None:
+    async def run() -> None:
+        events, made = publisher(Producer(KafkaConnectionError()), Producer(None))
+        await events.start()
+        failed = await publish(events, 3)
+        assert all(isinstance(e, KafkaConnectionError) for e in failed)
+        assert len(made) == 1  # replaced only after RENEW_AFTER_FAILING_S of failures
+
+    asyncio.run(run())
+
+
+@pytest.fixture(autouse=True)
+def _any_event_encodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The events published here are placeholders: what matters is how the send fails."""
+    from lumbung.platform import publisher as module
+
+    monkeypatch.setattr(module, "encode", lambda event: b"{}")
