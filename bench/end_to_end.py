@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import os
 import random
@@ -36,7 +37,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -234,16 +235,14 @@ class Post:
         """`count` sales, `batch` of one outlet a request, from `clients` senders as fast
         as they are answered; sales a second."""
         rng = random.Random(seed)
-        by_outlet: dict[str, list[str]] = defaultdict(list)
-        for outlet, sku in cells:
-            by_outlet[outlet].append(sku)
-        outlets = sorted(by_outlet)
+        skus = by_outlet(cells)
+        outlets = sorted(skus)
         left = iter(range(count // batch))
 
         async def sender() -> None:
             for _ in left:
                 outlet = rng.choice(outlets)
-                await self.sales(outlet, [rng.choice(by_outlet[outlet]) for _ in range(batch)])
+                await self.sales(outlet, [rng.choice(skus[outlet]) for _ in range(batch)])
 
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(self.clients)))
@@ -310,6 +309,13 @@ class System:
         return (ROOT / ".stack" / self.stack / name).read_text().strip()
 
 
+def by_outlet(cells: list[tuple[str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for outlet, sku in cells:
+        grouped[outlet].append(sku)
+    return grouped
+
+
 def demo_cells() -> list[tuple[str, str]]:
     from lumbung.catalog import demo
 
@@ -322,13 +328,11 @@ def demo_cells() -> list[tuple[str, str]]:
 
 async def open_stock(system: System, cells: list[tuple[str, str]]) -> None:
     """An opening count of OPENING units in every cell, applied before the clock starts."""
-    by_outlet: dict[str, list[str]] = defaultdict(list)
-    for outlet, sku in cells:
-        by_outlet[outlet].append(sku)
+    grouped = by_outlet(cells)
     headers = {"X-API-Key": system.key}
     url = system.url("inventory")
     async with aiohttp.ClientSession(headers=headers) as session:
-        for outlet, skus in by_outlet.items():
+        for outlet, skus in grouped.items():
             body = {
                 "count_id": f"BENCH-{uuid.uuid4().hex[:8]}",
                 "kind": "opening",
@@ -337,7 +341,7 @@ async def open_stock(system: System, cells: list[tuple[str, str]]) -> None:
             async with session.post(f"{url}/v1/outlets/{outlet}/counts", json=body) as answer:
                 assert answer.status == 202, await answer.text()
         deadline = time.monotonic() + 120
-        for outlet, skus in by_outlet.items():
+        for outlet, skus in grouped.items():
             while True:
                 async with session.get(f"{url}/v1/outlets/{outlet}/stock") as answer:
                     stock = await answer.json()
@@ -417,19 +421,30 @@ async def latency(
     return seen.latencies
 
 
-async def latency_curve(system: System, args: argparse.Namespace) -> None:
-    """--latency-at 50,100,150: only the latency, at each of those rates."""
-    cells = demo_cells()
+@contextlib.asynccontextmanager
+async def watching(system: System, cells: list[tuple[str, str]]) -> AsyncIterator[Seen]:
+    """Opening stock in every cell, then the dashboard's stream followed into a Seen."""
     await open_stock(system, cells)
     seen = Seen()
     stream = Stream(system.url("dashboard"), system.key, seen)
     following = asyncio.create_task(stream.follow())
     await asyncio.wait_for(stream.ready.wait(), 60)
-    async with Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest:
+    try:
+        yield seen
+    finally:
+        following.cancel()
+
+
+async def latency_curve(system: System, args: argparse.Namespace) -> None:
+    """--latency-at 50,100,150: only the latency, at each of those rates."""
+    cells = demo_cells()
+    async with (
+        watching(system, cells) as seen,
+        Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest,
+    ):
         for rate in args.latency_at:
             measured = await latency(ingest, seen, cells, rate, args.latency_seconds)
             print(f"sale -> dashboard at {rate:,.0f} /s: {spread(measured)}", flush=True)
-    following.cancel()
 
 
 async def measure(system: System, args: argparse.Namespace, bare_url: str) -> Figures:
@@ -444,12 +459,10 @@ async def measure(system: System, args: argparse.Namespace, bare_url: str) -> Fi
         figures.bare = await bare.flood(cells, args.sales, seed=1)
     print(f"2. bare FastAPI: {figures.bare:,.0f} requests/s", flush=True)
 
-    await open_stock(system, cells)
-    seen = Seen()
-    stream = Stream(system.url("dashboard"), system.key, seen)
-    following = asyncio.create_task(stream.follow())
-    await asyncio.wait_for(stream.ready.wait(), 60)
-    async with Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest:
+    async with (
+        watching(system, cells) as seen,
+        Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest,
+    ):
         await pipeline(ingest, seen, cells, 200, 1, seed=2)  # warm up
         figures.ingest, figures.pipeline = await pipeline(
             ingest, seen, cells, args.sales, 1, seed=3
@@ -474,7 +487,6 @@ async def measure(system: System, args: argparse.Namespace, bare_url: str) -> Fi
             flush=True,
         )
         figures.refused = ingest.refused
-    following.cancel()
     figures.broker_latency = await broker_latency(bootstrap, rate, args.latency_seconds)
     return figures
 
