@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from typing import Any
 
 import faust
@@ -15,6 +16,8 @@ from lumbung.platform.metrics import DEAD_LETTERS
 from lumbung.platform.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+DECLARE_PATIENCE_S = 120.0
+"""How long a worker's start keeps asking the cluster for a changelog topic."""
 
 
 def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust.App:
@@ -31,6 +34,13 @@ def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -
         "web_enabled": False,
         "datadir": str(settings.data_dir / "{conf.id}"),
         "consumer_auto_offset_reset": "earliest",
+        # Every topic exists before a worker starts (registry topics from `lumbung.platform
+        # .topics`, changelogs from `declare_changelog`), and no timer runs on a leader:
+        # faust creates nothing. Its own creation asks the first broker of its metadata for
+        # the controller and stops the worker when that broker has just died (a worker
+        # restarted right after a broker of the cluster was lost never came back: CI).
+        "topic_allow_declare": False,
+        "topic_disable_leader": True,
         "broker_session_timeout": 6.0,
         "broker_heartbeat_interval": 1.0,
         "broker_commit_every": 1000,
@@ -194,26 +204,37 @@ def durable_table(app: faust.App, name: str, *, partitions: int, help: str) -> D
 
 
 def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
-    """Create a table's changelog topic before the worker starts. faust creates it at
-    start too, but a consumer that fetches its inputs at once can take the metadata
-    snapshot first, see the changelog with no partitions, and crash every agent that
-    writes the table with PartitionsMismatch until restarted (seen with `make up`)."""
+    """Create a table's changelog topic before the worker starts (faust creates no topic,
+    see `make_stream_app`). Before, not during: a consumer that fetches its inputs at once
+    can take the metadata snapshot first, see the changelog with no partitions, and crash
+    every agent that writes the table with PartitionsMismatch (seen with `make up`)."""
     from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
 
     from lumbung.platform.broker import admin_client, wait_for_partitions
 
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
     replication = int(app.conf.topic_replication_factor)
     config = {"cleanup.policy": "compact", **topic_config(replication)}
-    admin = admin_client(bootstrap)
-    try:
-        if name not in set(admin.list_topics()):
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([NewTopic(name, partitions, replication, topic_configs=config)])
-        wait_for_partitions(admin, {name: partitions})
-    finally:
-        admin.close()
+    deadline = time.monotonic() + DECLARE_PATIENCE_S
+    while True:
+        admin = admin_client(bootstrap)
+        try:
+            if name not in set(admin.list_topics()):
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    topic = NewTopic(name, partitions, replication, topic_configs=config)
+                    admin.create_topics([topic])
+            wait_for_partitions(admin, {name: partitions})
+            return
+        except KafkaError as exc:
+            # A broker that has just died is still in the metadata until the cluster
+            # fences it: ask again until it is gone.
+            if time.monotonic() > deadline:
+                raise
+            log.warning("declaring %s: %r; trying again", name, exc)
+            time.sleep(1.0)
+        finally:
+            admin.close()
 
 
 async def dead_letter(dlq: Any, service: str, event: Any, error: str) -> Any:
