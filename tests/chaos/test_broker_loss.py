@@ -6,27 +6,17 @@ were never sent. The test is in `make test`."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from lumbung.contracts.events import restock
 from tests.support.fixtures import PrivateStack, log_tail
+from tests.support.receivers import wait_until
 
 pytestmark = pytest.mark.broker
 BROKERS = 3
-
-
-def wait_until(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(1)
-    return check()
 
 
 def test_workers_started_right_after_a_broker_died_come_up_and_send_every_request(
@@ -66,7 +56,6 @@ def test_workers_started_right_after_a_broker_died_come_up_and_send_every_reques
         request("SUP-SARI", "RA-KM47", "AMPLANG-IKAN-250"),
     ]
 
-    for cause in after:
-        assert wait_until(lambda c=cause: delivered(c) == {"email", "whatsapp"}, 180), cause
+    assert wait_until(lambda: all(delivered(c) == {"email", "whatsapp"} for c in after), 180)
     for service, worker in running.items():
         assert worker.proc.poll() is None, f"{service} worker stopped:\n{log_tail(worker.log)}"
