@@ -9,23 +9,30 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 
+from lumbung.catalog import demo
 from lumbung.contracts.events import restock
 from tests.support.fixtures import PrivateStack, log_tail
-from tests.support.receivers import wait_until
+from tests.support.receivers import Receiver, SmtpServer, wait_until
 
 pytestmark = pytest.mark.broker
 BROKERS = 3
 
 
 def test_workers_started_right_after_a_broker_died_come_up_and_send_every_request(
-    own_stack: PrivateStack, system: Any, workers: Any, events: Any, on_topic: Any
+    own_stack: PrivateStack,
+    system: Any,
+    workers: Any,
+    events: Any,
+    receivers: tuple[Receiver, SmtpServer],
 ) -> None:
     _, running = system
+    receiver, smtp = receivers
+    contacts = {supplier: body["contacts"] for supplier, body in demo.suppliers()}
 
-    def request(supplier_id: str, outlet_id: str, sku: str) -> str:
-        event_id = uuid.uuid4()
+    def request(supplier_id: str, outlet_id: str, sku: str) -> None:
         payload = restock.RestockRequested(
             restock_id=f"RS-{uuid.uuid4().hex[:12]}",
             outlet_id=outlet_id,
@@ -36,26 +43,29 @@ def test_workers_started_right_after_a_broker_died_come_up_and_send_every_reques
             reorder_point=5,
             par_level=27,
         )
-        events.send("restock.events", outlet_id, events.envelope(payload, event_id=event_id))
+        events.send("restock.events", outlet_id, events.envelope(payload))
         events.flush()
-        return str(event_id)
 
-    def delivered(cause: str) -> set[str]:
-        found = on_topic("notifications.deliveries", "notifications.NotificationDelivered")
-        return {d["data"]["channel"] for d in found if cause in d["data"]["causes"]}
+    def reached() -> dict[str, tuple[int, int]]:
+        """Per supplier: (WhatsApp messages, emails) the local receivers got."""
+        numbers = [orjson.loads(r.body)["to"] for r in receiver.to("/wa")]
+        return {
+            supplier: (numbers.count(c["whatsapp"]), len(smtp.mailbox.to(c["email"])))
+            for supplier, c in contacts.items()
+            if supplier in ("SUP-SARI", "SUP-KOPI")
+        }
 
-    before = request("SUP-SARI", "IKN-01", "AMPLANG-IKAN-250")
-    assert wait_until(lambda: delivered(before) == {"email", "whatsapp"}, 120)
+    request("SUP-SARI", "IKN-01", "AMPLANG-IKAN-250")
+    assert wait_until(lambda: reached()["SUP-SARI"] == (1, 1), 120), reached()
 
     own_stack.kill_broker(own_stack.brokers)
     for service in list(running):
         running[service].kill()
         running[service] = workers(service)
-    after = [
-        request("SUP-KOPI", "IKN-01", "KOPI-LIBERIKA-200"),
-        request("SUP-SARI", "RA-KM47", "AMPLANG-IKAN-250"),
-    ]
+    request("SUP-KOPI", "IKN-01", "KOPI-LIBERIKA-200")
+    request("SUP-SARI", "RA-KM47", "AMPLANG-IKAN-250")
 
-    assert wait_until(lambda: all(delivered(c) == {"email", "whatsapp"} for c in after), 180)
+    expected = {"SUP-SARI": (2, 2), "SUP-KOPI": (1, 1)}
+    assert wait_until(lambda: reached() == expected, 180), reached()
     for service, worker in running.items():
         assert worker.proc.poll() is None, f"{service} worker stopped:\n{log_tail(worker.log)}"
