@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from lumbung.contracts import KeyRole, Registry, encode, make_event, sale_event_
 from lumbung.contracts.events.common import Payload
 from lumbung.platform.broker import durable_producer
 from lumbung.platform.testing import read_topic
+from stack.stack import free_port
 
 WITA = ZoneInfo("Asia/Makassar")
 CALL_FAILED = pytest.StashKey[bool]()
@@ -251,12 +251,6 @@ class ReadModel:
 @pytest.fixture
 def read_model(redis_url: str, registry: Registry) -> ReadModel:
     return ReadModel(redis_url, registry.prefix)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ApiProcess:
