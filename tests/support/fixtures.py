@@ -61,6 +61,28 @@ class Events:
         self.producer.send(self.registry.name(logical), key=key.encode(), value=raw)
         self.sent.append(raw)
 
+    def restock_requested(
+        self, outlet_id: str, sku: str, supplier_id: str, qty: int = 24, event_id: Any = None
+    ) -> tuple[str, bytes]:
+        """A RestockRequested on restock.events, raised the way inventory does; returns
+        (restock_id, the raw event)."""
+        from lumbung.contracts.events import restock
+
+        restock_id = f"RS-{uuid.uuid4().hex[:12]}"
+        payload = restock.RestockRequested(
+            restock_id=restock_id,
+            outlet_id=outlet_id,
+            sku=sku,
+            supplier_id=supplier_id,
+            suggested_qty=qty,
+            available=3,
+            reorder_point=5,
+            par_level=qty + 3,
+        )
+        raw = self.envelope(payload, event_id=event_id)
+        self.send("restock.events", outlet_id, raw)
+        return restock_id, raw
+
     def flush(self) -> None:
         self.producer.flush(timeout=60)
 
@@ -345,7 +367,9 @@ class PrivateStack:
             *(["--secure"] if self.secure else []),
             *(["--brokers", str(self.brokers)] if self.brokers > 1 else []),
         )
-        assert started.returncode == 0, started.stderr
+        if started.returncode != 0:
+            self.down()  # what did start (a node of a cluster, Redis) must not outlive the run
+            raise AssertionError(started.stderr)
         for line in started.stdout.splitlines():
             if line.startswith("export "):
                 key, _, value = line.removeprefix("export ").partition("=")

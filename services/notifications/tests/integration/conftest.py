@@ -6,7 +6,6 @@ contacts lead there, and the notifications API in-process on the real broker and
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 
 from lumbung.contracts import Registry, SupplierChanged
-from lumbung.contracts.events import restock
 from lumbung.notifications.plan import supplier_recipient, webhook_secret
 from tests.support.receivers import Receiver, SmtpServer
 
@@ -87,20 +85,7 @@ class Suppliers:
         self, outlet_id: str, sku: str, supplier_id: str, qty: int = 24, event_id: Any = None
     ) -> tuple[str, bytes]:
         """A RestockRequested on restock.events; returns (restock_id, the raw event)."""
-        restock_id = f"RS-{uuid.uuid4().hex[:12]}"
-        payload = restock.RestockRequested(
-            restock_id=restock_id,
-            outlet_id=outlet_id,
-            sku=sku,
-            supplier_id=supplier_id,
-            suggested_qty=qty,
-            available=3,
-            reorder_point=5,
-            par_level=qty + 3,
-        )
-        raw = self.events.envelope(payload, event_id=event_id)
-        self.events.send("restock.events", outlet_id, raw)
-        return restock_id, raw
+        return self.events.restock_requested(outlet_id, sku, supplier_id, qty, event_id)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ and the credentials every Kafka client of the system connects with."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable
@@ -15,6 +16,9 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from lumbung.contracts import Registry, TopicSpec
 
 SASL_MECHANISM = "SCRAM-SHA-256"
+CREATE_PATIENCE_S = 120.0
+"""How long creating topics keeps asking the cluster again after a Kafka error."""
+log = logging.getLogger(__name__)
 
 
 def client_security() -> dict[str, Any]:
@@ -104,24 +108,43 @@ def ensure_topics(
     if replication_factor is None:
         replication_factor = cluster_replication()
     wanted = [
-        (name, spec) for name, spec in registry.physical() if only is None or spec.name in set(only)
+        _new_topic(name, spec, replication_factor)
+        for name, spec in registry.physical()
+        if only is None or spec.name in set(only)
     ]
-    admin = admin_client(bootstrap_servers)
-    try:
-        existing = set(admin.list_topics())
-        created = []
-        for name, spec in wanted:
-            if name in existing:
-                continue
-            try:
-                admin.create_topics([_new_topic(name, spec, replication_factor)])
-                created.append(name)
-            except TopicAlreadyExistsError:
-                pass
-        wait_for_partitions(admin, {name: spec.partitions for name, spec in wanted})
-        return created
-    finally:
-        admin.close()
+    return create_missing(bootstrap_servers, wanted)
+
+
+def create_missing(
+    bootstrap_servers: str, topics: list[NewTopic], patience_s: float = CREATE_PATIENCE_S
+) -> list[str]:
+    """Create each of `topics` that is missing, then wait until all show their partitions;
+    returns the names created now. A Kafka error is asked again until `patience_s` has
+    passed: a broker that has just died stays in the cluster's metadata until the cluster
+    fences it (about 9 s), and a client that picks it gets ECONNREFUSED."""
+    deadline = time.monotonic() + patience_s
+    created: list[str] = []
+    while True:
+        admin = admin_client(bootstrap_servers)
+        try:
+            existing = set(admin.list_topics())
+            for topic in topics:
+                if topic.name in existing or topic.name in created:
+                    continue
+                try:
+                    admin.create_topics([topic])
+                    created.append(topic.name)
+                except TopicAlreadyExistsError:
+                    pass
+            wait_for_partitions(admin, {t.name: t.num_partitions for t in topics})
+            return created
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("creating topics: %r; trying again", exc)
+            time.sleep(1.0)
+        finally:
+            admin.close()
 
 
 async def broker_ready(bootstrap_servers: str) -> bool:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
 from typing import Any
 
 import faust
 
 from lumbung.contracts import OUTLET_PARTITIONS, Registry
-from lumbung.platform.broker import faust_credentials, topic_config
+from lumbung.platform.broker import create_missing, faust_credentials, topic_config
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.metrics import DEAD_LETTERS
 from lumbung.platform.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-DECLARE_PATIENCE_S = 120.0
-"""How long a worker's start keeps asking the cluster for a changelog topic."""
 
 
 def make_stream_app(service: str, settings: ServiceSettings, **overrides: Any) -> faust.App:
@@ -209,32 +205,11 @@ def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
     can take the metadata snapshot first, see the changelog with no partitions, and crash
     every agent that writes the table with PartitionsMismatch (seen with `make up`)."""
     from kafka.admin import NewTopic
-    from kafka.errors import KafkaError, TopicAlreadyExistsError
-
-    from lumbung.platform.broker import admin_client, wait_for_partitions
 
     bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
     replication = int(app.conf.topic_replication_factor)
     config = {"cleanup.policy": "compact", **topic_config(replication)}
-    deadline = time.monotonic() + DECLARE_PATIENCE_S
-    while True:
-        admin = admin_client(bootstrap)
-        try:
-            if name not in set(admin.list_topics()):
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    topic = NewTopic(name, partitions, replication, topic_configs=config)
-                    admin.create_topics([topic])
-            wait_for_partitions(admin, {name: partitions})
-            return
-        except KafkaError as exc:
-            # A broker that has just died is still in the metadata until the cluster
-            # fences it: ask again until it is gone.
-            if time.monotonic() > deadline:
-                raise
-            log.warning("declaring %s: %r; trying again", name, exc)
-            time.sleep(1.0)
-        finally:
-            admin.close()
+    create_missing(bootstrap, [NewTopic(name, partitions, replication, topic_configs=config)])
 
 
 async def dead_letter(dlq: Any, service: str, event: Any, error: str) -> Any:
