@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import Field, ValidationError
 
 from lumbung.contracts import ContractError
@@ -18,6 +19,7 @@ from lumbung.platform.auth import AuthError
 from lumbung.platform.metrics import REQUEST_SECONDS, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+DOCS_ASSETS = "/docs/assets"
 MAX_BODY_BYTES = 1024 * 1024
 MAX_UNITS = 1_000_000
 """The most units one line of a request may move: far above any outlet's day, far below
@@ -54,8 +56,15 @@ def create_service_app(
     lifespan: Any = None,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
-    app = FastAPI(
-        title=f"Lumbung {service}", version=version, description=description, lifespan=lifespan
+    # /docs and /redoc load Swagger UI and ReDoc from the pinned fastapi-offline package,
+    # served by the service itself: a booth's laptop with no reach of a CDN still has them.
+    app = FastAPIOffline(
+        title=f"Lumbung {service}",
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
     )
     checks = readiness or {}
 
