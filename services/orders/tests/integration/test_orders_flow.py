@@ -4,6 +4,7 @@ on the real broker and Redis."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from lumbung.platform.clock import WITA
 
 pytestmark = pytest.mark.broker
 OUTLET, SKU, OTHER = "IKN-01", "KERIPIK-PISANG-200", "KOPI-LIBERIKA-200"
+BUTTONS = {"fulfil": "fulfilled", "cancel": "cancelled"}
 
 
 def order_body(lines: list[tuple[str, int]], **changes: Any) -> dict[str, Any]:
@@ -56,7 +58,8 @@ def test_placed_reserved_then_fulfilled_takes_the_units_off_the_shelf(
     assert read_model.wait_for(lambda: stock(read_model, SKU) == (20, 5))
 
     fulfilled = orders_api.post(f"/v1/orders/{order['order_id']}/fulfil")
-    assert fulfilled.status_code == 202, fulfilled.text
+    assert fulfilled.status_code == 200, fulfilled.text
+    assert fulfilled.json()["state"] == "fulfilled"
     assert read_model.wait_for(
         lambda: stock(read_model, SKU) == (15, 0) and stock(read_model, OTHER) == (8, 0)
     )
@@ -96,7 +99,8 @@ def test_cancel_and_expiry_each_release_the_reservation(
     answer = orders_api.post(
         f"/v1/orders/{cancelled['order_id']}/cancel", json={"reason": "jadwal berubah"}
     )
-    assert answer.status_code == 202, answer.text
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["state"], answer.json()["reason"]) == ("cancelled", "jadwal berubah")
     assert read_model.wait_for(lambda: stock(read_model, SKU) == (20, 3))
 
     shift_clock(timedelta(hours=3, minutes=5).total_seconds())  # past pickup + 2 h grace
@@ -165,3 +169,51 @@ def test_orders_come_back_after_redis_is_wiped(
     again = orders_api.get(f"/v1/orders/{order['order_id']}").json()
     assert (again["state"], again["lines"]) == ("reserved", [{"sku": SKU, "qty": 2}])
     assert read_model.wait_for(lambda: stock(read_model, SKU) == (20, 2), seconds=60)
+
+
+def test_fulfil_and_cancel_sent_together_each_answer_what_the_order_became(
+    workers: Any, open_outlet: Any, orders_api: Any, read_model: Any
+) -> None:
+    """A clerk presses "picked up" while another presses "cancel", 50 times over: an answer
+    that names a state (200) is the state the order ends in; a 409 means it became the
+    other; a 202 says the outcome is still pending."""
+    workers("inventory")
+    workers("orders")
+    open_outlet({SKU: 60})
+    order_ids = []
+    for _ in range(50):
+        order = place(orders_api, order_body([(SKU, 1)])).json()
+        assert order["state"] == "reserved", order
+        order_ids.append(order["order_id"])
+
+    def press(order_id: str, button: str) -> Any:
+        return orders_api.post(f"/v1/orders/{order_id}/{button}")
+
+    with ThreadPoolExecutor(2) as pool:
+
+        def press_both(order_id: str) -> dict[str, Any]:
+            pressed = {button: pool.submit(press, order_id, button) for button in BUTTONS}
+            return {button: future.result() for button, future in pressed.items()}
+
+        answers = {order_id: press_both(order_id) for order_id in order_ids}
+
+    def state(order_id: str) -> str:
+        return str(orders_api.get(f"/v1/orders/{order_id}").json()["state"])
+
+    assert read_model.wait_for(
+        lambda: all(state(o) in ("fulfilled", "cancelled") for o in order_ids), seconds=60
+    )
+    untrue = []
+    for order_id, by_button in answers.items():
+        final = state(order_id)
+        for button, answer in by_button.items():
+            told = answer.json()
+            if answer.status_code == 409:
+                true = final != BUTTONS[button]
+            elif "pending" in told:
+                true = answer.status_code == 202 and told["pending"] == BUTTONS[button]
+            else:
+                true = answer.status_code in (200, 202) and told["state"] == final
+            if not true:
+                untrue.append((order_id, button, answer.status_code, told.get("state"), final))
+    assert untrue == [], f"{len(untrue)} answers untrue, e.g. {untrue[:3]}"

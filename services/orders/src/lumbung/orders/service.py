@@ -20,7 +20,7 @@ import orjson
 from lumbung.contracts import make_event
 from lumbung.contracts.events import orders
 from lumbung.orders.adapters.read_model import OrdersReadModel
-from lumbung.orders.domain import NotAllowed, Order, State, order_event_id
+from lumbung.orders.domain import FINAL, NotAllowed, Order, State, order_event_id
 from lumbung.platform.publisher import EventPublisher
 from lumbung.platform.views import CatalogView
 from lumbung.platform.web import FieldError
@@ -108,13 +108,18 @@ class OrdersService:
 
     async def wait_for_decision(self, order_id: str, seconds: float) -> dict[str, Any] | None:
         """The order once it has left `placed`, or as it is when time is up."""
+        return await self._wait_until(
+            order_id, seconds, lambda order: order["state"] != State.PLACED.value
+        )
+
+    async def _wait_until(
+        self, order_id: str, seconds: float, done: Callable[[dict[str, Any]], bool]
+    ) -> dict[str, Any] | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while True:
             order = await self.read_model.get(order_id)
-            if (order is not None and order["state"] != State.PLACED.value) or (
-                loop.time() >= deadline
-            ):
+            if (order is not None and done(order)) or loop.time() >= deadline:
                 return order
             await asyncio.sleep(0.05)
 
@@ -124,8 +129,14 @@ class OrdersService:
             raise OrderError(404, "order_id", f"no order {order_id!r}")
         return order
 
-    async def move(self, order_id: str, wanted: State, reason: str = "") -> dict[str, Any]:
-        """Cancel or fulfil: checked against the order's state, then written as an event."""
+    async def move(
+        self, order_id: str, wanted: State, reason: str = "", wait_s: float = 0.0
+    ) -> tuple[dict[str, Any], bool]:
+        """Cancel or fulfil: the order and whether it is settled. The event is written once
+        the order's state allows the move; the order is settled only when the worker's fold
+        has made it final: another move (a clerk pressing the other button, the expiry
+        timer) may have come first, and the fold then drops this one (409). Until then,
+        or when `wait_s` runs out first, the move is pending."""
         current = Order.from_dict(await self.get(order_id))
         try:
             current.check(wanted)
@@ -149,4 +160,12 @@ class OrdersService:
                 correlation_id=order_id,
             ),
         )
-        return current.to_dict() | {"state": wanted.value}
+        settled = await self._wait_until(
+            order_id, wait_s, lambda order: State(order["state"]) in FINAL
+        )
+        if settled is None or State(settled["state"]) not in FINAL:
+            return current.to_dict() | {"pending": wanted.value}, False
+        if settled["state"] != wanted.value:
+            became = NotAllowed(order_id, State(settled["state"]), wanted)
+            raise OrderError(409, "state", str(became))
+        return settled, True

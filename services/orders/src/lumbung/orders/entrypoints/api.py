@@ -19,6 +19,9 @@ from lumbung.platform.auth import Principal, Role, authorize
 from lumbung.platform.clock import WITA
 from lumbung.platform.web import Units
 
+DEFAULT_MOVE_WAIT_S = 5.0
+"""How long a cancel or fulfil waits, unless asked otherwise, to answer what the order became."""
+
 OrderPath = Annotated[str, Path(pattern=r"^ORD-[0-9a-f]{20}$", description="The order's id.")]
 
 
@@ -101,17 +104,49 @@ def routers(principal: Any) -> list[APIRouter]:
             found = [o for o in found if o["state"] == state.value]
         return {"orders": found}
 
-    @router.post("/{order_id}/cancel", status_code=202, summary="Cancel; releases the stock")
+    Wait = Annotated[
+        float,
+        Query(ge=0, description="Seconds to wait for the move to settle (answer 200 or 409)."),
+    ]
+
+    async def move(request: Request, order_id: str, wanted: State, reason: str, wait: float) -> Any:
+        limit = min(wait, request.app.state.max_wait_s)
+        order, settled = await service(request).move(order_id, wanted, reason, limit)
+        return JSONResponse(order, status_code=200 if settled else 202)
+
+    @router.post(
+        "/{order_id}/cancel",
+        summary="Cancel; releases the stock",
+        responses={
+            200: {"description": "Cancelled"},
+            202: {"description": "Not settled yet: `pending` names the state asked for"},
+            409: {"description": "The order's state does not allow it, or it became another"},
+        },
+    )
     async def cancel(
-        request: Request, order_id: OrderPath, who: Caller, body: CancelIn | None = None
-    ) -> dict[str, Any]:
+        request: Request,
+        order_id: OrderPath,
+        who: Caller,
+        body: CancelIn | None = None,
+        wait: Wait = DEFAULT_MOVE_WAIT_S,
+    ) -> Any:
         await visible(request, who, order_id)
         reason = body.reason if body is not None else ""
-        return await service(request).move(order_id, State.CANCELLED, reason)
+        return await move(request, order_id, State.CANCELLED, reason, wait)
 
-    @router.post("/{order_id}/fulfil", status_code=202, summary="Picked up, in full")
-    async def fulfil(request: Request, order_id: OrderPath, who: Caller) -> dict[str, Any]:
+    @router.post(
+        "/{order_id}/fulfil",
+        summary="Picked up, in full",
+        responses={
+            200: {"description": "Fulfilled"},
+            202: {"description": "Not settled yet: `pending` names the state asked for"},
+            409: {"description": "The order's state does not allow it, or it became another"},
+        },
+    )
+    async def fulfil(
+        request: Request, order_id: OrderPath, who: Caller, wait: Wait = DEFAULT_MOVE_WAIT_S
+    ) -> Any:
         await visible(request, who, order_id)
-        return await service(request).move(order_id, State.FULFILLED)
+        return await move(request, order_id, State.FULFILLED, "", wait)
 
     return [router]
