@@ -16,6 +16,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from lumbung.contracts.bounds import canonical, released_without_bounds
 from lumbung.contracts.envelope import ContractError, Envelope, _Header, loads
 from lumbung.contracts.events import inventory, notifications, orders, pos, restock
 from lumbung.contracts.events.catalog import (
@@ -171,52 +172,57 @@ TOPICS: tuple[TopicSpec, ...] = (
     _dlq(Service.NOTIFICATIONS),
 )
 
+
+def _bounded(event_type: str, payload: type[Payload], topic: str) -> tuple[EventSpec, ...]:
+    """Version 1 as released (read beside version 2), and version 2 with every number
+    bounded (lumbung.contracts.bounds, issue 15), which producers write from now on."""
+    return (
+        EventSpec(event_type, 1, released_without_bounds(payload), topic),
+        EventSpec(event_type, 2, payload, topic),
+    )
+
+
 EVENTS: tuple[EventSpec, ...] = (
-    EventSpec("pos.SaleRecorded", 1, SaleRecorded, "pos.sales"),
-    EventSpec("inventory.StockChanged", 1, StockChanged, "inventory.stock"),
-    EventSpec("catalog.ProductChanged", 1, ProductChanged, "catalog.products"),
-    EventSpec("catalog.SupplierChanged", 1, SupplierChanged, "catalog.suppliers"),
-    EventSpec("catalog.OutletChanged", 1, OutletChanged, "catalog.outlets"),
-    EventSpec("catalog.CalendarEventChanged", 1, CalendarEventChanged, "catalog.calendar"),
-    EventSpec("auth.ApiKeyChanged", 1, ApiKeyChanged, "auth.keys"),
+    *_bounded("pos.SaleRecorded", SaleRecorded, "pos.sales"),
+    *_bounded("inventory.StockChanged", StockChanged, "inventory.stock"),
+    *_bounded("catalog.ProductChanged", ProductChanged, "catalog.products"),
+    *_bounded("catalog.SupplierChanged", SupplierChanged, "catalog.suppliers"),
+    *_bounded("catalog.OutletChanged", OutletChanged, "catalog.outlets"),
+    *_bounded("catalog.CalendarEventChanged", CalendarEventChanged, "catalog.calendar"),
+    *_bounded("auth.ApiKeyChanged", ApiKeyChanged, "auth.keys"),
     # Released with the inventory service (session 2): frozen, changes may only add.
-    EventSpec("pos.SaleReturned", 1, pos.SaleReturned, "pos.sales"),
-    EventSpec("inventory.StockCounted", 1, inventory.StockCounted, "inventory.commands"),
-    EventSpec("inventory.StockAdjusted", 1, inventory.StockAdjusted, "inventory.commands"),
-    EventSpec("inventory.TransferRequested", 1, inventory.TransferRequested, "inventory.commands"),
-    EventSpec("inventory.TransferArrived", 1, inventory.TransferArrived, "inventory.commands"),
-    EventSpec("inventory.RestockReceived", 1, inventory.RestockReceived, "inventory.commands"),
-    EventSpec("inventory.StockLevelsSet", 1, inventory.StockLevelsSet, "inventory.commands"),
-    EventSpec("inventory.StockReserved", 1, inventory.StockReserved, "inventory.reservations"),
-    EventSpec(
-        "inventory.ReservationRejected",
-        1,
-        inventory.ReservationRejected,
-        "inventory.reservations",
+    *_bounded("pos.SaleReturned", pos.SaleReturned, "pos.sales"),
+    *_bounded("inventory.StockCounted", inventory.StockCounted, "inventory.commands"),
+    *_bounded("inventory.StockAdjusted", inventory.StockAdjusted, "inventory.commands"),
+    *_bounded("inventory.TransferRequested", inventory.TransferRequested, "inventory.commands"),
+    *_bounded("inventory.TransferArrived", inventory.TransferArrived, "inventory.commands"),
+    *_bounded("inventory.RestockReceived", inventory.RestockReceived, "inventory.commands"),
+    *_bounded("inventory.StockLevelsSet", inventory.StockLevelsSet, "inventory.commands"),
+    *_bounded("inventory.StockReserved", inventory.StockReserved, "inventory.reservations"),
+    *_bounded(
+        "inventory.ReservationRejected", inventory.ReservationRejected, "inventory.reservations"
     ),
-    EventSpec("inventory.StockAlertRaised", 1, inventory.StockAlertRaised, "inventory.alerts"),
-    EventSpec("restock.RestockRequested", 1, restock.RestockRequested, "restock.events"),
-    EventSpec("restock.RestockClosed", 1, restock.RestockClosed, "restock.events"),
-    EventSpec("restock.RestockAccepted", 1, restock.RestockAccepted, "restock.acks"),
+    *_bounded("inventory.StockAlertRaised", inventory.StockAlertRaised, "inventory.alerts"),
+    *_bounded("restock.RestockRequested", restock.RestockRequested, "restock.events"),
+    *_bounded("restock.RestockClosed", restock.RestockClosed, "restock.events"),
+    *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service (session 2).
-    EventSpec("orders.OrderPlaced", 1, orders.OrderPlaced, "orders.events"),
+    *_bounded("orders.OrderPlaced", orders.OrderPlaced, "orders.events"),
     EventSpec("orders.OrderCancelled", 1, orders.OrderCancelled, "orders.events"),
     EventSpec("orders.OrderExpired", 1, orders.OrderExpired, "orders.events"),
     EventSpec("orders.OrderFulfilled", 1, orders.OrderFulfilled, "orders.events"),
-    EventSpec("orders.OrderReserved", 1, orders.OrderReserved, "orders.events"),
-    EventSpec("orders.OrderRejected", 1, orders.OrderRejected, "orders.events"),
+    *_bounded("orders.OrderReserved", orders.OrderReserved, "orders.events"),
+    *_bounded("orders.OrderRejected", orders.OrderRejected, "orders.events"),
     EventSpec("orders.OrderFailed", 1, orders.OrderFailed, "orders.events"),
     # Released with the notifications service (session 3).
-    EventSpec(
+    *_bounded(
         "notifications.NotificationDelivered",
-        1,
         notifications.NotificationDelivered,
         "notifications.deliveries",
     ),
-    EventSpec(
+    *_bounded(
         "notifications.NotificationFailed",
-        1,
         notifications.NotificationFailed,
         "notifications.deliveries",
     ),
@@ -282,9 +288,13 @@ class Registry:
             raise ContractError.from_validation(exc) from exc
         spec = self.event(header.event_type, header.schema_version)
         try:
-            return spec.envelope_model().model_validate(value)
+            event = spec.envelope_model().model_validate(value)
         except ValidationError as exc:
             raise ContractError.from_validation(exc) from exc
+        # An event of a released older version reads as the current model, so a consumer
+        # that dispatches on the payload's class sees one class per event type.
+        data = canonical(event.data)
+        return event if data is event.data else event.model_copy(update={"data": data})
 
 
 DEFAULT = Registry()

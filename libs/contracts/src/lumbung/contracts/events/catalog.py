@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
-from lumbung.contracts.events.common import Identifier, NonNegativeInt, Payload, Sku
+from lumbung.contracts.bounds import MAX_DAYS, MAX_PERCENT, WIRE_MAX, Price
+from lumbung.contracts.events.common import Identifier, Payload, Sku
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{7,14}$")]
@@ -44,7 +45,7 @@ class Language(StrEnum):
 class Revision(Payload):
     """What every catalog entity carries besides its own fields."""
 
-    version: int = Field(ge=1, description="Grows by one with every accepted write.")
+    version: int = Field(ge=1, le=WIRE_MAX, description="Grows by one with every accepted write.")
     retired: bool = Field(default=False, description="Soft-deleted: kept, but not offered.")
     changed_at: AwareDatetime
 
@@ -59,7 +60,7 @@ class ProductDetails(Payload):
     unit: Annotated[str, StringConstraints(min_length=1, max_length=20)] = Field(
         description="pcs, pack, botol, kg, …"
     )
-    price_idr: NonNegativeInt = Field(description="Price in whole rupiah.")
+    price_idr: Price = Field(description="Price in whole rupiah.")
     barcode: Annotated[str, StringConstraints(pattern=r"^[0-9]{8,14}$")] | None = None
     halal_cert_no: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     pirt_no: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
@@ -88,7 +89,7 @@ class SupplierDetails(Payload):
     owner_name: Name
     contacts: ContactChannels = ContactChannels()
     language: Language = Language.INDONESIAN
-    restock_lead_time_days: int = Field(default=2, ge=0, le=90)
+    restock_lead_time_days: int = Field(default=2, ge=0, le=MAX_DAYS)
 
 
 class SupplierChanged(SupplierDetails, Revision):
@@ -121,7 +122,7 @@ class TimeWindow(Payload):
 
 class AssortmentItem(Payload):
     sku: Sku
-    price_idr: NonNegativeInt | None = Field(
+    price_idr: Price | None = Field(
         default=None, description="The outlet's own price; the product's price when absent."
     )
 
@@ -136,7 +137,10 @@ class OutletDetails(Payload):
         default=None, description="When the outlet sells; required for event booths."
     )
     commission_percent: float | None = Field(
-        default=None, ge=0, le=100, description="Consignment commission; consignment channels."
+        default=None,
+        ge=0,
+        le=MAX_PERCENT,
+        description="Consignment commission; consignment channels.",
     )
     calendar_id: Identifier | None = None
     assortment: list[AssortmentItem] = Field(default_factory=list, max_length=2000)

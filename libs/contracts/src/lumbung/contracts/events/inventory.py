@@ -4,7 +4,15 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
 
-from lumbung.contracts.events.common import Identifier, NonNegativeInt, Payload, PositiveInt, Sku
+from lumbung.contracts.bounds import (
+    Count,
+    Units,
+    UnitsDelta,
+    WireCount,
+    WireInt,
+    WirePositive,
+)
+from lumbung.contracts.events.common import Identifier, Payload, Sku
 
 
 class StockChanged(Payload):
@@ -12,14 +20,14 @@ class StockChanged(Payload):
 
     outlet_id: Identifier
     sku: Sku
-    on_hand: int = Field(
+    on_hand: WireInt = Field(
         description="Units physically at the outlet; negative marks a discrepancy."
     )
-    reserved: NonNegativeInt = Field(description="Units held for orders.")
-    available: int = Field(description="on_hand minus reserved.")
-    delta: int = Field(description="Change of on_hand that this event records.")
+    reserved: WireCount = Field(description="Units held for orders.")
+    available: WireInt = Field(description="on_hand minus reserved.")
+    delta: WireInt = Field(description="Change of on_hand that this event records.")
     reason: str = Field(min_length=1, max_length=64, description="What changed it, e.g. sale.")
-    version: NonNegativeInt = Field(
+    version: WireCount = Field(
         description="Grows with every change of this (outlet, SKU); read models keep the newest."
     )
 
@@ -35,7 +43,7 @@ class CountKind(StrEnum):
 
 class CountedLine(Payload):
     sku: Sku
-    counted: NonNegativeInt
+    counted: Count
 
 
 class StockCounted(Payload):
@@ -62,14 +70,14 @@ class StockAdjusted(Payload):
     adjustment_id: Identifier
     outlet_id: Identifier
     sku: Sku
-    delta: int = Field(description="Units added (found) or removed (damaged, lost…); not 0.")
+    delta: UnitsDelta = Field(description="Units added (found) or removed (damaged, lost…); not 0.")
     reason: AdjustmentReason
     note: str = Field(default="", max_length=300)
 
 
 class TransferLine(Payload):
     sku: Sku
-    qty: PositiveInt
+    qty: Units
 
 
 class TransferRequested(Payload):
@@ -96,7 +104,7 @@ class RestockReceived(Payload):
     receipt_id: Identifier
     outlet_id: Identifier
     sku: Sku
-    qty: PositiveInt
+    qty: Units
     restock_id: Identifier | None = Field(default=None, description="The request it answers.")
 
 
@@ -105,8 +113,8 @@ class StockLevelsSet(Payload):
 
     outlet_id: Identifier
     sku: Sku
-    reorder_point: NonNegativeInt
-    par_level: NonNegativeInt
+    reorder_point: Count
+    par_level: Count
 
 
 # -- answers to orders on `inventory.reservations`, keyed by order_id ---------------------
@@ -114,7 +122,7 @@ class StockLevelsSet(Payload):
 
 class ReservedLine(Payload):
     sku: Sku
-    qty: PositiveInt
+    qty: WirePositive
 
 
 class StockReserved(Payload):
@@ -127,9 +135,9 @@ class StockReserved(Payload):
 
 class Shortfall(Payload):
     sku: Sku
-    requested: PositiveInt
-    available: int
-    missing: PositiveInt
+    requested: WirePositive
+    available: WireInt
+    missing: WirePositive
 
 
 class ReservationRejected(Payload):
@@ -157,7 +165,7 @@ class StockAlertRaised(Payload):
     alert: AlertKind
     outlet_id: Identifier
     sku: Sku
-    on_hand: int
-    available: int
-    reorder_point: NonNegativeInt = 0
+    on_hand: WireInt
+    available: WireInt
+    reorder_point: WireCount = 0
     message: str = Field(default="", max_length=300)

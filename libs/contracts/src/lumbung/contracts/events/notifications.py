@@ -11,7 +11,8 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from lumbung.contracts.events.common import Identifier, Payload, PositiveInt
+from lumbung.contracts.bounds import WirePositive
+from lumbung.contracts.events.common import Identifier, Payload
 
 
 class ChannelKind(StrEnum):
@@ -27,7 +28,7 @@ class NotificationDelivered(Payload):
     recipient: str = Field(min_length=1, max_length=80, description="supplier:<id> or ops")
     channel: ChannelKind
     kind: str = Field(min_length=1, max_length=40, description="restock, digest, ops_alert")
-    attempts: PositiveInt
+    attempts: WirePositive
     causes: list[str] = Field(
         min_length=1, max_length=1000, description="event_ids of the events it tells of"
     )
@@ -40,6 +41,6 @@ class NotificationFailed(Payload):
     recipient: str = Field(min_length=1, max_length=80)
     channel: ChannelKind
     kind: str = Field(min_length=1, max_length=40)
-    attempts: PositiveInt
+    attempts: WirePositive
     causes: list[str] = Field(min_length=1, max_length=1000)
     error: str = Field(max_length=500)

@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
 
-from lumbung.contracts.events.common import Identifier, Payload, PositiveInt, Sku
+from lumbung.contracts.bounds import Units, WirePositive
+from lumbung.contracts.events.common import Identifier, Payload, Sku
 from lumbung.contracts.events.inventory import Shortfall
 
 PHONE_PATTERN = r"^\+?[0-9]{8,15}$"
@@ -25,7 +26,7 @@ class OrderKind(StrEnum):
 
 class OrderLine(Payload):
     sku: Sku
-    qty: PositiveInt
+    qty: Units
 
 
 class OrderPlaced(Payload):
@@ -42,7 +43,7 @@ class OrderPlaced(Payload):
     request_hash: str = Field(
         default="", max_length=64, description="Fingerprint of the request that placed it."
     )
-    attempt: PositiveInt = Field(
+    attempt: WirePositive = Field(
         default=1, description="Asked again when inventory has not answered; same order."
     )
 

@@ -4,15 +4,16 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
 
-from lumbung.contracts.events.common import Identifier, NonNegativeInt, Payload, PositiveInt, Sku
+from lumbung.contracts.bounds import Price, Units
+from lumbung.contracts.events.common import Identifier, Payload, Sku
 
 
 class SaleLine(Payload):
     """One product line of a sale."""
 
     sku: Sku = Field(description="The product's SKU as the catalog knows it.")
-    qty: PositiveInt = Field(description="Units sold; always more than zero.")
-    unit_price_idr: NonNegativeInt = Field(description="Price of one unit in whole rupiah.")
+    qty: Units = Field(description="Units sold; always more than zero.")
+    unit_price_idr: Price = Field(description="Price of one unit in whole rupiah.")
 
 
 class SaleRecorded(Payload):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field
 
-from lumbung.contracts.events.common import Identifier, NonNegativeInt, Payload, PositiveInt, Sku
+from lumbung.contracts.bounds import Units, WireCount, WireInt, WirePositive
+from lumbung.contracts.events.common import Identifier, Payload, Sku
 
 
 class RestockRequested(Payload):
@@ -15,10 +16,10 @@ class RestockRequested(Payload):
     outlet_id: Identifier
     sku: Sku
     supplier_id: Identifier | None = Field(default=None, description="From the catalog.")
-    suggested_qty: PositiveInt = Field(description="Enough to bring available to par level.")
-    available: int
-    reorder_point: NonNegativeInt
-    par_level: NonNegativeInt
+    suggested_qty: WirePositive = Field(description="Enough to bring available to par level.")
+    available: WireInt
+    reorder_point: WireCount
+    par_level: WireCount
 
 
 class RestockClosed(Payload):
@@ -27,7 +28,7 @@ class RestockClosed(Payload):
     restock_id: Identifier
     outlet_id: Identifier
     sku: Sku
-    received_qty: NonNegativeInt
+    received_qty: WireCount
 
 
 class RestockAccepted(Payload):
@@ -37,7 +38,7 @@ class RestockAccepted(Payload):
     outlet_id: Identifier
     sku: Sku
     supplier_id: Identifier
-    qty: PositiveInt
+    qty: Units
     expected_at: AwareDatetime
 
 
