@@ -191,3 +191,30 @@ def test_outside_development_a_service_refuses_to_start_with_a_default_secret(
 
     assert started.returncode != 0
     assert b"LUMBUNG_SECRET_KEY must be set to a real secret" in started.stderr + started.stdout
+
+
+# Every route that reads its body itself (a CSV file) rather than through a model.
+READ_BY_HAND = {
+    "catalog": "/v1/import/products",
+    "inventory": "/v1/outlets/IKN-01/counts/import",
+}
+
+
+@pytest.mark.parametrize("service", sorted(READ_BY_HAND))
+def test_a_20_mb_chunked_body_to_a_route_that_reads_it_by_hand_is_refused_with_413(
+    clients: dict[str, TestClient], ops: str, service: str
+) -> None:
+    # Issue 15: these answered 500 (ClientDisconnect escaped from request.body()).
+    def chunks() -> Iterator[bytes]:
+        yield b"sku;counted\n"
+        for _ in range(20 * 16):
+            yield b"KOPI-LIBERIKA-200;1\n" * 3277  # 64 KiB a chunk, 20 MiB in all
+
+    answer = clients[service].post(
+        READ_BY_HAND[service],
+        content=chunks(),
+        headers={"X-API-Key": ops, "Content-Type": "text/csv"},
+    )
+
+    assert "content-length" not in {k.lower() for k in answer.request.headers}
+    assert (answer.status_code, "larger than" in answer.text) == (413, True)

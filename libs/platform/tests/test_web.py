@@ -3,7 +3,9 @@ status, including the ones no route matched and the ones that raised."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
 from lumbung.platform.metrics import exposition
@@ -39,3 +41,27 @@ def test_requests_are_counted_by_route_template_and_status() -> None:
     assert counted("webtest", "GET", "/things/{thing}", 200) == 2
     assert counted("webtest", "GET", "unmatched", 404) == 1
     assert counted("webtest", "GET", "/things/{thing}", 500) == 1
+
+
+def test_a_route_that_reads_its_own_body_answers_413_to_an_oversized_chunked_body() -> None:
+    # Issue 15: the CSV imports read the body themselves; past the limit the read raised
+    # ClientDisconnect, which escaped as a 500.
+    router = APIRouter()
+
+    @router.post("/import")
+    async def import_(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    app = create_service_app("bodytest", routers=[router], max_body_bytes=1000)
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b"sku;counted\n" * 10
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        chunked = client.post("/import", content=chunks())
+        small = client.post("/import", content=b"sku;counted\n")
+
+    assert "content-length" not in {k.lower() for k in chunked.request.headers}
+    assert (chunked.status_code, "larger than 1000 bytes" in chunked.text) == (413, True)
+    assert small.json() == {"bytes": 12}

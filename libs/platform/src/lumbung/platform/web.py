@@ -6,29 +6,26 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any
+from typing import Any
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from lumbung.contracts import ContractError
+
+# How large a number may be is said once, in the contracts; re-exported for older imports.
+from lumbung.contracts.bounds import Units as Units
 from lumbung.platform.auth import AuthError
 from lumbung.platform.metrics import REQUEST_SECONDS, exposition
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 DOCS_ASSETS = "/docs/assets"
 MAX_BODY_BYTES = 1024 * 1024
-MAX_UNITS = 1_000_000
-"""The most units one line of a request may move: far above any outlet's day, far below
-what a worker's state (64-bit integers in its JSON) could not hold."""
-MAX_PRICE_IDR = 1_000_000_000_000
-Units = Annotated[int, Field(gt=0, le=MAX_UNITS)]
-Count = Annotated[int, Field(ge=0, le=MAX_UNITS)]
-Price = Annotated[int, Field(ge=0, le=MAX_PRICE_IDR)]
 
 
 class FieldError(Exception):
@@ -186,7 +183,9 @@ class Timing:
 class BodyLimit:
     """Refuses a body over `max_bytes` with 413: at once by its Content-Length, and while it
     is read when it comes in chunks without one (so no length header can smuggle it in).
-    Past the limit the app reads a disconnect, and whatever it answers is replaced."""
+    Past the limit the app reads a disconnect, and whatever it answers is replaced. A route
+    that reads the body itself (`await request.body()`, a CSV import) raises Starlette's
+    ClientDisconnect on that disconnect; past the limit that is the 413 too, never a 500."""
 
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
@@ -223,7 +222,11 @@ class BodyLimit:
             if not exceeded:
                 await send(message)
 
-        await self.app(scope, limited, guarded)
+        try:
+            await self.app(scope, limited, guarded)
+        except ClientDisconnect:
+            if not exceeded:
+                raise
         if exceeded and not answered:
             await self.refusal(scope, limited, send)
 

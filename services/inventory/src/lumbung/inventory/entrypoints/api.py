@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from lumbung.contracts.bounds import Count, Units, UnitsDelta
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.common import Identifier, Sku
@@ -16,7 +17,6 @@ from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.ingest import Accepted, Ingest
 from lumbung.platform.auth import Principal, Role, authorize
 from lumbung.platform.restocks import RestockView
-from lumbung.platform.web import MAX_UNITS, Count, Price, Units
 
 MAX_BATCH = 500
 OutletPath = Annotated[
@@ -28,26 +28,13 @@ OutletPath = Annotated[
 ]
 
 
-class SaleLineIn(pos.SaleLine):
-    qty: Units = Field(description="Units sold; always more than zero.")
-    unit_price_idr: Price = Field(description="Price of one unit in whole rupiah.")
-
-
-class CountedLineIn(inv.CountedLine):
-    counted: Count
-
-
-class TransferLineIn(inv.TransferLine):
-    qty: Units
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class SaleIn(Strict):
     sale_id: Identifier
-    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
+    lines: list[pos.SaleLine] = Field(min_length=1, max_length=500)
     sold_at: AwareDatetime
     receipt_no: str | None = Field(default=None, max_length=64)
     device_id: str | None = Field(default=None, max_length=64)
@@ -61,21 +48,21 @@ class ReturnIn(Strict):
     return_id: Identifier
     sale_id: Identifier
     kind: pos.ReturnKind = pos.ReturnKind.RETURN
-    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
+    lines: list[pos.SaleLine] = Field(min_length=1, max_length=500)
     returned_at: AwareDatetime
 
 
 class CountIn(Strict):
     count_id: Identifier
     kind: inv.CountKind = inv.CountKind.SPOT
-    lines: list[CountedLineIn] = Field(min_length=1, max_length=5000)
+    lines: list[inv.CountedLine] = Field(min_length=1, max_length=5000)
     counted_at: AwareDatetime | None = None
 
 
 class AdjustmentIn(Strict):
     adjustment_id: Identifier
     sku: Sku
-    delta: int = Field(ge=-MAX_UNITS, le=MAX_UNITS)
+    delta: UnitsDelta
     reason: inv.AdjustmentReason
     note: str = Field(default="", max_length=300)
 
@@ -102,7 +89,7 @@ class TransferIn(Strict):
     transfer_id: Identifier
     from_outlet_id: Identifier
     to_outlet_id: Identifier
-    lines: list[TransferLineIn] = Field(min_length=1, max_length=500)
+    lines: list[inv.TransferLine] = Field(min_length=1, max_length=500)
 
 
 class AcceptedOut(BaseModel):
