@@ -18,6 +18,7 @@ from lumbung.catalog import demo
 from lumbung.catalog.bootstrap import build_api, issue_key_directly
 from lumbung.catalog.settings import Settings
 from lumbung.contracts import Channel, KeyRole, Registry
+from lumbung.contracts.bounds import MAX_PRICE_IDR
 
 pytestmark = pytest.mark.broker
 WITA = demo.WITA
@@ -162,6 +163,14 @@ def test_a_stale_if_match_is_refused_and_nothing_reaches_kafka(
     [
         ("/v1/products/NEW-1", {**PRODUCT, "supplier_id": "SUP-NOBODY"}, "supplier_id"),
         ("/v1/products/NEW-1", {**PRODUCT, "price_idr": -5}, "price_idr"),
+        # Issue 15: 10^30 answered 500 ("Integer exceeds 64-bit range" at the encoder).
+        ("/v1/products/NEW-1", {**PRODUCT, "price_idr": 10**30}, "price_idr"),
+        ("/v1/products/NEW-1", {**PRODUCT, "price_idr": MAX_PRICE_IDR + 1}, "price_idr"),
+        (
+            "/v1/outlets/BOOTH-2",
+            {**BOOTH, "assortment": [{"sku": "AMPLANG-250", "price_idr": 2**64}]},
+            "assortment.0.price_idr",
+        ),
         (
             "/v1/outlets/BOOTH-2",
             {k: v for k, v in BOOTH.items() if k != "active_window"},
@@ -242,6 +251,52 @@ def test_writes_need_an_ops_key(client: TestClient, settings: Settings) -> None:
     assert (
         client.get("/v1/products/AMPLANG-250", headers={"X-API-Key": outlet_key}).status_code == 200
     )
+
+
+OTHER_SUPPLIER = {
+    **SUPPLIER,
+    "name": "Keripik Pak Udin",
+    "owner_name": "Udin Saputra",
+    "contacts": {"whatsapp": "+6281299990000", "email": "udin@example.id"},
+}
+
+
+def test_a_supplier_key_reads_its_own_record_whole_and_only_the_names_of_others(
+    client: TestClient,
+) -> None:
+    # Issue 15 (OWASP API3): any supplier key read every supplier's phone and email.
+    seed(client)
+    assert client.put("/v1/suppliers/SUP-UDIN", json=OTHER_SUPPLIER).status_code == 201
+    sari = client.post("/v1/keys", json={"role": "supplier", "subject": "SUP-SARI"}).json()
+    as_sari = {"X-API-Key": sari["key"]}
+
+    own = client.get("/v1/suppliers/SUP-SARI", headers=as_sari).json()
+    other = client.get("/v1/suppliers/SUP-UDIN", headers=as_sari).json()
+    listed = client.get("/v1/suppliers", headers=as_sari).json()["items"]
+    products = client.get("/v1/products", params={"supplier_id": "SUP-SARI"}, headers=as_sari)
+
+    assert own["contacts"]["whatsapp"] == "+6281234567890"
+    assert own["owner_name"] == "Sari Wulandari"
+    assert other == {"supplier_id": "SUP-UDIN", "name": "Keripik Pak Udin", "retired": False}
+    assert {s["supplier_id"]: s for s in listed}["SUP-UDIN"] == other
+    assert "+6281299990000" not in client.get("/v1/suppliers", headers=as_sari).text
+    assert [p["sku"] for p in products.json()["items"]] == ["AMPLANG-250", "AMPLANG-250-B"]
+
+
+def test_an_outlet_key_sees_no_suppliers_contact_details(client: TestClient) -> None:
+    seed(client)
+    booth = client.post("/v1/keys", json={"role": "outlet", "subject": "BOOTH-STADION"}).json()
+    as_booth = {"X-API-Key": booth["key"]}
+
+    one = client.get("/v1/suppliers/SUP-SARI", headers=as_booth)
+    listed = client.get("/v1/suppliers", headers=as_booth)
+
+    assert one.json() == {"supplier_id": "SUP-SARI", "name": "Amplang Bu Sari", "retired": False}
+    for answer in (one, listed):
+        assert "+6281234567890" not in answer.text
+        assert "sari@example.id" not in answer.text
+        assert "Sari Wulandari" not in answer.text
+    assert client.get("/v1/suppliers/SUP-SARI").json()["contacts"]["email"] == "sari@example.id"
 
 
 def test_a_revoked_key_is_refused_within_seconds(client: TestClient, settings: Settings) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
+from lumbung.contracts.bounds import MAX_UNITS
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.notifications.signing import DELIVERY_HEADER, SIGNATURE_HEADER, verify
@@ -226,6 +227,38 @@ def test_a_supplier_answers_through_the_api_and_inventory_shows_it(
     assert wait_until(lambda: shown().get(mine, {}).get("status") == "accepted")
     assert shown()[mine]["accepted_qty"] == 30
     assert shown()[theirs]["status"] == "open"
+
+
+@pytest.mark.parametrize("qty", [10**30, 2**63, MAX_UNITS + 1])
+def test_a_restock_answer_beyond_the_bound_is_refused_naming_qty_and_nothing_is_written(
+    events: Any,
+    suppliers: Any,
+    notifications_api: Any,
+    kafka_bootstrap: str,
+    redis_url: str,
+    registry: Any,
+    on_topic: Any,
+    qty: int,
+) -> None:
+    # Issue 15: 10^30 answered 500 (orjson cannot write it), and 2^63 was accepted: a
+    # RestockAccepted for 9.2 x 10^18 units landed on restock.acks.
+    mine, _ = suppliers.request(OUTLET, KERIPIK, "SUP-KERIPIK", qty=30)
+    events.flush()
+    keripik = {"X-API-Key": supplier_key(kafka_bootstrap, redis_url, registry, "SUP-KERIPIK")}
+    assert wait_until(
+        lambda: notifications_api.get(f"/v1/restocks/{mine}", headers=keripik).status_code == 200
+    )
+    answer = {"qty": qty, "expected_at": (events.clock + LATER).isoformat()}
+
+    refused = notifications_api.post(f"/v1/restocks/{mine}/accept", json=answer, headers=keripik)
+
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["qty"]
+    assert on_topic("restock.acks", wait_for=0) == []
+    fine = notifications_api.post(
+        f"/v1/restocks/{mine}/accept", json={**answer, "qty": MAX_UNITS}, headers=keripik
+    )
+    assert fine.status_code == 202, fine.text
 
 
 def test_the_accept_link_in_a_whatsapp_message_works_once(

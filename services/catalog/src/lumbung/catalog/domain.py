@@ -10,6 +10,7 @@ from typing import Any
 from lumbung.contracts.events.catalog import (
     CalendarEventChanged,
     CalendarEventDetails,
+    KeyRole,
     OutletChanged,
     OutletDetails,
     ProductChanged,
@@ -97,3 +98,18 @@ def next_revision(
 
 def details_of(kind: Kind, entity: Revision) -> Payload:
     return kind.details.model_validate(entity.model_dump())
+
+
+PUBLIC_SUPPLIER_FIELDS = ("supplier_id", "name", "retired")
+"""What anyone with a key may read of a supplier. The owner's name and the contacts are
+personal data (OWASP API3): whole only to ops and to the supplier itself."""
+
+
+def shown_to(kind: Kind, entity: Revision, role: KeyRole, subject: str) -> dict[str, Any]:
+    """The entity as a caller with `role` acting for `subject` may read it."""
+    whole = entity.model_dump(mode="json")
+    if kind is not SUPPLIER or role is KeyRole.OPS:
+        return whole
+    if role is KeyRole.SUPPLIER and subject == kind.id_of(entity):
+        return whole
+    return {name: whole[name] for name in PUBLIC_SUPPLIER_FIELDS}

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lumbung.catalog.domain import OUTLET, PRODUCT, SUPPLIER, Kind
+from lumbung.contracts.bounds import WIRE_MAX, whole_number
 from lumbung.contracts.events.common import Payload
 from lumbung.platform.sheets import SheetError
 from lumbung.platform.sheets import rows as sheet_rows
@@ -48,7 +49,8 @@ class Report:
 def rupiah(text: str) -> int | str:
     """'Rp 25.000' → 25000; anything else is handed on for the model to refuse."""
     cleaned = text.strip().removeprefix("Rp").removeprefix("rp").strip().replace(".", "")
-    return int(cleaned) if cleaned.isdigit() else text
+    value = whole_number(cleaned, WIRE_MAX)
+    return text if value is None else value
 
 
 def _blank_to_none(value: str | None) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from lumbung.contracts import Envelope, command_event_id, make_event, sale_event_id
+from lumbung.contracts.bounds import MAX_UNITS, whole_number
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.common import Payload
@@ -168,17 +169,17 @@ class Ingest:
         for number, cells in numbered:
             report.rows += 1
             sku, counted = cells.get("sku") or "", cells.get("counted") or ""
-            problem = None
+            problem, units = None, whole_number(counted, MAX_UNITS)
             if not self._catalog.knows_sku(sku):
                 problem = f"sku {sku!r} is not in the catalog"
-            elif not counted.isdigit():
-                problem = f"counted {counted!r} is not a whole number of units"
+            elif units is None:
+                problem = f"counted {counted!r} is not a whole number of units, 0 to {MAX_UNITS}"
             elif sku in lines:
                 problem = f"sku {sku!r} is already on row {first_row[sku]}"
-            if problem:
+            if problem or units is None:
                 report.problems.append({"row": number, "message": f"row {number}: {problem}"})
                 continue
-            lines[sku], first_row[sku] = int(counted), number
+            lines[sku], first_row[sku] = units, number
         report.counted = list(lines)
         if lines and not dry_run:
             count_id = "sheet-" + hashlib.sha256(data).hexdigest()[:16]

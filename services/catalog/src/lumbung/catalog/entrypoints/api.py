@@ -22,10 +22,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lumbung.catalog import demo
-from lumbung.catalog.domain import KINDS, BadReference, Kind, NotFound, StaleVersion
+from lumbung.catalog.domain import KINDS, BadReference, Kind, NotFound, StaleVersion, shown_to
 from lumbung.catalog.service import CatalogService, Filters
 from lumbung.catalog.spreadsheet import SpreadsheetError
 from lumbung.contracts import KeyRole
+from lumbung.contracts.bounds import MAX_OFFSET, WIRE_MAX, whole_number
 from lumbung.contracts.events.catalog import Revision
 from lumbung.platform.auth import AuthError, Principal, Role, authorize
 
@@ -43,15 +44,19 @@ Service = Annotated[CatalogService, Depends(service_of)]
 def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
-    cleaned = value.strip().removeprefix("W/").strip('"')
-    if not cleaned.isdigit():
+    version = whole_number(value.strip().removeprefix("W/").strip('"'), WIRE_MAX)
+    if version is None:
         raise BadReference("If-Match", f'If-Match: {value!r} is not an entity version like "3"')
-    return int(cleaned)
+    return version
 
 
-def tagged(entity: Revision, status: int = 200) -> JSONResponse:
+def tagged(
+    entity: Revision, status: int = 200, shown: dict[str, Any] | None = None
+) -> JSONResponse:
     return JSONResponse(
-        entity.model_dump(mode="json"), status_code=status, headers={"ETag": f'"{entity.version}"'}
+        entity.model_dump(mode="json") if shown is None else shown,
+        status_code=status,
+        headers={"ETag": f'"{entity.version}"'},
     )
 
 
@@ -112,8 +117,9 @@ def entity_router(kind: Kind, principal: Any) -> APIRouter:
         return tagged(entity, 201 if created else 200)
 
     @router.get("/{entity_id}", summary=f"Read one {kind.name}")
-    async def get(entity_id: str, service: Service, caller: Caller) -> JSONResponse:
-        return tagged(await service.get(kind, entity_id))
+    async def get(entity_id: id_path, service: Service, caller: Caller) -> JSONResponse:
+        entity = await service.get(kind, entity_id)
+        return tagged(entity, shown=shown_to(kind, entity, caller.role, caller.subject))
 
     @router.get("", summary=f"List {kind.plural}", response_model=Page)
     async def list_(
@@ -127,13 +133,13 @@ def entity_router(kind: Kind, principal: Any) -> APIRouter:
             Query(description="Only what is active (and open) at this time, with its offset."),
         ] = None,
         include_retired: bool = False,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     ) -> Page:
         filters = Filters(supplier_id, channel, calendar_id, active_at, include_retired)
         items, total = await service.find(kind, filters, offset, limit)
         return Page(
-            items=[i.model_dump(mode="json") for i in items],
+            items=[shown_to(kind, i, caller.role, caller.subject) for i in items],
             total=total,
             offset=offset,
             limit=limit,
@@ -141,7 +147,7 @@ def entity_router(kind: Kind, principal: Any) -> APIRouter:
 
     @router.delete("/{entity_id}", summary=f"Retire a {kind.name} (soft delete)")
     async def retire(
-        entity_id: str,
+        entity_id: id_path,
         service: Service,
         caller: Caller,
         if_match: Annotated[str | None, Header()] = None,

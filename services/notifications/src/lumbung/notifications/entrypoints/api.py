@@ -18,7 +18,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from lumbung.contracts.events.common import Identifier, PositiveInt
+from lumbung.contracts.bounds import MAX_UNITS, Units, whole_number
+from lumbung.contracts.events.common import Identifier
 from lumbung.notifications.answers import Answers
 from lumbung.notifications.plan import supplier_recipient, webhook_secret
 from lumbung.notifications.signing import BadToken, LinkExpired, read_token
@@ -34,7 +35,7 @@ TokenPath = Annotated[str, Path(min_length=10, max_length=1000, description="Fro
 class AcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    qty: PositiveInt = Field(description="Units the supplier will deliver.")
+    qty: Units = Field(description="Units the supplier will deliver.")
     expected_at: AwareDatetime = Field(description="When they will arrive.")
 
 
@@ -217,12 +218,9 @@ def _link(request: Request, token: str) -> tuple[str, Any]:
 
 
 def _positive(text: str | None, default: int) -> int:
-    try:
-        value = int(text) if text else default
-    except ValueError:
-        raise FieldError(422, "qty", "qty must be a whole number") from None
-    if value < 1:
-        raise FieldError(422, "qty", "qty must be at least 1")
+    value = whole_number(text.strip(), MAX_UNITS) if text else default
+    if value is None or value < 1:
+        raise FieldError(422, "qty", f"qty must be a whole number from 1 to {MAX_UNITS}")
     return value
 
 
