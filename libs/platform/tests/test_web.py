@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from lumbung.platform.metrics import exposition
 from lumbung.platform.web import create_service_app
@@ -65,3 +67,29 @@ def test_a_route_that_reads_its_own_body_answers_413_to_an_oversized_chunked_bod
     assert "content-length" not in {k.lower() for k in chunked.request.headers}
     assert (chunked.status_code, "larger than 1000 bytes" in chunked.text) == (413, True)
     assert small.json() == {"bytes": 12}
+
+
+class NoteIn(BaseModel):
+    note: str
+
+
+def test_a_json_body_with_a_lone_surrogate_is_refused_before_it_reaches_an_encoder() -> None:
+    # The standard library's JSON reader (FastAPI's) takes "\ud800" into a str that orjson
+    # cannot write: the request passed its model and answered 500 at the encoder.
+    router = APIRouter()
+
+    @router.post("/notes")
+    async def note(body: NoteIn) -> dict[str, int]:
+        return {"bytes": len(orjson.dumps(body.model_dump()))}
+
+    app = create_service_app("jsontest", routers=[router])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers["Content-Type"] = "application/json"
+        escaped = client.post("/notes", content=b'{"note": "\\ud800"}')
+        raw = client.post("/notes", content=b'{"note": "\xed\xa0\x80"}')
+        paired = client.post("/notes", content=b'{"note": "\\ud83d\\ude00 enak"}')
+
+    for refused in (escaped, raw):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "(body)"
+    assert paired.json() == {"bytes": len(orjson.dumps({"note": "\U0001f600 enak"}))}

@@ -165,7 +165,8 @@ def routers(principal: Any) -> list[APIRouter]:
     async def use_link(request: Request, token: TokenPath) -> HTMLResponse:
         try:
             action, found = _link(request, token)
-            form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+            body = (await request.body()).decode(errors="replace")  # a form is not always UTF-8
+            form = {k: v[-1] for k, v in parse_qs(body).items()}
             service = answers(request)
             if action == "accept":
                 qty = _positive(form.get("qty"), found.suggested_qty)
