@@ -405,19 +405,19 @@ def inventory_state(
     kafka_bootstrap: str, registry: Registry
 ) -> dict[tuple[str, str], tuple[int, int]]:
     """(on hand, reserved) per (outlet, SKU) as the inventory worker holds them: the last
-    value of each outlet's record in its table's changelog."""
-    topic = f"{registry.prefix}.lumbung-inventory-outlet-state-changelog"
+    committed value of each stock cell (`s|OUTLET|SKU`) in its changelog."""
+    topic = f"{registry.prefix}.lumbung-inventory-stock-changelog"
     last: dict[bytes, bytes] = {}
     for record in read_records(kafka_bootstrap, topic):
         last[record.key] = record.value
     held: dict[tuple[str, str], tuple[int, int]] = {}
-    for raw in last.values():
-        value = orjson.loads(raw) if raw and raw[:1] == b"{" else None
-        if not isinstance(value, dict) or "stock" not in value:
+    for key, raw in last.items():
+        kind, _, rest = key.decode().partition("|")
+        if kind != "s" or not raw:
             continue
-        outlet_id = value["stock"]["outlet_id"]
-        for sku, cell in value["stock"]["skus"].items():
-            held[(outlet_id, sku)] = (cell[0], cell[1])
+        outlet_id, _, sku = rest.partition("|")
+        cell = orjson.loads(raw)
+        held[(outlet_id, sku)] = (cell[0], cell[1])
     return held
 
 

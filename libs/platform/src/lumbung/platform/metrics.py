@@ -11,6 +11,15 @@ DEAD_LETTERS = Counter("lumbung_dead_letters_total", "Messages sent to a DLQ", [
 CONSUMER_LAG = Gauge(
     "lumbung_consumer_lag", "Messages not yet read, per topic", ["service", "topic"]
 )
+BATCH_RECORDS = Histogram(
+    "lumbung_stream_batch_records",
+    "Input records per transaction of the stream kernel",
+    ["service"],
+    buckets=(1, 10, 100, 500, 1000, 2000, 5000, 10000),
+)
+BATCH_SECONDS = Histogram(
+    "lumbung_stream_batch_seconds", "Time per transaction of the stream kernel", ["service"]
+)
 REQUEST_SECONDS = Histogram(
     "lumbung_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"]
 )

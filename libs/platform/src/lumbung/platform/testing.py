@@ -153,8 +153,12 @@ def _read_records_once(kafka_bootstrap: str, topic: str, deadline: float) -> lis
 
     from lumbung.platform.broker import client_security
 
+    # read_committed: what a transaction of the stream kernel aborted is not there.
     consumer = KafkaConsumer(
-        **client_security(), bootstrap_servers=kafka_bootstrap, enable_auto_commit=False
+        **client_security(),
+        bootstrap_servers=kafka_bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
     )
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]

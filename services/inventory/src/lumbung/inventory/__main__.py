@@ -1,7 +1,7 @@
 """The inventory service's command line.
 
 lumbung-inventory api        run the HTTP API (POS ingest, commands, stock reads)
-lumbung-inventory worker     run the stream worker (faust)
+lumbung-inventory worker     run the stream worker (on the stream kernel)
 lumbung-inventory rebuild    rebuild the Redis read model from the ledger topic
 """
 
@@ -42,9 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         serve(build_api(settings), settings, SERVICE)
     elif args.command == "worker":
         from lumbung.inventory.entrypoints.worker import Worker
-        from lumbung.platform.streams import run_worker
 
-        run_worker(Worker(settings).app, "inventory-worker", settings.log_level)
+        Worker(settings).run()
     else:
         from lumbung.inventory.adapters.read_model import StockReadModel, rebuild
         from lumbung.platform.cache import redis_client

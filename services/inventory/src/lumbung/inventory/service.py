@@ -5,7 +5,6 @@ gets an id computed from its cause, so a reprocessed input re-emits the same ids
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lumbung.contracts import Envelope, derived_event_id, make_event
@@ -23,6 +22,7 @@ from lumbung.inventory.domain import (
     RestockNeeded,
     TransferSent,
 )
+from lumbung.platform.kernel import Emit
 
 PRODUCER = "inventory"
 
@@ -33,13 +33,6 @@ class CatalogLookup(Protocol):
     def supplier_of(self, sku: str) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class Outbound:
-    topic: str
-    key: str
-    event: Envelope[Any]
-
-
 class UnexpectedEvent(Exception):
     """An event that does not belong on the topic it came from."""
 
@@ -48,7 +41,7 @@ def _lines(lines: list[Any]) -> list[tuple[str, int]]:
     return [(line.sku, line.qty) for line in lines]
 
 
-def apply(state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup) -> list[Outbound]:
+def apply(state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup) -> list[Emit]:
     """What `cause` does to `state` (changed in place) and the events it emits."""
     data = cause.data
     effects: list[Effect]
@@ -97,10 +90,10 @@ class Translator:
         self._catalog = catalog
         self._outlet = state.outlet_id
 
-    def events(self, effects: list[Effect]) -> list[Outbound]:
+    def events(self, effects: list[Effect]) -> list[Emit]:
         return [self._one(i, effect) for i, effect in enumerate(effects)]
 
-    def _event(self, topic: str, key: str, payload: Payload, effect: str) -> Outbound:
+    def _event(self, topic: str, key: str, payload: Payload, effect: str) -> Emit:
         cause = self._cause
         event = make_event(
             payload,
@@ -111,9 +104,9 @@ class Translator:
             causation_id=str(cause.event_id),
             trusted=True,
         )
-        return Outbound(topic, key, event)
+        return Emit(topic, key, event)
 
-    def _one(self, index: int, effect: Effect) -> Outbound:
+    def _one(self, index: int, effect: Effect) -> Emit:
         outlet = self._outlet
         tag: Callable[[str], str] = lambda what: f"{index}:{what}"  # noqa: E731
         match effect:

@@ -1,0 +1,604 @@
+"""The stream kernel: batches in, one Kafka transaction out, handlers as plain functions.
+
+A service declares a `Stream`: the input topics (co-partitioned), a handler per event
+payload type, and optional ticks. The kernel does the rest, once for every worker:
+
+- it consumes batches (`getmany`) with `read_committed` and decodes each record once;
+- a record that cannot be parsed, or that no handler takes, or that its handler refuses
+  (`Unprocessable`), goes to `<service>.dlq`, and its partition keeps flowing;
+- per input partition ("task") and batch, ONE transaction holds the derived events, the
+  state changes (deltas on a compacted changelog topic, coalesced per key), the dead
+  letters and the input offsets (`send_offsets_to_transaction`);
+- a task's state is restored from its committed changelog partition when it is
+  assigned; after a `kill -9` the successor's `init_transactions` aborts what was open;
+- one `transactional_id` per task fences a zombie (aiokafka 0.14 lacks KIP-447, so a
+  producer per task, as Kafka Streams' first exactly-once mode did);
+- event ids of the inputs named in `remember_ids` are kept (append-only records on the
+  changelog, dropped after `id_horizon`), so a sale resent later at a new offset is
+  applied once;
+- ticks reach handlers inside their task's transaction, so timers are as safe as events.
+
+Handlers are pure: `(state, event, now) -> Outcome`. They read the task's state (a
+mapping they must not change) and return the changed keys and the events to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError, ProducerFenced
+from kafka.admin import NewTopic
+
+from lumbung.contracts import ContractError, Envelope, Registry
+from lumbung.platform.broker import client_security, create_missing, topic_config
+from lumbung.platform.clock import Clock, SystemClock
+from lumbung.platform.dlq import DeadLetter
+from lumbung.platform.metrics import (
+    BATCH_RECORDS,
+    BATCH_SECONDS,
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    EVENTS_IN,
+    EVENTS_OUT,
+)
+
+log = logging.getLogger(__name__)
+
+ID_PREFIX = "~id|"
+"""Changelog keys of remembered event ids; handlers' keys never start with it."""
+ID_SWEEP_EVERY_S = 600.0
+RETRY_AFTER_S = 5.0
+CRASH_BEFORE_COMMIT = "LUMBUNG_KERNEL_CRASH_BEFORE_COMMIT"
+"""Test-only: the worker SIGKILLs itself after the sends of its Nth transaction, before
+the commit (tests/.. crash between produce and commit)."""
+
+
+@dataclass(frozen=True)
+class Emit:
+    """An event to send: a registry topic (logical name), its key, the event."""
+
+    topic: str
+    key: str
+    event: Envelope[Any]
+
+
+@dataclass
+class Outcome:
+    """What a handler or a tick returns: changed state keys (None deletes) and events."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    events: list[Emit] = field(default_factory=list)
+
+
+class Unprocessable(Exception):
+    """Raised by a handler for an input it cannot apply: the kernel dead-letters it."""
+
+
+Record = tuple[str, bytes, bytes, list[tuple[str, bytes]] | None]
+"""A record to send: physical topic, key, value, headers."""
+Handler = Callable[[Mapping[str, Any], Envelope[Any], datetime], Outcome]
+Tick = Callable[[Mapping[str, Any], datetime], Outcome]
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A worker's declarations: what it reads, what handles each event, what it keeps."""
+
+    service: str
+    name: str
+    inputs: tuple[str, ...]
+    handlers: Mapping[type[Any], Handler]
+    remember_ids: frozenset[str] = frozenset()
+    """Inputs whose event ids are kept, so a resend at a new offset is applied once."""
+    id_horizon: timedelta = timedelta(days=7)
+    ticks: tuple[tuple[float, Tick], ...] = ()
+    key_of: Callable[[Any], str] | None = None
+    """The key an input's payload must carry (its partition decides which task owns
+    that state): a record keyed otherwise is dead-lettered."""
+    stateful: bool = True
+
+
+@dataclass
+class _Task:
+    """One input partition index (across the co-partitioned inputs) this worker owns."""
+
+    partition: int
+    producer: AIOKafkaProducer
+    state: dict[str, Any] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+    next_sweep: float = 0.0
+    next_ticks: dict[int, float] = field(default_factory=dict)
+
+
+def _hour(moment: datetime) -> int:
+    return int(moment.timestamp()) // 3600
+
+
+class Kernel:
+    """Runs one `Stream` in this process, in the consumer group of its service."""
+
+    def __init__(
+        self,
+        stream: Stream,
+        registry: Registry,
+        bootstrap_servers: str,
+        *,
+        clock: Clock | None = None,
+        replication_factor: int = 1,
+        max_records: int = 5000,
+    ) -> None:
+        self.stream = stream
+        self.registry = registry
+        self.bootstrap = bootstrap_servers
+        self.clock = clock or SystemClock()
+        self.replication = replication_factor
+        self.max_records = max_records
+        base = f"lumbung-{stream.service}-{stream.name}"
+        self.group_id = f"{registry.prefix}.{base}" if registry.prefix else base
+        self.changelog = f"{self.group_id}-changelog"
+        self._logical = {registry.name(t): t for t in stream.inputs}
+        self._tasks: dict[int, _Task] = {}
+        self._lost: dict[int, float] = {}
+        """Tasks assigned but not open (fenced, or the broker away): when to try again."""
+        self._lock = asyncio.Lock()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = asyncio.Event()
+        self._transactions = 0
+        self._crash_at = int(os.environ.get(CRASH_BEFORE_COMMIT, "0"))
+        self.committed = asyncio.Event()
+        """Set once this process committed its first transaction (tests, readiness)."""
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def declare(self) -> None:
+        """Create the changelog before the worker starts, with the inputs' partitions."""
+        if not self.stream.stateful:
+            return
+        partitions = self.registry.spec(self.stream.inputs[0]).partitions
+        config = {"cleanup.policy": "compact", **topic_config(self.replication)}
+        create_missing(
+            self.bootstrap,
+            [NewTopic(self.changelog, partitions, self.replication, topic_configs=config)],
+        )
+
+    async def run(self) -> None:
+        """Consume and apply until `stop()`; a lost broker is waited out, not fatal."""
+        self.declare()
+        consumer = AIOKafkaConsumer(
+            **client_security(),
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            isolation_level="read_committed",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+            metadata_max_age_ms=5000,
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+        )
+        self._consumer = consumer
+        consumer.subscribe(list(self._logical), listener=_Rebalance(self))
+        await consumer.start()
+        next_lag = 0.0
+        try:
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=self.max_records)
+                async with self._lock:
+                    await self._apply(batch)
+                if time.monotonic() >= next_lag:
+                    next_lag = time.monotonic() + 1.0
+                    await self._record_lag()
+        finally:
+            async with self._lock:
+                for task in list(self._tasks.values()):
+                    await self._drop(task)
+            await consumer.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def owns_tasks(self) -> bool:
+        """Whether this worker has input partitions to apply (readiness)."""
+        return bool(self._tasks)
+
+    # -- tasks: assigned, restored, dropped -----------------------------------------------
+
+    async def assigned(self, partitions: set[TopicPartition]) -> None:
+        """Tasks kept across a rebalance keep their state; new ones restore it. Every
+        assigned input resumes at its committed offset."""
+        async with self._lock:
+            wanted = {tp.partition for tp in partitions}
+            for task in [t for n, t in self._tasks.items() if n not in wanted]:
+                await self._drop(task)
+            self._lost = {n: at for n, at in self._lost.items() if n in wanted}
+            for number in wanted - set(self._tasks):
+                await self._recover(number, partitions)
+
+    async def revoked(self, partitions: set[TopicPartition]) -> None:
+        """Nothing to hand over: a batch in flight commits before the rebalance goes on."""
+        async with self._lock:
+            pass
+
+    async def _recover(self, number: int, partitions: set[TopicPartition]) -> None:
+        """Open a task and seek its inputs to their committed offsets; if the broker is
+        away, try again after a pause (its records are skipped until then)."""
+        inputs = [tp for tp in partitions if tp.partition == number]
+        try:
+            await self._open(number)
+            for tp in inputs:
+                await self._seek_committed(tp)
+        except KafkaError:
+            log.exception("task %s of %s cannot open yet; trying again", number, self.group_id)
+            task = self._tasks.get(number)
+            if task is not None:
+                await self._drop(task)
+            self._lose(number, RETRY_AFTER_S)
+        else:
+            self._lost.pop(number, None)
+            if self._consumer is not None:
+                self._consumer.resume(*inputs)
+
+    def _lose(self, number: int, pause_s: float) -> None:
+        """A task whose state may be ahead of what committed: its inputs stop (a batch
+        fetched before cannot be applied out of order) until it is opened again."""
+        self._lost[number] = time.monotonic() + pause_s
+        if self._consumer is not None:
+            self._consumer.pause(
+                *(tp for tp in self._consumer.assignment() if tp.partition == number)
+            )
+
+    async def _retry_lost(self) -> None:
+        consumer = self._consumer
+        if not self._lost or consumer is None:
+            return
+        now = time.monotonic()
+        assigned = consumer.assignment()
+        for number, at in list(self._lost.items()):
+            if at <= now:
+                await self._recover(number, {tp for tp in assigned if tp.partition == number})
+
+    async def _open(self, number: int) -> None:
+        producer = AIOKafkaProducer(
+            **client_security(),
+            bootstrap_servers=self.bootstrap,
+            transactional_id=f"{self.group_id}-{number}",
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+            max_batch_size=512 * 1024,
+            max_request_size=8 * 1024 * 1024,
+        )
+        # init_transactions (in start) fences the last owner and ends its open transaction,
+        # so the changelog and the committed offsets read below are stable.
+        await producer.start()
+        task = _Task(number, producer)
+        if self.stream.stateful:
+            await self._restore(task)
+        now = time.monotonic()
+        task.next_ticks = {i: now + every for i, (every, _) in enumerate(self.stream.ticks)}
+        self._tasks[number] = task
+        log.info(
+            "task %s of %s: %s keys and %s ids restored",
+            number,
+            self.group_id,
+            len(task.state),
+            len(task.ids),
+        )
+
+    async def _restore(self, task: _Task) -> None:
+        reader = AIOKafkaConsumer(
+            **client_security(),
+            bootstrap_servers=self.bootstrap,
+            isolation_level="read_committed",
+            enable_auto_commit=False,
+        )
+        await reader.start()
+        try:
+            tp = TopicPartition(self.changelog, task.partition)
+            reader.assign([tp])
+            await reader.seek_to_beginning(tp)
+            end = (await reader.end_offsets([tp]))[tp]
+            state, ids = task.state, task.ids
+            while await reader.position(tp) < end:
+                for records in (await reader.getmany(tp, timeout_ms=1000)).values():
+                    for record in records:
+                        key = record.key.decode()
+                        if key.startswith(ID_PREFIX):
+                            if record.value is None:
+                                ids.pop(key[len(ID_PREFIX) :], None)
+                            else:
+                                ids[key[len(ID_PREFIX) :]] = int(record.value)
+                        elif record.value is None:
+                            state.pop(key, None)
+                        else:
+                            state[key] = orjson.loads(record.value)
+        finally:
+            await reader.stop()
+
+    async def _seek_committed(self, tp: TopicPartition) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        committed = await consumer.committed(tp)
+        if committed is None:
+            await consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, committed)
+
+    async def _drop(self, task: _Task) -> None:
+        self._tasks.pop(task.partition, None)
+        try:
+            await task.producer.stop()
+        except Exception:  # a fenced or broken producer: nothing more to lose
+            log.debug("stopping the producer of task %s failed", task.partition, exc_info=True)
+
+    # -- the batch ---------------------------------------------------------------------
+
+    async def _apply(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        await self._retry_lost()
+        by_task: dict[int, list[tuple[TopicPartition, list[Any]]]] = {}
+        for tp, records in batch.items():
+            by_task.setdefault(tp.partition, []).append((tp, records))
+        now_mono = time.monotonic()
+        for number, task in self._tasks.items():
+            if number not in by_task and any(due <= now_mono for due in task.next_ticks.values()):
+                by_task[number] = []
+        if not by_task:
+            return
+        await asyncio.gather(
+            *(
+                self._transact(self._tasks[n], parts)
+                for n, parts in by_task.items()
+                if n in self._tasks
+            )
+        )
+
+    async def _transact(self, task: _Task, parts: list[tuple[TopicPartition, list[Any]]]) -> None:
+        started = time.perf_counter()
+        batch = Batch(self.stream, self.registry, task.state, task.ids, self.clock.now())
+        offsets: dict[TopicPartition, int] = {}
+        for tp, records in parts:
+            offsets[tp] = records[-1].offset + 1
+            logical = self._logical[tp.topic]
+            for record in records:
+                batch.add(logical, record)
+            EVENTS_IN.labels(self.stream.service, logical).inc(len(records))
+        mono = time.monotonic()
+        for i, (every, tick) in enumerate(self.stream.ticks):
+            if task.next_ticks.get(i, 0.0) <= mono:
+                task.next_ticks[i] = mono + every
+                batch.take(tick(task.state, batch.now))
+        if task.next_sweep <= mono:
+            task.next_sweep = mono + ID_SWEEP_EVERY_S
+            batch.forget_old_ids()
+        if not (offsets or batch.deltas or batch.out):
+            return
+        try:
+            await self._commit(task, batch, offsets)
+        except KafkaError as exc:
+            # The state in memory is ahead of what committed (or another worker owns the
+            # task now): drop it, and open it again from the changelog and the committed
+            # offsets once the group still gives it to this worker.
+            fenced = isinstance(exc, ProducerFenced)
+            log.warning("transaction of task %s failed (%r)", task.partition, exc)
+            await self._drop(task)
+            self._lose(task.partition, RETRY_AFTER_S if fenced else 0.0)
+            return
+        BATCH_RECORDS.labels(self.stream.service).observe(batch.count)
+        BATCH_SECONDS.labels(self.stream.service).observe(time.perf_counter() - started)
+
+    async def _commit(self, task: _Task, batch: Batch, offsets: dict[TopicPartition, int]) -> None:
+        producer = task.producer
+        await producer.begin_transaction()
+        try:
+            sent: list[Awaitable[Any]] = []
+            for topic, key, value, headers in batch.out:
+                sent.append(await producer.send(topic, value, key=key, headers=headers))
+            for state_key, state_value in batch.deltas.items():
+                raw = None if state_value is None else orjson.dumps(state_value)
+                sent.append(
+                    await producer.send(
+                        self.changelog, raw, key=state_key.encode(), partition=task.partition
+                    )
+                )
+            if offsets:
+                await producer.send_offsets_to_transaction(offsets, self.group_id)
+            await asyncio.gather(*sent)
+            self._transactions += 1
+            if self._crash_at and self._transactions >= self._crash_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+        except BaseException:
+            await _abort(producer)
+            raise
+        await producer.commit_transaction()
+        self.committed.set()
+        for topic, *_ in batch.out:
+            EVENTS_OUT.labels(self.stream.service, topic).inc()
+
+    async def _record_lag(self) -> None:
+        consumer = self._consumer
+        if consumer is None:
+            return
+        lag: dict[str, int] = {}
+        for tp in consumer.assignment():
+            end = consumer.last_stable_offset(tp)
+            if end is None or tp.partition not in self._tasks:
+                continue
+            logical = self._logical.get(tp.topic, tp.topic)
+            lag[logical] = lag.get(logical, 0) + max(0, end - await consumer.position(tp))
+        for topic, behind in lag.items():
+            CONSUMER_LAG.labels(self.stream.service, topic).set(behind)
+
+
+class Batch:
+    """What one transaction of a task holds, built without any I/O: each input record
+    decoded once, applied by its handler to the task's state, its effects collected.
+    Unit tests drive it directly (`lumbung.platform.kernel.Batch`)."""
+
+    def __init__(
+        self,
+        stream: Stream,
+        registry: Registry,
+        state: dict[str, Any],
+        ids: dict[str, int],
+        now: datetime,
+    ) -> None:
+        self.stream = stream
+        self.registry = registry
+        self.state = state
+        self.ids = ids
+        self.now = now
+        self.deltas: dict[str, Any] = {}
+        """Changed state keys, the last value of each in this batch (None: deleted)."""
+        self.out: list[Record] = []
+        self.count = 0
+        self._remember = stream.remember_ids
+        self._dlq = registry.name(f"{stream.service}.dlq")
+
+    def add(self, topic: str, record: Any) -> None:
+        """Apply one consumed record (with .topic, .partition, .offset, .key, .value) that
+        came from the logical input `topic`."""
+        self.count += 1
+        try:
+            event = self.registry.parse(record.value or b"")
+        except ContractError as exc:
+            self._dead_letter(record, str(exc))
+            return
+        stream = self.stream
+        handler = stream.handlers.get(type(event.data))
+        if handler is None:
+            self._dead_letter(record, f"{stream.service} does not apply {event.event_type}")
+            return
+        if stream.key_of is not None:
+            about = stream.key_of(event.data)
+            if (record.key or b"").decode() != about:
+                self._dead_letter(record, f"keyed {record.key!r} but about {about!r}")
+                return
+        remember = topic in self._remember
+        if remember:
+            event_id = str(event.event_id)
+            if event_id in self.ids:
+                log.debug("%s is a resend of an applied event: skipped", event_id)
+                return
+        try:
+            outcome = handler(self.state, event, self.now)
+        except Unprocessable as exc:
+            self._dead_letter(record, str(exc))
+            return
+        self.take(outcome)
+        if remember:
+            hour = _hour(event.occurred_at)
+            self.ids[event_id] = hour
+            self.deltas[ID_PREFIX + event_id] = hour
+
+    def take(self, outcome: Outcome) -> None:
+        """Apply a handler's or a tick's outcome to the state and collect its effects."""
+        state, deltas = self.state, self.deltas
+        for key, value in outcome.changes.items():
+            if value is None:
+                state.pop(key, None)
+            else:
+                state[key] = value
+            deltas[key] = value
+        name = self.registry.name
+        for emit in outcome.events:
+            self.out.append(
+                (name(emit.topic), emit.key.encode(), emit.event.model_dump_json().encode(), None)
+            )
+
+    def forget_old_ids(self) -> None:
+        """Event ids older than the stream's horizon are dropped (and tombstoned)."""
+        horizon = _hour(self.now - self.stream.id_horizon)
+        for event_id in [e for e, hour in self.ids.items() if hour < horizon]:
+            del self.ids[event_id]
+            self.deltas[ID_PREFIX + event_id] = None
+
+    def _dead_letter(self, record: Any, error: str) -> None:
+        service = self.stream.service
+        letter = DeadLetter(
+            service, record.topic, record.partition, record.offset, record.key, record.value, error
+        )
+        DEAD_LETTERS.labels(service, record.topic).inc()
+        log.warning(
+            "dead-lettered %s:%s@%s: %s", record.topic, record.partition, record.offset, error
+        )
+        self.out.append((self._dlq, record.key or b"", record.value or b"", letter.headers()))
+
+
+async def _abort(producer: AIOKafkaProducer) -> None:
+    try:
+        await producer.abort_transaction()
+    except Exception:  # fenced or broken: the successor's init_transactions ends it
+        log.debug("abort failed", exc_info=True)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.kernel.revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.kernel.assigned(assigned)
+
+
+class Projection:
+    """A read model fed from a derived topic, outside any worker's hot loop: its own
+    consumer group, `read_committed` (an aborted transaction never shows), offsets
+    committed after each batch is applied. At least once: `apply` must be idempotent
+    (a read model keeps the newest version, or counts by event id)."""
+
+    def __init__(
+        self,
+        service: str,
+        name: str,
+        registry: Registry,
+        bootstrap_servers: str,
+        topic: str,
+        apply: Callable[[list[Any]], Awaitable[Any]],
+    ) -> None:
+        base = f"lumbung-{service}-{name}"
+        self.group_id = f"{registry.prefix}.{base}" if registry.prefix else base
+        self.bootstrap = bootstrap_servers
+        self.topic = registry.name(topic)
+        self.apply = apply
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            self.topic,
+            **client_security(),
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group_id,
+            isolation_level="read_committed",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+            metadata_max_age_ms=5000,
+        )
+        await consumer.start()
+        try:
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+                records = [r for part in batch.values() for r in part]
+                if records:
+                    await self.apply(records)
+                    await consumer.commit(
+                        {tp: part[-1].offset + 1 for tp, part in batch.items() if part}
+                    )
+        finally:
+            await consumer.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()

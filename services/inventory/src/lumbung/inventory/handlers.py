@@ -1,0 +1,154 @@
+"""Inventory's stream handlers: pure functions of (state, event, now) for the stream kernel.
+
+State is kept per (outlet, SKU) cell, not per outlet, so a sale changes (and writes)
+only the cells it touches:
+
+- `s|OUTLET|SKU`   the cell's `Stock` as a list (see `domain.Stock.to_list`);
+- `h|OUTLET|ORDER` units held for an open order, {sku: qty};
+- `d|OUTLET|ORDER` the answer given to an order [reserved?, hour], so a repeated
+  `OrderPlaced` gets the same answer; dropped after `DECISION_HORIZON` by a tick.
+
+Each handler loads the cells an event touches into the domain's `OutletStock`, lets
+`service.apply` decide and translate, and returns the cells that changed. The rules live
+in `domain.py`; this module only knows where they are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from lumbung.contracts import Envelope
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import orders, pos, restock
+from lumbung.inventory.domain import OutletStock, Stock
+from lumbung.inventory.service import CatalogLookup, UnexpectedEvent, apply
+from lumbung.platform.kernel import Handler, Outcome, Unprocessable
+
+DECISION_HORIZON = timedelta(days=7)
+
+APPLIED: tuple[type[Any], ...] = (
+    pos.SaleRecorded,
+    pos.SaleReturned,
+    inv.StockCounted,
+    inv.StockAdjusted,
+    inv.TransferRequested,
+    inv.TransferArrived,
+    inv.RestockReceived,
+    inv.StockLevelsSet,
+    orders.OrderPlaced,
+    orders.OrderCancelled,
+    orders.OrderExpired,
+    orders.OrderFailed,
+    orders.OrderFulfilled,
+    restock.RestockAccepted,
+    restock.RestockDeclined,
+)
+"""Every event the inventory worker applies; another on its inputs is dead-lettered."""
+
+
+def cell(outlet: str, sku: str) -> str:
+    return f"s|{outlet}|{sku}"
+
+
+def hold(outlet: str, order_id: str) -> str:
+    return f"h|{outlet}|{order_id}"
+
+
+def decision(outlet: str, order_id: str) -> str:
+    return f"d|{outlet}|{order_id}"
+
+
+def outlet_of(data: Any) -> str:
+    """The outlet whose stock an event changes, which is also its key."""
+    match data:
+        case inv.TransferRequested():
+            return str(data.from_outlet_id)
+        case inv.TransferArrived():
+            return str(data.to_outlet_id)
+        case _:
+            return str(data.outlet_id)
+
+
+def _skus_of(data: Any) -> list[str]:
+    lines = getattr(data, "lines", None)
+    if lines is not None:
+        return [line.sku for line in lines]
+    sku = getattr(data, "sku", None)
+    return [sku] if sku is not None else []
+
+
+def _load(state: Mapping[str, Any], outlet: str, data: Any) -> OutletStock:
+    view = OutletStock(outlet)
+    order_id = getattr(data, "order_id", None)
+    skus = _skus_of(data)
+    if order_id is not None:
+        held = state.get(hold(outlet, order_id))
+        if held is not None:
+            view.holds[order_id] = dict(held)
+            skus += list(held)
+        answer = state.get(decision(outlet, order_id))
+        if answer is not None:
+            view.decisions[order_id] = bool(answer[0])
+    for sku in skus:
+        raw = state.get(cell(outlet, sku))
+        if raw is not None:
+            view.skus[sku] = Stock.from_list(raw)
+    return view
+
+
+def _changes(
+    state: Mapping[str, Any], view: OutletStock, order_id: str | None, now: datetime
+) -> dict[str, Any]:
+    outlet = view.outlet_id
+    changes: dict[str, Any] = {}
+    for sku, stock in view.skus.items():
+        key = cell(outlet, sku)
+        new = stock.to_list()
+        if state.get(key) != new:
+            changes[key] = new
+    if order_id is not None:
+        key = hold(outlet, order_id)
+        held = view.holds.get(order_id)
+        if held != state.get(key):
+            changes[key] = held
+        if order_id in view.decisions and decision(outlet, order_id) not in state:
+            changes[decision(outlet, order_id)] = [
+                view.decisions[order_id],
+                int(now.timestamp()),
+            ]
+    return changes
+
+
+def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
+    """{payload type: handler} for every event the inventory worker applies."""
+
+    def handle(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
+        data = event.data
+        view = _load(state, outlet_of(data), data)
+        try:
+            outbound = apply(view, event, catalog)
+        except UnexpectedEvent as exc:
+            raise Unprocessable(str(exc)) from exc
+        return Outcome(_changes(state, view, getattr(data, "order_id", None), now), list(outbound))
+
+    return dict.fromkeys(APPLIED, handle)
+
+
+def forget_old_decisions(state: Mapping[str, Any], now: datetime) -> Outcome:
+    """A tick: answers to orders older than the horizon are dropped."""
+    horizon = int((now - DECISION_HORIZON).timestamp())
+    return Outcome(
+        {key: None for key, value in state.items() if key.startswith("d|") and value[1] < horizon}
+    )
+
+
+def stock_of(state: Mapping[str, Any], outlet: str) -> dict[str, Stock]:
+    """Every SKU's stock at an outlet as the state holds it (tests, the upgrade check)."""
+    prefix = f"s|{outlet}|"
+    return {
+        key[len(prefix) :]: Stock.from_list(value)
+        for key, value in state.items()
+        if key.startswith(prefix)
+    }
