@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the stack and the tests use, when they are missing:
-# redis-server (the Redis server), kcat (to look at topics by hand and in tests), and
-# chromium with its chromedriver (the dashboard's browser test drives them).
+# redis-server (the Redis server), kcat (to look at topics by hand and in tests), jq and
+# curl (the README's examples), and chromium with its chromedriver (the dashboard's
+# browser test drives them).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v kcat >/dev/null || missing+=(kcat)
+command -v jq >/dev/null || missing+=(jq)
+command -v curl >/dev/null || missing+=(curl)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v java >/dev/null || echo "warning: Java 17 is missing; Kafka cannot start here (use docker compose up)" >&2

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -29,6 +29,10 @@ from lumbung.platform.web import FieldError
 log = logging.getLogger(__name__)
 PRODUCER = "notifications-api"
 CLAIM_TTL_S = 90 * 24 * 3600
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the past an arrival may be given and still be taken (a supplier's phone
+clock a little behind ours); earlier is a mistake that would plan stock on goods that
+already failed to come."""
 
 
 class Answers:
@@ -65,6 +69,13 @@ class Answers:
     async def accept(
         self, request: RestockRequest, qty: int, expected_at: datetime, via: str
     ) -> dict[str, Any]:
+        if expected_at < self._now() - CLOCK_SKEW:
+            raise FieldError(
+                422,
+                "expected_at",
+                f"expected_at {expected_at.isoformat()} is in the past: give when the goods "
+                "will arrive",
+            )
         payload = restock.RestockAccepted(
             restock_id=request.restock_id,
             outlet_id=request.outlet_id,
