@@ -58,6 +58,11 @@ def recompute(kafka_bootstrap: str, registry: Registry) -> dict[tuple[str, str],
 
 
 def open_outlets(events: Any, read_model: Any) -> None:
+    send_opening(events)
+    assert read_model.wait_for(lambda: len(read_model.on_hand(OUTLETS)) == len(OUTLETS) * len(SKUS))
+
+
+def send_opening(events: Any) -> None:
     for outlet in OUTLETS:
         count = inv.StockCounted(
             count_id=f"OPEN-{outlet}",
@@ -68,7 +73,6 @@ def open_outlets(events: Any, read_model: Any) -> None:
         )
         events.send("inventory.commands", outlet, events.envelope(count))
     events.flush()
-    assert read_model.wait_for(lambda: len(read_model.on_hand(OUTLETS)) == len(OUTLETS) * len(SKUS))
 
 
 def random_event(rng: random.Random, events: Any, n: int) -> tuple[str, str, bytes]:
