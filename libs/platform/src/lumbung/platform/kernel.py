@@ -480,7 +480,8 @@ class Batch:
             return
         if stream.key_of is not None:
             about = stream.key_of(event.data)
-            if (record.key or b"").decode() != about:
+            # Bytes, not text: a key that is not UTF-8 would raise here and stop the partition.
+            if record.key != about.encode():
                 self._dead_letter(record, f"keyed {record.key!r} but about {about!r}")
                 return
         remember = topic in self._remember

@@ -303,7 +303,10 @@ class OutletStock:
         if self.decisions[order_id]:
             return Reserved(order_id, self.holds.get(order_id) or dict(lines))
         short = [(sku, qty, self._available(sku)) for sku, qty in lines]
-        return Rejected(order_id, [line for line in short if line[2] < line[1]] or short)
+        # Only the lines short now: a line with enough has no shortfall to name (its
+        # `missing` would be below 1, which the contract refuses), so a repeat that came
+        # after a restock raised in the worker and stopped its partition.
+        return Rejected(order_id, [line for line in short if line[2] < line[1]])
 
     # -- storage ---------------------------------------------------------------------
 
