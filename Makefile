@@ -7,9 +7,12 @@ PACKAGES := libs/contracts libs/platform services/catalog services/inventory \
             services/orders services/notifications services/dashboard libs/simulator
 STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
+# `make stack-down NAME=cluster`: the stack of that name (default: dev, or LUMBUNG_STACK_NAME)
+STACK_NAME := $(if $(NAME),--name $(NAME),)
 
 
-.PHONY: install system stack stack-down up down test lint format schemas clean bench bench-inventory chaos
+.PHONY: install system stack stack-down up demo down test lint format schemas clean distclean \
+        bench bench-inventory chaos
 
 install: system $(STAMP) $(TOOLS)
 
@@ -29,18 +32,23 @@ $(TOOLS): requirements/tools.txt
 	touch $@
 
 stack: system $(STAMP)
-	$(BIN)/python stack/stack.py up
+	$(BIN)/python stack/stack.py up $(STACK_NAME)
 
 stack-down:
-	$(BIN)/python stack/stack.py down
+	$(BIN)/python stack/stack.py down $(STACK_NAME)
 
 up: system $(STAMP)
-	$(BIN)/python stack/stack.py up
-	$(BIN)/python stack/apps.py up
+	$(BIN)/python stack/stack.py up $(STACK_NAME)
+	$(BIN)/python stack/apps.py up $(STACK_NAME)
+
+# Loads the demo catalog again and runs an event day on the running system (`make up`
+# does it by itself only while the catalog is empty).
+demo: $(STAMP)
+	$(BIN)/python stack/apps.py demo $(STACK_NAME)
 
 down:
-	-test -x $(BIN)/python && $(BIN)/python stack/apps.py down
-	-test -x $(BIN)/python && $(BIN)/python stack/stack.py down
+	-test -x $(BIN)/python && $(BIN)/python stack/apps.py down $(STACK_NAME)
+	-test -x $(BIN)/python && $(BIN)/python stack/stack.py down $(STACK_NAME)
 
 test: install
 	scripts/test.sh
@@ -57,7 +65,12 @@ format: $(STAMP)
 schemas: $(STAMP)
 	$(BIN)/python -m lumbung.contracts.schemas write
 
+# Stops everything and deletes the stack's data (Kafka's log, the ops key, the logs):
+# the next `make up` starts an empty system. The downloads (.venv, Kafka's jars) stay.
 clean: down
+	-test -x $(BIN)/python && $(BIN)/python stack/stack.py down --wipe $(STACK_NAME)
+
+distclean: clean
 	rm -rf $(VENV) .tools .stack
 
 # Long runs, not part of `make test`: benchmark figures go to docs/PERFORMANCE.md.

@@ -1,11 +1,17 @@
 """Start and stop Lumbung's services on this machine, next to the local stack.
 
-    python stack/apps.py up   [--name dev] [--ports auto]
+    python stack/apps.py up   [--name dev] [--ports auto] [--demo]
+    python stack/apps.py demo [--name dev]      # load the demo catalog and run a day
     python stack/apps.py down [--name dev]
 
 Each service runs as `lumbung-<service> api` in its own process group, logs to
 `.stack/<name>/logs/<service>.log`, and is up when its /healthz answers. The broker and
 Redis come from KAFKA_BOOTSTRAP_SERVERS and REDIS_URL, or from the stack's env file.
+
+`up` resumes a system that holds data: the demo catalog is loaded, and an event day
+simulated, only when the catalog holds no product yet, or when asked (`--demo`, `demo`).
+The simulator counts opening stock only where an outlet has none of a product, so
+nothing `up` does ever re-counts stock that exists.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
 WORKERS = ("inventory", "orders", "notifications")
 """Services that also run a stream worker process (`lumbung-<service> worker`)."""
 BIN = Path(sys.executable).parent
+MAX_PAUSE_S = 30.0
+"""The longest wait before a supervised worker that keeps exiting is started again."""
 
 
 def stack_env(stack: Stack) -> dict[str, str]:
@@ -62,7 +70,7 @@ def wait_healthy(service: str, port: int, proc: subprocess.Popen[bytes], log: Pa
     fail(f"{service} did not answer /healthz on port {port} within 60s; see {log}")
 
 
-def up(stack: Stack, ports: str) -> None:
+def up(stack: Stack, ports: str, demo: bool = False) -> None:
     env = stack_env(stack)
     logs = stack.file("logs")
     logs.mkdir(parents=True, exist_ok=True)
@@ -97,8 +105,7 @@ def up(stack: Stack, ports: str) -> None:
     env.update(start_receiver(stack, logs))
     for service in WORKERS:
         start_worker(stack, service, env, logs)
-    load_demo(stack, env)
-    if os.environ.get("LUMBUNG_SIMULATE", "1") != "0":
+    if load_demo(stack, env, demo) and os.environ.get("LUMBUNG_SIMULATE", "1") != "0":
         start_simulator(stack, env, logs)
     dashboard = stack.file("dashboard.port").read_text()
     key = stack.file("ops.key").read_text().strip()
@@ -189,7 +196,14 @@ def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path) ->
     port = free_port()
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [str(BIN / f"lumbung-{service}"), "worker"],
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "supervise",
+                "--",
+                str(BIN / f"lumbung-{service}"),
+                "worker",
+            ],
             env={
                 **env,
                 "LUMBUNG_DATA_DIR": str(stack.file("data")),
@@ -206,8 +220,45 @@ def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path) ->
     say(f"{service} worker started (pid {proc.pid}, metrics on :{port}, log {log})")
 
 
-def load_demo(stack: Stack, env: dict[str, str]) -> None:
-    """Issue the ops key once (kept in .stack/<name>/ops.key) and load the demo catalog."""
+def supervise(command: list[str]) -> int:
+    """Run `command`, and start it again whenever it exits: after 1 s, doubling up to
+    MAX_PAUSE_S while it keeps failing, back to 1 s once a run lasted a minute. SIGTERM
+    (`down` signals the whole process group) stops both. A worker that lost the broker
+    and crashed used to stay down until someone ran `make up` again."""
+    stopping = False
+    child: subprocess.Popen[bytes] | None = None
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    pause = 0.0
+    while not stopping:
+        began = time.monotonic()
+        child = subprocess.Popen(command)
+        child.wait()
+        if stopping:
+            break
+        ran = time.monotonic() - began
+        pause = 1.0 if ran > 60 or not pause else min(pause * 2, MAX_PAUSE_S)
+        name = " ".join([Path(command[0]).name, *command[1:]])
+        say(f"{name} exited ({child.returncode}) after {ran:.0f}s; starting it in {pause:.0f}s")
+        until = time.monotonic() + pause
+        while not stopping and time.monotonic() < until:
+            time.sleep(0.2)
+    return child.wait() if child is not None else 0
+
+
+def load_demo(stack: Stack, env: dict[str, str], asked: bool) -> bool:
+    """Issue the ops key once (kept in .stack/<name>/ops.key) and load the demo catalog
+    when asked or into an empty catalog; returns whether it was loaded."""
+    from lumbung.catalog.client import CatalogClient
+    from lumbung.platform.clock import SystemClock
+
     key_file = stack.file("ops.key")
     if not key_file.exists():
         issued = subprocess.run(
@@ -220,15 +271,36 @@ def load_demo(stack: Stack, env: dict[str, str]) -> None:
         key_file.write_text(issued.stdout.strip())
         key_file.chmod(0o600)
     url = f"http://127.0.0.1:{stack.file('catalog.port').read_text()}"
-    loaded = subprocess.run(
-        [str(BIN / "lumbung-catalog"), "demo", "--url", url, "--key", key_file.read_text().strip()],
-        env=env,
-        capture_output=True,
-        text=True,
+    catalog = CatalogClient(url, key_file.read_text().strip())
+    try:
+        catalog.wait_until_key_accepted()
+        products = catalog.count("products")
+        if products and not asked:
+            say(
+                f"the catalog holds {products} products: resuming with the data kept "
+                f"(`make demo` loads the demo again; the ops key is in {key_file})"
+            )
+            return False
+        count = catalog.load_demo(SystemClock().now().date())
+    except SystemExit as refused:
+        fail(f"loading the demo catalog failed: {refused}")
+    finally:
+        catalog.close()
+    say(f"demo catalog loaded: {count} entities; the ops key is in {key_file}")
+    return True
+
+
+def demo(stack: Stack) -> None:
+    """Load the demo catalog again (its suppliers, products and outlets as shipped) and
+    run an event day, on a system `up` started."""
+    if not stack.file("catalog.port").exists():
+        fail(f"the services of stack {stack.name} do not run: start them with `make up`")
+    env = stack_env(stack)
+    env["LUMBUNG_NOTIFICATIONS_PUBLIC_URL"] = (
+        f"http://127.0.0.1:{stack.file('notifications.port').read_text()}"
     )
-    if loaded.returncode != 0:
-        fail(f"loading the demo catalog failed: {loaded.stdout}{loaded.stderr}")
-    say(f"{loaded.stdout.strip()}; the ops key is in {key_file}")
+    load_demo(stack, env, asked=True)
+    start_simulator(stack, env, stack.file("logs"))
 
 
 def down(stack: Stack) -> None:
@@ -251,17 +323,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("command", choices=["up", "down"])
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:2] == ["supervise", "--"]:  # how `up` runs each worker (see `supervise`)
+        return supervise(argv[2:])
+    parser.add_argument("command", choices=["up", "demo", "down"])
     parser.add_argument("--name", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
     parser.add_argument(
         "--ports",
         default=os.environ.get("LUMBUNG_APPS_PORTS", "default"),
         choices=["default", "auto"],
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=os.environ.get("LUMBUNG_DEMO", "0") == "1",
+        help="with up: load the demo catalog and run a day even when the catalog holds data",
+    )
     args = parser.parse_args(argv)
     stack = Stack.named(args.name)
     if args.command == "up":
-        up(stack, args.ports)
+        up(stack, args.ports, args.demo)
+    elif args.command == "demo":
+        demo(stack)
     else:
         down(stack)
     return 0

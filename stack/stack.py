@@ -638,7 +638,8 @@ def main(argv: list[str] | None = None) -> int:
             fail(f"stack {args.name} has not been started")
         print(stack.file("env").read_text(), end="")
     elif args.command == "status":
-        for what in ("kafka", "redis"):
+        kafka = [f"kafka-{n}" if n > 1 else "kafka" for n in range(1, stack.brokers + 1)]
+        for what in (*kafka, "redis"):
             pid = pid_alive(stack.file(f"{what}.pid"))
             port = stack.remembered_port(what)
             print(f"{what}: {'running pid ' + str(pid) if pid else 'stopped'} port {port}")

@@ -448,3 +448,10 @@ def test_the_secure_kafka_script_starts_a_node_that_refuses_clients_without_the_
     finally:
         node.terminate()
         node.wait(timeout=30)
+
+
+@pytest.mark.parametrize("name", [*SERVICES, *(f"{w}-worker" for w in WORKERS)])
+def test_a_service_or_worker_that_dies_is_started_again(compose: dict[str, Any], name: str) -> None:
+    """A worker that crashed (a broker restart once left two of them down for good) comes
+    back by itself; only `docker compose stop` keeps it down."""
+    assert service(compose, name)["restart"] in ("unless-stopped", "always", "on-failure")

@@ -15,6 +15,7 @@ import pytest
 
 from lumbung.contracts import Registry, SupplierChanged
 from lumbung.notifications.plan import supplier_recipient, webhook_secret
+from tests.support.fixtures import serving
 from tests.support.receivers import Receiver, SmtpServer
 
 SECRET = "notifications-test-secret"
@@ -122,7 +123,7 @@ def notifications_api(
     with TestClient(build_api(settings, clock)) as client:
         client.headers["X-API-Key"] = ops_key
         deadline = time.monotonic() + 30
-        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+        while not serving(client.get("/readyz").json()) and time.monotonic() < deadline:
             time.sleep(0.2)
         yield client
 

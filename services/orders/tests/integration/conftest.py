@@ -12,6 +12,7 @@ import pytest
 
 from lumbung.contracts import Registry
 from lumbung.contracts.events import inventory as inv
+from tests.support.fixtures import serving
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def orders_api(
     with TestClient(build_api(settings, clock)) as client:
         client.headers["X-API-Key"] = ops_key
         deadline = time.monotonic() + 30
-        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+        while not serving(client.get("/readyz").json()) and time.monotonic() < deadline:
             time.sleep(0.2)
         yield client
 

@@ -18,6 +18,7 @@ from lumbung.contracts import ApiKeyChanged, KeyRole
 from lumbung.platform.auth import KeyRing, Principal, RateLimiter, principal_dependency
 from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
+from lumbung.platform.readiness import WorkerWatch
 from lumbung.platform.settings import ServiceSettings
 from lumbung.platform.views import CompactedView
 from lumbung.platform.web import ReadinessCheck, create_service_app
@@ -80,6 +81,16 @@ class ServiceKit:
             return self.key_view.caught_up.is_set()
 
         return {"kafka": kafka, "redis": redis, "keys": keys, **(extra or {})}
+
+    def workers_of(self, service: str) -> ReadinessCheck:
+        """A readiness check that `service`'s stream workers run and keep up."""
+        watch = WorkerWatch(
+            self.settings.kafka_bootstrap_servers,
+            self.registry,
+            service,
+            self.settings.ready_max_lag,
+        )
+        return watch.check
 
     def whoami_router(self) -> APIRouter:
         router = APIRouter(prefix="/v1", tags=["auth"])

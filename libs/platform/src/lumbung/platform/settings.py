@@ -60,6 +60,9 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     worker_http_port: int = 0
+    ready_max_lag: int = Field(default=10_000, ge=0, validation_alias=_shared("READY_MAX_LAG"))
+    """Events the service's workers may have left to read before its API's /readyz answers
+    503: far above a burst they clear in a second or two, far below a worker that stalled."""
     """Where the service's stream worker answers /healthz, /readyz and /metrics (0: off),
     e.g. LUMBUNG_INVENTORY_WORKER_HTTP_PORT."""
 

@@ -24,6 +24,7 @@ from lumbung.contracts import ContractError
 from lumbung.contracts.bounds import Units as Units
 from lumbung.platform.auth import AuthError
 from lumbung.platform.metrics import REQUEST_SECONDS, exposition
+from lumbung.platform.readiness import NotReady
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 DOCS_ASSETS = "/docs/assets"
@@ -88,16 +89,25 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], summary="Broker, Redis and consumers are reachable")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Broker, Redis, read models and the service's workers are there",
+    )
     async def readyz() -> JSONResponse:
-        results = {}
+        results, reasons = {}, {}
         for name, check in checks.items():
             try:
                 results[name] = await check()
+            except NotReady as exc:
+                results[name], reasons[name] = False, str(exc)
             except Exception:  # a failing dependency is a 'not ready', never a 500
                 results[name] = False
         ready = all(results.values())
-        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+        body: dict[str, Any] = {"ready": ready, "checks": results}
+        if reasons:
+            body["reasons"] = reasons
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:

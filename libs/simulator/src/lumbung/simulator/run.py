@@ -92,6 +92,7 @@ class Simulation:
                 return items
 
     def setup(self) -> None:
+        self._wait_until_ready(self.urls.inventory)
         self.outlets = [o for o in self._all("outlets") if o.get("assortment")]
         self.prices = {p["sku"]: p["price_idr"] for p in self._all("products")}
         self.lead = {s["supplier_id"]: s["restock_lead_time_days"] for s in self._all("suppliers")}
@@ -110,17 +111,27 @@ class Simulation:
             key = self.keys[outlet_id] = issued.json()["key"]
             skus = [item["sku"] for item in outlet["assortment"]]
             opening = round(OPENING_STOCK.get(outlet["channel"], DEFAULT_OPENING) * self.intensity)
-            count = httpx.post(
-                f"{self.urls.inventory}/v1/outlets/{outlet_id}/counts",
+            # A day on a system in use goes on from the stock there: only a product the
+            # outlet never had gets an opening count (a second `make up` once re-counted
+            # every outlet and wiped what people had counted and sold).
+            shown = httpx.get(
+                f"{self.urls.inventory}/v1/outlets/{outlet_id}/stock",
                 headers={"X-API-Key": key},
-                json={
-                    "count_id": f"SIM-OPEN-{tag}",
-                    "kind": "opening",
-                    "lines": [{"sku": sku, "counted": opening} for sku in skus],
-                },
                 timeout=30,
             )
-            count.raise_for_status()
+            shown.raise_for_status()
+            new = [sku for sku in skus if sku not in shown.json()["stock"]]
+            if new:
+                httpx.post(
+                    f"{self.urls.inventory}/v1/outlets/{outlet_id}/counts",
+                    headers={"X-API-Key": key},
+                    json={
+                        "count_id": f"SIM-OPEN-{tag}",
+                        "kind": "opening",
+                        "lines": [{"sku": sku, "counted": opening} for sku in new],
+                    },
+                    timeout=30,
+                ).raise_for_status()
             for sku in skus:
                 self.http.put(
                     f"{self.urls.inventory}/v1/outlets/{outlet_id}/levels/{sku}",
@@ -131,6 +142,19 @@ class Simulation:
             self.clients[outlet_id] = OutletClient(
                 outlet_id, spool, HttpSender(self.urls.inventory, key)
             )
+
+    def _wait_until_ready(self, url: str) -> None:
+        """The stock shown is whole only once the API is ready (its read model may be
+        rebuilding after a restart): the opening counts depend on it."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=10).is_success:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{url} was not ready within 120 s")
 
     def _wait_for_stock(self, outlet_id: str, key: str, skus: set[str]) -> None:
         """Counts and sales travel on different topics: sell only once the opening count
@@ -260,9 +284,12 @@ class Simulation:
                 if request["restock_id"] in self.answered:
                     continue
                 arrives = moment + timedelta(hours=max(1, lead))
+                # The API refuses an arrival in the past, and a simulated morning can be
+                # hours behind the wall clock: say at least an hour from now.
+                expected = max(arrives, datetime_now() + timedelta(hours=1))
                 answer = self.http.post(
                     f"{self.urls.notifications}/v1/restocks/{request['restock_id']}/accept",
-                    json={"qty": request["suggested_qty"], "expected_at": arrives.isoformat()},
+                    json={"qty": request["suggested_qty"], "expected_at": expected.isoformat()},
                 )
                 self.answered.add(request["restock_id"])
                 if answer.is_success:

@@ -30,6 +30,16 @@ class CatalogClient:
             raise SystemExit(f"{collection}/{entity_id}: {answer.status_code} {answer.text}")
         return answer
 
+    def count(self, collection: str) -> int:
+        """How many entities of a collection the catalog holds (0 in a new system)."""
+        answer = self._http.get(f"/v1/{collection}", params={"limit": 1})
+        if answer.status_code >= 400:
+            raise SystemExit(f"{collection}: {answer.status_code} {answer.text}")
+        return int(answer.json()["total"])
+
+    def close(self) -> None:
+        self._http.close()
+
     def load_demo(self, today: date) -> int:
         entities = demo.catalog(today)
         for collection, entity_id, body in entities:

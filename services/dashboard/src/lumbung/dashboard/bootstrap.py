@@ -10,6 +10,7 @@ from lumbung.dashboard.settings import Settings
 from lumbung.dashboard.stock import StockReader
 from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kit import ServiceKit
+from lumbung.platform.readiness import read_model_built
 from lumbung.platform.views import CatalogView
 
 SERVICE = "dashboard"
@@ -20,6 +21,7 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     kit = ServiceKit(SERVICE, settings)
     catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     hub = Hub(settings.kafka_bootstrap_servers, kit.registry, clock.now)
+    stock = StockReader(kit.redis, kit.registry.prefix)
 
     async def consumer() -> bool:
         return hub.assigned() and hub.caught_up.is_set()
@@ -28,12 +30,18 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         description="Dashboard: the live ops dashboard — stock across every outlet, alerts, "
         "orders waiting for pickup and restocks, as they happen.",
         routers=routers(kit.keys),
-        readiness={"catalog": catalog.ready(), "consumer": consumer},
+        # The grid's stock is inventory's read model, kept by inventory's workers.
+        readiness={
+            "catalog": catalog.ready(),
+            "consumer": consumer,
+            "read_model": read_model_built(stock.is_built, "inventory's stock read model"),
+            "workers": kit.workers_of("inventory"),
+        },
         on_start=[catalog.start, hub.start],
         on_stop=[hub.stop, catalog.stop],
     )
     app.state.hub = hub
     app.state.catalog = catalog
-    app.state.stock = StockReader(kit.redis, kit.registry.prefix)
+    app.state.stock = stock
     app.state.now = clock.now
     return app

@@ -16,6 +16,11 @@ class StockReader:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._redis = client
         self._prefix = f"{prefix}:inv:outlet:" if prefix else "inv:outlet:"
+        self._built = f"{prefix}:inv:built" if prefix else "inv:built"
+
+    async def is_built(self) -> bool:
+        """Whether inventory has (re)built the model since Redis last lost it."""
+        return bool(await self._redis.exists(self._built))
 
     async def outlets(self, outlet_ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
         pipe = self._redis.pipeline(transaction=False)

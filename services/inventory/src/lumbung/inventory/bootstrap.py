@@ -11,6 +11,7 @@ from lumbung.inventory.settings import Settings
 from lumbung.platform.clock import Clock, SystemClock
 from lumbung.platform.kit import ServiceKit
 from lumbung.platform.publisher import EventPublisher
+from lumbung.platform.readiness import read_model_built
 from lumbung.platform.restocks import RestockView
 from lumbung.platform.views import CatalogView
 
@@ -23,15 +24,21 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     restocks = RestockView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     publisher = EventPublisher(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    read_model = StockReadModel(kit.redis, kit.registry.prefix)
     app = kit.app(
         description="Inventory: stock per outlet and SKU, reservations, transfers and restocks.",
         routers=routers(kit.principal),
-        readiness={"catalog": catalog.ready(), "restocks": restocks.ready()},
+        readiness={
+            "catalog": catalog.ready(),
+            "restocks": restocks.ready(),
+            "read_model": read_model_built(read_model.is_built, "the stock read model"),
+            "workers": kit.workers_of(SERVICE),
+        },
         on_start=[publisher.start, catalog.start, restocks.start],
         on_stop=[restocks.stop, catalog.stop, publisher.stop],
     )
     app.state.ingest = Ingest(publisher, catalog, clock.now)
-    app.state.read_model = StockReadModel(kit.redis, kit.registry.prefix)
+    app.state.read_model = read_model
     app.state.restocks = restocks
     app.state.now = clock.now
     return app

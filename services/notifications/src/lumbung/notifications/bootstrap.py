@@ -27,7 +27,11 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         description="Notifications: restock alerts to suppliers and alerts to ops; the "
         "supplier API and the answer links in their messages.",
         routers=routers(kit.principal),
-        readiness={"catalog": catalog.ready(), "restocks": restocks.ready()},
+        readiness={
+            "catalog": catalog.ready(),
+            "restocks": restocks.ready(),
+            "workers": kit.workers_of(SERVICE),
+        },
         on_start=[publisher.start, catalog.start, restocks.start],
         on_stop=[restocks.stop, catalog.stop, publisher.stop],
     )

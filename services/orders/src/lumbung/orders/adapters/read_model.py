@@ -4,6 +4,7 @@
     <prefix>:orders:outlet:<outlet_id>        sorted set of order ids by pickup time
     <prefix>:orders:idem:<order_id>           request fingerprint of a placing in flight
     <prefix>:orders:projected:<worker id>     set once a worker has projected its orders
+    <prefix>:orders:built                     set once any worker has (API readiness)
 
 It is a projection of `orders.events`: after a Redis wipe the worker folds the topic
 again from its state table.
@@ -83,8 +84,13 @@ class OrdersReadModel:
         """Whether this worker has projected its orders since Redis last lost them."""
         return bool(await self.redis.exists(f"{self._base}projected:{worker_id}"))
 
+    async def is_built(self) -> bool:
+        """Whether a worker has projected its orders since Redis last lost them."""
+        return bool(await self.redis.exists(f"{self._base}built"))
+
     async def set_marker(self, worker_id: str) -> None:
         await self.redis.set(f"{self._base}projected:{worker_id}", 1, ex=7 * 24 * 3600)
+        await self.redis.set(f"{self._base}built", 1)
 
     async def claim(self, order_id: str, request_hash: str) -> str:
         """The request fingerprint that owns this order id: ours when we are first."""
