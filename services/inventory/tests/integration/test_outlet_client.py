@@ -130,3 +130,26 @@ def test_a_gateway_spools_while_the_broker_is_down_and_sends_each_sale_once_afte
     assert applied_in_order(read_model, "IDM-KUARO") == [
         str(sale_event_id("IDM-KUARO", s)) for s in sale_ids
     ]
+
+
+def test_a_key_for_another_outlet_sets_the_sales_aside_as_refused_not_offline(
+    worker_env: dict[str, str], demo_catalog: dict[str, str], tmp_path: Path
+) -> None:
+    api = ApiProcess("inventory", worker_env, tmp_path / "api.log")
+    api.start()
+    client = OutletClient(
+        OUTLET,
+        Spool(tmp_path / "spool.sqlite"),
+        HttpSender(f"http://127.0.0.1:{api.port}", demo_catalog["IKN-01"]),
+    )
+    try:
+        client.record([(SKU, 1, 15000)], datetime.now().astimezone(), "S-WRONG-KEY")
+        assert client.flush() == 0
+        assert client.spool.counts() == {"pending": 0, "sent": 0, "refused": 1}
+        [refused] = client.spool.refused()
+    finally:
+        api.stop()
+        client.close()
+
+    assert refused.reason.startswith("403: ")
+    assert "IKN-01" in refused.reason

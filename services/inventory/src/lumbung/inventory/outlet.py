@@ -9,8 +9,13 @@ Two ways out:
 - `GatewaySender`: straight to `pos.sales` with kafka-python (idempotent producer,
   acks=all), for a trusted in-house gateway inside the forum's network.
 
-A sale the service refuses (a SKU the catalog never knew…) is set aside with the reason,
-so the POS can correct it, and does not hold up the sales behind it.
+Two ways a send can fail, told apart:
+- offline (`Unreachable`): no connection, a 5xx, 429 or 408. Nothing is wrong with the
+  sales; they stay pending and go out on a later flush.
+- refused: any other 4xx (a SKU the catalog never knew, a key for another outlet…). Sending
+  the same again would be refused again, so the sales are set aside with the reason, stay
+  visible in `status`, and do not hold up the sales behind them; once the cause is fixed,
+  `resend` queues them again.
 """
 
 from __future__ import annotations
@@ -31,10 +36,15 @@ from lumbung.contracts import Registry, encode, make_event, sale_event_id
 from lumbung.contracts.events import pos
 
 BATCH = 200
+RETRY_LATER = frozenset({408, 429})
+"""4xx answers that say "not now" rather than "not this": the client stays offline."""
+KEY_REFUSED = frozenset({401, 403})
+"""4xx answers about the key, not the sales: every sale of the batch is refused alike."""
 
 
 class Unreachable(Exception):
-    """The service or the broker did not answer; try again later."""
+    """The service or the broker did not answer, or asked to be left alone for now; try
+    again later."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +107,26 @@ class Spool:
             )
 
     def counts(self) -> dict[str, int]:
+        """How many sales are pending, sent and refused (each named, even when none)."""
         rows = self._db.execute("SELECT state, COUNT(*) FROM sales GROUP BY state").fetchall()
-        return {state: n for state, n in rows}
+        return {"pending": 0, "sent": 0, "refused": 0} | {state: n for state, n in rows}
+
+    def requeue(self, sale_ids: list[str] | None = None) -> int:
+        """Refused sales (all, or those named) become pending again; returns how many."""
+        with self._tx() as db:
+            if sale_ids is None:
+                cursor = db.execute(
+                    "UPDATE sales SET state = 'pending', reason = NULL WHERE state = 'refused'"
+                )
+                return cursor.rowcount
+            return sum(
+                db.execute(
+                    "UPDATE sales SET state = 'pending', reason = NULL "
+                    "WHERE state = 'refused' AND sale_id = ?",
+                    (sale_id,),
+                ).rowcount
+                for sale_id in sale_ids
+            )
 
     def refused(self) -> list[Refused]:
         rows = self._db.execute(
@@ -111,8 +139,16 @@ class Spool:
 
 
 class HttpSender:
-    def __init__(self, base_url: str, key: str, timeout_s: float = 10.0) -> None:
-        self._http = httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=timeout_s)
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        timeout_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url, headers={"X-API-Key": key}, timeout=timeout_s, transport=transport
+        )
 
     def send(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
         try:
@@ -121,11 +157,11 @@ class HttpSender:
             raise Unreachable(str(exc)) from exc
         if answer.status_code == 202:
             return []
-        if answer.status_code in (401, 403) or answer.status_code >= 500:
-            raise Unreachable(f"{answer.status_code}: {answer.text[:300]}")
-        if len(sales) > 1:
+        if answer.status_code >= 500 or answer.status_code in RETRY_LATER:
+            raise Unreachable(_reason(answer))
+        if len(sales) > 1 and answer.status_code not in KEY_REFUSED:
             return self._one_by_one(outlet_id, sales)
-        return [Refused(sales[0]["sale_id"], answer.text[:500])]
+        return [Refused(sale["sale_id"], _reason(answer)) for sale in sales]
 
     def close(self) -> None:
         self._http.close()
@@ -136,6 +172,23 @@ class HttpSender:
         for sale in sales:
             refused += self.send(outlet_id, [sale])
         return refused
+
+
+def _reason(answer: httpx.Response) -> str:
+    """One line: the status and what the service said was wrong (its `detail`, and the
+    first field it named)."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return f"{answer.status_code}: {' '.join(answer.text.split())[:300]}"
+    said = str(body.get("detail", ""))
+    errors = body.get("errors") or []
+    if errors and isinstance(errors[0], dict) and errors[0].get("message") != said:
+        first = errors[0]
+        said += f" ({first.get('field', '?')}: {first.get('message', '')})"
+    return f"{answer.status_code}: {said}"[:500]
 
 
 class GatewaySender:

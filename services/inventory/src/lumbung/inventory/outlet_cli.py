@@ -3,11 +3,16 @@
     lumbung-outlet --outlet IKN-01 record --line AMPLANG-IKAN-250:2:25000 [--sale-id S-1]
     lumbung-outlet --outlet IKN-01 flush          send what is spooled, in order
     lumbung-outlet --outlet IKN-01 run --every 5  keep flushing; survives the network going
-    lumbung-outlet --outlet IKN-01 status         pending, sent and refused sales
+    lumbung-outlet --outlet IKN-01 status [--json]  pending, sent and refused sales
+    lumbung-outlet --outlet IKN-01 resend [--sale-id S-1]  queue refused sales again
 
 Through the ingest API (--url, key in --key or LUMBUNG_API_KEY) or, for a trusted gateway,
 straight to Kafka (--gateway, with KAFKA_BOOTSTRAP_SERVERS). The spool is a SQLite file
 (--spool, default ~/.lumbung/<outlet>.sqlite).
+
+Offline (no connection, 5xx, 429): the sales stay pending and go on a later flush; `flush`
+exits 1. Refused (any other 4xx): the sales are set aside with the reason, shown by
+`status`; fix the cause (the key, the catalog) and `resend`; `flush` exits 2.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from lumbung.contracts import Registry
 from lumbung.inventory.outlet import (
@@ -30,6 +38,9 @@ from lumbung.inventory.outlet import (
     Unreachable,
 )
 
+LINE_FORMAT = "SKU:QTY:PRICE, e.g. AMPLANG-IKAN-250:2:25000"
+OFFLINE, REFUSED = 1, 2
+
 
 def _sender(args: argparse.Namespace) -> Sender:
     if args.gateway:
@@ -38,8 +49,75 @@ def _sender(args: argparse.Namespace) -> Sender:
             Registry(prefix=os.environ.get("LUMBUNG_TOPIC_PREFIX", "")),
         )
     if not args.key:
-        raise SystemExit("an outlet key is needed: --key or LUMBUNG_API_KEY")
+        raise SystemExit("lumbung-outlet: an outlet key is needed: --key or LUMBUNG_API_KEY")
     return HttpSender(args.url, args.key)
+
+
+def sale_line(text: str) -> tuple[str, int, int]:
+    """One `--line`, or SystemExit with a one-line message naming what is wrong."""
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[0]:
+        raise SystemExit(f"lumbung-outlet: --line {text!r}: expected {LINE_FORMAT}")
+    sku, qty, price = parts
+    if not qty.isdigit() or int(qty) < 1:
+        raise SystemExit(
+            f"lumbung-outlet: --line {text!r}: QTY must be a whole number of at least 1 "
+            f"({LINE_FORMAT})"
+        )
+    if not price.isdigit():
+        raise SystemExit(
+            f"lumbung-outlet: --line {text!r}: PRICE must be whole rupiah, digits only "
+            f"({LINE_FORMAT})"
+        )
+    return sku, int(qty), int(price)
+
+
+def counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[state]} {state}" for state in ("pending", "sent", "refused"))
+
+
+def status(outlet_id: str, spool: Spool, spool_path: Path, as_json: bool) -> str:
+    counts = spool.counts()
+    refused = spool.refused()
+    if as_json:
+        report: dict[str, Any] = {
+            "outlet_id": outlet_id,
+            "spool": str(spool_path),
+            **counts,
+            "refused_sales": [{"sale_id": r.sale_id, "reason": r.reason} for r in refused],
+        }
+        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode()
+    lines = [f"outlet {outlet_id}, spool {spool_path}", ""]
+    lines += [f"  {state:<8} {counts[state]:>6}" for state in ("pending", "sent", "refused")]
+    if refused:
+        width = max(len("sale"), *(len(r.sale_id) for r in refused))
+        lines += ["", "refused (fix the cause, then `resend`):", f"  {'sale':<{width}}  reason"]
+        lines += [f"  {r.sale_id:<{width}}  {r.reason}" for r in refused]
+    return "\n".join(lines)
+
+
+def flush_once(client: OutletClient) -> int:
+    """One flush, told as it went: 0 all sent, OFFLINE or REFUSED."""
+    spool = client.spool
+    refused_before = {r.sale_id for r in spool.refused()}
+    try:
+        sent = client.flush()
+    except Unreachable as exc:
+        pending = spool.counts()["pending"]
+        print(f"offline, keeping {pending} sales to send later: {exc}", file=sys.stderr, flush=True)
+        return OFFLINE
+    counts = spool.counts()
+    print(f"sent {sent}; spool: {counted(counts)}", flush=True)
+    newly_refused = [r for r in spool.refused() if r.sale_id not in refused_before]
+    if not newly_refused:
+        return 0
+    print(
+        f"refused {len(newly_refused)} sales, e.g. {newly_refused[0].sale_id}: "
+        f"{newly_refused[0].reason}; fix the cause, then `lumbung-outlet resend`",
+        file=sys.stderr,
+        flush=True,
+    )
+    return REFUSED
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,43 +135,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gateway", action="store_true", help="produce to Kafka directly")
     commands = parser.add_subparsers(dest="command", required=True)
     record = commands.add_parser("record", help="spool one sale")
-    record.add_argument("--line", action="append", required=True, help="SKU:QTY:PRICE")
+    record.add_argument("--line", action="append", required=True, help=LINE_FORMAT)
     record.add_argument("--sale-id")
     commands.add_parser("flush", help="send what is spooled")
     run = commands.add_parser("run", help="flush again and again")
     run.add_argument("--every", type=float, default=5.0)
-    commands.add_parser("status", help="what is pending, sent, refused")
+    shown = commands.add_parser("status", help="what is pending, sent, refused")
+    shown.add_argument("--json", action="store_true", help="for machines")
+    resend = commands.add_parser("resend", help="queue refused sales again (after a fix)")
+    resend.add_argument("--sale-id", action="append", help="only these (default: all)")
     args = parser.parse_args(argv)
 
-    spool = Spool(args.spool or Path.home() / ".lumbung" / f"{args.outlet}.sqlite")
+    spool_path = args.spool or Path.home() / ".lumbung" / f"{args.outlet}.sqlite"
     if args.command == "record":
-        lines = []
-        for line in args.line:
-            sku, qty, price = line.split(":")
-            lines.append((sku, int(qty), int(price)))
+        lines = [sale_line(line) for line in args.line]
+        spool = Spool(spool_path)
         client = OutletClient(args.outlet, spool)
         print(client.record(lines, datetime.now(ZoneInfo("Asia/Makassar")), args.sale_id))
         return 0
+    spool = Spool(spool_path)
     if args.command == "status":
-        print(spool.counts())
-        for refused in spool.refused():
-            print(f"refused {refused.sale_id}: {refused.reason}")
+        print(status(args.outlet, spool, spool_path, args.json))
+        return 0
+    if args.command == "resend":
+        queued = spool.requeue(args.sale_id)
+        print(f"{queued} refused sales queued again; `flush` sends them")
         return 0
     client = OutletClient(args.outlet, spool, _sender(args))
     while True:
-        try:
-            sent = client.flush()
-            print(f"sent {sent}; {spool.counts()}", flush=True)
-        except Unreachable as exc:
-            print(
-                f"offline, keeping {spool.counts().get('pending', 0)} sales: {exc}",
-                file=sys.stderr,
-                flush=True,
-            )
-            if args.command == "flush":
-                return 1
+        outcome = flush_once(client)
         if args.command == "flush":
-            return 0
+            return outcome
         time.sleep(args.every)
 
 
