@@ -86,6 +86,24 @@ def test_an_outlet_key_cannot_act_for_another_outlet() -> None:
     assert exc.value.status == 403
 
 
+@pytest.mark.parametrize(
+    ("role", "needed", "said"),
+    [
+        (Role.OUTLET, Role.SUPPLIER, "an outlet key cannot do this; it needs a supplier key"),
+        (Role.SUPPLIER, Role.OPS, "a supplier key cannot do this; it needs an ops key"),
+    ],
+)
+def test_a_key_of_the_wrong_role_is_refused_in_plain_words(
+    role: Role, needed: Role, said: str
+) -> None:
+    ring, plain = ring_with(role, "IKN-01")
+
+    with pytest.raises(AuthError) as exc:
+        authorize(ring.authenticate(plain), needed)
+
+    assert (exc.value.status, str(exc.value)) == (403, said)
+
+
 def test_ops_may_act_for_any_outlet() -> None:
     ring, plain = ring_with(Role.OPS, "*")
 

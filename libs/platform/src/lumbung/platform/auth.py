@@ -84,9 +84,16 @@ def authorize(principal: Principal, role: Role, subject: str | None = None) -> N
     if principal.role is Role.OPS:
         return
     if principal.role is not role:
-        raise AuthError(403, f"a {principal.role.value} key cannot do this; it needs {role.value}")
+        raise AuthError(
+            403, f"{_a(principal.role.value)} key cannot do this; it needs {_a(role.value)} key"
+        )
     if subject is not None and principal.subject != subject:
         raise AuthError(403, f"this key acts for {principal.subject}, not for {subject}")
+
+
+def _a(word: str) -> str:
+    """'an outlet', 'an ops', 'a supplier'."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 class RateLimiter:
