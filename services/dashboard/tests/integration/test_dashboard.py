@@ -5,8 +5,10 @@ headless Chromium shows stock and alerts as they happen."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,8 @@ import orjson
 import pytest
 
 from lumbung.contracts.events import inventory as inv
+from lumbung.platform.clock import WITA
 from tests.support.fixtures import ApiProcess
-from tests.support.receivers import wait_until
 from tests.support.sse import Stream
 
 pytestmark = pytest.mark.broker
@@ -133,6 +135,43 @@ def chromium() -> Any:
     return webdriver.Chrome(options=options, service=service)
 
 
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    driver = chromium()
+    yield driver
+    driver.quit()
+
+
+def shown(browser: Any, css: str, attribute: str | None = None) -> str | None:
+    """The text (or an attribute) of the first element matching `css`, read inside the
+    page in one step, or None. The page re-renders its grid and lists up to four times a
+    second, so an element found in one WebDriver call may be replaced before the next
+    reads it (StaleElementReferenceException): no test holds an element across calls."""
+    found: str | None = browser.execute_script(
+        "const el = document.querySelector(arguments[0]);"
+        "if (el === null) return null;"
+        "return arguments[1] === null ? el.innerText : el.getAttribute(arguments[1]);",
+        css,
+        attribute,
+    )
+    return found
+
+
+def until(browser: Any, condition: Callable[[], Any], what: str, seconds: float = 30) -> Any:
+    """Wait for a condition of the page (re-read each time), not for an element."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(
+        browser, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+    )
+    return wait.until(lambda _: condition(), message=f"the page never showed {what}")
+
+
+def cell(outlet: str, sku: str) -> str:
+    return f'td[data-cell="{outlet}|{sku}"]'
+
+
 def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     dashboard: ApiProcess,
     ops_key: str,
@@ -142,54 +181,84 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     inventory_api: Any,
     demo_catalog: dict[str, str],
     tmp_path: Path,
+    browser: Any,
 ) -> None:
     from selenium.webdriver.common.by import By
 
     workers("inventory")
     open_outlet(events, read_model, {SKU: 30, "AMPLANG-IKAN-250": 12})
-    browser = chromium()
-    try:
-        browser.get(f"{dashboard.url}/?key={ops_key}")
+    browser.get(f"{dashboard.url}/?key={ops_key}")
 
-        def cell(outlet: str, sku: str) -> Any:
-            found = browser.find_elements(By.CSS_SELECTOR, f'td[data-cell="{outlet}|{sku}"]')
-            return found[0] if found else None
+    until(browser, lambda: shown(browser, cell(OUTLET, SKU)) == "30 / 30", "the opening stock")
+    board = httpx.get(f"{dashboard.url}/v1/board", params={"key": ops_key})
+    outlets = orjson.loads(board.content)["outlets"]
+    rows = browser.execute_script("return document.querySelectorAll('#grid tbody tr').length")
+    assert rows == len(outlets), "a row for every outlet"
+    assert "ok" in (shown(browser, cell(OUTLET, SKU), "class") or "")
+    assert "?key=" not in browser.current_url, "the key leaves the address bar"
 
-        assert wait_until(lambda: cell(OUTLET, SKU) is not None, seconds=30)
-        rows = browser.find_elements(By.CSS_SELECTOR, "#grid tbody tr")
-        outlets = orjson.loads(
-            httpx.get(f"{dashboard.url}/v1/board", params={"key": ops_key}).content
-        )["outlets"]
-        assert len(rows) == len(outlets), "a row for every outlet"
-        assert cell(OUTLET, SKU).text == "30 / 30"
-        assert "ok" in cell(OUTLET, SKU).get_attribute("class")
-        assert "?key=" not in browser.current_url, "the key leaves the address bar"
+    sale = {
+        "sale_id": "S-1",
+        "sold_at": events.clock.isoformat(),
+        "lines": [{"sku": SKU, "qty": 22, "unit_price_idr": 15_000}],
+    }
+    posted = inventory_api.post(
+        f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
+    )
+    assert posted.is_success
+    until(browser, lambda: shown(browser, cell(OUTLET, SKU)) == "8 / 8", "the sale, unreloaded")
+    until(browser, lambda: shown(browser, '#alerts li[data-alert="low_stock"]'), "the alert")
+    until(browser, lambda: "low" in (shown(browser, cell(OUTLET, SKU), "class") or ""), "low")
+    alert_text = shown(browser, "#alerts li") or ""
+    assert "Keripik Pisang Manis 200 g" in alert_text
+    assert "menipis" in alert_text
+    browser.find_element(By.ID, "lang").click()  # a button the page never re-renders
+    until(browser, lambda: "low" in (shown(browser, "#alerts li") or ""), "the alert in English")
 
-        sale = {
-            "sale_id": "S-1",
-            "sold_at": events.clock.isoformat(),
-            "lines": [{"sku": SKU, "qty": 22, "unit_price_idr": 15_000}],
-        }
-        posted = inventory_api.post(
-            f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
-        )
-        assert posted.is_success
-        assert wait_until(lambda: cell(OUTLET, SKU).text == "8 / 8", seconds=30), "no reload"
-        assert wait_until(
-            lambda: browser.find_elements(By.CSS_SELECTOR, '#alerts li[data-alert="low_stock"]'),
-            seconds=30,
-        )
-        assert wait_until(lambda: "low" in cell(OUTLET, SKU).get_attribute("class"), seconds=10)
-        alert_text = browser.find_element(By.CSS_SELECTOR, "#alerts li").text
-        assert "Keripik Pisang Manis 200 g" in alert_text
-        assert "menipis" in alert_text
-        browser.find_element(By.ID, "lang").click()
-        assert wait_until(lambda: "low" in browser.find_element(By.CSS_SELECTOR, "#alerts li").text)
+    shot = tmp_path / "dashboard.png"
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("LUMBUNG_SCREENSHOT_TO"):
+        shutil.copy(shot, os.environ["LUMBUNG_SCREENSHOT_TO"])
 
-        shot = tmp_path / "dashboard.png"
-        browser.save_screenshot(str(shot))
-        assert shot.stat().st_size > 10_000
-        if os.environ.get("LUMBUNG_SCREENSHOT_TO"):
-            shutil.copy(shot, os.environ["LUMBUNG_SCREENSHOT_TO"])
-    finally:
-        browser.quit()
+
+def test_a_simulated_day_ahead_of_the_wall_clock_is_stated_and_no_time_is_ahead_of_the_clock(
+    dashboard: ApiProcess,
+    ops_key: str,
+    events: Any,
+    workers: Any,
+    read_model: Any,
+    inventory_api: Any,
+    demo_catalog: dict[str, str],
+    browser: Any,
+) -> None:
+    workers("inventory")
+    open_outlet(events, read_model, {SKU: 30})
+    browser.get(f"{dashboard.url}/?key={ops_key}")
+    until(browser, lambda: shown(browser, cell(OUTLET, SKU)) == "30 / 30", "the opening stock")
+    assert "simulasi" not in (shown(browser, "#clock") or "")
+
+    # `lumbung simulate` sells through the afternoon while the wall clock is at noon.
+    sale = {
+        "sale_id": "S-SIMULATED",
+        "sold_at": (datetime.now(WITA) + timedelta(hours=6)).isoformat(),
+        "lines": [{"sku": SKU, "qty": 1, "unit_price_idr": 15_000}],
+    }
+    posted = inventory_api.post(
+        f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
+    )
+    assert posted.is_success
+
+    def times(css: str) -> list[str]:
+        return re.findall(r"\d\d[.:]\d\d", shown(browser, css) or "")
+
+    row = f'tr[data-outlet="{OUTLET}"] .seen'
+    until(browser, lambda: shown(browser, cell(OUTLET, SKU)) == "29 / 29", "the sale")
+    until(browser, lambda: times(row), "the time of the last sale")
+    [last_sale] = times(row)
+    clock = shown(browser, "#clock") or ""
+    assert times("#clock")[0] == last_sale, f"the clock {clock!r} is behind the last sale"
+    assert "simulasi" in clock
+    [_, wall_time] = times("#clock")
+    assert f"jam dinding {wall_time} WITA" in clock
+    assert wall_time != last_sale

@@ -10,7 +10,7 @@ const T = {
     negative: "minus", stock: "Stok per gerai", hint: "tersedia / di tangan · penjualan per jam",
     alerts: "Peringatan", restocks: "Restok", orders: "Pesanan menunggu diambil",
     outlet: "Gerai", sales: "Terjual/jam", last: "terakhir", never: "belum ada",
-    silent: "sepi", today: "hari ini",
+    silent: "sepi", today: "hari ini", simulated: "simulasi", wall: "jam dinding",
     low_stock: "menipis", out_of_stock: "habis", back_in_stock: "tersedia lagi",
     negative_stock: "stok minus", unknown_sku: "SKU tak dikenal",
     open: "terbuka", accepted: "diterima", declined: "ditolak", closed: "selesai",
@@ -24,7 +24,7 @@ const T = {
     negative: "negative", stock: "Stock per outlet", hint: "available / on hand · sales per hour",
     alerts: "Alerts", restocks: "Restocks", orders: "Orders waiting for pickup",
     outlet: "Outlet", sales: "Sold/hour", last: "last", never: "none yet",
-    silent: "silent", today: "today",
+    silent: "silent", today: "today", simulated: "simulated", wall: "wall clock",
     low_stock: "low", out_of_stock: "out of stock", back_in_stock: "back in stock",
     negative_stock: "negative stock", unknown_sku: "unknown SKU",
     open: "open", accepted: "accepted", declined: "declined", closed: "closed",
@@ -34,6 +34,11 @@ const T = {
   },
 };
 const SILENT_MS = 30 * 60 * 1000;
+// A simulated day (`lumbung simulate` runs one at 600x) sells at times ahead of the wall
+// clock. The page's clock then follows the newest thing that happened, says that it is
+// simulated and shows the wall clock beside it, so no time on the page is ahead of its
+// clock. A minute of slack leaves a till whose clock runs a little fast alone.
+const SIMULATED_AFTER_MS = 60 * 1000;
 
 let lang = localStorage.getItem("lumbung.lang") || "id";
 const key = (() => {
@@ -50,6 +55,7 @@ const key = (() => {
 const state = {
   outlets: [], products: {}, calendar: [], stock: {}, levels: {}, sales: {}, revenue: {},
   lastSeen: {}, alerts: [], alertIds: new Set(), orders: {}, restocks: {}, now: null,
+  happenedUntil: 0,
 };
 let dirty = false;
 
@@ -88,6 +94,9 @@ function applySnapshot(s) {
   state.levels = s.levels; state.sales = s.sales; state.revenue = s.revenue;
   state.lastSeen = s.last_seen; state.now = s.now;
   state.alerts = s.alerts; state.alertIds = new Set(s.alerts.map((a) => a.id));
+  state.happenedUntil = 0;
+  for (const iso of Object.values(s.last_seen)) happened(iso);
+  for (const a of s.alerts) happened(a.at);
   state.orders = Object.fromEntries(s.orders.map((o) => [o.order_id, o]));
   state.restocks = Object.fromEntries(s.restocks.map((r) => [r.restock_id, r]));
   fillFilters();
@@ -106,6 +115,7 @@ const apply = {
   alert(a) {
     if (state.alertIds.has(a.id)) return;
     state.alertIds.add(a.id);
+    happened(a.at);
     state.alerts.unshift(a);
     state.alerts.length = Math.min(state.alerts.length, 100);
     if (a.alert === "low_stock" || a.alert === "back_in_stock") {
@@ -120,7 +130,12 @@ const apply = {
   },
 };
 
-function seen(outletId, iso) { if (iso && (state.lastSeen[outletId] || "") < iso) state.lastSeen[outletId] = iso; }
+function seen(outletId, iso) {
+  happened(iso);
+  if (iso && (state.lastSeen[outletId] || "") < iso) state.lastSeen[outletId] = iso;
+}
+function happened(iso) { const at = iso ? Date.parse(iso) : NaN; if (at > state.happenedUntil) state.happenedUntil = at; }
+const boardNow = () => Math.max(Date.now(), state.happenedUntil);
 const flashes = new Set();
 function flash(outletId, sku) { flashes.add(outletId + "|" + sku); }
 
@@ -154,7 +169,7 @@ function renderGrid() {
   const outlets = shownOutlets();
   const skus = [...new Set(outlets.flatMap((o) => [...o.skus, ...Object.keys(state.stock[o.outlet_id] || {})]))]
     .sort((a, b) => productName(a).localeCompare(productName(b)));
-  const now = Date.now();
+  const now = boardNow();
   const head = `<thead><tr><th>${t("outlet")}</th><th>${t("sales")}</th>` +
     skus.map((s) => `<th title="${esc(productName(s))}">${esc(productName(s))}</th>`).join("") + "</tr></thead>";
   const rows = outlets.map((o) => {
@@ -211,7 +226,11 @@ function translate() {
 }
 
 function tick() {
-  $("clock").textContent = wita(new Date().toISOString());
+  const wall = Date.now(), now = boardNow();
+  const simulated = now - wall > SIMULATED_AFTER_MS;
+  $("clock").textContent = wita(new Date(now).toISOString()) +
+    (simulated ? ` · ${t("simulated")} (${t("wall")} ${wita(new Date(wall).toISOString())})` : "");
+  $("clock").dataset.simulated = simulated ? "yes" : "no";
   if (dirty) { dirty = false; renderGrid(); renderLists(); }
 }
 
