@@ -53,6 +53,12 @@ down:
 test: install
 	scripts/test.sh
 
+# `make flaky-check TESTS=path/to/test_x.py::test_name N=20`: runs that selection N times in
+# a row on one private broker and Redis and reports every run that failed.
+.PHONY: flaky-check
+flaky-check: $(STAMP)
+	N=$(or $(N),20) scripts/flaky-check.sh $(TESTS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

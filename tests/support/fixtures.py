@@ -311,6 +311,9 @@ class ApiProcess:
             if serving(self.readyz()[1]):
                 return
             time.sleep(0.3)
+        # A fixture that fails here never yields, so nothing else would stop the process:
+        # left running, it kept a core busy through the tests after it.
+        self.stop()
         raise AssertionError(f"the {self.service} API did not get ready; see {self.log}")
 
     def readyz(self) -> tuple[int, Any]:
