@@ -22,6 +22,16 @@ from lumbung.platform.web import Units
 DEFAULT_MOVE_WAIT_S = 5.0
 """How long a cancel or fulfil waits, unless asked otherwise, to answer what the order became."""
 
+
+def moved(done: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of a cancel or fulfil, for the OpenAPI document."""
+    return {
+        200: {"description": done},
+        202: {"description": "Not settled yet: `pending` names the state asked for"},
+        409: {"description": "The order's state does not allow it, or it became another"},
+    }
+
+
 OrderPath = Annotated[str, Path(pattern=r"^ORD-[0-9a-f]{20}$", description="The order's id.")]
 
 
@@ -117,11 +127,7 @@ def routers(principal: Any) -> list[APIRouter]:
     @router.post(
         "/{order_id}/cancel",
         summary="Cancel; releases the stock",
-        responses={
-            200: {"description": "Cancelled"},
-            202: {"description": "Not settled yet: `pending` names the state asked for"},
-            409: {"description": "The order's state does not allow it, or it became another"},
-        },
+        responses=moved("Cancelled"),
     )
     async def cancel(
         request: Request,
@@ -137,11 +143,7 @@ def routers(principal: Any) -> list[APIRouter]:
     @router.post(
         "/{order_id}/fulfil",
         summary="Picked up, in full",
-        responses={
-            200: {"description": "Fulfilled"},
-            202: {"description": "Not settled yet: `pending` names the state asked for"},
-            409: {"description": "The order's state does not allow it, or it became another"},
-        },
+        responses=moved("Fulfilled"),
     )
     async def fulfil(
         request: Request, order_id: OrderPath, who: Caller, wait: Wait = DEFAULT_MOVE_WAIT_S
