@@ -495,9 +495,17 @@ class Batch:
         except Unprocessable as exc:
             self._dead_letter(record, str(exc))
             return
+        except Exception as exc:
+            # A handler changes no state itself, so nothing is half done; stopping here
+            # instead would stop the partition for good (the record comes back forever).
+            log.exception("the handler of %s failed", event.event_type)
+            self._dead_letter(record, f"{event.event_type} could not be applied: {exc!r}")
+            return
         self.take(outcome)
         if remember:
-            hour = _hour(event.occurred_at)
+            # Kept for the horizon from when it was applied: a sale spooled offline for a
+            # week is still caught if its outlet resends it.
+            hour = _hour(self.now)
             self.ids[event_id] = hour
             self.deltas[ID_PREFIX + event_id] = hour
 

@@ -1,0 +1,86 @@
+"""The stream kernel's batch, without a broker: what reaches handlers, what is kept and
+what is dead-lettered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from lumbung.contracts import Registry, encode, make_event, sale_event_id
+from lumbung.contracts.events import pos
+from lumbung.platform.dlq import HEADER_ERROR
+from lumbung.platform.kernel import Batch, Outcome, Stream
+
+NOW = datetime(2026, 7, 14, 10, 0, tzinfo=UTC)
+
+
+def sale(sale_id: str) -> bytes:
+    data = pos.SaleRecorded(
+        sale_id=sale_id,
+        outlet_id="IKN-01",
+        sold_at=NOW,
+        lines=[pos.SaleLine(sku="AMPLANG", qty=2, unit_price_idr=25_000)],
+    )
+    return encode(
+        make_event(
+            data,
+            event_id=sale_event_id("IKN-01", sale_id),
+            occurred_at=NOW,
+            producer="outlet:IKN-01",
+            correlation_id=sale_id,
+        )
+    )
+
+
+def record(value: bytes, offset: int = 0) -> Any:
+    return SimpleNamespace(
+        topic="pos.sales", partition=0, offset=offset, key=b"IKN-01", value=value
+    )
+
+
+def count_units(state: Mapping[str, Any], event: Any, now: datetime) -> Outcome:
+    units = state.get("units", 0) + sum(line.qty for line in event.data.lines)
+    return Outcome({"units": units})
+
+
+def failing(state: Mapping[str, Any], event: Any, now: datetime) -> Outcome:
+    raise ValueError("the total would not fit in 64 bits")
+
+
+def batch(handler: Any, state: dict[str, Any], ids: dict[str, int]) -> Batch:
+    stream = Stream(
+        "inventory", "test", ("pos.sales",), {pos.SaleRecorded: handler}, frozenset({"pos.sales"})
+    )
+    return Batch(stream, Registry(), state, ids, NOW)
+
+
+def test_a_resent_event_reaches_its_handler_once_and_its_id_is_written_once() -> None:
+    state: dict[str, Any] = {}
+    ids: dict[str, int] = {}
+    first = batch(count_units, state, ids)
+    first.add("pos.sales", record(sale("S-1"), 0))
+    first.add("pos.sales", record(sale("S-1"), 1))
+    later = batch(count_units, state, ids)
+    later.add("pos.sales", record(sale("S-1"), 2))
+
+    assert state == {"units": 2}
+    assert [k for k in first.deltas if k.startswith("~id|")] == [
+        f"~id|{sale_event_id('IKN-01', 'S-1')}"
+    ]
+    assert later.deltas == {}
+
+
+def test_a_handler_that_fails_dead_letters_its_record_and_changes_nothing() -> None:
+    state: dict[str, Any] = {"units": 5}
+    failed = batch(failing, state, {})
+
+    failed.add("pos.sales", record(sale("S-2")))
+
+    assert state == {"units": 5}
+    assert failed.deltas == {}
+    [(topic, _key, value, headers)] = failed.out
+    assert topic == "inventory.dlq"
+    assert value == sale("S-2")
+    assert b"would not fit" in dict(headers or [])[HEADER_ERROR]
