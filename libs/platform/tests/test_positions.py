@@ -101,3 +101,25 @@ async def test_a_redelivered_event_is_not_applied_again() -> None:
     await consumer.drain(positions, applied)
 
     assert applied == [7, 8, 9]
+
+
+async def test_offsets_that_hold_no_record_are_passed_over_and_a_real_hole_is_not() -> None:
+    markers = {5, 9}  # a transaction's commit markers: offsets no reader is handed
+    records = [o for o in range(12) if o not in markers]
+
+    async def next_record(where: str, offset: int) -> int | None:
+        return next((o for o in records if o >= offset), None)
+
+    async def seek(where: str, offset: int) -> None:
+        sought.append(offset)
+
+    async def earliest(where: str) -> int:
+        return 0
+
+    sought: list[int] = []
+    positions = Positions(lambda where: 4, seek, earliest, next_record=next_record)
+
+    assert [o for o in (6, 7, 8, 10) if await positions.accept(WHERE, o)] == [6, 7, 8, 10]
+    assert sought == []
+    assert not await positions.accept(WHERE, 12)  # 11 is a record it was never handed
+    assert sought == [11]

@@ -13,9 +13,11 @@ highest offset it applied per input topic-partition. That position is the truth:
   consumer is sought back to the position, and events are dropped until the missing one
   arrives, so that every outlet still sees its events in offset order.
 
-Input topics are written by non-transactional producers, so their offsets have no holes
-of their own; offsets deleted by retention while the worker was away are skipped with an
-error in the log.
+Topics written by the stream kernel have holes of their own: each transaction ends with a
+commit marker that takes an offset and is handed to no reader. So before a hole is taken
+for a skip, the offsets in it are looked up (`next_record`): when no record lies there,
+the hole is a marker and the position moves past it. Offsets deleted by retention while
+the worker was away are skipped with an error in the log.
 """
 
 from __future__ import annotations
@@ -60,12 +62,14 @@ class Positions:
         earliest: Callable[[str], Awaitable[int]],
         assigned: Callable[[], Iterable[str]] = tuple,
         position: Callable[[str], Awaitable[int | None]] | None = None,
+        next_record: Callable[[str, int], Awaitable[int | None]] | None = None,
     ) -> None:
         self._load = load
         self._seek = seek
         self._earliest = earliest
         self._assigned = assigned
         self._position = position
+        self._next_record = next_record
         self._next: dict[str, int] = {}
         self._waiting: set[str] = set()
         self._at_last_check: dict[str, int] = {}
@@ -89,6 +93,10 @@ class Positions:
             return True
         if offset < expected:
             return False
+        if await self._no_record_between(where, expected, offset):
+            self._next[where] = offset + 1
+            self._waiting.discard(where)
+            return True
         if where not in self._waiting:
             self._waiting.add(where)
             earliest = await self._earliest(where)
@@ -141,6 +149,13 @@ class Positions:
             if self._position is None or where in self._waiting:
                 continue
             at = await self._position(where) if stalled else None
+            if (
+                at is not None
+                and at > expected
+                and await self._no_record_between(where, expected, at)
+            ):
+                self._next[where] = at
+                continue
             if at is not None and at > expected:
                 log.warning(
                     "%s: the consumer is at %s while %s is next (skipped); seeking back",
@@ -151,6 +166,17 @@ class Positions:
                 self._next[where] = expected
                 self._waiting.add(where)
                 await self._seek(where, expected)
+
+    async def _no_record_between(self, where: str, start: int, end: int) -> bool:
+        """True when no record lies at offsets start..end-1 (a transaction's markers)."""
+        if self._next_record is None:
+            return False
+        try:
+            first = await self._next_record(where, start)
+        except Exception:  # not known: take it for a skip, which is always safe
+            log.warning("%s: could not look at offset %s", where, start, exc_info=True)
+            return False
+        return first is None or first >= end
 
     async def select(self, batch: Iterable[Any], service: str) -> Accepted:
         """The events of a faust batch that come next, counted in the service's metrics."""
@@ -190,7 +216,52 @@ def faust_positions(app: Any, table: Any) -> Positions:
         at = await app.consumer.position(tp(where))
         return None if at is None else int(at)
 
-    return Positions(load, seek, earliest, assigned, position)
+    lookup = _RecordLookup(app)
+    return Positions(load, seek, earliest, assigned, position, lookup.next_record)
+
+
+class _RecordLookup:
+    """Which offset holds the next record at or after an offset: a consumer of its own,
+    outside the app's group, reading as the app's consumer does (read_uncommitted)."""
+
+    PATIENCE_S = 10.0
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._consumer: Any = None
+
+    async def next_record(self, where: str, offset: int) -> int | None:
+        import asyncio
+        import time
+
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        from lumbung.platform.broker import client_security
+
+        if self._consumer is None:
+            bootstrap = ",".join(f"{url.host}:{url.port}" for url in self._app.conf.broker)
+            consumer = AIOKafkaConsumer(
+                **client_security(), bootstrap_servers=bootstrap, enable_auto_commit=False
+            )
+            await consumer.start()
+            self._consumer = consumer
+        consumer = self._consumer
+        topic, partition = where.rsplit(":", 1)
+        tp = TopicPartition(topic, int(partition))
+        consumer.assign([tp])
+        end = (await consumer.end_offsets([tp]))[tp]
+        if end <= offset:
+            return None
+        consumer.seek(tp, offset)
+        deadline = time.monotonic() + self.PATIENCE_S
+        while time.monotonic() < deadline:
+            records = (await consumer.getmany(tp, timeout_ms=1000, max_records=1)).get(tp)
+            if records:
+                return int(records[0].offset)
+            if await consumer.position(tp) >= end:
+                return None
+            await asyncio.sleep(0)
+        raise TimeoutError(f"{where}: nothing read from offset {offset} in time")
 
 
 def write_positions(table: Any, last_of_input: dict[str, Any]) -> None:
