@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from uuid import UUID
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,9 +14,11 @@ from lumbung.contracts import (
     SaleLine,
     SaleRecorded,
     encode,
+    event_json,
     make_event,
     sale_event_id,
 )
+from lumbung.contracts.events import inventory
 
 WITA = ZoneInfo("Asia/Makassar")
 
@@ -141,3 +144,49 @@ def test_unknown_payload_fields_are_ignored_for_additive_evolution() -> None:
     event = DEFAULT.parse(hand_written(data__loyalty_card="1234"))
 
     assert isinstance(event.data, SaleRecorded)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 7, 14, 10, 15, 2, tzinfo=UTC),
+        datetime(2026, 7, 14, 10, 15, 2, 1000, tzinfo=UTC),
+        datetime(2026, 7, 14, 10, 15, 2, 123456, tzinfo=timezone(timedelta(hours=8))),
+        datetime(2026, 7, 14, 10, 15, 2, tzinfo=ZoneInfo("Asia/Makassar")),
+    ],
+)
+@pytest.mark.parametrize("causation", [None, "0193f6c2-cause"])
+def test_event_json_writes_the_bytes_the_envelope_model_writes(
+    moment: datetime, causation: str | None
+) -> None:
+    payloads = [
+        inventory.StockChanged(
+            outlet_id="IKN-01",
+            sku="AMPLANG-250",
+            on_hand=-3,
+            reserved=0,
+            available=-3,
+            delta=-2,
+            reason="sale",
+            version=7,
+        ),
+        inventory.StockAlertRaised(
+            alert=inventory.AlertKind.NEGATIVE_STOCK,
+            outlet_id="IKN-01",
+            sku="AMPLANG-250",
+            on_hand=-3,
+            available=-3,
+            reorder_point=5,
+            message="hitung ulang “amplang”",
+        ),
+    ]
+    for payload in payloads:
+        fields: dict[str, Any] = {
+            "event_id": uuid4(),
+            "occurred_at": moment,
+            "producer": "inventory",
+            "correlation_id": "S-1",
+            "causation_id": causation,
+        }
+        expected = make_event(payload, **fields, trusted=True).model_dump_json().encode()
+        assert event_json(payload, **fields) == expected

@@ -28,6 +28,7 @@ from lumbung.contracts.registry import (
     Registry,
     Service,
     TopicSpec,
+    event_json,
     make_event,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "command_event_id",
     "derived_event_id",
     "encode",
+    "event_json",
     "loads",
     "make_event",
     "new_event_id",

@@ -65,11 +65,12 @@ the commit (tests/.. crash between produce and commit)."""
 
 @dataclass(frozen=True)
 class Emit:
-    """An event to send: a registry topic (logical name), its key, the event."""
+    """An event to send: a registry topic (logical name), its key, the event's bytes
+    (`lumbung.contracts.event_json`, or an envelope's JSON)."""
 
     topic: str
     key: str
-    event: Envelope[Any]
+    value: bytes
 
 
 @dataclass
@@ -520,9 +521,7 @@ class Batch:
             deltas[key] = value
         name = self.registry.name
         for emit in outcome.events:
-            self.out.append(
-                (name(emit.topic), emit.key.encode(), emit.event.model_dump_json().encode(), None)
-            )
+            self.out.append((name(emit.topic), emit.key.encode(), emit.value, None))
 
     def forget_old_ids(self) -> None:
         """Event ids older than the stream's horizon are dropped (and tombstoned)."""

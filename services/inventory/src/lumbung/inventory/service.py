@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from lumbung.contracts import Envelope, derived_event_id, make_event
+from lumbung.contracts import Envelope, derived_event_id, event_json
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
 from lumbung.contracts.events.common import Payload
@@ -95,16 +95,15 @@ class Translator:
 
     def _event(self, topic: str, key: str, payload: Payload, effect: str) -> Emit:
         cause = self._cause
-        event = make_event(
+        value = event_json(
             payload,
             event_id=derived_event_id(cause.event_id, effect),
             occurred_at=cause.occurred_at,
             producer=PRODUCER,
             correlation_id=cause.correlation_id,
             causation_id=str(cause.event_id),
-            trusted=True,
         )
-        return Emit(topic, key, event)
+        return Emit(topic, key, value)
 
     def _one(self, index: int, effect: Effect) -> Emit:
         outlet = self._outlet

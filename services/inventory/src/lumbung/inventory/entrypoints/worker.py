@@ -50,7 +50,8 @@ ANSWERS = (orders.OrderReserved, orders.OrderRejected)
 
 
 def route_order(_: Mapping[str, Any], event: Envelope[Any], __: datetime) -> Outcome:
-    return Outcome(events=[Emit("inventory.orders-by-outlet", event.data.outlet_id, event)])
+    value = event.model_dump_json().encode()
+    return Outcome(events=[Emit("inventory.orders-by-outlet", event.data.outlet_id, value)])
 
 
 def ignore(_: Mapping[str, Any], __: Envelope[Any], ___: datetime) -> Outcome:
