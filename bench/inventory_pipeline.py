@@ -59,6 +59,8 @@ from lumbung.contracts.events.catalog import ProductChanged
 from lumbung.platform.broker import ensure_topics
 
 WITA = ZoneInfo("Asia/Makassar")
+MAX_BATCH = 5000
+"""The kernel's `max_records` a poll: a run of N lines is at least N / MAX_BATCH batches."""
 ROOT = Path(__file__).resolve().parent.parent
 SALE_CHANGE = b'"reason":"sale"'
 """In a StockChanged's JSON: the change a sale line made (one per line)."""
@@ -263,8 +265,9 @@ async def read_since(bootstrap: str, start: dict[TopicPartition, int]) -> list[t
         await consumer.stop()
 
 
-async def raw_rate(bootstrap: str, tps: list[TopicPartition], expected: int) -> float:
-    """Plain aiokafka: consume `topic` from the beginning and orjson-parse every value."""
+async def raw_rate(bootstrap: str, tps: list[TopicPartition], expected: int) -> tuple[float, float]:
+    """Plain aiokafka: consume `topic` from the beginning and orjson-parse every value;
+    (records per second, records per CPU-second of this process)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, max_poll_records=5000
     )
@@ -273,13 +276,13 @@ async def raw_rate(bootstrap: str, tps: list[TopicPartition], expected: int) -> 
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         got = 0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         while got < expected:
             for records in (await consumer.getmany(timeout_ms=1000, max_records=5000)).values():
                 for record in records:
                     orjson.loads(record.value)
                     got += 1
-        return got / (time.perf_counter() - started)
+        return got / (time.perf_counter() - started), got / (time.process_time() - cpu)
     finally:
         await consumer.stop()
 
@@ -383,6 +386,15 @@ async def projected(
                 await asyncio.sleep(0.5)
     finally:
         await client.aclose()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def vm_kib(pid: int, field_name: str) -> int | None:
@@ -577,16 +589,17 @@ async def run(args: argparse.Namespace) -> int:
         )
 
         # 3. the ceiling: plain aiokafka consume + orjson parse of the same topic.
-        ceilings = [
+        raw = [
             await raw_rate(bootstrap, partitions(registry, "pos.sales"), args.lines)
             for _ in range(3)
         ]
-        ceiling = max(ceilings)
+        ceiling, ceiling_cpu = max(r for r, _ in raw), max(c for _, c in raw)
         figure(
             "raw consume + orjson parse (aiokafka), 3 runs: "
-            + ", ".join(f"{c:,.0f}" for c in ceilings)
+            + ", ".join(f"{r:,.0f}" for r, _ in raw)
             + f" /s; ceiling (best) = {ceiling:,.0f} /s"
         )
+        figure(f"   per CPU-second of the consumer (best): {ceiling_cpu:,.0f} records")
 
         # 4. the worker on a full topic; a read_committed counter on inventory.stock.
         counter = Counter(bootstrap, stock_topic, await end_offsets(bootstrap, stock_partitions))
@@ -596,7 +609,16 @@ async def run(args: argparse.Namespace) -> int:
         side = [*partitions(registry, "inventory.alerts"), *partitions(registry, "inventory.dlq")]
         side_start = await end_offsets(bootstrap, side)
         worker = WorkerProcess(env, next(logs), profile_to)
-        await counter.wait(lambda: counter.count >= args.lines, worker.alive, args.timeout)
+        cpu_first: float | None = None
+
+        def applied() -> bool:
+            nonlocal cpu_first
+            if cpu_first is None and counter.first_at is not None:
+                cpu_first = cpu_seconds(worker.pid)
+            return counter.count >= args.lines
+
+        await counter.wait(applied, worker.alive, args.timeout)
+        cpu_used = cpu_seconds(worker.pid) - (cpu_first or 0.0)
         load_after = os.getloadavg()
         assert counter.first_at is not None
         assert counter.last_at is not None
@@ -620,9 +642,20 @@ async def run(args: argparse.Namespace) -> int:
             f"({fmt(counter.first_poll)} in it): "
             f"{(args.lines - counter.first_poll) / span:,.0f} /s"
         )
+        if args.lines < 10 * MAX_BATCH:
+            figure(
+                f"   (a smoke run: under 10 worker batches of {MAX_BATCH:,}, so first-to-last "
+                "misses most of the work and overstates; quote runs of >= 50,000 lines)"
+            )
         figure(
             f"wall, worker start -> last StockChanged:           {wall:8.2f} s  "
             f"= {args.lines / wall:,.0f} lines/s"
+        )
+        figure(
+            f"worker CPU from first to last StockChanged:        {cpu_used:8.2f} s = "
+            f"{100 * cpu_used / span:.0f} % of one core; {args.lines / cpu_used:,.0f} lines per "
+            f"worker CPU-second = {100 * args.lines / cpu_used / ceiling_cpu:.1f} % of the "
+            "consumer's records per CPU-second"
         )
         figure(f"worker peak RSS (VmRSS sampled 1/s, VmHWM):        {peak:8.0f} MiB")
         figure(f"StockChanged counted (read_committed):             {fmt(counter.count):>8}")
@@ -798,7 +831,10 @@ def show_profile(path: Path, top: int) -> None:
 
 
 def header(args: argparse.Namespace) -> str:
-    command = shlex.join([Path(sys.executable).name, *sys.argv])
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(ROOT)
+    command = shlex.join([str(python), *sys.argv])
     dirty = [
         line[3:]
         for line in git("status", "--porcelain", "--", "libs", "services").splitlines()
