@@ -36,6 +36,24 @@ def dashboard(
     api.stop()
 
 
+@pytest.fixture
+def sell(inventory_api: Any, demo_catalog: dict[str, str]) -> Callable[..., None]:
+    """sell(sale_id, qty, sold_at): a sale of SKU at OUTLET through the ingest API."""
+
+    def sale(sale_id: str, qty: int, sold_at: datetime) -> None:
+        body = {
+            "sale_id": sale_id,
+            "sold_at": sold_at.isoformat(),
+            "lines": [{"sku": SKU, "qty": qty, "unit_price_idr": 15_000}],
+        }
+        posted = inventory_api.post(
+            f"/v1/outlets/{OUTLET}/sales", json=body, headers={"X-API-Key": demo_catalog[OUTLET]}
+        )
+        assert posted.is_success, posted.text
+
+    return sale
+
+
 def open_outlet(events: Any, read_model: Any, stock: dict[str, int]) -> None:
     count = inv.StockCounted(
         count_id="OPEN",
@@ -57,8 +75,7 @@ def test_a_page_gets_the_snapshot_then_live_changes_and_resumes_after_a_reconnec
     events: Any,
     workers: Any,
     read_model: Any,
-    inventory_api: Any,
-    demo_catalog: dict[str, str],
+    sell: Callable[..., None],
 ) -> None:
     workers("inventory")
     open_outlet(events, read_model, {SKU: 30})
@@ -71,15 +88,7 @@ def test_a_page_gets_the_snapshot_then_live_changes_and_resumes_after_a_reconnec
     cell = snapshot["stock"][OUTLET][SKU]
     assert (cell["available"], cell["version"]) == (30, 2)
 
-    sale = {
-        "sale_id": "S-1",
-        "sold_at": events.clock.isoformat(),
-        "lines": [{"sku": SKU, "qty": 4, "unit_price_idr": 15_000}],
-    }
-    posted = inventory_api.post(
-        f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
-    )
-    assert posted.is_success, posted.text
+    sell("S-1", 4, events.clock)
     got: dict[str, dict[str, Any]] = {}
     while len(got) < 2:  # the sale and the stock change it makes, in either order
         kind, data = page.next()
@@ -93,14 +102,7 @@ def test_a_page_gets_the_snapshot_then_live_changes_and_resumes_after_a_reconnec
 
     # Two more sales while the page is away; it comes back with the last id it saw.
     for n, qty in ((2, 10), (3, 7)):
-        sale = {
-            "sale_id": f"S-{n}",
-            "sold_at": events.clock.isoformat(),
-            "lines": [{"sku": SKU, "qty": qty, "unit_price_idr": 15_000}],
-        }
-        inventory_api.post(
-            f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
-        )
+        sell(f"S-{n}", qty, events.clock)
     assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["available"] == 9)
     back = Stream(dashboard.url, ops_key, last_event_id=seen)
     versions: list[tuple[int, int]] = []
@@ -178,8 +180,7 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     events: Any,
     workers: Any,
     read_model: Any,
-    inventory_api: Any,
-    demo_catalog: dict[str, str],
+    sell: Callable[..., None],
     tmp_path: Path,
     browser: Any,
 ) -> None:
@@ -197,15 +198,7 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     assert "ok" in (shown(browser, cell(OUTLET, SKU), "class") or "")
     assert "?key=" not in browser.current_url, "the key leaves the address bar"
 
-    sale = {
-        "sale_id": "S-1",
-        "sold_at": events.clock.isoformat(),
-        "lines": [{"sku": SKU, "qty": 22, "unit_price_idr": 15_000}],
-    }
-    posted = inventory_api.post(
-        f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
-    )
-    assert posted.is_success
+    sell("S-1", 22, events.clock)
     until(browser, lambda: shown(browser, cell(OUTLET, SKU)) == "8 / 8", "the sale, unreloaded")
     until(browser, lambda: shown(browser, '#alerts li[data-alert="low_stock"]'), "the alert")
     until(browser, lambda: "low" in (shown(browser, cell(OUTLET, SKU), "class") or ""), "low")
@@ -228,8 +221,7 @@ def test_a_simulated_day_ahead_of_the_wall_clock_is_stated_and_no_time_is_ahead_
     events: Any,
     workers: Any,
     read_model: Any,
-    inventory_api: Any,
-    demo_catalog: dict[str, str],
+    sell: Callable[..., None],
     browser: Any,
 ) -> None:
     workers("inventory")
@@ -239,15 +231,7 @@ def test_a_simulated_day_ahead_of_the_wall_clock_is_stated_and_no_time_is_ahead_
     assert "simulasi" not in (shown(browser, "#clock") or "")
 
     # `lumbung simulate` sells through the afternoon while the wall clock is at noon.
-    sale = {
-        "sale_id": "S-SIMULATED",
-        "sold_at": (datetime.now(WITA) + timedelta(hours=6)).isoformat(),
-        "lines": [{"sku": SKU, "qty": 1, "unit_price_idr": 15_000}],
-    }
-    posted = inventory_api.post(
-        f"/v1/outlets/{OUTLET}/sales", json=sale, headers={"X-API-Key": demo_catalog[OUTLET]}
-    )
-    assert posted.is_success
+    sell("S-SIMULATED", 1, datetime.now(WITA) + timedelta(hours=6))
 
     def times(css: str) -> list[str]:
         return re.findall(r"\d\d[.:]\d\d", shown(browser, css) or "")
