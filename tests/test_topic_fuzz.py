@@ -39,6 +39,13 @@ def garbage(rng: random.Random) -> list[bytes]:
         b'{"event_type": "pos.SaleRecorded", "schema_version": 1, "data": {"lines": []}}',
         b"[]",
         "\u0000\ufffd tidak valid \U0001f600".encode(),
+        # Issue 15: a well-formed sale whose quantity no encoder writes (a gateway using
+        # another JSON library could send it); it must not stop the worker.
+        b'{"event_id": "0193f6c2-0000-7000-8000-00000000beef", "event_type": '
+        b'"pos.SaleRecorded", "schema_version": 1, "occurred_at": "2026-11-25T10:00:00+08:00",'
+        b' "producer": "gateway", "correlation_id": "S-HUGE", "data": {"sale_id": "S-HUGE",'
+        b' "outlet_id": "IKN-01", "sold_at": "2026-11-25T10:00:00+08:00", "lines": [{"sku":'
+        b' "KERIPIK-PISANG-200", "qty": 1000000000000000000000000000000, "unit_price_idr": 1}]}}',
     ]
 
 

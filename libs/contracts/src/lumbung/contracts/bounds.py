@@ -19,7 +19,7 @@ from functools import cache
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import annotated_types
-from pydantic import BaseModel, Field, create_model
+from pydantic import AfterValidator, BaseModel, Field, create_model
 from pydantic.fields import FieldInfo
 
 MAX_UNITS = 1_000_000
@@ -76,6 +76,20 @@ def _added_bound(item: Any) -> bool:
     return isinstance(item, annotated_types.Le | annotated_types.Ge) and bound in _ADDED
 
 
+def _on_the_wire(value: int) -> int:
+    if not WIRE_MIN <= value <= WIRE_MAX:
+        raise ValueError("no encoder of Lumbung's writes an integer past 64 bits")
+    return value
+
+
+ON_THE_WIRE = AfterValidator(_on_the_wire)
+"""The wire's bound as a check that no JSON Schema shows: what the released form of a
+model keeps in place of the bounds it leaves out. No event past 64 bits was ever written by
+a Lumbung producer (orjson cannot), so a consumer of the frozen schema never saw one; one
+from elsewhere (a gateway writing with another JSON library) goes to the DLQ instead of
+stopping the worker that could not write its state."""
+
+
 def _unbounded(annotation: Any) -> Any:
     """`annotation` with every model in it replaced by its released form."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -87,7 +101,9 @@ def _unbounded(annotation: Any) -> Any:
     if origin is Annotated:
         kept = [m for m in annotation.__metadata__ if not _added_bound(m)]
         inner = _unbounded(args[0])
-        return Annotated[(inner, *kept)] if kept else inner
+        if len(kept) < len(annotation.__metadata__):
+            kept.append(ON_THE_WIRE)
+        return Annotated[(inner, *kept)]
     if origin in (Union, types.UnionType):
         return Union[tuple(_unbounded(a) for a in args)]  # noqa: UP007
     return origin[tuple(_unbounded(a) for a in args)]
@@ -96,11 +112,14 @@ def _unbounded(annotation: Any) -> Any:
 @cache
 def released_without_bounds(model: type[M]) -> type[M]:
     """`model` as its version 1 was released: a subclass (so `isinstance` still holds) with
-    the same name, fields and checks, without the bounds in `_ADDED`. It reads events
-    already in the log; nothing new is written with it. `canonical()` gives the model back."""
+    the same name, fields and checks, without the bounds in `_ADDED` (only ON_THE_WIRE,
+    which its schema does not show, stays in their place). It reads events already in the
+    log; nothing new is written with it. `canonical()` gives the model back."""
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         metadata = [m for m in info.metadata if not _added_bound(m)]
+        if len(metadata) < len(info.metadata):
+            metadata.append(ON_THE_WIRE)
         annotation = _unbounded(info.annotation)
         if metadata == info.metadata and annotation is info.annotation:
             continue
