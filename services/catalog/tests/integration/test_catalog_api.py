@@ -253,6 +253,18 @@ def test_writes_need_an_ops_key(client: TestClient, settings: Settings) -> None:
     )
 
 
+def test_an_if_match_no_version_could_have_is_refused_naming_it(client: TestClient) -> None:
+    seed(client)
+
+    # Issue 15 sweep: int() raised on 5,000 digits (a 500); 2^64 is past any version.
+    for version in ("9" * 5000, str(2**64)):
+        answer = client.put(
+            "/v1/products/AMPLANG-250", json=PRODUCT, headers={"If-Match": f'"{version}"'}
+        )
+        assert answer.status_code == 422, answer.text
+        assert [e["field"] for e in answer.json()["errors"]] == ["If-Match"]
+
+
 OTHER_SUPPLIER = {
     **SUPPLIER,
     "name": "Keripik Pak Udin",
@@ -347,6 +359,9 @@ CSV = (
     "KERUPUK-BAD;Kerupuk;SUP-SARI;snack;pack;lima ribu\n"
     "GULA-AREN;Gula Aren 500 g;SUP-NOBODY;gula;pack;30000\n"
     "KERIPIK-PISANG;Keripik Pisang;SUP-SARI;snack;pack;12000\n"
+    # Issue 15: a number past its bound, and one on which int() raises, are row problems.
+    "KERUPUK-MAHAL;Kerupuk Mahal;SUP-SARI;snack;pack;Rp 2.000.000.000.000\n"
+    f"KERUPUK-RAKSASA;Kerupuk Raksasa;SUP-SARI;snack;pack;{'9' * 5000}\n"
 ).encode()
 
 
@@ -364,7 +379,7 @@ def test_a_dry_run_import_reports_and_writes_nothing(
     ).json()
 
     assert report["imported"] == ["KERUPUK-AMPLANG", "KERIPIK-PISANG"]
-    assert [p["row"] for p in report["problems"]] == [3, 4]
+    assert [p["row"] for p in report["problems"]] == [3, 4, 6, 7]
     assert written(kafka_bootstrap, registry.name("catalog.products")) == before
     assert client.get("/v1/products/KERUPUK-AMPLANG").status_code == 404
 
@@ -382,6 +397,8 @@ def test_an_import_writes_exactly_the_good_rows_and_reports_every_bad_one(
     assert [p["message"] for p in report["problems"]] == [
         "row 3: price_idr 'lima ribu' is not a number",
         "row 4: supplier_id: no active supplier 'SUP-NOBODY'",
+        "row 6: price_idr 2000000000000: Input should be less than or equal to 1000000000000",
+        "row 7: price_idr '99999999999999999999999999999… (5000 characters) is not a number",
     ]
     assert client.get("/v1/products/KERUPUK-AMPLANG").json()["price_idr"] == 15000
     assert client.get("/v1/products/KERUPUK-BAD").status_code == 404

@@ -137,6 +137,8 @@ COUNT_SHEET = (
     "MADU-KELULUT-250;dua belas\n"
     "AMPLANG-IKAN-250;41\n"
     "MADU-KELULUT-250;12\n"
+    "AMPLANG-IKAN-250;1000000000000000000000000000000\n"  # issue 15: past the bound
+    f"MADU-KELULUT-250;{'9' * 5000}\n"  # int() raises on it: was a 500
 ).encode()
 
 
@@ -167,8 +169,12 @@ def test_an_opening_stock_sheet_counts_the_good_rows_and_reports_the_others(
     assert dry["counted"] == report["counted"] == ["AMPLANG-IKAN-250", "MADU-KELULUT-250"]
     assert [p["message"] for p in report["problems"]] == [
         "row 3: sku 'KUE-MISTERI' is not in the catalog",
-        "row 4: counted 'dua belas' is not a whole number of units",
+        "row 4: counted 'dua belas' is not a whole number of units, 0 to 1000000",
         "row 5: sku 'AMPLANG-IKAN-250' is already on row 2",
+        "row 7: counted '1000000000000000000000000000000' is not a whole number of units, "
+        "0 to 1000000",
+        "row 8: counted '99999999999999999999999999999… (5000 characters) is not a whole "
+        "number of units, 0 to 1000000",
     ]
     assert read_model.wait_for(
         lambda: (

@@ -43,3 +43,10 @@ def rows(
         }
         if any(cells.values()):
             yield index + 2, cells
+
+
+def cell(value: object, most: int = 40) -> str:
+    """A cell as a problem report quotes it: its repr, cut short when long (a 5,000-digit
+    number in a report helps nobody)."""
+    text = repr(value)
+    return text if len(text) <= most else f"{text[: most - 10]}… ({len(str(value))} characters)"

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from lumbung.catalog.domain import OUTLET, PRODUCT, SUPPLIER, Kind
 from lumbung.contracts.bounds import WIRE_MAX, whole_number
 from lumbung.contracts.events.common import Payload
-from lumbung.platform.sheets import SheetError
+from lumbung.platform.sheets import SheetError, cell
 from lumbung.platform.sheets import rows as sheet_rows
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -204,12 +204,13 @@ def _plain(error: Any, fields: dict[str, Any]) -> str:
         except (KeyError, IndexError, TypeError):
             value = None
             break
-    if error["type"] in ("int_parsing", "float_parsing", "int_from_float"):
-        return f"{name} {value!r} is not a number"
+    shown = cell(value)
+    if error["type"] in ("int_parsing", "int_parsing_size", "float_parsing", "int_from_float"):
+        return f"{name} {shown} is not a number"
     if error["type"] == "missing" or (value is None and error["type"] == "string_type"):
         return f"{name} is missing"
     if value is not None and not isinstance(value, (dict, list)):
-        return f"{name} {value!r}: {message}"
+        return f"{name} {shown}: {message}"
     return f"{name}: {message}"
 
 

@@ -21,7 +21,7 @@ from lumbung.contracts.bounds import MAX_UNITS, whole_number
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.common import Payload
-from lumbung.platform.sheets import SheetError
+from lumbung.platform.sheets import SheetError, cell
 from lumbung.platform.sheets import rows as sheet_rows
 from lumbung.platform.web import FieldError
 
@@ -173,7 +173,9 @@ class Ingest:
             if not self._catalog.knows_sku(sku):
                 problem = f"sku {sku!r} is not in the catalog"
             elif units is None:
-                problem = f"counted {counted!r} is not a whole number of units, 0 to {MAX_UNITS}"
+                problem = (
+                    f"counted {cell(counted)} is not a whole number of units, 0 to {MAX_UNITS}"
+                )
             elif sku in lines:
                 problem = f"sku {sku!r} is already on row {first_row[sku]}"
             if problem or units is None:
