@@ -146,7 +146,7 @@ class Simulation:
     def _wait_until_ready(self, url: str) -> None:
         """The stock shown is whole only once the API is ready (its read model may be
         rebuilding after a restart): the opening counts depend on it."""
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{url}/readyz", timeout=10).is_success:
@@ -154,7 +154,7 @@ class Simulation:
             except httpx.TransportError:
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"{url} was not ready within 120 s")
+        raise RuntimeError(f"{url} was not ready within 300 s")
 
     def _wait_for_stock(self, outlet_id: str, key: str, skus: set[str]) -> None:
         """Counts and sales travel on different topics: sell only once the opening count

@@ -156,8 +156,11 @@ class Hub:
                     except Exception:  # one bad update must not stop the page's stream
                         ERRORS.labels(SERVICE, "fold").inc()
                         log.exception("could not fold %s@%s", tp, record.offset)
-                    if tp in pending and record.offset + 1 >= pending[tp]:
-                        del pending[tp]
+            # By position, not by the last record's offset: inventory writes its topics in
+            # transactions, which end with a commit marker no record carries.
+            for tp in list(pending):
+                if await self._consumer.position(tp) >= pending[tp]:
+                    del pending[tp]
             if not pending and not self.caught_up.is_set():
                 self.caught_up.set()
                 log.info("the dashboard caught up: %d updates", self.seq)
