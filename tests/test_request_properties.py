@@ -28,11 +28,11 @@ from pydantic import TypeAdapter, ValidationError
 from lumbung.catalog.domain import PRODUCT, next_revision
 from lumbung.contracts import DEFAULT, ContractError, Envelope, Registry, encode, make_event
 from lumbung.platform.testing import read_records
-from tests.support.properties import allowed_by, committed, newest
+from tests.support.properties import SLOW_OR_FILTERED, allowed_by, committed, newest
 
 SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
-EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
 
 
 def _nobody() -> None:

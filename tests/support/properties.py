@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
@@ -14,6 +15,10 @@ from lumbung.contracts.schemas import schema_path
 
 BEYOND_ANY_WIRE = 10**30
 """What a schema without an upper bound allows: past where a 64-bit encoder fails."""
+SLOW_OR_FILTERED = [HealthCheck.too_slow, HealthCheck.filter_too_much]
+"""Health checks the property tests leave out: a JSON Schema cannot state every rule of a
+model (a window that ends after it starts, a name that is more than blanks), so many drawn
+values are refused, as they should be; and drawing from these schemas is slow."""
 FORMATS = {"uuid": st.uuids().map(str)}
 """Formats hypothesis-jsonschema leaves to us (pydantic writes UUIDs as `format: uuid`)."""
 

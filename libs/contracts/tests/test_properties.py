@@ -12,11 +12,11 @@ from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from lumbung.contracts import DEFAULT, ContractError, EventSpec, encode
-from tests.support.properties import allowed_by, committed, newest
+from tests.support.properties import SLOW_OR_FILTERED, allowed_by, committed, newest
 
 
 @cache
@@ -26,7 +26,7 @@ def as_generated(spec: EventSpec) -> st.SearchStrategy[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("spec", newest(), ids=lambda spec: spec.event_type)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
 @given(data=st.data())
 def test_any_event_a_contract_accepts_is_encoded_and_read_back_unchanged(
     spec: EventSpec, data: st.DataObject
