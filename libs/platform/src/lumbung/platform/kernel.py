@@ -25,10 +25,12 @@ mapping they must not change) and return the changed keys and the events to send
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -150,6 +152,9 @@ class Kernel:
         self._logical = {registry.name(t): t for t in stream.inputs}
         self._tasks: dict[int, _Task] = {}
         self._lost: dict[int, float] = {}
+        self._buffered: dict[TopicPartition, deque[Any]] = {}
+        self._generation = 0
+        """Fetched records of each input not applied yet (see `_ready`)."""
         """Tasks assigned but not open (fenced, or the broker away): when to try again."""
         self._lock = asyncio.Lock()
         self._consumer: AIOKafkaConsumer | None = None
@@ -193,9 +198,13 @@ class Kernel:
         next_lag = 0.0
         try:
             while not self._stopping.is_set():
+                generation = self._generation
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.max_records)
                 async with self._lock:
-                    await self._apply(batch)
+                    # A rebalance in between sought every input back to its committed
+                    # offset: what was fetched before is fetched again.
+                    if generation == self._generation:
+                        await self._apply(batch)
                 if time.monotonic() >= next_lag:
                     next_lag = time.monotonic() + 1.0
                     await self._record_lag()
@@ -218,12 +227,17 @@ class Kernel:
         """Tasks kept across a rebalance keep their state; new ones restore it. Every
         assigned input resumes at its committed offset."""
         async with self._lock:
+            self._generation += 1
+            self._buffered.clear()
             wanted = {tp.partition for tp in partitions}
             for task in [t for n, t in self._tasks.items() if n not in wanted]:
                 await self._drop(task)
             self._lost = {n: at for n, at in self._lost.items() if n in wanted}
+            for tp in partitions:
+                if tp.partition in self._tasks:
+                    await self._seek_committed(tp)
             for number in wanted - set(self._tasks):
-                await self._recover(number, partitions)
+                self._lose(number, 0.0)  # opened by the main loop, see `_retry_lost`
 
     async def revoked(self, partitions: set[TopicPartition]) -> None:
         """Nothing to hand over: a batch in flight commits before the rebalance goes on."""
@@ -259,14 +273,17 @@ class Kernel:
             )
 
     async def _retry_lost(self) -> None:
+        """Open the tasks assigned but not open, all at once (outside the rebalance, so a
+        slow restore never makes the group drop this worker)."""
         consumer = self._consumer
         if not self._lost or consumer is None:
             return
         now = time.monotonic()
         assigned = consumer.assignment()
-        for number, at in list(self._lost.items()):
-            if at <= now:
-                await self._recover(number, {tp for tp in assigned if tp.partition == number})
+        due = [number for number, at in self._lost.items() if at <= now]
+        await asyncio.gather(
+            *(self._recover(n, {tp for tp in assigned if tp.partition == n}) for n in due)
+        )
 
     async def _open(self, number: int) -> None:
         producer = AIOKafkaProducer(
@@ -337,6 +354,8 @@ class Kernel:
 
     async def _drop(self, task: _Task) -> None:
         self._tasks.pop(task.partition, None)
+        for tp in [tp for tp in self._buffered if tp.partition == task.partition]:
+            del self._buffered[tp]
         try:
             await task.producer.stop()
         except Exception:  # a fenced or broken producer: nothing more to lose
@@ -346,33 +365,63 @@ class Kernel:
 
     async def _apply(self, batch: dict[TopicPartition, list[Any]]) -> None:
         await self._retry_lost()
-        by_task: dict[int, list[tuple[TopicPartition, list[Any]]]] = {}
         for tp, records in batch.items():
-            by_task.setdefault(tp.partition, []).append((tp, records))
+            if tp.partition in self._tasks:
+                self._buffered.setdefault(tp, deque()).extend(records)
         now_mono = time.monotonic()
+        work: dict[int, list[tuple[TopicPartition, Any]]] = {}
         for number, task in self._tasks.items():
-            if number not in by_task and any(due <= now_mono for due in task.next_ticks.values()):
-                by_task[number] = []
-        if not by_task:
-            return
-        await asyncio.gather(
-            *(
-                self._transact(self._tasks[n], parts)
-                for n, parts in by_task.items()
-                if n in self._tasks
-            )
-        )
+            ready = await self._ready(number)
+            if ready or any(due <= now_mono for due in task.next_ticks.values()):
+                work[number] = ready
+        if work:
+            await asyncio.gather(*(self._transact(self._tasks[n], w) for n, w in work.items()))
 
-    async def _transact(self, task: _Task, parts: list[tuple[TopicPartition, list[Any]]]) -> None:
+    async def _ready(self, number: int) -> list[tuple[TopicPartition, Any]]:
+        """The task's buffered records to apply now, merged across its inputs by record
+        time, as Kafka Streams does: while an input known to hold more records has none
+        buffered, the task waits for it rather than go past its records. So a replay from
+        the start (an upgrade, a new changelog) applies an opening count before the sales
+        that came after it, though they sit on different topics."""
+        consumer = self._consumer
+        assert consumer is not None
+        inputs = sorted(
+            (tp for tp in consumer.assignment() if tp.partition == number),
+            key=lambda tp: tp.topic,
+        )
+        lagging = set()
+        for tp in inputs:
+            stable = consumer.last_stable_offset(tp)
+            if stable is not None and stable > await consumer.position(tp):
+                lagging.add(tp)
+        buffers = self._buffered
+        if any(tp in lagging and not buffers.get(tp) for tp in inputs):
+            return []
+        heap = [(buffers[tp][0].timestamp, i, tp) for i, tp in enumerate(inputs) if buffers.get(tp)]
+        heapq.heapify(heap)
+        out: list[tuple[TopicPartition, Any]] = []
+        while heap and len(out) < self.max_records:
+            _, i, tp = heapq.heappop(heap)
+            buffer = buffers[tp]
+            out.append((tp, buffer.popleft()))
+            if buffer:
+                heapq.heappush(heap, (buffer[0].timestamp, i, tp))
+            elif tp in lagging:
+                break
+        return out
+
+    async def _transact(self, task: _Task, work: list[tuple[TopicPartition, Any]]) -> None:
         started = time.perf_counter()
         batch = Batch(self.stream, self.registry, task.state, task.ids, self.clock.now())
         offsets: dict[TopicPartition, int] = {}
-        for tp, records in parts:
-            offsets[tp] = records[-1].offset + 1
-            logical = self._logical[tp.topic]
-            for record in records:
-                batch.add(logical, record)
-            EVENTS_IN.labels(self.stream.service, logical).inc(len(records))
+        logical = self._logical
+        for tp, record in work:
+            offsets[tp] = record.offset + 1
+            batch.add(logical[tp.topic], record)
+        for tp in offsets:
+            EVENTS_IN.labels(self.stream.service, logical[tp.topic]).inc(
+                sum(1 for at, _ in work if at == tp)
+            )
         mono = time.monotonic()
         for i, (every, tick) in enumerate(self.stream.ticks):
             if task.next_ticks.get(i, 0.0) <= mono:

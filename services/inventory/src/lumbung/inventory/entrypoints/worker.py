@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -123,9 +124,13 @@ class Worker:
                     log.warning("the stock read model is missing (Redis wiped?): rebuilding")
                     await rebuild(bootstrap, self.registry, self.read_model)
                 await asyncio.sleep(REBUILD_CHECK_S)
+            if projecting.done():
+                projecting.result()  # a failure: the shell starts this job again
         finally:
-            self.projection.stop()
-            await projecting
+            # Cancelled, not stopped: the shell starts this job again after a failure.
+            projecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await projecting
 
     def stop(self) -> None:
         self._stopping.set()
