@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import sys
 import textwrap
 import uuid
@@ -117,10 +116,10 @@ async def test_a_successor_aborts_the_open_transaction_of_a_killed_producer(
     kafka_bootstrap: str,
 ) -> None:
     topic, tid = new_topic(kafka_bootstrap), f"spike-{uuid.uuid4().hex}"
-    crashed = subprocess.run(
-        [sys.executable, "-c", CRASH_MID_TRANSACTION, kafka_bootstrap, topic, tid], timeout=60
+    crashed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CRASH_MID_TRANSACTION, kafka_bootstrap, topic, tid
     )
-    assert crashed.returncode == -signal.SIGKILL
+    assert await asyncio.wait_for(crashed.wait(), timeout=60) == -signal.SIGKILL
     successor = transactional(kafka_bootstrap, tid)
     await successor.start()  # init_transactions: bumps the epoch, aborts what was open
     try:
@@ -130,10 +129,15 @@ async def test_a_successor_aborts_the_open_transaction_of_a_killed_producer(
         await successor.stop()
     # A read_committed reader is not held at the crashed transaction's start until it
     # times out: the successor ended it, and only its own write is seen.
-    assert await asyncio.wait_for(
-        values(kafka_bootstrap, topic, "read_committed"), timeout=30
-    ) == [b"after the crash"]
+    assert await asyncio.wait_for(values(kafka_bootstrap, topic, "read_committed"), timeout=30) == [
+        b"after the crash"
+    ]
     assert b"never committed" in await values(kafka_bootstrap, topic, "read_uncommitted")
+
+
+async def zombie_writes_again(zombie: AIOKafkaProducer, topic: str) -> None:
+    await zombie.send_and_wait(topic, b"zombie again")
+    await zombie.commit_transaction()
 
 
 async def test_a_second_producer_with_the_same_id_fences_the_first(kafka_bootstrap: str) -> None:
@@ -147,8 +151,7 @@ async def test_a_second_producer_with_the_same_id_fences_the_first(kafka_bootstr
         async with successor.transaction():
             await successor.send(topic, b"successor")
         with pytest.raises((ProducerFenced, KafkaError)):
-            await zombie.send_and_wait(topic, b"zombie again")
-            await zombie.commit_transaction()
+            await zombie_writes_again(zombie, topic)
     finally:
         await successor.stop()
         await zombie.stop()

@@ -106,7 +106,7 @@ class Worker:
         self._catalog_started = False
 
     async def project(self, records: list[Any]) -> None:
-        await self.read_model.apply(parse_changes(self.registry, records))
+        await self.read_model.apply(parse_changes(records))
 
     async def apply_inputs(self) -> None:
         if not self._catalog_started:
