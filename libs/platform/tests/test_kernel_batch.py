@@ -4,14 +4,14 @@ what is dead-lettered."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from lumbung.contracts import Registry, encode, make_event, sale_event_id
 from lumbung.contracts.events import pos
 from lumbung.platform.dlq import HEADER_ERROR
-from lumbung.platform.kernel import Batch, Outcome, Stream
+from lumbung.platform.kernel import Batch, IdMemory, Outcome, Stream
 
 NOW = datetime(2026, 7, 14, 10, 0, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ def failing(state: Mapping[str, Any], event: Any, now: datetime) -> Outcome:
     raise ValueError("the total would not fit in 64 bits")
 
 
-def batch(handler: Any, state: dict[str, Any], ids: dict[str, int]) -> Batch:
+def batch(handler: Any, state: dict[str, Any], ids: IdMemory) -> Batch:
     stream = Stream(
         "inventory", "test", ("pos.sales",), {pos.SaleRecorded: handler}, frozenset({"pos.sales"})
     )
@@ -58,23 +58,46 @@ def batch(handler: Any, state: dict[str, Any], ids: dict[str, int]) -> Batch:
 
 def test_a_resent_event_reaches_its_handler_once_and_its_id_is_written_once() -> None:
     state: dict[str, Any] = {}
-    ids: dict[str, int] = {}
+    ids = IdMemory(per_key=10, horizon=timedelta(days=7))
     first = batch(count_units, state, ids)
     first.add("pos.sales", record(sale("S-1"), 0))
     first.add("pos.sales", record(sale("S-1"), 1))
+    first.finish()
     later = batch(count_units, state, ids)
     later.add("pos.sales", record(sale("S-1"), 2))
+    later.finish()
 
     assert state == {"units": 2}
-    assert [k for k in first.deltas if k.startswith("~id|")] == [
-        f"~id|{sale_event_id('IKN-01', 'S-1')}"
+    assert first.deltas["~ids|IKN-01|0"] == [
+        int(NOW.timestamp()) // 3600,
+        [sale_event_id("IKN-01", "S-1").hex],
     ]
     assert later.deltas == {}
 
 
+def test_an_outlet_keeps_its_newest_ids_and_a_restart_remembers_the_same() -> None:
+    ids = IdMemory(per_key=3, horizon=timedelta(days=7))
+    changelog: dict[str, Any] = {}
+    for n in range(5):
+        step = batch(count_units, {}, ids)
+        step.add("pos.sales", record(sale(f"S-{n}"), n))
+        step.finish()
+        changelog.update(step.deltas)
+    restored = IdMemory(per_key=3, horizon=timedelta(days=7))
+    for key, value in changelog.items():
+        if key.startswith("~ids|"):
+            restored.restore(key, value)
+
+    for memory in (ids, restored):
+        assert len(memory) == 3
+        assert not memory.seen(sale_event_id("IKN-01", "S-1").bytes)
+        assert memory.seen(sale_event_id("IKN-01", "S-4").bytes)
+    assert changelog["~ids|IKN-01|0"] is None  # tombstoned, the topic is compacted
+
+
 def test_a_handler_that_fails_dead_letters_its_record_and_changes_nothing() -> None:
     state: dict[str, Any] = {"units": 5}
-    failed = batch(failing, state, {})
+    failed = batch(failing, state, IdMemory(per_key=10, horizon=timedelta(days=7)))
 
     failed.add("pos.sales", record(sale("S-2")))
 

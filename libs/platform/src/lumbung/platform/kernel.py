@@ -13,9 +13,9 @@ payload type, and optional ticks. The kernel does the rest, once for every worke
   assigned; after a `kill -9` the successor's `init_transactions` aborts what was open;
 - one `transactional_id` per task fences a zombie (aiokafka 0.14 lacks KIP-447, so a
   producer per task, as Kafka Streams' first exactly-once mode did);
-- event ids of the inputs named in `remember_ids` are kept (append-only records on the
-  changelog, dropped after `id_horizon`), so a sale resent later at a new offset is
-  applied once;
+- event ids of the inputs named in `remember_ids` are kept (`IdMemory`: append-only
+  chunks on the changelog, a bounded number per input key, none past `id_horizon`), so
+  a sale resent later at a new offset is applied once;
 - ticks reach handlers inside their task's transaction, so timers are as safe as events.
 
 Handlers are pure: `(state, event, now) -> Outcome`. They read the task's state (a
@@ -56,7 +56,7 @@ from lumbung.platform.metrics import (
 
 log = logging.getLogger(__name__)
 
-ID_PREFIX = "~id|"
+ID_PREFIX = "~ids|"
 """Changelog keys of remembered event ids; handlers' keys never start with it."""
 ID_SWEEP_EVERY_S = 600.0
 RETRY_AFTER_S = 5.0
@@ -104,6 +104,8 @@ class Stream:
     remember_ids: frozenset[str] = frozenset()
     """Inputs whose event ids are kept, so a resend at a new offset is applied once."""
     id_horizon: timedelta = timedelta(days=7)
+    ids_per_key: int = 2000
+    """At most this many remembered ids per input key (an outlet), the oldest dropped."""
     ticks: tuple[tuple[float, Tick], ...] = ()
     key_of: Callable[[Any], str] | None = None
     """The key an input's payload must carry (its partition decides which task owns
@@ -118,13 +120,87 @@ class _Task:
     partition: int
     producer: AIOKafkaProducer
     state: dict[str, Any] = field(default_factory=dict)
-    ids: dict[str, int] = field(default_factory=dict)
+    ids: IdMemory = field(default_factory=lambda: IdMemory(2000, timedelta(days=7)))
     next_sweep: float = 0.0
     next_ticks: dict[int, float] = field(default_factory=dict)
 
 
 def _hour(moment: datetime) -> int:
     return int(moment.timestamp()) // 3600
+
+
+class IdMemory:
+    """The event ids a task applied from the inputs it remembers, so a resend at a new
+    offset (a POS sending a sale again after a lost answer) is applied once.
+
+    Kept per input key (an outlet), at most `per_key` ids each and none older than the
+    horizon. On the changelog they are append-only: one record per key and batch holding
+    that batch's new ids (`~ids|KEY|SEQ` -> [hour applied, [ids]]); the oldest chunks of
+    a key are tombstoned when it holds more than `per_key`, or when they pass the
+    horizon. So a sale line costs no changelog record of its own, and memory stays flat
+    however long the worker runs (`per_key` ids of 16 bytes per outlet)."""
+
+    def __init__(self, per_key: int, horizon: timedelta) -> None:
+        self.per_key = per_key
+        self.horizon = horizon
+        self._known: set[bytes] = set()
+        self._chunks: dict[str, deque[tuple[int, int, list[bytes]]]] = {}
+        """key -> its chunks, oldest first: (seq, hour applied, ids)."""
+        self._count: dict[str, int] = {}
+        self._new: dict[str, list[bytes]] = {}
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def seen(self, event_id: bytes) -> bool:
+        return event_id in self._known
+
+    def add(self, key: str, event_id: bytes) -> None:
+        self._known.add(event_id)
+        self._new.setdefault(key, []).append(event_id)
+
+    def flush(self, now: datetime) -> dict[str, Any]:
+        """The changelog records for this batch's new ids, and tombstones for the chunks
+        that fell out."""
+        out: dict[str, Any] = {}
+        hour = _hour(now)
+        for key, new in self._new.items():
+            chunks = self._chunks.setdefault(key, deque())
+            seq = chunks[-1][0] + 1 if chunks else 0
+            chunks.append((seq, hour, new))
+            self._count[key] = self._count.get(key, 0) + len(new)
+            out[f"{ID_PREFIX}{key}|{seq}"] = [hour, [i.hex() for i in new]]
+            while self._count[key] > self.per_key and len(chunks) > 1:
+                out[self._evict(key)] = None
+        self._new = {}
+        return out
+
+    def expire(self, now: datetime) -> dict[str, Any]:
+        """Tombstones for the chunks older than the horizon."""
+        horizon = _hour(now - self.horizon)
+        out: dict[str, Any] = {}
+        for key, chunks in self._chunks.items():
+            while chunks and chunks[0][1] < horizon:
+                out[self._evict(key)] = None
+        return out
+
+    def restore(self, changelog_key: str, value: Any) -> None:
+        key, _, seq = changelog_key[len(ID_PREFIX) :].rpartition("|")
+        chunks = self._chunks.setdefault(key, deque())
+        if value is None:
+            while chunks and chunks[0][0] <= int(seq):
+                self._evict(key)
+            return
+        ids = [bytes.fromhex(i) for i in value[1]]
+        chunks.append((int(seq), int(value[0]), ids))
+        self._known.update(ids)
+        self._count[key] = self._count.get(key, 0) + len(ids)
+
+    def _evict(self, key: str) -> str:
+        seq, _, ids = self._chunks[key].popleft()
+        self._count[key] -= len(ids)
+        self._known.difference_update(ids)
+        return f"{ID_PREFIX}{key}|{seq}"
 
 
 class Kernel:
@@ -299,7 +375,9 @@ class Kernel:
         # init_transactions (in start) fences the last owner and ends its open transaction,
         # so the changelog and the committed offsets read below are stable.
         await producer.start()
-        task = _Task(number, producer)
+        task = _Task(
+            number, producer, ids=IdMemory(self.stream.ids_per_key, self.stream.id_horizon)
+        )
         if self.stream.stateful:
             await self._restore(task)
         now = time.monotonic()
@@ -332,10 +410,8 @@ class Kernel:
                     for record in records:
                         key = record.key.decode()
                         if key.startswith(ID_PREFIX):
-                            if record.value is None:
-                                ids.pop(key[len(ID_PREFIX) :], None)
-                            else:
-                                ids[key[len(ID_PREFIX) :]] = int(record.value)
+                            value = None if record.value is None else orjson.loads(record.value)
+                            ids.restore(key, value)
                         elif record.value is None:
                             state.pop(key, None)
                         else:
@@ -430,6 +506,7 @@ class Kernel:
         if task.next_sweep <= mono:
             task.next_sweep = mono + ID_SWEEP_EVERY_S
             batch.forget_old_ids()
+        batch.finish()
         if not (offsets or batch.deltas or batch.out):
             return
         try:
@@ -499,7 +576,7 @@ class Batch:
         stream: Stream,
         registry: Registry,
         state: dict[str, Any],
-        ids: dict[str, int],
+        ids: IdMemory,
         now: datetime,
     ) -> None:
         self.stream = stream
@@ -536,9 +613,9 @@ class Batch:
                 return
         remember = topic in self._remember
         if remember:
-            event_id = str(event.event_id)
-            if event_id in self.ids:
-                log.debug("%s is a resend of an applied event: skipped", event_id)
+            event_id = event.event_id.bytes
+            if self.ids.seen(event_id):
+                log.debug("%s is a resend of an applied event: skipped", event.event_id)
                 return
         try:
             outcome = handler(self.state, event, self.now)
@@ -553,11 +630,11 @@ class Batch:
             return
         self.take(outcome)
         if remember:
-            # Kept for the horizon from when it was applied: a sale spooled offline for a
-            # week is still caught if its outlet resends it.
-            hour = _hour(self.now)
-            self.ids[event_id] = hour
-            self.deltas[ID_PREFIX + event_id] = hour
+            self.ids.add((record.key or b"").decode(errors="replace"), event_id)
+
+    def finish(self) -> None:
+        """The batch's remembered ids onto the changelog (call once, before its commit)."""
+        self.deltas.update(self.ids.flush(self.now))
 
     def take(self, outcome: Outcome) -> None:
         """Apply a handler's or a tick's outcome to the state and collect its effects."""
@@ -573,11 +650,8 @@ class Batch:
             self.out.append((name(emit.topic), emit.key.encode(), emit.value, None))
 
     def forget_old_ids(self) -> None:
-        """Event ids older than the stream's horizon are dropped (and tombstoned)."""
-        horizon = _hour(self.now - self.stream.id_horizon)
-        for event_id in [e for e, hour in self.ids.items() if hour < horizon]:
-            del self.ids[event_id]
-            self.deltas[ID_PREFIX + event_id] = None
+        """Remembered ids older than the stream's horizon are dropped (and tombstoned)."""
+        self.deltas.update(self.ids.expire(self.now))
 
     def _dead_letter(self, record: Any, error: str) -> None:
         service = self.stream.service
