@@ -228,10 +228,12 @@ class Kernel:
         self._logical = {registry.name(t): t for t in stream.inputs}
         self._tasks: dict[int, _Task] = {}
         self._lost: dict[int, float] = {}
+        """Tasks assigned but not open (new, fenced, or the broker away): when to open
+        them; their inputs are paused until then."""
         self._buffered: dict[TopicPartition, deque[Any]] = {}
-        self._generation = 0
         """Fetched records of each input not applied yet (see `_ready`)."""
-        """Tasks assigned but not open (fenced, or the broker away): when to try again."""
+        self._generation = 0
+        """Counts rebalances, so a batch fetched before one is not applied after it."""
         self._lock = asyncio.Lock()
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
