@@ -60,9 +60,11 @@ ID_PREFIX = "~ids|"
 """Changelog keys of remembered event ids; handlers' keys never start with it."""
 ID_SWEEP_EVERY_S = 600.0
 RETRY_AFTER_S = 5.0
+FENCED = float("inf")
+"""When a fenced task opens again: only when a rebalance gives it to this worker."""
 CRASH_BEFORE_COMMIT = "LUMBUNG_KERNEL_CRASH_BEFORE_COMMIT"
-"""Test-only: the worker SIGKILLs itself after the sends of its Nth transaction, before
-the commit (tests/.. crash between produce and commit)."""
+"""Test-only: the worker SIGKILLs itself after the sends of its Nth transaction that sends
+events, before the commit (tests/.. crash between produce and commit)."""
 
 
 @dataclass(frozen=True)
@@ -358,7 +360,7 @@ class Kernel:
             return
         now = time.monotonic()
         assigned = consumer.assignment()
-        due = [number for number, at in self._lost.items() if at <= now]
+        due = [number for number, at in self._lost.items() if at <= now]  # FENCED never
         await asyncio.gather(
             *(self._recover(n, {tp for tp in assigned if tp.partition == n}) for n in due)
         )
@@ -514,13 +516,15 @@ class Kernel:
         try:
             await self._commit(task, batch, offsets)
         except KafkaError as exc:
-            # The state in memory is ahead of what committed (or another worker owns the
-            # task now): drop it, and open it again from the changelog and the committed
-            # offsets once the group still gives it to this worker.
+            # The state in memory is ahead of what committed: drop it, and open the task
+            # again from the changelog and the committed offsets. Fenced means another
+            # worker owns it now, whatever this worker's stale assignment says: it waits
+            # for the group to give it back (`assigned`), or it would fence the owner in
+            # turn (a zombie woken by SIGCONT did, and both stalled for minutes).
             fenced = isinstance(exc, ProducerFenced)
             log.warning("transaction of task %s failed (%r)", task.partition, exc)
             await self._drop(task)
-            self._lose(task.partition, RETRY_AFTER_S if fenced else 0.0)
+            self._lose(task.partition, FENCED if fenced else 0.0)
             return
         BATCH_RECORDS.labels(self.stream.service).observe(batch.count)
         BATCH_SECONDS.labels(self.stream.service).observe(time.perf_counter() - started)
@@ -541,8 +545,11 @@ class Kernel:
                 )
             if offsets:
                 await producer.send_offsets_to_transaction(offsets, self.group_id)
-            await asyncio.gather(*sent)
-            self._transactions += 1
+            # Every send's outcome is taken, so none is left unretrieved when one fails.
+            for outcome in await asyncio.gather(*sent, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            self._transactions += 1 if batch.out else 0
             if self._crash_at and self._transactions >= self._crash_at:
                 os.kill(os.getpid(), signal.SIGKILL)
         except BaseException:
