@@ -185,7 +185,8 @@ def test_fulfil_and_cancel_sent_together_each_answer_what_the_order_became(
     ]
 
     def state(order_id: str) -> str:
-        return str(orders_api.get(f"/v1/orders/{order_id}").json()["state"])
+        """The order's state, or "" while the orders read model has not seen it yet (404)."""
+        return str(orders_api.get(f"/v1/orders/{order_id}").json().get("state", ""))
 
     assert read_model.wait_for(lambda: all(state(o) == "reserved" for o in order_ids))
 
