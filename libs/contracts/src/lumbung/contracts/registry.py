@@ -190,7 +190,7 @@ EVENTS: tuple[EventSpec, ...] = (
     *_bounded("catalog.OutletChanged", OutletChanged, "catalog.outlets"),
     *_bounded("catalog.CalendarEventChanged", CalendarEventChanged, "catalog.calendar"),
     *_bounded("auth.ApiKeyChanged", ApiKeyChanged, "auth.keys"),
-    # Released with the inventory service (session 2): frozen, changes may only add.
+    # Released with the inventory service: frozen, changes may only add.
     *_bounded("pos.SaleReturned", pos.SaleReturned, "pos.sales"),
     *_bounded("inventory.StockCounted", inventory.StockCounted, "inventory.commands"),
     *_bounded("inventory.StockAdjusted", inventory.StockAdjusted, "inventory.commands"),
@@ -207,7 +207,7 @@ EVENTS: tuple[EventSpec, ...] = (
     *_bounded("restock.RestockClosed", restock.RestockClosed, "restock.events"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
-    # Released with the orders service (session 2).
+    # Released with the orders service.
     *_bounded("orders.OrderPlaced", orders.OrderPlaced, "orders.events"),
     EventSpec("orders.OrderCancelled", 1, orders.OrderCancelled, "orders.events"),
     EventSpec("orders.OrderExpired", 1, orders.OrderExpired, "orders.events"),
@@ -215,7 +215,7 @@ EVENTS: tuple[EventSpec, ...] = (
     *_bounded("orders.OrderReserved", orders.OrderReserved, "orders.events"),
     *_bounded("orders.OrderRejected", orders.OrderRejected, "orders.events"),
     EventSpec("orders.OrderFailed", 1, orders.OrderFailed, "orders.events"),
-    # Released with the notifications service (session 3).
+    # Released with the notifications service.
     *_bounded(
         "notifications.NotificationDelivered",
         notifications.NotificationDelivered,
