@@ -39,6 +39,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.partitioner import murmur2
 from kafka.admin import NewTopic
 
 from lumbung.contracts import ContractError, Envelope, Registry
@@ -234,6 +235,8 @@ class Kernel:
         them; their inputs are paused until then."""
         self._buffered: dict[TopicPartition, deque[Any]] = {}
         """Fetched records of each input not applied yet (see `_ready`)."""
+        self._partitions: dict[tuple[str, bytes], int] = {}
+        """The partition of each (topic, key) sent to, as the default partitioner picks it."""
         self._generation = 0
         """Counts rebalances, so a batch fetched before one is not applied after it."""
         self._lock = asyncio.Lock()
@@ -533,16 +536,14 @@ class Kernel:
         producer = task.producer
         await producer.begin_transaction()
         try:
-            sent: list[Awaitable[Any]] = []
+            sends = _Sends(producer, self._partitions)
             for topic, key, value, headers in batch.out:
-                sent.append(await producer.send(topic, value, key=key, headers=headers))
+                await sends.add(topic, None, key, value, headers)
+            changelog, number = self.changelog, task.partition
             for state_key, state_value in batch.deltas.items():
                 raw = None if state_value is None else orjson.dumps(state_value)
-                sent.append(
-                    await producer.send(
-                        self.changelog, raw, key=state_key.encode(), partition=task.partition
-                    )
-                )
+                await sends.add(changelog, number, state_key.encode(), raw, None)
+            sent = await sends.close()
             if offsets:
                 await producer.send_offsets_to_transaction(offsets, self.group_id)
             # Every send's outcome is taken, so none is left unretrieved when one fails.
@@ -672,6 +673,56 @@ class Batch:
             "dead-lettered %s:%s@%s: %s", record.topic, record.partition, record.offset, error
         )
         self.out.append((self._dlq, record.key or b"", record.value or b"", letter.headers()))
+
+
+class _Sends:
+    """A transaction's records, appended to one producer batch per partition and sent
+    batch by batch (`send_batch`), not record by record: `producer.send` cost a future and
+    a metadata look-up per record, a third of a worker's time per sale line. A keyed
+    record goes to the partition the default partitioner (murmur2, as every other client
+    here) picks, computed once per topic and key."""
+
+    def __init__(self, producer: AIOKafkaProducer, partitions: dict[tuple[str, bytes], int]):
+        self.producer = producer
+        self.partitions = partitions
+        self.open: dict[tuple[str, int], Any] = {}
+        self.sent: list[Awaitable[Any]] = []
+
+    async def add(
+        self,
+        topic: str,
+        partition: int | None,
+        key: bytes,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]] | None,
+    ) -> None:
+        if partition is None:
+            partition = self.partitions.get((topic, key))
+            if partition is None:
+                partition = await self._partition_of(topic, key)
+        builder = self.open.get((topic, partition))
+        if builder is None:
+            builder = self.open[(topic, partition)] = self.producer.create_batch()
+        if builder.append(timestamp=None, key=key, value=value, headers=headers or []) is None:
+            # Full: send it and start the next one (a record always fits an empty batch).
+            self.sent.append(await self.producer.send_batch(builder, topic, partition=partition))
+            builder = self.open[(topic, partition)] = self.producer.create_batch()
+            if builder.append(timestamp=None, key=key, value=value, headers=headers or []) is None:
+                raise KafkaError(f"a record of {len(value or b'')} bytes fits no batch of {topic}")
+
+    async def close(self) -> list[Awaitable[Any]]:
+        for (topic, partition), builder in self.open.items():
+            self.sent.append(await self.producer.send_batch(builder, topic, partition=partition))
+        self.open = {}
+        return self.sent
+
+    async def _partition_of(self, topic: str, key: bytes) -> int:
+        every = sorted(await self.producer.partitions_for(topic))
+        partition: int = every[(murmur2(key) & 0x7FFFFFFF) % len(every)]
+        if len(self.partitions) > 100_000:  # order ids: keep the cache bounded
+            self.partitions.clear()
+        self.partitions[(topic, key)] = partition
+        return partition
 
 
 async def _abort(producer: AIOKafkaProducer) -> None:
