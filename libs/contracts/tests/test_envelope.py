@@ -13,6 +13,8 @@ from lumbung.contracts import (
     ContractError,
     SaleLine,
     SaleRecorded,
+    derived_event_id,
+    derived_event_text,
     encode,
     event_json,
     make_event,
@@ -124,6 +126,29 @@ def test_an_unknown_schema_version_is_refused() -> None:
         DEFAULT.parse(hand_written(schema_version=9))
 
     assert error_fields(exc) == ["schema_version"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"schema_version": "2"}, None), ({"schema_version": "two"}, "schema_version")],
+)
+def test_a_header_outside_the_fast_path_is_still_read_or_explained(
+    changes: dict[str, object], field: str | None
+) -> None:
+    # The parser looks the type up directly when the header has the exact JSON types; any
+    # other header goes through the model that coerces or names the wrong field.
+    if field is None:
+        assert DEFAULT.parse(hand_written(**changes)).schema_version == 2
+        return
+    with pytest.raises(ContractError) as exc:
+        DEFAULT.parse(hand_written(**changes))
+    assert error_fields(exc) == [field]
+
+
+@pytest.mark.parametrize("effect", ["0:stock:AMPLANG", "1:restock:MADU-500", "", "ü"])
+def test_the_text_form_of_a_derived_id_is_the_uuid5_one(effect: str) -> None:
+    cause = uuid4()
+    assert derived_event_text(str(cause), effect) == str(derived_event_id(cause, effect))
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"[1, 2]", b"\xff\xfe"])

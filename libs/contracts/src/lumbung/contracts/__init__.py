@@ -15,6 +15,7 @@ from lumbung.contracts.events.pos import SaleLine, SaleRecorded
 from lumbung.contracts.ids import (
     command_event_id,
     derived_event_id,
+    derived_event_text,
     new_event_id,
     sale_event_id,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "TopicSpec",
     "command_event_id",
     "derived_event_id",
+    "derived_event_text",
     "encode",
     "event_json",
     "loads",

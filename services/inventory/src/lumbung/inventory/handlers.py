@@ -71,17 +71,23 @@ def outlet_of(data: Any) -> str:
             return str(data.outlet_id)
 
 
+def _field(data: Any, name: str) -> Any:
+    """A payload's field, or None for a payload without it (a pydantic model's fields are
+    in its `__dict__`; `getattr` with a default costs an exception on a miss)."""
+    return data.__dict__.get(name)
+
+
 def _skus_of(data: Any) -> list[str]:
-    lines = getattr(data, "lines", None)
+    lines = _field(data, "lines")
     if lines is not None:
         return [line.sku for line in lines]
-    sku = getattr(data, "sku", None)
+    sku = _field(data, "sku")
     return [sku] if sku is not None else []
 
 
 def _load(state: Mapping[str, Any], outlet: str, data: Any) -> OutletStock:
     view = OutletStock(outlet)
-    order_id = getattr(data, "order_id", None)
+    order_id = _field(data, "order_id")
     skus = _skus_of(data)
     if order_id is not None:
         held = state.get(hold(outlet, order_id))
@@ -131,7 +137,7 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
             outbound = apply(view, event, catalog)
         except UnexpectedEvent as exc:
             raise Unprocessable(str(exc)) from exc
-        return Outcome(_changes(state, view, getattr(data, "order_id", None), now), list(outbound))
+        return Outcome(_changes(state, view, _field(data, "order_id"), now), outbound)
 
     return dict.fromkeys(APPLIED, handle)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from lumbung.contracts import Envelope, derived_event_id, event_json
+from lumbung.contracts import Envelope, derived_event_text, event_json
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
 from lumbung.contracts.events.common import Payload
@@ -89,6 +89,7 @@ class Translator:
         self._cause = cause
         self._catalog = catalog
         self._outlet = state.outlet_id
+        self._cause_id = str(cause.event_id)
 
     def events(self, effects: list[Effect]) -> list[Emit]:
         return [self._one(i, effect) for i, effect in enumerate(effects)]
@@ -97,11 +98,11 @@ class Translator:
         cause = self._cause
         value = event_json(
             payload,
-            event_id=derived_event_id(cause.event_id, effect),
+            event_id=derived_event_text(self._cause_id, effect),
             occurred_at=cause.occurred_at,
             producer=PRODUCER,
             correlation_id=cause.correlation_id,
-            causation_id=str(cause.event_id),
+            causation_id=self._cause_id,
         )
         return Emit(topic, key, value)
 
@@ -141,7 +142,7 @@ class Translator:
                     tag(f"alert:{effect.kind}:{sku}"),
                 )
             case RestockNeeded(sku=sku, stock=stock):
-                restock_id = str(derived_event_id(self._cause.event_id, tag(f"restock:{sku}")))
+                restock_id = derived_event_text(self._cause_id, tag(f"restock:{sku}"))
                 self._state.open_restock(sku, restock_id)
                 return self._event(
                     "restock.events",
