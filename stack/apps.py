@@ -28,11 +28,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import Stack, fail, free_port, pid_alive, say
+from stack import Stack, fail, free_port, pid_alive, port_open, say
 
 SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
 WORKERS = ("inventory", "orders", "notifications")
 """Services that also run a stream worker process (`lumbung-<service> worker`)."""
+WORKER_PORTS = {"inventory": 8102, "orders": 8103, "notifications": 8104}
+"""Where each worker answers /healthz, /readyz and /metrics, unless `--ports auto`:
+ops/prometheus/local.yml scrapes these (the APIs' ports plus 100)."""
+RECEIVER_PORTS = (8025, 8026)
+"""The demo receiver's HTTP and SMTP ports, unless `--ports auto`: ops/alertmanager's
+config sends alerts to its ops webhook, like the notifications worker."""
 BIN = Path(sys.executable).parent
 MAX_PAUSE_S = 30.0
 """The longest wait before a supervised worker that keeps exiting is started again."""
@@ -70,6 +76,16 @@ def wait_healthy(service: str, port: int, proc: subprocess.Popen[bytes], log: Pa
     fail(f"{service} did not answer /healthz on port {port} within 60s; see {log}")
 
 
+def chosen_port(what: str, default: int, ports: str) -> int:
+    """A free port with `--ports auto`, else `default`, refused if something holds it (a
+    worker would crash on it at every start, and its supervisor start it again for ever)."""
+    if ports == "auto":
+        return free_port()
+    if port_open(default):
+        fail(f"port {default} for {what} is taken; free it, or run with --ports auto")
+    return default
+
+
 def up(stack: Stack, ports: str, demo: bool = False) -> None:
     env = stack_env(stack)
     logs = stack.file("logs")
@@ -102,9 +118,9 @@ def up(stack: Stack, ports: str, demo: bool = False) -> None:
         say(f"{service} runs on http://127.0.0.1:{port} (docs at /docs)")
     notifications = stack.file("notifications.port").read_text()
     env["LUMBUNG_NOTIFICATIONS_PUBLIC_URL"] = f"http://127.0.0.1:{notifications}"
-    env.update(start_receiver(stack, logs))
+    env.update(start_receiver(stack, logs, ports))
     for service in WORKERS:
-        start_worker(stack, service, env, logs)
+        start_worker(stack, service, env, logs, ports)
     if load_demo(stack, env, demo) and os.environ.get("LUMBUNG_SIMULATE", "1") != "0":
         start_simulator(stack, env, logs)
     dashboard = stack.file("dashboard.port").read_text()
@@ -113,12 +129,13 @@ def up(stack: Stack, ports: str, demo: bool = False) -> None:
     print(f"Logs: {logs}/ (messages the suppliers and ops got: {logs}/messages.log)")
 
 
-def start_receiver(stack: Stack, logs: Path) -> dict[str, str]:
+def start_receiver(stack: Stack, logs: Path, ports: str) -> dict[str, str]:
     """The demo's WhatsApp gateway, mail server and ops webhook, all logging to
     messages.log; returns the notifications settings that point there."""
     pid_file = stack.file("receiver.pid")
     if not pid_alive(pid_file):
-        http, smtp = free_port(), free_port()
+        http = chosen_port("the demo receiver", RECEIVER_PORTS[0], ports)
+        smtp = chosen_port("the demo receiver's mail", RECEIVER_PORTS[1], ports)
         with open(logs / "receiver.log", "ab") as out:
             proc = subprocess.Popen(
                 [
@@ -187,13 +204,13 @@ def start_simulator(stack: Stack, env: dict[str, str], logs: Path) -> None:
     say(f"the event-day simulator runs (pid {proc.pid}); its progress: tail -f {log}")
 
 
-def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path) -> None:
+def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path, ports: str) -> None:
     pid_file = stack.file(f"{service}-worker.pid")
     if pid_alive(pid_file):
         say(f"{service} worker already runs")
         return
     log = logs / f"{service}-worker.log"
-    port = free_port()
+    port = chosen_port(f"the {service} worker", WORKER_PORTS[service], ports)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [

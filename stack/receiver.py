@@ -4,7 +4,8 @@ notification channel here, so alerts are really delivered and can be read.
     python stack/receiver.py --http-port 8025 --smtp-port 8026 --log messages.log
 
 Every message becomes one JSON line in the log: the channel, where it went, its delivery
-id and its text.
+id and its text. Alertmanager posts to the same ops webhook (ops/alertmanager): its
+alerts are logged with a subject and a text like the notifications service's messages.
 """
 
 from __future__ import annotations
@@ -33,6 +34,25 @@ class Log:
             out.write(line + "\n")
 
 
+def from_alertmanager(data: Any) -> dict[str, Any] | None:
+    """An Alertmanager webhook body (version 4) as a message: '[FIRING:2] LumbungWorkerDown'
+    and one line per alert with its summary; None for any other body."""
+    if not isinstance(data, dict) or data.get("version") != "4" or "alerts" not in data:
+        return None
+    alerts = data["alerts"]
+    name = {**data.get("commonLabels", {}), **data.get("groupLabels", {})}.get("alertname", "?")
+    lines = []
+    for alert in alerts:
+        summary = alert.get("annotations", {}).get("summary") or alert.get("labels", {})
+        lines.append(f"{alert.get('status', '?')}: {summary}")
+    return {
+        "delivery_id": data.get("groupKey"),
+        "subject": f"[{str(data.get('status', '?')).upper()}:{len(alerts)}] {name}",
+        "text": "\n".join(lines),
+        "from": "alertmanager",
+    }
+
+
 def http_server(port: int, log: Log) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -41,16 +61,15 @@ def http_server(port: int, log: Log) -> ThreadingHTTPServer:
                 data = json.loads(body)
             except ValueError:
                 data = {"raw": body.decode(errors="replace")}
-            log.write(
-                {
-                    "channel": "whatsapp" if self.path.startswith("/wa") else "webhook",
-                    "path": self.path,
-                    "delivery_id": self.headers.get("X-Lumbung-Delivery") or data.get("reference"),
-                    "to": data.get("to"),
-                    "subject": data.get("subject"),
-                    "text": data.get("text"),
-                }
-            )
+            entry = {
+                "channel": "whatsapp" if self.path.startswith("/wa") else "webhook",
+                "path": self.path,
+                "delivery_id": self.headers.get("X-Lumbung-Delivery") or data.get("reference"),
+                "to": data.get("to"),
+                "subject": data.get("subject"),
+                "text": data.get("text"),
+            }
+            log.write({**entry, **(from_alertmanager(data) or {})})
             self.send_response(200)
             self.end_headers()
 

@@ -28,6 +28,8 @@ TOPICS_MODULE = "lumbung.platform.topics"
 KAFKA_NODES = ("kafka", "kafka-2", "kafka-3")
 """`kafka` alone by default; all three with the `cluster` profile."""
 PLATFORM = {*KAFKA_NODES, "redis", TOPICS_JOB}
+MONITORING = {"prometheus", "alertmanager"}
+"""Only with the `monitoring` profile (tests/test_monitoring.py checks their files)."""
 CLUSTER_ENV = ROOT / "compose" / "cluster.env"
 SECURE = ROOT / "compose" / "secure.yml"
 KAFKA_SECURE = ROOT / "compose" / "kafka-secure.sh"
@@ -210,7 +212,7 @@ def test_compose_runs_the_platform_and_exactly_the_services_in_the_repository(
     compose: dict[str, Any],
 ) -> None:
     workers = {f"{name}-worker" for name in WORKERS}
-    assert set(compose["services"]) == PLATFORM | set(SERVICES) | workers
+    assert set(compose["services"]) == PLATFORM | set(SERVICES) | workers | MONITORING
 
 
 @pytest.mark.parametrize("name", WORKERS)

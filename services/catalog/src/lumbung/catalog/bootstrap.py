@@ -7,6 +7,7 @@ import asyncio
 from fastapi import FastAPI
 
 from lumbung.catalog.adapters.kafka_log import KafkaEntityLog
+from lumbung.catalog.adapters.outlet_hours import OUTLET_HOURS
 from lumbung.catalog.adapters.projector import CatalogProjector
 from lumbung.catalog.adapters.redis_model import RedisReadModel
 from lumbung.catalog.entrypoints.api import install_error_mapping, routers
@@ -33,7 +34,11 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     log = KafkaEntityLog(settings.kafka_bootstrap_servers, kit.registry)
     service = CatalogService(log, model, clock.now, issue, on_key=kit.keys.put)
     projector = CatalogProjector(
-        settings.kafka_bootstrap_servers, kit.registry, model, service.key_changed
+        settings.kafka_bootstrap_servers,
+        kit.registry,
+        model,
+        service.key_changed,
+        on_outlet=OUTLET_HOURS.put,
     )
 
     async def start() -> None:

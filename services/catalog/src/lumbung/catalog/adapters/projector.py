@@ -16,6 +16,7 @@ from lumbung.catalog.adapters.redis_model import RedisReadModel
 from lumbung.catalog.domain import KINDS, Kind
 from lumbung.catalog.service import KEYS_TOPIC
 from lumbung.contracts import ApiKeyChanged, Registry
+from lumbung.contracts.events.catalog import OutletChanged
 from lumbung.platform.broker import client_security
 from lumbung.platform.metrics import EVENTS_IN
 from lumbung.platform.views import parse_or_skip, stop_following
@@ -30,11 +31,13 @@ class CatalogProjector:
         registry: Registry,
         model: RedisReadModel,
         on_key: Callable[[ApiKeyChanged], None],
+        on_outlet: Callable[[OutletChanged], None] = lambda _: None,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._registry = registry
         self._model = model
         self._on_key = on_key
+        self._on_outlet = on_outlet
         self._kinds: dict[str, Kind] = {registry.name(k.topic): k for k in KINDS}
         self._keys_topic = registry.name(KEYS_TOPIC)
         self._consumer: AIOKafkaConsumer | None = None
@@ -91,6 +94,8 @@ class CatalogProjector:
             self._on_key(data)
         else:
             await self._model.put(self._kinds[topic], data)
+            if isinstance(data, OutletChanged):
+                self._on_outlet(data)
 
     async def stop(self) -> None:
         await stop_following(self._task, self._consumer)
