@@ -7,14 +7,15 @@ PACKAGES := libs/contracts libs/platform services/catalog services/inventory \
             services/orders services/notifications services/dashboard libs/simulator
 STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
+ASYNCAPI_CLI := .tools/npm/asyncapi
 # `make stack-down NAME=cluster`: the stack of that name (default: dev, or LUMBUNG_STACK_NAME)
 STACK_NAME := $(if $(NAME),--name $(NAME),)
 
 
-.PHONY: install system stack stack-down up demo down test lint format schemas clean distclean \
-        bench bench-inventory chaos
+.PHONY: install system stack stack-down up demo down test lint format schemas asyncapi clean \
+        distclean bench bench-inventory chaos
 
-install: system $(STAMP) $(TOOLS)
+install: system $(STAMP) $(TOOLS) $(ASYNCAPI_CLI)
 
 system:
 	scripts/install-system.sh
@@ -30,6 +31,11 @@ $(TOOLS): requirements/tools.txt
 	test -x .tools/bin/python || $(PY) -m venv .tools
 	.tools/bin/pip install -q -r requirements/tools.txt
 	touch $@
+
+# The AsyncAPI CLI from npm (the version in requirements/npm/package.json), which checks
+# docs/asyncapi.yaml: in .tools/npm, run by .tools/npm/asyncapi.
+$(ASYNCAPI_CLI): requirements/npm/package.json scripts/install-asyncapi.sh
+	scripts/install-asyncapi.sh
 
 stack: system $(STAMP)
 	$(BIN)/python stack/stack.py up $(STACK_NAME)
@@ -70,6 +76,12 @@ format: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m lumbung.contracts.schemas write
+
+# docs/asyncapi.yaml (AsyncAPI 3) from the topic registry and the committed schemas, then
+# validated by the AsyncAPI CLI.
+asyncapi: schemas $(ASYNCAPI_CLI)
+	$(BIN)/python -m lumbung.contracts.asyncapi write
+	$(ASYNCAPI_CLI) validate docs/asyncapi.yaml --fail-severity warn
 
 # Stops everything and deletes the stack's data (Kafka's log, the ops key, the logs):
 # the next `make up` starts an empty system. The downloads (.venv, Kafka's jars) stay.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from lumbung.dashboard.asyncapi import AsyncApiDocument
+from lumbung.dashboard.entrypoints import asyncapi
 from lumbung.dashboard.entrypoints.api import routers
 from lumbung.dashboard.hub import Hub
 from lumbung.dashboard.settings import Settings
@@ -29,7 +31,7 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = kit.app(
         description="Dashboard: the live ops dashboard — stock across every outlet, alerts, "
         "orders waiting for pickup and restocks, as they happen.",
-        routers=routers(kit.keys),
+        routers=[*routers(kit.keys), asyncapi.router],
         # The grid's stock is inventory's read model, kept by inventory's workers.
         readiness={
             "catalog": catalog.ready(),
@@ -44,4 +46,5 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.catalog = catalog
     app.state.stock = stock
     app.state.now = clock.now
+    app.state.asyncapi = AsyncApiDocument(settings.asyncapi_path)
     return app

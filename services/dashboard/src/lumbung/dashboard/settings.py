@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic_settings import SettingsConfigDict
 
+from lumbung.contracts.asyncapi import DOC_PATH
 from lumbung.platform.settings import ServiceSettings
 
 
@@ -11,3 +14,6 @@ class Settings(ServiceSettings):
     )
 
     http_port: int = 8000
+    asyncapi_path: Path = DOC_PATH
+    """The AsyncAPI document the dashboard serves at /asyncapi: the repository's
+    docs/asyncapi.yaml; the image copies it to /app/docs."""
