@@ -532,6 +532,7 @@ async def run(args: argparse.Namespace) -> int:
         return Sender(producer, registry.spec(logical).partitions)
 
     worker: WorkerProcess | None = None
+    replicas: list[WorkerProcess] = []
     counter: Counter | None = None
     try:
         # 1. set-up: the catalog knows every SKU; every (outlet, SKU) has stock.
@@ -609,23 +610,33 @@ async def run(args: argparse.Namespace) -> int:
         side = [*partitions(registry, "inventory.alerts"), *partitions(registry, "inventory.dlq")]
         side_start = await end_offsets(bootstrap, side)
         worker = WorkerProcess(env, next(logs), profile_to)
+        # More replicas of the worker in its consumer group share the partitions.
+        replicas = [WorkerProcess(env, next(logs)) for _ in range(args.replicas - 1)]
+        every = [worker, *replicas]
         cpu_first: float | None = None
+
+        def cpu_now() -> float:
+            return sum(cpu_seconds(w.pid) for w in every)
 
         def applied() -> bool:
             nonlocal cpu_first
             if cpu_first is None and counter.first_at is not None:
-                cpu_first = cpu_seconds(worker.pid)
+                cpu_first = cpu_now()
             return counter.count >= args.lines
 
-        await counter.wait(applied, worker.alive, args.timeout)
-        cpu_used = cpu_seconds(worker.pid) - (cpu_first or 0.0)
+        def alive() -> None:
+            for each in every:
+                each.alive()
+
+        await counter.wait(applied, alive, args.timeout)
+        cpu_used = cpu_now() - (cpu_first or 0.0)
         load_after = os.getloadavg()
         assert counter.first_at is not None
         assert counter.last_at is not None
         span = counter.last_at - counter.first_at
         wall = counter.last_at - worker.started
         rate = args.lines / span
-        peak = worker.peak_mib()
+        peak = max(w.peak_mib() for w in every)
         figure(
             f"worker start -> first committed StockChanged:      "
             f"{counter.first_at - worker.started:8.2f} s"
@@ -651,6 +662,11 @@ async def run(args: argparse.Namespace) -> int:
             f"wall, worker start -> last StockChanged:           {wall:8.2f} s  "
             f"= {args.lines / wall:,.0f} lines/s"
         )
+        if replicas:
+            figure(
+                f"   with {args.replicas} worker processes in the group (CPU summed over "
+                "them, RSS of the largest)"
+            )
         figure(
             f"worker CPU from first to last StockChanged:        {cpu_used:8.2f} s = "
             f"{100 * cpu_used / span:.0f} % of one core; {args.lines / cpu_used:,.0f} lines per "
@@ -686,6 +702,8 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         if worker is not None:
             await worker.stop()
+        for replica in replicas:
+            await replica.stop()
         if counter is not None:
             await counter.end()
         await producer.stop()
@@ -868,6 +886,9 @@ def main() -> int:
     parser.add_argument("--opening", type=int, default=10_000, help="opening count a cell")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds a phase may take")
     parser.add_argument("--profile", action="store_true", help="run the worker under cProfile")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="worker processes in the group (default 1)"
+    )
     parser.add_argument("--profile-top", type=int, default=30)
     parser.add_argument("--soak", type=float, default=0.0, metavar="MINUTES")
     parser.add_argument(
@@ -882,6 +903,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.profile and args.soak:
         parser.error("--profile and --soak are separate runs")
+    if args.replicas > 1 and args.soak:
+        parser.error("--soak runs one worker")
     args.header = header(args)
     out(args.header)
     out()

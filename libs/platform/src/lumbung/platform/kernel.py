@@ -61,6 +61,8 @@ ID_PREFIX = "~ids|"
 """Changelog keys of remembered event ids; handlers' keys never start with it."""
 ID_SWEEP_EVERY_S = 600.0
 RETRY_AFTER_S = 5.0
+YIELD_EVERY = 500
+"""Records a batch applies before it lets the event loop run other tasks' sends."""
 FENCED = float("inf")
 """When a fenced task opens again: only when a rebalance gives it to this worker."""
 CRASH_BEFORE_COMMIT = "LUMBUNG_KERNEL_CRASH_BEFORE_COMMIT"
@@ -126,6 +128,8 @@ class _Task:
     ids: IdMemory = field(default_factory=lambda: IdMemory(2000, timedelta(days=7)))
     next_sweep: float = 0.0
     next_ticks: dict[int, float] = field(default_factory=dict)
+    pending: int = 0
+    """Its transactions begun and not ended: at most one committing and the next one."""
 
 
 def _hour(moment: datetime) -> int:
@@ -239,6 +243,8 @@ class Kernel:
         """The partition of each (topic, key) sent to, as the default partitioner picks it."""
         self._generation = 0
         """Counts rebalances, so a batch fetched before one is not applied after it."""
+        self._committing: dict[int, asyncio.Task[None]] = {}
+        """Each task's latest transaction in flight (see `_transact`)."""
         self._lock = asyncio.Lock()
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
@@ -282,7 +288,10 @@ class Kernel:
         try:
             while not self._stopping.is_set():
                 generation = self._generation
-                batch = await consumer.getmany(timeout_ms=200, max_records=self.max_records)
+                # While a transaction commits, poll briefly: its task's next batch starts
+                # as soon as it is done.
+                wait_ms = 5 if self._committing else 200
+                batch = await consumer.getmany(timeout_ms=wait_ms, max_records=self.max_records)
                 async with self._lock:
                     # A rebalance in between sought every input back to its committed
                     # offset: what was fetched before is fetched again.
@@ -293,6 +302,7 @@ class Kernel:
                     await self._record_lag()
         finally:
             async with self._lock:
+                await self._committed()
                 for task in list(self._tasks.values()):
                     await self._drop(task)
             await consumer.stop()
@@ -310,6 +320,8 @@ class Kernel:
         """Tasks kept across a rebalance keep their state; new ones restore it. Every
         assigned input resumes at its committed offset."""
         async with self._lock:
+            # A transaction in flight commits first, so the offsets sought below are its.
+            await self._committed()
             self._generation += 1
             self._buffered.clear()
             wanted = {tp.partition for tp in partitions}
@@ -319,13 +331,20 @@ class Kernel:
             for tp in partitions:
                 if tp.partition in self._tasks:
                     await self._seek_committed(tp)
+                    if self._consumer is not None:
+                        self._consumer.resume(tp)  # if `_hold_back` paused it
             for number in wanted - set(self._tasks):
                 self._lose(number, 0.0)  # opened by the main loop, see `_retry_lost`
 
     async def revoked(self, partitions: set[TopicPartition]) -> None:
-        """Nothing to hand over: a batch in flight commits before the rebalance goes on."""
+        """Nothing to hand over: the batches in flight commit before the rebalance goes on."""
         async with self._lock:
-            pass
+            await self._committed()
+
+    async def _committed(self) -> None:
+        """Wait for every transaction in flight (each ends committed, or its task dropped)."""
+        while self._committing:
+            await asyncio.gather(*self._committing.values(), return_exceptions=True)
 
     async def _recover(self, number: int, partitions: set[TopicPartition]) -> None:
         """Open a task and seek its inputs to their committed offsets; if the broker is
@@ -435,7 +454,11 @@ class Kernel:
         else:
             consumer.seek(tp, committed)
 
-    async def _drop(self, task: _Task) -> None:
+    async def _drop(self, task: _Task, *, wait: bool = True) -> None:
+        """Close a task; with `wait`, after its transactions in flight ended."""
+        committing = self._committing.get(task.partition)
+        if wait and committing is not None:
+            await asyncio.gather(committing, return_exceptions=True)
         self._tasks.pop(task.partition, None)
         for tp in [tp for tp in self._buffered if tp.partition == task.partition]:
             del self._buffered[tp]
@@ -452,13 +475,29 @@ class Kernel:
             if tp.partition in self._tasks:
                 self._buffered.setdefault(tp, deque()).extend(records)
         now_mono = time.monotonic()
-        work: dict[int, list[tuple[TopicPartition, Any]]] = {}
-        for number, task in self._tasks.items():
+        for number, task in list(self._tasks.items()):
+            if task.pending >= 2:
+                continue  # its records wait in the buffer for a later batch
             ready = await self._ready(number)
             if ready or any(due <= now_mono for due in task.next_ticks.values()):
-                work[number] = ready
-        if work:
-            await asyncio.gather(*(self._transact(self._tasks[n], w) for n, w in work.items()))
+                task.pending += 1
+                before = self._committing.get(number)
+                self._committing[number] = asyncio.create_task(self._transact(task, ready, before))
+        self._hold_back()
+
+    def _hold_back(self) -> None:
+        """Pause an input whose buffer holds more than a few batches (its task commits
+        slower than the fetch), and resume it once it has drained."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        paused = consumer.paused()
+        for tp, buffer in self._buffered.items():
+            if len(buffer) > 2 * self.max_records:
+                if tp not in paused:
+                    consumer.pause(tp)
+            elif tp in paused and tp.partition in self._tasks and tp.partition not in self._lost:
+                consumer.resume(tp)
 
     async def _ready(self, number: int) -> list[tuple[TopicPartition, Any]]:
         """The task's buffered records to apply now, merged across its inputs by record
@@ -493,14 +532,43 @@ class Kernel:
                 break
         return out
 
-    async def _transact(self, task: _Task, work: list[tuple[TopicPartition, Any]]) -> None:
-        started = time.perf_counter()
+    async def _transact(
+        self,
+        task: _Task,
+        work: list[tuple[TopicPartition, Any]],
+        before: asyncio.Task[None] | None,
+    ) -> None:
+        """One batch of a task: built (applied to the task's state) while the task's
+        previous transaction still commits, then committed once that one has ended, since
+        a producer has one transaction at a time. So the worker's CPU builds batches while
+        the broker answers for others. If the previous one failed, its task was dropped
+        with this batch's state: the records come again from the committed offsets when
+        the task opens again."""
+        try:
+            started = time.perf_counter()
+            batch, offsets = await self._build(task, work)
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            if self._tasks.get(task.partition) is not task:
+                return
+            if offsets or batch.deltas or batch.out:
+                await self._commit_or_drop(task, batch, offsets, started)
+        finally:
+            task.pending -= 1
+            if self._committing.get(task.partition) is asyncio.current_task():
+                del self._committing[task.partition]
+
+    async def _build(
+        self, task: _Task, work: list[tuple[TopicPartition, Any]]
+    ) -> tuple[Batch, dict[TopicPartition, int]]:
         batch = Batch(self.stream, self.registry, task.state, task.ids, self.clock.now())
         offsets: dict[TopicPartition, int] = {}
         logical = self._logical
-        for tp, record in work:
+        for n, (tp, record) in enumerate(work, 1):
             offsets[tp] = record.offset + 1
             batch.add(logical[tp.topic], record)
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the other tasks' commits go on meanwhile
         for tp in offsets:
             EVENTS_IN.labels(self.stream.service, logical[tp.topic]).inc(
                 sum(1 for at, _ in work if at == tp)
@@ -514,8 +582,11 @@ class Kernel:
             task.next_sweep = mono + ID_SWEEP_EVERY_S
             batch.forget_old_ids()
         batch.finish()
-        if not (offsets or batch.deltas or batch.out):
-            return
+        return batch, offsets
+
+    async def _commit_or_drop(
+        self, task: _Task, batch: Batch, offsets: dict[TopicPartition, int], started: float
+    ) -> None:
         try:
             await self._commit(task, batch, offsets)
         except KafkaError as exc:
@@ -526,7 +597,7 @@ class Kernel:
             # turn (a zombie woken by SIGCONT did, and both stalled for minutes).
             fenced = isinstance(exc, ProducerFenced)
             log.warning("transaction of task %s failed (%r)", task.partition, exc)
-            await self._drop(task)
+            await self._drop(task, wait=False)  # its successor in flight waits for this
             self._lose(task.partition, FENCED if fenced else 0.0)
             return
         BATCH_RECORDS.labels(self.stream.service).observe(batch.count)
