@@ -411,14 +411,21 @@ class WorkerProcess:
     """`python -m lumbung.inventory worker` on the bench's prefix, its VmRSS sampled every
     second while `sampling`."""
 
-    def __init__(self, env: dict[str, str], log: Path, profile_to: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: Path,
+        profile_to: Path | None = None,
+        jobs: str | None = None,
+    ) -> None:
         profile = ["-m", "cProfile", "-o", str(profile_to)] if profile_to else []
+        only = ["--jobs", jobs] if jobs else []
         self.log = log
         self.started = time.monotonic()
         self.started_wall = time.time()
         with log.open("w") as output:
             self.proc = subprocess.Popen(
-                [sys.executable, *profile, "-m", "lumbung.inventory", "worker"],
+                [sys.executable, *profile, "-m", "lumbung.inventory", "worker", *only],
                 env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
@@ -533,6 +540,7 @@ async def run(args: argparse.Namespace) -> int:
 
     worker: WorkerProcess | None = None
     replicas: list[WorkerProcess] = []
+    projector: WorkerProcess | None = None
     counter: Counter | None = None
     try:
         # 1. set-up: the catalog knows every SKU; every (outlet, SKU) has stock.
@@ -609,19 +617,29 @@ async def run(args: argparse.Namespace) -> int:
         load_before = os.getloadavg()
         side = [*partitions(registry, "inventory.alerts"), *partitions(registry, "inventory.dlq")]
         side_start = await end_offsets(bootstrap, side)
-        worker = WorkerProcess(env, next(logs), profile_to)
+        # The stream jobs in the measured process(es); the Redis read model in a process
+        # of its own beside them, as a larger deployment runs it (--projection-inside: in
+        # the same process, as `make up` runs it).
+        jobs = None if args.projection_inside else "stock,route-orders"
+        worker = WorkerProcess(env, next(logs), profile_to, jobs)
         # More replicas of the worker in its consumer group share the partitions.
-        replicas = [WorkerProcess(env, next(logs)) for _ in range(args.replicas - 1)]
+        replicas = [WorkerProcess(env, next(logs), None, jobs) for _ in range(args.replicas - 1)]
+        if jobs:
+            projector = WorkerProcess(env, next(logs), None, "read-model")
         every = [worker, *replicas]
         cpu_first: float | None = None
 
         def cpu_now() -> float:
             return sum(cpu_seconds(w.pid) for w in every)
 
+        projector_cpu_first: float | None = None
+
         def applied() -> bool:
-            nonlocal cpu_first
+            nonlocal cpu_first, projector_cpu_first
             if cpu_first is None and counter.first_at is not None:
                 cpu_first = cpu_now()
+                if projector is not None:
+                    projector_cpu_first = cpu_seconds(projector.pid)
             return counter.count >= args.lines
 
         def alive() -> None:
@@ -662,6 +680,11 @@ async def run(args: argparse.Namespace) -> int:
             f"wall, worker start -> last StockChanged:           {wall:8.2f} s  "
             f"= {args.lines / wall:,.0f} lines/s"
         )
+        if projector is not None:
+            figure(
+                f"   the read model in a process of its own beside it: "
+                f"{cpu_seconds(projector.pid) - (projector_cpu_first or 0.0):.2f} CPU-s"
+            )
         if replicas:
             figure(
                 f"   with {args.replicas} worker processes in the group (CPU summed over "
@@ -693,7 +716,8 @@ async def run(args: argparse.Namespace) -> int:
             load = Load(
                 sender("pos.sales"), sales_topic, sales, outlets, skus, soak_rate, args.lines
             )
-            await soak(args, load, worker, counter, lambda: WorkerProcess(env, next(logs)), figure)
+            restart = lambda: WorkerProcess(env, next(logs), None, jobs)  # noqa: E731
+            await soak(args, load, worker, counter, restart, figure)
     except BaseException:
         if worker is not None:
             out(f"--- the worker's log (tail of {worker.log}) ---")
@@ -704,6 +728,8 @@ async def run(args: argparse.Namespace) -> int:
             await worker.stop()
         for replica in replicas:
             await replica.stop()
+        if projector is not None:
+            await projector.stop()
         if counter is not None:
             await counter.end()
         await producer.stop()
@@ -886,6 +912,11 @@ def main() -> int:
     parser.add_argument("--opening", type=int, default=10_000, help="opening count a cell")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds a phase may take")
     parser.add_argument("--profile", action="store_true", help="run the worker under cProfile")
+    parser.add_argument(
+        "--projection-inside",
+        action="store_true",
+        help="the measured worker runs the Redis read model too (as `make up` does)",
+    )
     parser.add_argument(
         "--replicas", type=int, default=1, help="worker processes in the group (default 1)"
     )

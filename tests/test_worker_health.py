@@ -41,3 +41,34 @@ def test_a_worker_reports_its_health_readiness_and_lag(
     status, metrics = get(f"{base}/metrics")
     assert status == 200
     assert "lumbung_consumer_lag" in metrics
+
+
+def test_the_inventory_jobs_run_in_processes_of_their_own_and_count_sales_per_outlet(
+    worker_env: dict[str, str], workers: Any, events: Any
+) -> None:
+    """A larger deployment runs the stream jobs and the read model apart
+    (`worker --jobs ...`): a sale still reaches the read model, whose process counts the
+    outlet's sale lines for the silent-outlet alert."""
+    from lumbung.contracts import SaleLine, SaleRecorded
+
+    streams, projection = free_port(), free_port()
+    worker_env["LUMBUNG_INVENTORY_WORKER_HTTP_PORT"] = str(streams)
+    workers("inventory", "--jobs", "stock,route-orders")
+    worker_env["LUMBUNG_INVENTORY_WORKER_HTTP_PORT"] = str(projection)
+    workers("inventory", "--jobs", "read-model")
+    sale = SaleRecorded(
+        sale_id="S-SPLIT-1",
+        outlet_id="BOOTH-SPLIT",
+        sold_at=events.clock,
+        lines=[SaleLine(sku="KOPI-250", qty=2, unit_price_idr=45_000)],
+    )
+    raw = events.envelope(sale, event_id=events.sale_event_id("BOOTH-SPLIT", "S-SPLIT-1"))
+    events.send("pos.sales", "BOOTH-SPLIT", raw)
+    events.flush()
+
+    counted = 'lumbung_outlet_sales_total{outlet_id="BOOTH-SPLIT",service="inventory"} 1.0'
+    assert wait_until(lambda: counted in get(f"http://127.0.0.1:{projection}/metrics")[1], 90)
+    status, body = get(f"http://127.0.0.1:{streams}/readyz")
+    assert status == 200, body
+    assert '"redis"' not in body  # the stream jobs do not depend on Redis
+    assert "lumbung_outlet_sales_total{" not in get(f"http://127.0.0.1:{streams}/metrics")[1]

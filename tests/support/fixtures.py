@@ -89,8 +89,11 @@ class Events:
 
 
 class Worker:
-    def __init__(self, env: dict[str, str], log: Path, service: str = "inventory") -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, service: str = "inventory", *args: str
+    ) -> None:
         self.service = service
+        self.args = args
         self.env = env
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
@@ -98,7 +101,7 @@ class Worker:
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"lumbung.{self.service}", "worker"],
+                [sys.executable, "-m", f"lumbung.{self.service}", "worker", *self.args],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -174,9 +177,10 @@ def workers(
     log is printed, so a failure in CI says what the workers saw."""
     started: list[Worker] = []
 
-    def start(service: str = "inventory") -> Worker:
-        """Start a worker process of `service` (inventory by default)."""
-        worker = Worker(worker_env, tmp_path / f"{service}-worker-{len(started)}.log", service)
+    def start(service: str = "inventory", *args: str) -> Worker:
+        """Start a worker process of `service` (inventory by default), with `args`."""
+        log = tmp_path / f"{service}-worker-{len(started)}.log"
+        worker = Worker(worker_env, log, service, *args)
         worker.start()
         started.append(worker)
         return worker

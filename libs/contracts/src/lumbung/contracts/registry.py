@@ -245,17 +245,22 @@ class Registry:
     topics: tuple[TopicSpec, ...] = TOPICS
     events: tuple[EventSpec, ...] = EVENTS
     _by_type: dict[tuple[str, int], EventSpec] = field(init=False, repr=False, compare=False)
+    _names: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.prefix and not self.prefix.replace("-", "").replace("_", "").isalnum():
             raise ValueError(f"topic prefix {self.prefix!r} may hold only letters, digits, - and _")
         by_type = {(e.event_type, e.schema_version): e for e in self.events}
         object.__setattr__(self, "_by_type", by_type)
+        names = {t.name: f"{self.prefix}.{t.name}" if self.prefix else t.name for t in self.topics}
+        object.__setattr__(self, "_names", names)
 
     def name(self, logical: str) -> str:
         """The physical name of a registry topic (with this registry's prefix)."""
-        self.spec(logical)
-        return f"{self.prefix}.{logical}" if self.prefix else logical
+        try:
+            return self._names[logical]
+        except KeyError:
+            raise KeyError(f"{logical!r} is not a registry topic") from None
 
     def spec(self, logical: str) -> TopicSpec:
         for topic in self.topics:

@@ -21,10 +21,13 @@ BATCH_SECONDS = Histogram(
     "lumbung_stream_batch_seconds", "Time per transaction of the stream kernel", ["service"]
 )
 OUTLET_SALES = Counter(
-    "lumbung_outlet_sales_total", "Sales applied to stock, per outlet", ["service", "outlet_id"]
+    "lumbung_outlet_sales_total",
+    "Sale lines applied to stock, per outlet",
+    ["service", "outlet_id"],
 )
-"""Counted where sales are applied (the inventory worker); the silent-outlet alert in
-ops/prometheus/rules/lumbung.yml reads it beside the catalog's `lumbung_outlet_open`."""
+"""Counted as the inventory worker's read model applies each sale line's StockChanged; the
+silent-outlet alert in ops/prometheus/rules/lumbung.yml reads it beside the catalog's
+`lumbung_outlet_open`."""
 REQUEST_SECONDS = Histogram(
     "lumbung_http_request_seconds", "HTTP request latency", ["service", "method", "route", "status"]
 )

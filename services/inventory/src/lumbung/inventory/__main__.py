@@ -1,7 +1,8 @@
 """The inventory service's command line.
 
 lumbung-inventory api        run the HTTP API (POS ingest, commands, stock reads)
-lumbung-inventory worker     run the stream worker (on the stream kernel)
+lumbung-inventory worker     run the stream worker (on the stream kernel); --jobs a,b runs
+                             only those of stock, route-orders, read-model (default all)
 lumbung-inventory rebuild    rebuild the Redis read model from the ledger topic
 """
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outlet")
     parser.add_argument("--kind", default="opening", choices=["opening", "full", "spot"])
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--jobs", help="with worker: which of its jobs to run (comma-separated)")
     parser.add_argument(
         "--url", default=os.environ.get("LUMBUNG_INVENTORY_URL", "http://127.0.0.1:8002")
     )
@@ -41,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
 
         serve(build_api(settings), settings, SERVICE)
     elif args.command == "worker":
-        from lumbung.inventory.entrypoints.worker import Worker
+        from lumbung.inventory.entrypoints.worker import JOBS, Worker
 
-        Worker(settings).run()
+        only = frozenset(j.strip() for j in args.jobs.split(",")) if args.jobs else JOBS
+        Worker(settings).run(only)
     else:
         from lumbung.inventory.adapters.read_model import StockReadModel, rebuild
         from lumbung.platform.cache import redis_client

@@ -1,6 +1,10 @@
 """The inventory worker, as declarations on the platform's stream kernel.
 
-    lumbung-inventory worker
+    lumbung-inventory worker [--jobs stock,route-orders,read-model]
+
+Three jobs, all of them by default, or the ones named, so a larger deployment runs the
+stream jobs and the read model in processes of their own (each scales by its consumer
+group: more processes share the partitions):
 
 - `stock`: every input about an outlet's stock (sales, commands, supplier answers, orders
   by pickup outlet), applied per (outlet, SKU) cell by `handlers`; one transaction per
@@ -16,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +34,7 @@ from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
 from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kernel import Emit, Kernel, Outcome, Projection, Stream
+from lumbung.platform.metrics import OUTLET_SALES
 from lumbung.platform.shell import WorkerShell
 from lumbung.platform.views import CatalogView
 
@@ -38,6 +44,7 @@ INPUTS = ("pos.sales", "inventory.commands", "restock.acks", "inventory.orders-b
 ID_HORIZON = timedelta(days=7)
 """How long applied event ids are kept: an outlet resends a sale within days."""
 REBUILD_CHECK_S = 2.0
+JOBS = frozenset({"stock", "route-orders", "read-model"})
 
 STOCK_ORDER_EVENTS = (
     orders.OrderPlaced,
@@ -106,7 +113,13 @@ class Worker:
         self._catalog_started = False
 
     async def project(self, records: list[Any]) -> None:
-        await self.read_model.apply(parse_changes(records))
+        changes = parse_changes(records)
+        await self.read_model.apply(changes)
+        # Sale lines per outlet, for the silent-outlet alert (at least once, like the
+        # projection: a replay counts again, and the alert only asks whether any came).
+        sold = Counter(data["outlet_id"] for data, _, _ in changes if data.get("reason") == "sale")
+        for outlet, lines in sold.items():
+            OUTLET_SALES.labels(SERVICE, outlet).inc(lines)
 
     async def apply_inputs(self) -> None:
         if not self._catalog_started:
@@ -137,26 +150,26 @@ class Worker:
         for part in (self.stock, self.route, self.projection):
             part.stop()
 
-    def run(self) -> None:
+    def run(self, only: frozenset[str] = JOBS) -> None:
         bootstrap = self.settings.kafka_bootstrap_servers
+        unknown = only - JOBS
+        if unknown or not only:
+            raise SystemExit(f"jobs are {', '.join(sorted(JOBS))}; not {', '.join(unknown)}")
 
         async def consumer() -> bool:
             return self.stock.owns_tasks()
 
-        shell = WorkerShell(
-            SERVICE,
-            self.settings,
-            checks={
-                "kafka": lambda: broker_ready(bootstrap),
-                "redis": lambda: redis_ready(self.redis),
-                "consumer": consumer,
-            },
-        )
-        shell.run(
-            [
-                ("stock", self.apply_inputs),
-                ("route-orders", self.route.run),
-                ("read-model", self.keep_read_model),
-            ],
-            self.stop,
-        )
+        checks: dict[str, Callable[[], Awaitable[bool]]] = {
+            "kafka": lambda: broker_ready(bootstrap)
+        }
+        if "read-model" in only:
+            checks["redis"] = lambda: redis_ready(self.redis)
+        if "stock" in only:
+            checks["consumer"] = consumer
+        jobs = {
+            "stock": self.apply_inputs,
+            "route-orders": self.route.run,
+            "read-model": self.keep_read_model,
+        }
+        shell = WorkerShell(SERVICE, self.settings, checks=checks)
+        shell.run([(name, job) for name, job in jobs.items() if name in only], self.stop)
