@@ -30,7 +30,7 @@ import logging
 import os
 import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -569,10 +569,8 @@ class Kernel:
             batch.add(logical[tp.topic], record)
             if n % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the other tasks' commits go on meanwhile
-        for tp in offsets:
-            EVENTS_IN.labels(self.stream.service, logical[tp.topic]).inc(
-                sum(1 for at, _ in work if at == tp)
-            )
+        for topic, count in Counter(tp.topic for tp, _ in work).items():
+            EVENTS_IN.labels(self.stream.service, logical[topic]).inc(count)
         mono = time.monotonic()
         for i, (every, tick) in enumerate(self.stream.ticks):
             if task.next_ticks.get(i, 0.0) <= mono:
