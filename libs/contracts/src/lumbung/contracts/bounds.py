@@ -137,7 +137,9 @@ def released_without_bounds(model: type[M]) -> type[M]:
 def canonical(value: M) -> M:
     """A released-form value as its current model (top level only: the fields keep their
     values), so code that dispatches on `type(data)` sees one class per event type."""
-    current = getattr(type(value), "__lumbung_canonical__", None)
+    # The class's own __dict__: a pydantic model class answers a missing attribute through
+    # its metaclass's __getattr__ and an exception, 2 µs an event on a worker's hot path.
+    current = type(value).__dict__.get("__lumbung_canonical__")
     if current is None:
         return value
     built: M = current.model_construct(

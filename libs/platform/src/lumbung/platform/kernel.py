@@ -221,7 +221,7 @@ class Kernel:
         *,
         clock: Clock | None = None,
         replication_factor: int = 1,
-        max_records: int = 5000,
+        max_records: int = 20000,
     ) -> None:
         self.stream = stream
         self.registry = registry
@@ -486,14 +486,14 @@ class Kernel:
         self._hold_back()
 
     def _hold_back(self) -> None:
-        """Pause an input whose buffer holds more than a few batches (its task commits
+        """Pause an input whose buffer holds more than a batch (its task commits
         slower than the fetch), and resume it once it has drained."""
         consumer = self._consumer
         if consumer is None:
             return
         paused = consumer.paused()
         for tp, buffer in self._buffered.items():
-            if len(buffer) > 2 * self.max_records:
+            if len(buffer) > self.max_records:
                 if tp not in paused:
                     consumer.pause(tp)
             elif tp in paused and tp.partition in self._tasks and tp.partition not in self._lost:
@@ -547,6 +547,7 @@ class Kernel:
         try:
             started = time.perf_counter()
             batch, offsets = await self._build(task, work)
+            work.clear()  # the records are applied: not kept while the commit waits
             if before is not None:
                 await asyncio.gather(before, return_exceptions=True)
             if self._tasks.get(task.partition) is not task:
@@ -627,8 +628,8 @@ class Kernel:
             raise
         await producer.commit_transaction()
         self.committed.set()
-        for topic, *_ in batch.out:
-            EVENTS_OUT.labels(self.stream.service, topic).inc()
+        for topic, count in Counter(topic for topic, *_ in batch.out).items():
+            EVENTS_OUT.labels(self.stream.service, topic).inc(count)
 
     async def _record_lag(self) -> None:
         consumer = self._consumer
