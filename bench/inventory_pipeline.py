@@ -2,7 +2,7 @@
 the raw aiokafka consume + parse rate of the same topic, with the worker's memory and, in a
 soak, its memory over time and its restart after `kill -9` (issue 14's targets).
 
-    make bench-inventory                 (a private Kafka and Redis, 50,000 lines, then gone)
+    make bench-inventory                 (a private Kafka and Redis, 200,000 lines, then gone)
     scripts/with-stack.sh .venv/bin/python bench/inventory_pipeline.py --lines 5000
     scripts/with-stack.sh .venv/bin/python bench/inventory_pipeline.py --soak 30 [--rate R]
     scripts/with-stack.sh .venv/bin/python bench/inventory_pipeline.py --profile
@@ -59,7 +59,7 @@ from lumbung.contracts.events.catalog import ProductChanged
 from lumbung.platform.broker import ensure_topics
 
 WITA = ZoneInfo("Asia/Makassar")
-MAX_BATCH = 5000
+MAX_BATCH = 20_000
 """The kernel's `max_records` a poll: a run of N lines is at least N / MAX_BATCH batches."""
 ROOT = Path(__file__).resolve().parent.parent
 SALE_CHANGE = b'"reason":"sale"'
@@ -634,12 +634,18 @@ async def run(args: argparse.Namespace) -> int:
 
         projector_cpu_first: float | None = None
 
+        window: list[tuple[float, int, float]] = []
+        """(time, lines counted, worker CPU-s) when the count first passed 20 % and 80 %."""
+
         def applied() -> bool:
             nonlocal cpu_first, projector_cpu_first
             if cpu_first is None and counter.first_at is not None:
                 cpu_first = cpu_now()
                 if projector is not None:
                     projector_cpu_first = cpu_seconds(projector.pid)
+            for share in (0.2, 0.8)[len(window) :]:
+                if counter.count >= share * args.lines:
+                    window.append((time.monotonic(), counter.count, cpu_now()))
             return counter.count >= args.lines
 
         def alive() -> None:
@@ -666,6 +672,15 @@ async def run(args: argparse.Namespace) -> int:
             f"worker, sale lines/s = lines / (last - first seen): {rate:10,.0f} /s  "
             f"({fmt(args.lines)} in {span:.2f} s)"
         )
+        if len(window) == 2 and window[1][0] > window[0][0]:
+            (t_lo, n_lo, cpu_lo), (t_hi, n_hi, cpu_hi) = window
+            steady = (n_hi - n_lo) / (t_hi - t_lo)
+            figure(
+                f"steady state, lines/s from 20 % to 80 % counted: {steady:10,.0f} /s  "
+                f"= {100 * steady / ceiling:.1f} % of the ceiling; "
+                f"{(n_hi - n_lo) / max(cpu_hi - cpu_lo, 1e-9):,.0f} lines per worker CPU-second "
+                f"({100 * (cpu_hi - cpu_lo) / (t_hi - t_lo):.0f} % of one core)"
+            )
         figure(
             f"   = {100 * rate / ceiling:.1f} % of the ceiling;  lines after the first poll "
             f"({fmt(counter.first_poll)} in it): "
@@ -674,7 +689,7 @@ async def run(args: argparse.Namespace) -> int:
         if args.lines < 10 * MAX_BATCH:
             figure(
                 f"   (a smoke run: under 10 worker batches of {MAX_BATCH:,}, so first-to-last "
-                "misses most of the work and overstates; quote runs of >= 50,000 lines)"
+                "misses most of the work and overstates; quote runs of >= 200,000 lines)"
             )
         figure(
             f"wall, worker start -> last StockChanged:           {wall:8.2f} s  "
@@ -905,7 +920,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--lines", "--sales", type=int, default=50_000, help="sale lines pre-loaded (50,000)"
+        "--lines", "--sales", type=int, default=200_000, help="sale lines pre-loaded (200,000)"
     )
     parser.add_argument("--outlets", type=int, default=200)
     parser.add_argument("--skus", type=int, default=500)

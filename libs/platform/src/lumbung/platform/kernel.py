@@ -221,7 +221,7 @@ class Kernel:
         *,
         clock: Clock | None = None,
         replication_factor: int = 1,
-        max_records: int = 20000,
+        max_records: int = 10000,
     ) -> None:
         self.stream = stream
         self.registry = registry
@@ -279,7 +279,7 @@ class Kernel:
             session_timeout_ms=6000,
             heartbeat_interval_ms=1000,
             metadata_max_age_ms=5000,
-            max_partition_fetch_bytes=4 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         self._consumer = consumer
         consumer.subscribe(list(self._logical), listener=_Rebalance(self))
@@ -394,7 +394,7 @@ class Kernel:
             transactional_id=f"{self.group_id}-{number}",
             enable_idempotence=True,
             acks="all",
-            linger_ms=5,
+            linger_ms=0,
             max_batch_size=512 * 1024,
             max_request_size=8 * 1024 * 1024,
         )
