@@ -646,7 +646,7 @@ async def run(args: argparse.Namespace) -> int:
             for share in (0.2, 0.8)[len(window) :]:
                 if counter.count >= share * args.lines:
                     window.append((time.monotonic(), counter.count, cpu_now()))
-            return counter.count >= args.lines
+            return bool(counter.count >= args.lines)
 
         def alive() -> None:
             for each in every:
@@ -672,6 +672,7 @@ async def run(args: argparse.Namespace) -> int:
             f"worker, sale lines/s = lines / (last - first seen): {rate:10,.0f} /s  "
             f"({fmt(args.lines)} in {span:.2f} s)"
         )
+        steady: float | None = None
         if len(window) == 2 and window[1][0] > window[0][0]:
             (t_lo, n_lo, cpu_lo), (t_hi, n_hi, cpu_hi) = window
             steady = (n_hi - n_lo) / (t_hi - t_lo)
@@ -727,7 +728,10 @@ async def run(args: argparse.Namespace) -> int:
             await worker.stop()
             show_profile(tmp / "worker.prof", args.profile_top)
         elif args.soak:
-            soak_rate = args.rate or max(1, round(rate / 2))
+            # Half the sustained rate: the steady state when the run measured one (the
+            # first-to-last rate overstates large batches).
+            sustained = steady if steady is not None else rate
+            soak_rate = args.rate or max(1, round(sustained / 2))
             load = Load(
                 sender("pos.sales"), sales_topic, sales, outlets, skus, soak_rate, args.lines
             )
