@@ -99,6 +99,13 @@ chaos: install
 bench: install
 	scripts/with-stack.sh $(BIN)/python bench/end_to_end.py
 
+# docker-compose.yml for real under Podman (no Docker engine here), not part of `make test`:
+# see docs/operations.md, "Compose under Podman". `scripts/compose-test.sh secure|cluster`
+# for the other variants.
+.PHONY: compose-test
+compose-test: $(TOOLS)
+	scripts/compose-test.sh
+
 # The inventory worker alone (POS events straight onto the topic), with its memory.
 bench-inventory: install
 	scripts/with-stack.sh $(BIN)/python bench/inventory_pipeline.py

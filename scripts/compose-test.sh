@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# `make compose-test`: docker-compose.yml started for real, under Podman, on a machine with
+# no Docker engine and no reachable image registry (docs/operations.md, "Compose under
+# Podman"; issue 20).
+#
+#   scripts/compose-test.sh [main|secure|cluster]     (default: main)
+#
+# 1. scripts/compose-base.sh: podman, runc, debootstrap, podman-compose, containers.conf,
+#    the local Debian base image.
+# 2. Images, from the local base: stand-ins for python:3.11-slim, apache/kafka (the Kafka
+#    jars from Maven Central) and redis (Debian's redis-server), compose/standins/; then
+#    every project Dockerfile with --build-arg PYTHON_IMAGE=<the python stand-in>.
+# 3. An override file (.stack/podman/<project>.yml) points every service at those images
+#    and publishes every port on 127.0.0.1 only, at LUMBUNG_COMPOSE_PORT_BASE plus the
+#    last two digits of the port the compose file publishes (dashboard 8000 -> base+0,
+#    catalog 8001 -> base+1, ..., Kafka 29092 -> base+92).
+# 4. podman-compose starts the file in the order its depends_on conditions name: Kafka and
+#    Redis until healthy, then the topics job until it exits 0, then the rest until every
+#    healthcheck passes. Podman 4.3 cannot wait for `healthy` (podman-compose ignores the
+#    condition before podman 4.6) and runs healthchecks from systemd timers, which this
+#    kind of machine lacks: the script runs `podman healthcheck run` itself.
+# 5. Everything it started goes away at the end, volumes and network included
+#    (LUMBUNG_COMPOSE_KEEP=1 leaves it running to look at; `scripts/compose-test.sh down`
+#    then removes it).
+#
+# Environment: LUMBUNG_COMPOSE_PROJECT (default lumbung-ct-<variant>),
+# LUMBUNG_COMPOSE_PORT_BASE (default 38000 main, 38100 secure, 38200 cluster),
+# LUMBUNG_COMPOSE_HEALTH_TIMEOUT (seconds per stage, default 300).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+variant=${1:-main}
+action=test
+if [ "$variant" = down ]; then
+  action=down
+  variant=${2:-main}
+fi
+case $variant in
+  main) default_base=38000 ;;
+  secure) default_base=38100 ;;
+  cluster) default_base=38200 ;;
+  *) echo "usage: $0 [down] [main|secure|cluster]" >&2; exit 2 ;;
+esac
+PROJECT=${LUMBUNG_COMPOSE_PROJECT:-lumbung-ct-$variant}
+PORT_BASE=${LUMBUNG_COMPOSE_PORT_BASE:-$default_base}
+HEALTH_TIMEOUT=${LUMBUNG_COMPOSE_HEALTH_TIMEOUT:-300}
+TAG=compose-test
+PODMAN_DIR=$PWD/.stack/podman
+OVERRIDE=$PODMAN_DIR/$PROJECT.yml
+BASE_IMAGE=${LUMBUNG_BASE_IMAGE:-localhost/lumbung-base:bookworm}
+PYTHON_IMAGE=localhost/lumbung-python:$TAG
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' stack/pom.xml)
+KAFKA_IMAGE=localhost/lumbung-kafka:$KAFKA_VERSION-$TAG
+REDIS_IMAGE=localhost/lumbung-redis:$TAG
+SERVICES=(catalog inventory orders notifications dashboard)
+
+started_at=$SECONDS
+say() { echo "compose-test [$((SECONDS - started_at)) s]: $*" >&2; }
+fail() {
+  say "FAILED: $*"
+  exit 1
+}
+
+# -- 1. the tools and the base ---------------------------------------------------------------
+eval "$(scripts/compose-base.sh)" # exports CONTAINERS_CONF
+# Podman 4.3 would ask systemd for a timer per healthcheck; there is none to ask.
+export DISABLE_HC_SYSTEMD=true
+
+compose_files=(-f docker-compose.yml)
+compose_args=()
+case $variant in
+  secure)
+    compose_files+=(-f compose/secure.yml)
+    # Throw-away secrets of this run (the secure file refuses to start without them).
+    LUMBUNG_KAFKA_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    LUMBUNG_REDIS_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    LUMBUNG_SECRET_KEY=$(head -c 36 /dev/urandom | base64 | tr -d '/+=')
+    export LUMBUNG_KAFKA_PASSWORD LUMBUNG_REDIS_PASSWORD LUMBUNG_SECRET_KEY
+    ;;
+  cluster) compose_args+=(--env-file compose/cluster.env --profile cluster) ;;
+esac
+compose_files+=(-f "$OVERRIDE")
+compose() {
+  .tools/bin/podman-compose --in-pod false -p "$PROJECT" "${compose_args[@]}" \
+    "${compose_files[@]}" "$@"
+}
+
+# The containers of this project (podman-compose labels them with it).
+project_containers() {
+  podman ps -a --filter "label=io.podman.compose.project=$PROJECT" --format '{{.Names}}' "$@"
+}
+
+teardown() {
+  say "taking $PROJECT down, volumes included"
+  if [ -f "$OVERRIDE" ]; then
+    compose down -v -t 10 >"$PODMAN_DIR/$PROJECT-down.log" 2>&1 || true
+  fi
+  # Whatever podman-compose left: the project's containers, volumes and network.
+  local leftovers
+  leftovers=$(project_containers)
+  [ -z "$leftovers" ] || podman rm -f -t 5 $leftovers >/dev/null || true
+  leftovers=$(podman volume ls -q --filter "label=io.podman.compose.project=$PROJECT")
+  [ -z "$leftovers" ] || podman volume rm -f $leftovers >/dev/null || true
+  podman network exists "${PROJECT}_default" && podman network rm -f "${PROJECT}_default" >/dev/null
+  [ -z "$(project_containers)" ] || fail "containers of $PROJECT are left: $(project_containers)"
+  say "$PROJECT is down"
+}
+
+if [ "$action" = down ]; then
+  teardown
+  exit 0
+fi
+
+# -- 2. images -------------------------------------------------------------------------------
+# RUN steps use the host's network: apt-get and pip reach the Debian mirror and the package
+# index the way the host does.
+build() {
+  local image=$1 t0=$SECONDS
+  shift
+  podman build -q --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$image" "$@" \
+    >"$PODMAN_DIR/build-${image##*/}.log" 2>&1 ||
+    { tail -30 "$PODMAN_DIR/build-${image##*/}.log" >&2; fail "building $image"; }
+  say "built $image in $((SECONDS - t0)) s ($(podman image inspect -f '{{.Size}}' "$image" | numfmt --to=iec) )"
+}
+
+build "$PYTHON_IMAGE" compose/standins/python
+build "$REDIS_IMAGE" compose/standins/redis
+# The Kafka stand-in's context: its files and the jars (pom.xml there), fetched once.
+jars=$PODMAN_DIR/kafka-jars/$KAFKA_VERSION
+if [ ! -f "$jars/.complete" ]; then
+  say "fetching the Kafka $KAFKA_VERSION jars with Maven (first run only)"
+  mvn -q -B -f compose/standins/kafka/pom.xml dependency:copy-dependencies \
+    -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$jars" >&2
+  touch "$jars/.complete"
+fi
+context=$PODMAN_DIR/kafka-context
+rm -rf "$context"
+cp -r compose/standins/kafka "$context"
+cp -r "$jars" "$context/libs"
+rm -f "$context/libs/.complete"
+build "$KAFKA_IMAGE" "$context"
+for service in "${SERVICES[@]}"; do
+  build "localhost/lumbung-$service:$TAG" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
+    -f "services/$service/Dockerfile" .
+done
+
+# -- 3. the override -------------------------------------------------------------------------
+.tools/bin/python - "$OVERRIDE" "$PORT_BASE" "$TAG" "$KAFKA_IMAGE" "$REDIS_IMAGE" <<'PY'
+"""The compose test's override of docker-compose.yml: local images, ports on 127.0.0.1."""
+import sys
+
+import yaml
+
+
+class Override(list):
+    """A `!override` list: replaces the list of the file below instead of adding to it."""
+
+
+yaml.add_representer(Override, lambda dumper, items: dumper.represent_sequence("!override", items))
+
+path, base, tag, kafka_image, redis_image = sys.argv[1:]
+compose = yaml.safe_load(open("docker-compose.yml"))
+services = {}
+for name, service in compose["services"].items():
+    image = service.get("image", "")
+    out = {}
+    if image.startswith("apache/kafka"):
+        out["image"] = kafka_image
+    elif image.startswith("redis"):
+        out["image"] = redis_image
+    elif "build" in service:
+        # services/<name>/Dockerfile -> localhost/lumbung-<name>:<tag>, built by the script
+        dockerfile = service["build"]["dockerfile"]
+        out["image"] = f"localhost/lumbung-{dockerfile.split('/')[1]}:{tag}"
+    else:
+        continue  # the monitoring profile's images have no stand-in yet
+    ports = []
+    for entry in service.get("ports", []):
+        host, _, container = str(entry).rpartition(":")
+        ports.append(f"127.0.0.1:{int(base) + int(host) % 100}:{container}")
+        if name == "kafka":
+            # Clients on the host are told the published port, not the compose file's.
+            listeners = service["environment"]["KAFKA_ADVERTISED_LISTENERS"]
+            out["environment"] = {
+                "KAFKA_ADVERTISED_LISTENERS": listeners.replace(
+                    f"localhost:{host}", f"localhost:{int(base) + int(host) % 100}"
+                )
+            }
+    if ports:
+        out["ports"] = Override(ports)
+    services[name] = out
+with open(path, "w") as file:
+    file.write("# Written by scripts/compose-test.sh for one run: local images, ports on 127.0.0.1.\n")
+    yaml.dump({"services": services}, file, sort_keys=False)
+PY
+
+# -- 4. up, stage by stage -------------------------------------------------------------------
+trap teardown EXIT
+[ -z "${LUMBUNG_COMPOSE_KEEP:-}" ] || trap - EXIT
+teardown # a run that was killed may have left its project behind
+
+container() { echo "${PROJECT}_$1_1"; }
+
+# Runs the healthchecks of the given containers until each has passed once.
+wait_healthy() {
+  local deadline=$((SECONDS + HEALTH_TIMEOUT)) pending=("$@") next c
+  while [ ${#pending[@]} -gt 0 ]; do
+    next=()
+    for c in "${pending[@]}"; do
+      if podman healthcheck run "$c" >/dev/null 2>&1; then
+        say "$c is healthy"
+      else
+        next+=("$c")
+      fi
+    done
+    pending=(${next[@]+"${next[@]}"})
+    [ ${#pending[@]} -eq 0 ] && break
+    if [ $SECONDS -ge $deadline ]; then
+      for c in "${pending[@]}"; do
+        echo "--- $c: $(podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c")" >&2
+        podman logs --tail 30 "$c" >&2 || true
+      done
+      fail "not healthy after $HEALTH_TIMEOUT s: ${pending[*]}"
+    fi
+    sleep 3
+  done
+}
+
+with_healthcheck() {
+  local c
+  for c in $(project_containers --filter status=running); do
+    [ "$(podman inspect -f '{{if .Config.Healthcheck}}yes{{end}}' "$c")" = yes ] && echo "$c"
+  done
+}
+
+brokers=(kafka)
+[ "$variant" = cluster ] && brokers+=(kafka-2 kafka-3)
+say "starting ${brokers[*]} and redis"
+compose up -d "${brokers[@]}" redis >"$PODMAN_DIR/$PROJECT-up.log" 2>&1 ||
+  { tail -30 "$PODMAN_DIR/$PROJECT-up.log" >&2; fail "podman-compose up ${brokers[*]} redis"; }
+wait_healthy $(for b in "${brokers[@]}" redis; do container "$b"; done)
+
+say "creating the topics"
+compose up -d --no-deps topics >>"$PODMAN_DIR/$PROJECT-up.log" 2>&1 || fail "podman-compose up topics"
+status=$(podman wait "$(container topics)")
+[ "$status" = 0 ] || { podman logs "$(container topics)" >&2; fail "the topics job exited with $status"; }
+
+say "starting every service and worker"
+compose up -d >>"$PODMAN_DIR/$PROJECT-up.log" 2>&1 ||
+  { tail -30 "$PODMAN_DIR/$PROJECT-up.log" >&2; fail "podman-compose up"; }
+mapfile -t checked < <(with_healthcheck)
+wait_healthy "${checked[@]}"
+say "all ${#checked[@]} healthchecks pass: ${checked[*]}"
+
+# -- 5. through the published ports ----------------------------------------------------------
+for port in 0 1 2 3 4; do
+  curl -fsS -o /dev/null "http://127.0.0.1:$((PORT_BASE + port))/healthz" ||
+    fail "nothing answers /healthz on 127.0.0.1:$((PORT_BASE + port))"
+done
+say "every API answers /healthz through its port on 127.0.0.1"
+# Still to come (issue 20): a sale sent to the inventory API shows on the dashboard stream,
+# an order is reserved, a restock request reaches the stand-in receiver.
+
+say "passed ($variant)"
