@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from lumbung.contracts import Registry, TopicSpec
@@ -145,6 +145,16 @@ def create_missing(
             time.sleep(1.0)
         finally:
             admin.close()
+
+
+def set_topic_config(bootstrap_servers: str, topic: str, config: dict[str, str]) -> None:
+    """Set a topic's dynamic settings to exactly `config` (a topic created before its
+    settings changed here gets today's)."""
+    admin = admin_client(bootstrap_servers)
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=config)])
+    finally:
+        admin.close()
 
 
 async def broker_ready(bootstrap_servers: str) -> bool:

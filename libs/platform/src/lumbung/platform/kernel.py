@@ -43,7 +43,12 @@ from aiokafka.partitioner import murmur2
 from kafka.admin import NewTopic
 
 from lumbung.contracts import ContractError, Envelope, Registry
-from lumbung.platform.broker import client_security, create_missing, topic_config
+from lumbung.platform.broker import (
+    client_security,
+    create_missing,
+    set_topic_config,
+    topic_config,
+)
 from lumbung.platform.clock import Clock, SystemClock
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.metrics import (
@@ -59,9 +64,19 @@ log = logging.getLogger(__name__)
 
 ID_PREFIX = "~ids|"
 """Changelog keys of remembered event ids; handlers' keys never start with it."""
+ID_PREFIX_BYTES = ID_PREFIX.encode()
 ID_SWEEP_EVERY_S = 600.0
 RETRY_AFTER_S = 5.0
 YIELD_EVERY = 500
+CHANGELOG_CONFIG = {
+    "cleanup.policy": "compact",
+    "segment.bytes": str(16 * 1024 * 1024),
+    "segment.ms": str(10 * 60 * 1000),
+    "min.cleanable.dirty.ratio": "0.1",
+}
+"""A changelog the log cleaner keeps near its compacted size: it only cleans closed
+segments (1 GB by default), and a task restores by reading its whole partition. After a
+30-minute soak at 7,900 lines/s the restore read 14 million uncompacted records: 98 s."""
 """Records a batch applies before it lets the event loop run other tasks' sends."""
 FENCED = float("inf")
 """When a fenced task opens again: only when a rebalance gives it to this worker."""
@@ -260,11 +275,13 @@ class Kernel:
         if not self.stream.stateful:
             return
         partitions = self.registry.spec(self.stream.inputs[0]).partitions
-        config = {"cleanup.policy": "compact", **topic_config(self.replication)}
-        create_missing(
+        config = {**CHANGELOG_CONFIG, **topic_config(self.replication)}
+        created = create_missing(
             self.bootstrap,
             [NewTopic(self.changelog, partitions, self.replication, topic_configs=config)],
         )
+        if not created:
+            set_topic_config(self.bootstrap, self.changelog, config)
 
     async def run(self) -> None:
         """Consume and apply until `stop()`; a lost broker is waited out, not fatal."""
@@ -423,6 +440,7 @@ class Kernel:
             bootstrap_servers=self.bootstrap,
             isolation_level="read_committed",
             enable_auto_commit=False,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await reader.start()
         try:
@@ -430,18 +448,22 @@ class Kernel:
             reader.assign([tp])
             await reader.seek_to_beginning(tp)
             end = (await reader.end_offsets([tp]))[tp]
-            state, ids = task.state, task.ids
+            ids = task.ids
+            # The newest value of each key, decoded once at the end: the part of the log
+            # not compacted yet holds many values of the same key.
+            raw: dict[bytes, bytes | None] = {}
             while await reader.position(tp) < end:
                 for records in (await reader.getmany(tp, timeout_ms=1000)).values():
                     for record in records:
-                        key = record.key.decode()
-                        if key.startswith(ID_PREFIX):
+                        if record.key.startswith(ID_PREFIX_BYTES):
                             value = None if record.value is None else orjson.loads(record.value)
-                            ids.restore(key, value)
-                        elif record.value is None:
-                            state.pop(key, None)
+                            ids.restore(record.key.decode(), value)
                         else:
-                            state[key] = orjson.loads(record.value)
+                            raw[record.key] = record.value
+            state = task.state
+            for key, value in raw.items():
+                if value is not None:
+                    state[key.decode()] = orjson.loads(value)
         finally:
             await reader.stop()
 
