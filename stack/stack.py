@@ -7,6 +7,9 @@
     python stack/stack.py env     [--name dev]          # prints the export lines again
     python stack/stack.py kafka-stop|kafka-start|kafka-kill [--name dev] [--node N]
                                                                 # for fault injection
+    python stack/stack.py backup  [--name dev] --to DIR         # Kafka stops for the copy
+    python stack/stack.py restore --name NEW --from DIR [--kafka-port auto] [--redis-port auto]
+    python stack/stack.py topic-configs [--name dev] [--to FILE | --from FILE]
 
 `up --brokers 3` starts a cluster of three KRaft nodes (each broker and controller) from
 the same jars: topics get replication factor 3 and `min.insync.replicas` 2, and `env`
@@ -17,6 +20,12 @@ its password; the credentials are made up once per stack (kept in `.stack/<name>
 and `env` prints them as LUMBUNG_KAFKA_USERNAME, LUMBUNG_KAFKA_PASSWORD and a REDIS_URL
 with the password, which every service reads.
 
+`backup` copies the Kafka log dirs with the broker stopped (a copy of a running broker's
+files mixes moments), plus every topic's configs and end offsets; `restore` starts a new
+stack from such a copy on its own ports and checks it. See docs/operations.md, "Backups".
+`topic-configs` prints (or writes `--to`) every topic's configs, or makes a cluster's
+topics what a dump says (`--from`); with KAFKA_BOOTSTRAP_SERVERS set, on that cluster.
+
 `up` is idempotent: what runs already is left alone. When KAFKA_BOOTSTRAP_SERVERS and
 REDIS_URL are both set, those servers are used and only the topics are created. Every
 server listens on 127.0.0.1 only. State lives in `.stack/<name>/` (or LUMBUNG_STACK_DIR).
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -35,19 +45,28 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 POM = ROOT / "stack" / "pom.xml"
 KAFKA_VERSION = "4.1.1"
 START_TIMEOUT_S = 120.0
+BACKUP_FILES = ("cluster.id", "brokers", "secrets", "ops.key")
+"""What a backup copies besides the log dirs: the cluster's id and size, a secure stack's
+credentials (its SCRAM login is in the copy; the Redis password only here) and the ops key
+(only its hash is on `auth.keys`). Redis is not copied: it holds read models rebuilt from
+Kafka and counters that are safe to lose."""
+CLEAN_SHUTDOWN = ".kafka_cleanshutdown"
+"""The file Kafka writes into each log dir when it stopped cleanly (and deletes at start)."""
 
 
 def say(message: str) -> None:
     print(f"[stack] {message}", file=sys.stderr, flush=True)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     say(f"error: {message}")
     raise SystemExit(1)
 
@@ -574,6 +593,113 @@ class Stack:
             shutil.rmtree(self.home)
             say(f"removed {self.home}")
 
+    # -- backups -----------------------------------------------------------------------
+
+    def log_dirs(self, brokers: int | None = None) -> list[Path]:
+        return [self.node_file("kafka-data", n) for n in range(1, (brokers or self.brokers) + 1)]
+
+    def backup(self, to: Path) -> dict[str, Any]:
+        """Copy the Kafka log dirs into `to`, with every topic's configs and end offsets.
+
+        The broker is stopped for the copy: files copied one after another from a running
+        broker are of different moments (the inventory changelog copied before a
+        transaction, the committed offsets in `__consumer_offsets` after it: a restored
+        worker would skip input its state never saw). Stopped cleanly, Kafka has flushed
+        and checkpointed every partition. Kafka is started again if it ran; Redis, the
+        services and the workers are left running (they wait for the broker)."""
+        if not (self.log_dirs(1)[0] / "meta.properties").exists():
+            fail(f"stack {self.name} has no Kafka data in {self.home}")
+        if to.exists() and any(to.iterdir()):
+            fail(f"{to} is not empty: a backup goes into a new directory")
+        port = self.remembered_port("kafka")
+        os.environ.update(self.kafka_login())
+        running = all(pid_alive(self.node_file("kafka.pid", n)) for n in range(1, self.brokers + 1))
+        if not running:
+            say("Kafka is stopped: starting it to read the topics' configs, stopping it after")
+            self.start_kafka(str(port))
+        configs = topic_configs(self.bootstrap())
+        offsets = end_offsets(self.bootstrap(), configs)
+        stopped_at = time.monotonic()
+        self.stop_kafka()
+        try:
+            clean = all((data / CLEAN_SHUTDOWN).exists() for data in self.log_dirs())
+            if not clean:
+                say("warning: Kafka did not stop cleanly; the copy is only crash-consistent")
+            to.mkdir(parents=True, exist_ok=True)
+            for data in self.log_dirs():
+                shutil.copytree(data, to / data.name, ignore=shutil.ignore_patterns(".lock"))
+            for name in BACKUP_FILES:
+                if self.file(name).exists():
+                    shutil.copy2(self.file(name), to / name)
+        finally:
+            if running:
+                self.start_kafka(str(port))
+        manifest = {
+            "stack": self.name,
+            "kafka_version": KAFKA_VERSION,
+            "brokers": self.brokers,
+            "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "kafka_stopped_s": round(time.monotonic() - stopped_at, 1),
+            "clean_shutdown": clean,
+            "end_offsets_before_stop": offsets,
+        }
+        (to / "topic-configs.json").write_text(json.dumps(configs, indent=2, sort_keys=True))
+        (to / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        say(
+            f"backup of {self.name} in {to}: {len(configs)} topics, "
+            f"{sum(sum(o) for o in offsets.values())} records; Kafka was stopped for "
+            f"{manifest['kafka_stopped_s']} s"
+        )
+        return manifest
+
+    def restore(self, source: Path, kafka_port: str, redis_port: str) -> dict[str, str]:
+        """A new stack from a backup: its log dirs and files copied in, Kafka and an empty
+        Redis started on this stack's own ports, the topics' configs made what the
+        backup's dump says, and every partition checked to hold at least the records the
+        backup saw. Returns the stack's env, as `up` does."""
+        manifest_file = source / "manifest.json"
+        if not manifest_file.exists():
+            fail(f"{source} holds no backup (no manifest.json)")
+        if any(data.exists() for data in self.log_dirs(1)):
+            fail(f"stack {self.name} has data in {self.home}: restore into a new name")
+        manifest = json.loads(manifest_file.read_text())
+        if manifest["kafka_version"] != KAFKA_VERSION:
+            say(
+                f"warning: the backup is of Kafka {manifest['kafka_version']}, "
+                f"this stack runs {KAFKA_VERSION}"
+            )
+        self.home.mkdir(parents=True, exist_ok=True)
+        for name in BACKUP_FILES:
+            if (source / name).exists():
+                shutil.copy2(source / name, self.file(name))
+        for data in self.log_dirs(int(manifest["brokers"])):
+            shutil.copytree(source / data.name, data)
+        # A restore starts servers of its own, never the ones these name.
+        for variable in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL"):
+            os.environ.pop(variable, None)
+        env = self.up(kafka_port, redis_port)
+        bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+        created, changed = apply_topic_configs(
+            bootstrap, json.loads((source / "topic-configs.json").read_text())
+        )
+        if created or changed:
+            say(f"topics created from the dump: {created}; configs set again: {changed}")
+        saw = manifest["end_offsets_before_stop"]
+        have = end_offsets(bootstrap, {t: {"partitions": len(o)} for t, o in saw.items()})
+        short = [
+            f"{topic}-{p}: {have[topic][p]} < {offset}"
+            for topic, offsets in saw.items()
+            for p, offset in enumerate(offsets)
+            if have[topic][p] < offset
+        ]
+        if short:
+            fail(f"partitions hold fewer records than the backup saw: {short}")
+        say(
+            f"restored {manifest['stack']} ({manifest['taken_at']}) as {self.name}: "
+            f"{len(saw)} topics, every partition holds what the backup saw"
+        )
+        return env
+
 
 def uuid_to_kafka_id() -> str:
     """A cluster id as Kafka makes them: never starting with "-", which the storage tool
@@ -599,17 +725,143 @@ def create_topics(bootstrap: str, replication: str = "1") -> None:
         fail("creating the registry topics failed")
 
 
+def topic_configs(bootstrap: str) -> dict[str, dict[str, Any]]:
+    """Every topic's partitions, replication factor and the configs set on the topic itself
+    (what `kafka-configs --describe` shows for it), by name. The broker's internal topics
+    (`__consumer_offsets`, `__transaction_state`) are left out: the broker makes them."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    from lumbung.platform.broker import admin_client
+
+    admin = admin_client(bootstrap)
+    try:
+        topics = {
+            str(t.get("name", t.get("topic"))): t["partitions"] for t in admin.describe_topics()
+        }
+        topics = {name: p for name, p in topics.items() if not name.startswith("__")}
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in topics]
+        described = admin.describe_configs(resources).get("topic", {}) if resources else {}
+    finally:
+        admin.close()
+    return {
+        name: {
+            "partitions": len(partitions),
+            "replication_factor": len(partitions[0]["replica_nodes"]) if partitions else 0,
+            "configs": {
+                key: entry["value"]
+                for key, entry in described.get(name, {}).items()
+                if entry["config_source"] == "DYNAMIC_TOPIC_CONFIG"
+            },
+        }
+        for name, partitions in sorted(topics.items())
+    }
+
+
+def apply_topic_configs(
+    bootstrap: str, wanted: dict[str, dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """Make a cluster's topics what a `topic_configs` dump says: each missing topic created
+    with its partitions, replication factor and configs, each config that differs set.
+    Returns (topics created, topics changed). Partition counts are never changed (keys
+    would move to other partitions), and configs the dump does not name are left alone."""
+    from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+
+    from lumbung.platform.broker import admin_client, create_missing
+
+    have = topic_configs(bootstrap)
+    missing = [
+        NewTopic(
+            name, spec["partitions"], spec["replication_factor"], topic_configs=spec["configs"]
+        )
+        for name, spec in wanted.items()
+        if name not in have
+    ]
+    created = create_missing(bootstrap, missing) if missing else []
+    for name, spec in wanted.items():
+        if name in have and have[name]["partitions"] != spec["partitions"]:
+            say(
+                f"warning: {name} has {have[name]['partitions']} partitions, "
+                f"the dump {spec['partitions']}"
+            )
+    changes = {
+        name: {k: v for k, v in spec["configs"].items() if have[name]["configs"].get(k) != v}
+        for name, spec in wanted.items()
+        if name in have
+    }
+    changes = {name: configs for name, configs in changes.items() if configs}
+    if changes:
+        admin = admin_client(bootstrap)
+        try:
+            answers = admin.alter_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, n, c) for n, c in changes.items()]
+            )
+        finally:
+            admin.close()
+        refused = {n: a for n, a in answers.get("topic", {}).items() if a != "OK"}
+        if refused:
+            fail(f"the cluster refused these topics' configs: {refused}")
+    return created, sorted(changes)
+
+
+def end_offsets(bootstrap: str, topics: dict[str, dict[str, Any]]) -> dict[str, list[int]]:
+    """The end offset of every partition of `topics` (name -> {"partitions": n, ...}),
+    asked again for up to a minute while a broker that has just started has no leaders."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.errors import KafkaError
+
+    from lumbung.platform.broker import client_security
+
+    wanted = [TopicPartition(t, p) for t, spec in topics.items() for p in range(spec["partitions"])]
+    deadline = time.monotonic() + 60
+    while True:
+        consumer = KafkaConsumer(
+            **client_security(), bootstrap_servers=bootstrap, enable_auto_commit=False
+        )
+        try:
+            ends = consumer.end_offsets(wanted, timeout_ms=30_000) if wanted else {}
+            break
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+        finally:
+            consumer.close()
+    return {
+        t: [int(ends[TopicPartition(t, p)]) for p in range(spec["partitions"])]
+        for t, spec in topics.items()
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument(
         "command",
-        choices=["up", "down", "status", "env", "kafka-stop", "kafka-start", "kafka-kill"],
+        choices=[
+            "up",
+            "down",
+            "status",
+            "env",
+            "kafka-stop",
+            "kafka-start",
+            "kafka-kill",
+            "backup",
+            "restore",
+            "topic-configs",
+        ],
     )
     parser.add_argument("--name", default=os.environ.get("LUMBUNG_STACK_NAME", "dev"))
-    parser.add_argument("--kafka-port", default=os.environ.get("LUMBUNG_KAFKA_PORT", "9092"))
-    parser.add_argument("--redis-port", default=os.environ.get("LUMBUNG_REDIS_PORT", "6379"))
+    parser.add_argument(
+        "--kafka-port", help="9092 (LUMBUNG_KAFKA_PORT) or auto; restore: auto unless given"
+    )
+    parser.add_argument(
+        "--redis-port", help="6379 (LUMBUNG_REDIS_PORT) or auto; restore: auto unless given"
+    )
+    parser.add_argument("--to", type=Path, help="backup: a new directory; topic-configs: a file")
+    parser.add_argument(
+        "--from", dest="source", type=Path, help="restore: a backup; topic-configs: a dump"
+    )
     parser.add_argument("--wipe", action="store_true", help="with down: delete the data too")
     parser.add_argument(
         "--secure", action="store_true", help="with up: Kafka with SASL/SCRAM, Redis with AUTH"
@@ -626,11 +878,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     stack = Stack.named(args.name)
+    # A restore is a second stack beside the first: free ports unless told otherwise.
+    fallback = "auto" if args.command == "restore" else None
+    kafka_port = args.kafka_port or fallback or os.environ.get("LUMBUNG_KAFKA_PORT", "9092")
+    redis_port = args.redis_port or fallback or os.environ.get("LUMBUNG_REDIS_PORT", "6379")
 
     if args.command == "up":
-        env = stack.up(args.kafka_port, args.redis_port, args.secure, args.brokers)
+        env = stack.up(kafka_port, redis_port, args.secure, args.brokers)
         for key, value in env.items():
             print(f"export {key}={value}")
+    elif args.command == "backup":
+        if args.to is None:
+            fail("backup needs --to DIR")
+        stack.backup(args.to.resolve())
+    elif args.command == "restore":
+        if args.source is None:
+            fail("restore needs --from DIR")
+        env = stack.restore(args.source.resolve(), kafka_port, redis_port)
+        for key, value in env.items():
+            print(f"export {key}={value}")
+    elif args.command == "topic-configs":
+        topic_configs_command(stack, args.to, args.source)
     elif args.command == "down":
         stack.down(args.wipe)
     elif args.command == "env":
@@ -652,6 +920,27 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(stack.kafka_login())
         stack.start_kafka(str(port), args.node)
     return 0
+
+
+def topic_configs_command(stack: Stack, to: Path | None, source: Path | None) -> None:
+    """Dump the topics' configs of KAFKA_BOOTSTRAP_SERVERS' cluster, or else the stack's
+    (to a file, or printed), or make that cluster's topics what a dump says."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        if stack.remembered_port("kafka") is None:
+            fail(f"stack {stack.name} has not been started")
+        os.environ.update(stack.kafka_login())
+        bootstrap = stack.bootstrap()
+    if source is not None:
+        created, changed = apply_topic_configs(bootstrap, json.loads(source.read_text()))
+        say(f"{bootstrap}: topics created {created}; configs set on {changed}")
+        return
+    dump = json.dumps(topic_configs(bootstrap), indent=2, sort_keys=True)
+    if to is None:
+        print(dump)
+    else:
+        to.write_text(dump)
+        say(f"the topics' configs of {bootstrap} are in {to}")
 
 
 if __name__ == "__main__":
