@@ -155,7 +155,10 @@ for service in "${SERVICES[@]}"; do
 done
 
 # -- 3. the override -------------------------------------------------------------------------
-.tools/bin/python - "$OVERRIDE" "$PORT_BASE" "$TAG" "$KAFKA_IMAGE" "$REDIS_IMAGE" <<'PY'
+overlays=()
+[ "$variant" = secure ] && overlays+=(compose/secure.yml)
+.tools/bin/python - "$OVERRIDE" "$PORT_BASE" "$TAG" "$KAFKA_IMAGE" "$REDIS_IMAGE" \
+  ${overlays[@]+"${overlays[@]}"} <<'PY'
 """The compose test's override of docker-compose.yml: local images, ports on 127.0.0.1."""
 import sys
 
@@ -168,8 +171,15 @@ class Override(list):
 
 yaml.add_representer(Override, lambda dumper, items: dumper.represent_sequence("!override", items))
 
-path, base, tag, kafka_image, redis_image = sys.argv[1:]
+path, base, tag, kafka_image, redis_image, *overlays = sys.argv[1:]
 compose = yaml.safe_load(open("docker-compose.yml"))
+# podman-compose 1.6 joins the healthcheck `test` lists of the files instead of taking
+# the last one (CMD-SHELL twice is refused): the overlay's test again, as !override.
+tests = {}
+for overlay in overlays:
+    for name, service in (yaml.safe_load(open(overlay)).get("services") or {}).items():
+        if "test" in (service.get("healthcheck") or {}):
+            tests[name] = service["healthcheck"]["test"]
 services = {}
 for name, service in compose["services"].items():
     image = service.get("image", "")
@@ -198,6 +208,8 @@ for name, service in compose["services"].items():
             }
     if ports:
         out["ports"] = Override(ports)
+    if name in tests:
+        out["healthcheck"] = {"test": Override(tests[name])}
     services[name] = out
 with open(path, "w") as file:
     file.write("# Written by scripts/compose-test.sh for one run: local images, ports on 127.0.0.1.\n")
