@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError, ProducerFenced
-from aiokafka.partitioner import murmur2
+from aiokafka.partitioner import DefaultPartitioner
 from kafka.admin import NewTopic
 
 from lumbung.contracts import ContractError, Envelope, Registry
@@ -771,8 +771,8 @@ class _Sends:
     """A transaction's records, appended to one producer batch per partition and sent
     batch by batch (`send_batch`), not record by record: `producer.send` cost a future and
     a metadata look-up per record, a third of a worker's time per sale line. A keyed
-    record goes to the partition the default partitioner (murmur2, as every other client
-    here) picks, computed once per topic and key."""
+    record goes to the partition aiokafka's own default partitioner picks (murmur2, as
+    every other client here), computed once per topic and key."""
 
     def __init__(self, producer: AIOKafkaProducer, partitions: dict[tuple[str, bytes], int]):
         self.producer = producer
@@ -810,7 +810,7 @@ class _Sends:
 
     async def _partition_of(self, topic: str, key: bytes) -> int:
         every = sorted(await self.producer.partitions_for(topic))
-        partition: int = every[(murmur2(key) & 0x7FFFFFFF) % len(every)]
+        partition: int = DefaultPartitioner()(key, every, every)
         if len(self.partitions) > 100_000:  # order ids: keep the cache bounded
             self.partitions.clear()
         self.partitions[(topic, key)] = partition
