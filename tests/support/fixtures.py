@@ -21,11 +21,13 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 import redis
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
+from kafka.admin import OffsetSpec
 
 from lumbung.contracts import KeyRole, Registry, encode, make_event, sale_event_id
 from lumbung.contracts.events.common import Payload
 from lumbung.platform.broker import durable_producer
+from lumbung.platform.readiness import worker_group
 from lumbung.platform.testing import read_topic
 from stack.stack import free_port
 
@@ -211,6 +213,41 @@ def on_topic(kafka_bootstrap: str, registry: Registry) -> Callable[..., list[dic
             time.sleep(0.5)
 
     return read
+
+
+@pytest.fixture
+def consumed(kafka_bootstrap: str, registry: Registry) -> Callable[..., bool]:
+    """consumed(logical, service="inventory"): wait up to 60 s until the service's workers
+    have committed every event on a registry topic. A worker commits a position in the
+    transaction that applies the event, so a command that emits nothing (a declined
+    restock) can be waited for before an event on another topic depends on it. For topics
+    written outside transactions (the end offset of a transactional one counts its markers)."""
+
+    def wait(logical: str, service: str = "inventory") -> bool:
+        topic = registry.name(logical)
+        group = worker_group(service, registry)
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                (found,) = admin.describe_topics([topic])
+                parts = [TopicPartition(topic, p) for p in range(len(found["partitions"]))]
+                ends = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in parts})
+                listed = [str(x["group_id"]) for x in admin.list_groups()]
+                groups = [g for g in listed if g == group or g.startswith(f"{group}-")]
+                committed: dict[TopicPartition, int] = {}
+                for offsets in admin.list_group_offsets({g: None for g in groups}).values():
+                    for tp, meta in offsets.items():
+                        if tp.topic == topic:
+                            committed[tp] = max(committed.get(tp, -1), meta.offset)
+                if all(committed.get(tp, 0) >= ends[tp].offset for tp in parts):
+                    return True
+                time.sleep(0.3)
+            return False
+        finally:
+            admin.close()
+
+    return wait
 
 
 @pytest.fixture
