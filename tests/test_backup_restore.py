@@ -72,12 +72,15 @@ def sell(events: Events, outlet: str, sale_id: str, lines: list[tuple[str, int]]
     events.send("pos.sales", outlet, events.envelope(sale, events.sale_event_id(outlet, sale_id)))
 
 
-def open_and_sell(bootstrap: str, registry: Registry) -> dict[tuple[str, str], int]:
-    """Opening counts and a few sales at each outlet; returns the on hand they lead to."""
+def open_and_sell(
+    bootstrap: str, registry: Registry, model: ReadModel
+) -> dict[tuple[str, str], int]:
+    """Opening counts at each outlet, then, once the worker has applied them, a few sales;
+    returns the on hand they lead to."""
     events = Events(durable_producer(bootstrap), registry)
     expected = {}
     try:
-        for n, outlet in enumerate(OUTLETS):
+        for outlet in OUTLETS:
             count = inv.StockCounted(
                 count_id=f"OPEN-{outlet}",
                 outlet_id=outlet,
@@ -86,6 +89,12 @@ def open_and_sell(bootstrap: str, registry: Registry) -> dict[tuple[str, str], i
                 lines=[inv.CountedLine(sku=sku, counted=OPENING) for sku in SKUS],
             )
             events.send("inventory.commands", outlet, events.envelope(count))
+        # Counts and sales travel on different topics: let the counts land before selling,
+        # or a count applied after a sale would put its units back.
+        events.flush()
+        opened = {(outlet, sku): OPENING for outlet in OUTLETS for sku in SKUS}
+        assert model.wait_for(lambda: model.on_hand(OUTLETS) == opened, 90), model.on_hand(OUTLETS)
+        for n, outlet in enumerate(OUTLETS):
             for m, sku in enumerate(SKUS):
                 sell(events, outlet, f"S-{n}-{m}", [(sku, n + m + 1)])
                 expected[(outlet, sku)] = OPENING - (n + m + 1)
@@ -128,8 +137,8 @@ def test_a_backup_restored_into_a_new_stack_gives_the_worker_and_read_model_the_
         ensure_topics(bootstrap, registry)
         set_topic_config(bootstrap, alerts, "retention.ms", TEN_DAYS_MS)
         workers.append(start_worker(source, registry, tmp_path, "source"))
-        expected = open_and_sell(bootstrap, registry)
         model = ReadModel(source.env["REDIS_URL"], registry.prefix)
+        expected = open_and_sell(bootstrap, registry, model)
         assert model.wait_for(lambda: model.on_hand(OUTLETS) == expected, 90), model.on_hand(
             OUTLETS
         )

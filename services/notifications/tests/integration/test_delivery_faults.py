@@ -30,6 +30,7 @@ def test_a_receiver_failing_three_times_gets_the_message_once_on_the_fourth_atte
     on_topic: Any,
     kafka_bootstrap: str,
     registry: Any,
+    consumed: Any,
 ) -> None:
     flaky = suppliers.point("SUP-SARI")
     gone = suppliers.point("SUP-GROGOT")
@@ -62,6 +63,9 @@ def test_a_receiver_failing_three_times_gets_the_message_once_on_the_fourth_atte
     # topic (the worker forgets a failed message's causes when it reads the failure back).
     receiver.down.discard(gone)
     wait_until(lambda: False, seconds=3)
+    # The failure travels on notifications.deliveries, the dead letter on restock.events:
+    # only once the worker has read the failure back is the cause forgotten.
+    assert consumed("notifications.deliveries", "notifications"), "the failure is read back"
     events.send("restock.events", letters[0].key.decode(), letters[0].value)
     events.flush()
     assert wait_until(lambda: len(receiver.to(gone)) == 5)
