@@ -417,8 +417,12 @@ class WorkerProcess:
         log: Path,
         profile_to: Path | None = None,
         jobs: str | None = None,
+        instance: str = "",
     ) -> None:
         profile = ["-m", "cProfile", "-o", str(profile_to)] if profile_to else []
+        # A restart under the same name takes its partitions back at once (static
+        # membership); every live worker has a name of its own.
+        env = {**env, "LUMBUNG_WORKER_INSTANCE": instance} if instance else env
         only = ["--jobs", jobs] if jobs else []
         self.log = log
         self.started = time.monotonic()
@@ -572,7 +576,7 @@ async def run(args: argparse.Namespace) -> int:
             finally:
                 await consumer.stop()
 
-        worker = WorkerProcess(env, next(logs))
+        worker = WorkerProcess(env, next(logs), instance="stock-0")
         await asyncio.wait_for(opening_done(), args.timeout)
         # The worker's Redis projection too, so the measured worker has no backlog of it.
         await asyncio.wait_for(projected(registry, outlets, len(skus), worker), args.timeout)
@@ -621,9 +625,12 @@ async def run(args: argparse.Namespace) -> int:
         # of its own beside them, as a larger deployment runs it (--projection-inside: in
         # the same process, as `make up` runs it).
         jobs = None if args.projection_inside else "stock,route-orders"
-        worker = WorkerProcess(env, next(logs), profile_to, jobs)
+        worker = WorkerProcess(env, next(logs), profile_to, jobs, "stock-0")
         # More replicas of the worker in its consumer group share the partitions.
-        replicas = [WorkerProcess(env, next(logs), None, jobs) for _ in range(args.replicas - 1)]
+        replicas = [
+            WorkerProcess(env, next(logs), None, jobs, f"stock-{n}")
+            for n in range(1, args.replicas)
+        ]
         if jobs:
             projector = WorkerProcess(env, next(logs), None, "read-model")
         every = [worker, *replicas]
@@ -735,7 +742,7 @@ async def run(args: argparse.Namespace) -> int:
             load = Load(
                 sender("pos.sales"), sales_topic, sales, outlets, skus, soak_rate, args.lines
             )
-            restart = lambda: WorkerProcess(env, next(logs), None, jobs)  # noqa: E731
+            restart = lambda: WorkerProcess(env, next(logs), None, jobs, "stock-0")  # noqa: E731
             await soak(args, load, worker, counter, restart, figure)
     except BaseException:
         if worker is not None:

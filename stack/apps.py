@@ -226,6 +226,9 @@ def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path, po
                 "LUMBUNG_DATA_DIR": str(stack.file("data")),
                 # /healthz, /readyz and /metrics of the worker
                 f"LUMBUNG_{service.upper()}_WORKER_HTTP_PORT": str(port),
+                # The one worker of this service here keeps its name across the
+                # supervisor's restarts: a crashed worker takes its partitions back at once.
+                "LUMBUNG_WORKER_INSTANCE": f"{service}-0",
             },
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -237,6 +237,7 @@ class Kernel:
         clock: Clock | None = None,
         replication_factor: int = 1,
         max_records: int = 10000,
+        instance_id: str = "",
     ) -> None:
         self.stream = stream
         self.registry = registry
@@ -244,6 +245,8 @@ class Kernel:
         self.clock = clock or SystemClock()
         self.replication = replication_factor
         self.max_records = max_records
+        self.instance_id = instance_id or None
+        """Static group membership (see `ServiceSettings.worker_instance`)."""
         base = f"lumbung-{stream.service}-{stream.name}"
         self.group_id = f"{registry.prefix}.{base}" if registry.prefix else base
         self.changelog = f"{self.group_id}-changelog"
@@ -290,6 +293,7 @@ class Kernel:
             **client_security(),
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
+            group_instance_id=self.instance_id,
             isolation_level="read_committed",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -657,13 +661,14 @@ class Kernel:
         consumer = self._consumer
         if consumer is None:
             return
-        lag: dict[str, int] = {}
+        # Every input is set, 0 when none of its partitions is here (any more).
+        lag = dict.fromkeys(self._logical.values(), 0)
         for tp in consumer.assignment():
             end = consumer.last_stable_offset(tp)
             if end is None or tp.partition not in self._tasks:
                 continue
             logical = self._logical.get(tp.topic, tp.topic)
-            lag[logical] = lag.get(logical, 0) + max(0, end - await consumer.position(tp))
+            lag[logical] += max(0, end - await consumer.position(tp))
         for topic, behind in lag.items():
             CONSUMER_LAG.labels(self.stream.service, topic).set(behind)
 

@@ -60,11 +60,19 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     worker_http_port: int = 0
+    """Where the service's stream worker answers /healthz, /readyz and /metrics (0: off),
+    e.g. LUMBUNG_INVENTORY_WORKER_HTTP_PORT."""
     ready_max_lag: int = Field(default=10_000, ge=0, validation_alias=_shared("READY_MAX_LAG"))
     """Events the service's workers may have left to read before its API's /readyz answers
     503: far above a burst they clear in a second or two, far below a worker that stalled."""
-    """Where the service's stream worker answers /healthz, /readyz and /metrics (0: off),
-    e.g. LUMBUNG_INVENTORY_WORKER_HTTP_PORT."""
+    worker_instance: str = Field(default="", validation_alias=_shared("WORKER_INSTANCE"))
+    """A name this worker process keeps across its restarts, different for every worker of
+    the service (e.g. `inventory-0`). With it the worker is a static member of its consumer
+    groups (KIP-345): restarted after a crash, it takes its partitions back at once instead
+    of after the dead process's session expires, and without a rebalance of the others. A
+    worker stopped for good hands its partitions on only when its session expires (6 s).
+    Empty: a dynamic member. Two live processes must never share a name: the newer fences
+    the older out of the group."""
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Self:

@@ -103,6 +103,7 @@ class Worker:
         options: dict[str, Any] = {
             "clock": self.clock,
             "replication_factor": settings.replication_factor,
+            "instance_id": settings.worker_instance,
         }
         self.stock = Kernel(stock_stream(self.catalog), registry, bootstrap, **options)
         self.route = Kernel(ROUTE_ORDERS, registry, bootstrap, **options)
