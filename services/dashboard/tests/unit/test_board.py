@@ -47,6 +47,31 @@ def test_sales_add_up_per_outlet_per_wita_hour_and_returns_subtract() -> None:
     assert board.last_seen["BOOTH-GOR"] == AT.isoformat()
 
 
+def test_a_sale_read_twice_counts_once() -> None:
+    board = Board()
+    line = pos.SaleLine(sku="AMPLANG-IKAN-250", qty=3, unit_price_idr=25_000)
+    sale = event(pos.SaleRecorded(sale_id="S1", outlet_id="BOOTH-GOR", lines=[line], sold_at=AT))
+    alert = event(
+        inv.StockAlertRaised(
+            outlet_id="BOOTH-GOR",
+            sku="AMPLANG-IKAN-250",
+            alert=inv.AlertKind.LOW_STOCK,
+            on_hand=2,
+            available=2,
+            reorder_point=5,
+        )
+    )
+
+    assert board.fold(sale) is not None
+    assert board.fold(sale) is None  # redelivered: the same event id
+    board.fold(alert)
+    board.fold(alert)
+
+    assert board.revenue["BOOTH-GOR"] == 75_000
+    assert board.sales == {"BOOTH-GOR": {"2026-11-29T09": 3}}
+    assert len(board.alerts) == 1
+
+
 def test_an_order_counts_its_steps_and_a_repeated_ask_is_not_a_step() -> None:
     board = Board()
     placed = orders.OrderPlaced(

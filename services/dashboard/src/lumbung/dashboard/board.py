@@ -24,6 +24,10 @@ from lumbung.contracts.events import orders, pos, restock
 from lumbung.platform.clock import WITA
 
 RECENT_ALERTS = 100
+SEEN_IDS = 200_000
+"""Event ids the board remembers, so an event read twice (a redelivery after a restart
+of the stream, a point of sale sending a sale again) counts once: about 15 MB, a few
+event days of sales at one outlet in ten seconds each."""
 
 ORDER_STATES: dict[type[Any], str] = {
     orders.OrderPlaced: "placed",
@@ -60,9 +64,18 @@ class Board:
     """outlet -> SKU -> the reorder point its last alert carried."""
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     restocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seen: dict[bytes, None] = field(default_factory=dict)
+    """The latest SEEN_IDS event ids folded, oldest first."""
 
     def fold(self, event: Envelope[Any]) -> tuple[str, dict[str, Any]] | None:
-        """The page update this event makes, as (kind, data); None when it shows nothing."""
+        """The page update this event makes, as (kind, data); None when it shows nothing,
+        or when the board has folded this event (its id) before."""
+        event_id = event.event_id.bytes
+        if event_id in self.seen:
+            return None
+        self.seen[event_id] = None
+        if len(self.seen) > SEEN_IDS:
+            del self.seen[next(iter(self.seen))]
         data = event.data
         at = event.occurred_at.isoformat()
         match data:

@@ -111,6 +111,9 @@ class Hub:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # The stock ledger and the alerts are written in transactions: an aborted
+            # one (a worker killed between its sends and its commit) never shows.
+            isolation_level="read_committed",
         )
         await consumer.start()
         partitions = {

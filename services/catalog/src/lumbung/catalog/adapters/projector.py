@@ -51,6 +51,7 @@ class CatalogProjector:
             bootstrap_servers=self._bootstrap,
             group_id=None,
             enable_auto_commit=False,
+            isolation_level="read_committed",
         )
         await self._consumer.start()
         self._partitions = [TopicPartition(t, 0) for t in [*self._kinds, self._keys_topic]]
