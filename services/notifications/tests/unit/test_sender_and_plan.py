@@ -124,3 +124,30 @@ def test_a_restock_request_without_a_supplier_concerns_nobody() -> None:
 
     assert recipient_of(request("SUP-SARI")) == "supplier:SUP-SARI"
     assert recipient_of(request(None)) is None
+
+
+def test_an_empty_smtp_host_sends_no_email_and_an_empty_gateway_no_whatsapp() -> None:
+    from lumbung.contracts.events.catalog import ContactChannels, SupplierChanged
+    from lumbung.notifications.plan import OpsContacts, channels_on, supplier_targets
+
+    supplier = SupplierChanged(
+        supplier_id="SUP-HUTAN",
+        name="Madu Hutan Paser",
+        owner_name="Bu Sari",
+        contacts=ContactChannels(
+            whatsapp="+6281250011005",
+            email="sari@example.org",
+            webhook_url="https://madu.example.org/hook",
+        ),
+        version=1,
+        changed_at=datetime(2026, 12, 2, tzinfo=UTC),
+    )
+    ops = OpsContacts("https://ops.example.org/hook", "ops@example.org", "+6281250011006")
+
+    off = channels_on(smtp_host="", whatsapp_gateway_url="")
+    on = channels_on(smtp_host="mail.example.org", whatsapp_gateway_url="https://wa.example.org")
+
+    assert [t.channel for t in supplier_targets(supplier, off)] == [ChannelKind.WEBHOOK]
+    assert [t.channel for t in ops.targets(off)] == [ChannelKind.WEBHOOK]
+    assert {t.channel for t in supplier_targets(supplier, on)} == set(ChannelKind)
+    assert {t.channel for t in ops.targets(on)} == set(ChannelKind)

@@ -82,16 +82,26 @@ def webhook_secret(secret_key: str, recipient: str) -> str:
     ).hexdigest()
 
 
-def supplier_targets(supplier: SupplierChanged, whatsapp_enabled: bool) -> list[Target]:
+def channels_on(smtp_host: str, whatsapp_gateway_url: str) -> frozenset[ChannelKind]:
+    """The channels this deployment can send on: webhooks always, email with an SMTP
+    host, WhatsApp with a gateway. A contact on a channel that is off gets nothing on it
+    (an empty SMTP host used to send every demo supplier's email into the DLQ)."""
+    on = {ChannelKind.WEBHOOK}
+    if smtp_host:
+        on.add(ChannelKind.EMAIL)
+    if whatsapp_gateway_url:
+        on.add(ChannelKind.WHATSAPP)
+    return frozenset(on)
+
+
+def supplier_targets(supplier: SupplierChanged, channels: frozenset[ChannelKind]) -> list[Target]:
     contacts = supplier.contacts
-    targets = []
-    if contacts.webhook_url:
-        targets.append(Target(ChannelKind.WEBHOOK, contacts.webhook_url))
-    if contacts.email:
-        targets.append(Target(ChannelKind.EMAIL, contacts.email))
-    if contacts.whatsapp and whatsapp_enabled:
-        targets.append(Target(ChannelKind.WHATSAPP, contacts.whatsapp))
-    return targets
+    pairs = [
+        (ChannelKind.WEBHOOK, contacts.webhook_url),
+        (ChannelKind.EMAIL, contacts.email),
+        (ChannelKind.WHATSAPP, contacts.whatsapp),
+    ]
+    return [Target(channel, to) for channel, to in pairs if to and channel in channels]
 
 
 @dataclass(frozen=True)
@@ -100,13 +110,13 @@ class OpsContacts:
     email: str = ""
     whatsapp: str = ""
 
-    def targets(self) -> list[Target]:
+    def targets(self, channels: frozenset[ChannelKind]) -> list[Target]:
         pairs = [
             (ChannelKind.WEBHOOK, self.webhook_url),
             (ChannelKind.EMAIL, self.email),
             (ChannelKind.WHATSAPP, self.whatsapp),
         ]
-        return [Target(channel, to) for channel, to in pairs if to]
+        return [Target(channel, to) for channel, to in pairs if to and channel in channels]
 
 
 class Planner:
@@ -117,14 +127,14 @@ class Planner:
         public_url: str,
         link_secret: str,
         link_ttl: timedelta,
-        whatsapp_enabled: bool,
+        channels: frozenset[ChannelKind],
     ) -> None:
         self._catalog = catalog
         self._ops = ops
         self._public_url = public_url.rstrip("/")
         self._link_secret = link_secret
         self._link_ttl = link_ttl
-        self._whatsapp = whatsapp_enabled
+        self._channels = channels
 
     # -- suppliers -------------------------------------------------------------------------
 
@@ -166,7 +176,7 @@ class Planner:
                 message.text,
                 data,
             )
-            for target in supplier_targets(supplier, self._whatsapp)
+            for target in supplier_targets(supplier, self._channels)
         ]
 
     def _line(self, cause: Envelope[Any], supplier: SupplierChanged) -> messages.RestockLine:
@@ -233,7 +243,7 @@ class Planner:
                 message.text,
                 body,
             )
-            for target in self._ops.targets()
+            for target in self._ops.targets(self._channels)
         ]
 
 

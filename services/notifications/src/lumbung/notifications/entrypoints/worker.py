@@ -46,7 +46,14 @@ from lumbung.notifications.channels import (
     WebhookChannel,
     WhatsAppGatewayChannel,
 )
-from lumbung.notifications.plan import OPS, OpsContacts, Planned, Planner, recipient_of
+from lumbung.notifications.plan import (
+    OPS,
+    OpsContacts,
+    Planned,
+    Planner,
+    channels_on,
+    recipient_of,
+)
 from lumbung.notifications.plan import webhook_secret as secret_for
 from lumbung.notifications.sender import Outcome, Record, Sender
 from lumbung.notifications.settings import Settings
@@ -103,7 +110,7 @@ class Worker:
             settings.public_url,
             settings.secret_key,
             timedelta(seconds=settings.link_ttl_s),
-            whatsapp_enabled=bool(settings.whatsapp_gateway_url),
+            channels_on(settings.smtp_host, settings.whatsapp_gateway_url),
         )
         self.window = timedelta(seconds=settings.digest_window_s)
         self.http = httpx.AsyncClient(timeout=settings.send_timeout_s)
