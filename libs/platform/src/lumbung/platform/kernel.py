@@ -16,7 +16,9 @@ payload type, and optional ticks. The kernel does the rest, once for every worke
 - event ids of the inputs named in `remember_ids` are kept (`IdMemory`: append-only
   chunks on the changelog, a bounded number per input key, none past `id_horizon`), so
   a sale resent later at a new offset is applied once;
-- ticks reach handlers inside their task's transaction, so timers are as safe as events.
+- ticks reach handlers inside their task's transaction, so timers are as safe as events,
+  and only once the task has applied everything its inputs held (a timeout is not
+  decided while its answer may wait in a backlog).
 
 Handlers are pure: `(state, event, now) -> Outcome`. They read the task's state (a
 mapping they must not change) and return the changed keys and the events to send.
@@ -261,6 +263,8 @@ class Kernel:
         """The partition of each (topic, key) sent to, as the default partitioner picks it."""
         self._generation = 0
         """Counts rebalances, so a batch fetched before one is not applied after it."""
+        self._behind: dict[int, int] = {}
+        """Per task, the input records left after its latest batch (fetched or not)."""
         self._committing: dict[int, asyncio.Task[None]] = {}
         """Each task's latest transaction in flight (see `_transact`)."""
         self._lock = asyncio.Lock()
@@ -505,7 +509,8 @@ class Kernel:
             if task.pending >= 2:
                 continue  # its records wait in the buffer for a later batch
             ready = await self._ready(number)
-            if ready or any(due <= now_mono for due in task.next_ticks.values()):
+            due = any(at <= now_mono for at in task.next_ticks.values())
+            if ready or (due and self._caught_up(number)):
                 task.pending += 1
                 before = self._committing.get(number)
                 self._committing[number] = asyncio.create_task(self._transact(task, ready, before))
@@ -537,13 +542,14 @@ class Kernel:
             (tp for tp in consumer.assignment() if tp.partition == number),
             key=lambda tp: tp.topic,
         )
-        lagging = set()
+        lagging: dict[TopicPartition, int] = {}
         for tp in inputs:
             stable = consumer.last_stable_offset(tp)
-            if stable is not None and stable > await consumer.position(tp):
-                lagging.add(tp)
+            if stable is not None and stable > (at := await consumer.position(tp)):
+                lagging[tp] = stable - at
         buffers = self._buffered
         if any(tp in lagging and not buffers.get(tp) for tp in inputs):
+            self._behind[number] = sum(lagging.values())
             return []
         heap = [(buffers[tp][0].timestamp, i, tp) for i, tp in enumerate(inputs) if buffers.get(tp)]
         heapq.heapify(heap)
@@ -556,7 +562,18 @@ class Kernel:
                 heapq.heappush(heap, (buffer[0].timestamp, i, tp))
             elif tp in lagging:
                 break
+        self._behind[number] = sum(len(buffers.get(tp, ())) for tp in inputs) + sum(
+            lagging.values()
+        )
         return out
+
+    def _caught_up(self, number: int) -> bool:
+        """Whether a task's latest batch reached the end of its inputs as last fetched.
+        Its ticks wait until then: a tick decides from the state what has not happened in
+        time (an answer that never came), and while the task works through a backlog (an
+        upgrade, a restart after a long stop, more load than it keeps up with) that answer
+        may be in the part not applied yet."""
+        return self._behind.get(number, 0) == 0
 
     async def _transact(
         self,
@@ -572,7 +589,7 @@ class Kernel:
         the task opens again."""
         try:
             started = time.perf_counter()
-            batch, offsets = await self._build(task, work)
+            batch, offsets = await self._build(task, work, self._caught_up(task.partition))
             work.clear()  # the records are applied: not kept while the commit waits
             if before is not None:
                 await asyncio.gather(before, return_exceptions=True)
@@ -586,7 +603,7 @@ class Kernel:
                 del self._committing[task.partition]
 
     async def _build(
-        self, task: _Task, work: list[tuple[TopicPartition, Any]]
+        self, task: _Task, work: list[tuple[TopicPartition, Any]], ticking: bool = True
     ) -> tuple[Batch, dict[TopicPartition, int]]:
         batch = Batch(self.stream, self.registry, task.state, task.ids, self.clock.now())
         offsets: dict[TopicPartition, int] = {}
@@ -600,7 +617,7 @@ class Kernel:
             EVENTS_IN.labels(self.stream.service, logical[topic]).inc(count)
         mono = time.monotonic()
         for i, (every, tick) in enumerate(self.stream.ticks):
-            if task.next_ticks.get(i, 0.0) <= mono:
+            if ticking and task.next_ticks.get(i, 0.0) <= mono:
                 task.next_ticks[i] = mono + every
                 batch.take(tick(task.state, batch.now))
         if task.next_sweep <= mono:
@@ -844,7 +861,10 @@ class Projection:
     """A read model fed from a derived topic, outside any worker's hot loop: its own
     consumer group, `read_committed` (an aborted transaction never shows), offsets
     committed after each batch is applied. At least once: `apply` must be idempotent
-    (a read model keeps the newest version, or counts by event id)."""
+    (a read model keeps the newest version, or counts by event id).
+
+    `topic` is a registry topic, or with `physical=True` a topic's own name: a kernel's
+    changelog (`Kernel.changelog`), whose committed records are the state itself."""
 
     def __init__(
         self,
@@ -854,11 +874,13 @@ class Projection:
         bootstrap_servers: str,
         topic: str,
         apply: Callable[[list[Any]], Awaitable[Any]],
+        *,
+        physical: bool = False,
     ) -> None:
         base = f"lumbung-{service}-{name}"
         self.group_id = f"{registry.prefix}.{base}" if registry.prefix else base
         self.bootstrap = bootstrap_servers
-        self.topic = registry.name(topic)
+        self.topic = topic if physical else registry.name(topic)
         self.apply = apply
         self._stopping = asyncio.Event()
 
@@ -890,3 +912,40 @@ class Projection:
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+async def read_to_end(
+    bootstrap_servers: str,
+    topic: str,
+    partitions: int,
+    apply: Callable[[list[Any]], Awaitable[Any]],
+) -> None:
+    """Read a topic (its own name) from the beginning to its end as of now, committed
+    records only, in batches to `apply`: a read model rebuilt after Redis lost it."""
+    consumer = AIOKafkaConsumer(
+        **client_security(),
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        pending = {tp for tp, end in ends.items() if end > 0}
+        while pending:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            records = [r for part in batches.values() for r in part]
+            if records:
+                await apply(records)
+            # By position, not by the last record's offset: a topic written in
+            # transactions ends with a commit marker no record carries (compared by
+            # record, a rebuild after a Redis wipe never ended).
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()

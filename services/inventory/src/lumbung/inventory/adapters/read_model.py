@@ -13,11 +13,10 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import Registry
-from lumbung.platform.broker import client_security
 from lumbung.platform.cache import as_text
+from lumbung.platform.kernel import read_to_end
 
 log = logging.getLogger(__name__)
 LEDGER_LENGTH = 200
@@ -142,34 +141,13 @@ def parse_changes(records: list[Any]) -> list[tuple[dict[str, Any], str, str]]:
 
 async def rebuild(bootstrap_servers: str, registry: Registry, model: StockReadModel) -> int:
     """Read the whole ledger topic from the beginning into the read model."""
+    applied = 0
+
+    async def apply(records: list[Any]) -> None:
+        nonlocal applied
+        applied += await model.apply(parse_changes(records))
+
     topic = registry.name("inventory.stock")
-    consumer = AIOKafkaConsumer(
-        **client_security(),
-        bootstrap_servers=bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
-    await consumer.start()
-    try:
-        count = registry.spec("inventory.stock").partitions
-        partitions = [TopicPartition(topic, p) for p in range(count)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        pending = {tp for tp, end in ends.items() if end > 0}
-        applied = 0
-        while pending:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            for records in batches.values():
-                applied += await model.apply(parse_changes(records))
-            # By position, not by the last record's offset: the worker writes the ledger in
-            # transactions, and a partition ends with a commit marker no record carries
-            # (compared by record, a rebuild after a Redis wipe never ended).
-            for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-        await model.mark_built()
-        return applied
-    finally:
-        await consumer.stop()
+    await read_to_end(bootstrap_servers, topic, registry.spec("inventory.stock").partitions, apply)
+    await model.mark_built()
+    return applied

@@ -3,11 +3,10 @@
     <prefix>:orders:order:<order_id>          the order as JSON (domain `Order.to_dict`)
     <prefix>:orders:outlet:<outlet_id>        sorted set of order ids by pickup time
     <prefix>:orders:idem:<order_id>           request fingerprint of a placing in flight
-    <prefix>:orders:projected:<worker id>     set once a worker has projected its orders
-    <prefix>:orders:built                     set once any worker has (API readiness)
+    <prefix>:orders:built                     set once the worker has projected every order
 
-It is a projection of `orders.events`: after a Redis wipe the worker folds the topic
-again from its state table.
+It is a projection of the orders stream's changelog (the committed state of every order,
+folded from `orders.events`): after a Redis wipe the worker reads that changelog again.
 """
 
 from __future__ import annotations
@@ -80,16 +79,11 @@ class OrdersReadModel:
         raws = await self.redis.mget([self._order(as_text(i)) for i in ids])
         return [orjson.loads(raw) for raw in raws if raw is not None]
 
-    async def has_marker(self, worker_id: str) -> bool:
-        """Whether this worker has projected its orders since Redis last lost them."""
-        return bool(await self.redis.exists(f"{self._base}projected:{worker_id}"))
-
     async def is_built(self) -> bool:
-        """Whether a worker has projected its orders since Redis last lost them."""
+        """Whether the worker has projected every order since Redis last lost them."""
         return bool(await self.redis.exists(f"{self._base}built"))
 
-    async def set_marker(self, worker_id: str) -> None:
-        await self.redis.set(f"{self._base}projected:{worker_id}", 1, ex=7 * 24 * 3600)
+    async def mark_built(self) -> None:
         await self.redis.set(f"{self._base}built", 1)
 
     async def claim(self, order_id: str, request_hash: str) -> str:
