@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,11 @@ def test_a_page_gets_the_snapshot_then_live_changes_and_resumes_after_a_reconnec
     assert (got["stock"]["available"], got["stock"]["version"]) == (26, 3)
     sold = got["sale"]
     assert (sold["outlet_id"], sold["units"], sold["amount_idr"]) == (OUTLET, 4, 60_000)
+    # How old the page's data is, told every two seconds (no id: nothing to resume).
+    fresh = page.until("freshness", lambda f: f["as_of"] is not None)
+    assert datetime.fromisoformat(fresh["as_of"]) <= datetime.now(UTC)
+    assert fresh["lag_s"] >= 0
+    assert fresh["behind"] >= 0
     seen = page.last_id
     page.close()
 
@@ -207,6 +212,8 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     assert "menipis" in alert_text
     browser.find_element(By.ID, "lang").click()  # a button the page never re-renders
     until(browser, lambda: "low" in (shown(browser, "#alerts li") or ""), "the alert in English")
+    until(browser, lambda: "data as of" in (shown(browser, "#fresh") or ""), "how old its data is")
+    assert shown(browser, "#fresh", "data-stale") == "no"
 
     shot = tmp_path / "dashboard.png"
     browser.save_screenshot(str(shot))

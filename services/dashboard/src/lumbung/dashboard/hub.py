@@ -6,6 +6,10 @@ beginning of their topics (they are few, and a page shows what is still open). E
 update it folds gets a sequence number within this process (`epoch`), goes into a ring
 buffer and to each subscriber's queue. A page that reconnects with the id of the last
 update it saw gets what came after, when the buffer still holds it; else a new snapshot.
+
+`freshness()` tells a page how old its data is: the wall-clock moment the hub last had
+read everything its topics held, and how many events it is behind now. So ops can tell a
+quiet outlet (fresh data, no sales) from a stalled pipeline (data minutes old).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from datetime import time as day_time
 from typing import Any
 
@@ -35,6 +40,8 @@ SERVICE = "dashboard"
 FROM_TODAY = ("pos.sales", "inventory.stock")
 FROM_START = ("inventory.alerts", "orders.events", "restock.events", "restock.acks")
 BUFFER = 50_000
+FRESHNESS_ASK_S = 1.0
+"""How often the hub asks the broker where its topics end (lag, and `freshness`)."""
 QUEUE = 10_000
 
 
@@ -67,6 +74,23 @@ class Hub:
         self._task: asyncio.Task[None] | None = None
         self._lag_task: asyncio.Task[None] | None = None
         self.caught_up = asyncio.Event()
+        self._fresh_at: float | None = None
+        """Wall-clock seconds when the hub last had read all its topics held."""
+        self._behind = 0
+        self._target: tuple[float, dict[TopicPartition, int]] | None = None
+        """When the ends of the topics were last asked for, and the ends then."""
+
+    def freshness(self) -> dict[str, Any]:
+        """{"as_of": when the data was last whole (ISO, wall clock; None before the hub
+        caught up once), "lag_s": seconds since then, "behind": events left to read}."""
+        if self._fresh_at is None:
+            return {"as_of": None, "lag_s": None, "behind": self._behind}
+        lag = max(0.0, time.time() - self._fresh_at)
+        return {
+            "as_of": datetime.fromtimestamp(self._fresh_at, UTC).isoformat(),
+            "lag_s": round(lag, 1),
+            "behind": self._behind,
+        }
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -164,6 +188,7 @@ class Hub:
             for tp in list(pending):
                 if await self._consumer.position(tp) >= pending[tp]:
                     del pending[tp]
+            await self._note_freshness()
             if not pending and not self.caught_up.is_set():
                 self.caught_up.set()
                 log.info("the dashboard caught up: %d updates", self.seq)
@@ -176,12 +201,32 @@ class Hub:
         if folded is not None:
             self._publish(*folded)
 
+    async def _note_freshness(self) -> None:
+        """Once the hub has read up to the ends it last asked the broker for, its data is
+        whole as of the moment it asked. A broker it cannot reach answers no more asks,
+        so the moment stays where it was and the lag grows."""
+        consumer, target = self._consumer, self._target
+        if consumer is None or target is None:
+            return
+        asked_at, ends = target
+        behind = 0
+        for tp, end in ends.items():
+            behind += max(0, end - await consumer.position(tp))
+        self._behind = behind
+        if behind == 0:
+            self._fresh_at = asked_at
+            self._target = None
+
     async def _measure_lag(self, partitions: list[TopicPartition]) -> None:
         assert self._consumer is not None
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(FRESHNESS_ASK_S)
             with contextlib.suppress(Exception):
+                asked_at = time.time()
                 ends = await self._consumer.end_offsets(partitions)
+                if self._target is None:  # the last one reached: a new one to reach
+                    self._target = (asked_at, ends)
+                await self._note_freshness()
                 lag: dict[str, int] = {}
                 for tp in partitions:
                     position = await self._consumer.position(tp)

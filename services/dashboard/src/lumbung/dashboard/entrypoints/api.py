@@ -14,6 +14,7 @@ No `from __future__ import annotations`: FastAPI reads these signatures.
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Annotated, Any
@@ -27,7 +28,8 @@ from lumbung.dashboard.stock import StockReader
 from lumbung.platform.auth import KEY_HEADER, AuthError, KeyRing, Principal, Role, authorize
 from lumbung.platform.views import CatalogView
 
-HEARTBEAT_S = 15.0
+FRESHNESS_S = 2.0
+"""How often a page hears how old its data is (`Hub.freshness`)."""
 STATIC = {
     "app.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
@@ -124,6 +126,7 @@ async def _snapshot(request: Request) -> tuple[dict[str, Any], int]:
             if not c.retired
         ],
         "stock": stock,
+        "freshness": hub.freshness(),
         **folded,
     }
     return snapshot, seq
@@ -153,13 +156,16 @@ async def _events(request: Request, last_event_id: str | None) -> AsyncIterator[
             for update in hub.since(last) or []:
                 yield _sse(update.kind, update.data, f"{hub.epoch}-{update.seq}")
                 last = update.seq
+        told = time.monotonic()
         while not subscriber.overflowed:
+            if time.monotonic() - told >= FRESHNESS_S:
+                told = time.monotonic()
+                yield _sse("freshness", hub.freshness())  # no id: not an update to resume
             try:
-                update = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_S)
+                update = await asyncio.wait_for(subscriber.queue.get(), FRESHNESS_S)
             except TimeoutError:
                 if await request.is_disconnected():
                     return
-                yield b": ping\n\n"
                 continue
             if update.seq <= last:
                 continue

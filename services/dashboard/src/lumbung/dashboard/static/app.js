@@ -11,6 +11,7 @@ const T = {
     alerts: "Peringatan", restocks: "Restok", orders: "Pesanan menunggu diambil",
     outlet: "Gerai", sales: "Terjual/jam", last: "terakhir", never: "belum ada",
     silent: "sepi", today: "hari ini", simulated: "simulasi", wall: "jam dinding",
+    data_as_of: "data per", lag: "tertinggal", behind: "peristiwa belum terbaca",
     low_stock: "menipis", out_of_stock: "habis", back_in_stock: "tersedia lagi",
     negative_stock: "stok minus", unknown_sku: "SKU tak dikenal",
     open: "terbuka", accepted: "diterima", declined: "ditolak", closed: "selesai",
@@ -25,6 +26,7 @@ const T = {
     alerts: "Alerts", restocks: "Restocks", orders: "Orders waiting for pickup",
     outlet: "Outlet", sales: "Sold/hour", last: "last", never: "none yet",
     silent: "silent", today: "today", simulated: "simulated", wall: "wall clock",
+    data_as_of: "data as of", lag: "lag", behind: "events not read yet",
     low_stock: "low", out_of_stock: "out of stock", back_in_stock: "back in stock",
     negative_stock: "negative stock", unknown_sku: "unknown SKU",
     open: "open", accepted: "accepted", declined: "declined", closed: "closed",
@@ -39,6 +41,10 @@ const SILENT_MS = 30 * 60 * 1000;
 // simulated and shows the wall clock beside it, so no time on the page is ahead of its
 // clock. A minute of slack leaves a till whose clock runs a little fast alone.
 const SIMULATED_AFTER_MS = 60 * 1000;
+// How old the data is ("data as of 14.02.31 WITA, lag 0.3 s"): the server says when it
+// last had read everything; a stalled pipeline shows a lag that keeps growing, a quiet
+// outlet a fresh time and no sales. Stale after this many seconds of lag.
+const STALE_S = 10;
 
 let lang = localStorage.getItem("lumbung.lang") || "id";
 const key = (() => {
@@ -55,7 +61,7 @@ const key = (() => {
 const state = {
   outlets: [], products: {}, calendar: [], stock: {}, levels: {}, sales: {}, revenue: {},
   lastSeen: {}, alerts: [], alertIds: new Set(), orders: {}, restocks: {}, now: null,
-  happenedUntil: 0,
+  happenedUntil: 0, freshness: null, freshAt: 0,
 };
 let dirty = false;
 
@@ -93,6 +99,7 @@ function applySnapshot(s) {
   for (const [outlet, cells] of Object.entries(s.stock)) for (const c of Object.values(cells)) putStock(c);
   state.levels = s.levels; state.sales = s.sales; state.revenue = s.revenue;
   state.lastSeen = s.last_seen; state.now = s.now;
+  setFreshness(s.freshness);
   state.alerts = s.alerts; state.alertIds = new Set(s.alerts.map((a) => a.id));
   state.happenedUntil = 0;
   for (const iso of Object.values(s.last_seen)) happened(iso);
@@ -209,6 +216,21 @@ function renderLists() {
     `${esc(o.customer_name || o.order_id)} · ${o.units || ""} · ${esc(outletName(o.outlet_id))} · ${t("pickup")} ${wita(o.pickup_at)}</li>`).join("");
 }
 
+function setFreshness(f) { state.freshness = f; state.freshAt = Date.now(); }
+
+function showFreshness() {
+  const f = state.freshness;
+  if (!f || !f.as_of) { $("fresh").textContent = ""; return; }
+  // Lag as the server last said (every 2 s), growing once it has said nothing for longer.
+  const sinceTold = Math.max(0, (Date.now() - state.freshAt) / 1000 - 3);
+  const lag = (f.lag_s || 0) + sinceTold;
+  const asOf = new Date(f.as_of).toLocaleTimeString(lang === "id" ? "id-ID" : "en-GB",
+    { timeZone: "Asia/Makassar", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  $("fresh").textContent = `${t("data_as_of")} ${asOf} WITA, ${t("lag")} ${lag.toFixed(1)} s` +
+    (f.behind > 0 ? ` (${f.behind} ${t("behind")})` : "");
+  $("fresh").dataset.stale = lag > STALE_S ? "yes" : "no";
+}
+
 let connection = "connecting";
 function showConnection(word) {
   connection = word;
@@ -231,6 +253,7 @@ function tick() {
   $("clock").textContent = wita(new Date(now).toISOString()) +
     (simulated ? ` · ${t("simulated")} (${t("wall")} ${wita(new Date(wall).toISOString())})` : "");
   $("clock").dataset.simulated = simulated ? "yes" : "no";
+  showFreshness();
   if (dirty) { dirty = false; renderGrid(); renderLists(); }
 }
 
@@ -239,6 +262,7 @@ function connect() {
   source.addEventListener("open", () => showConnection("live"));
   source.addEventListener("error", () => showConnection("offline"));
   source.addEventListener("snapshot", (e) => { applySnapshot(JSON.parse(e.data)); });
+  source.addEventListener("freshness", (e) => { setFreshness(JSON.parse(e.data)); });
   for (const kind of Object.keys(apply)) {
     source.addEventListener(kind, (e) => { apply[kind](JSON.parse(e.data)); dirty = true; });
   }
