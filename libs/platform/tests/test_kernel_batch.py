@@ -107,3 +107,28 @@ def test_a_handler_that_fails_dead_letters_its_record_and_changes_nothing() -> N
     assert topic == "inventory.dlq"
     assert value == sale("S-2")
     assert b"would not fit" in dict(headers or [])[HEADER_ERROR]
+
+
+def test_a_handler_with_the_record_forwards_it_with_headers_and_effects_wait_for_the_commit() -> (
+    None
+):
+    from lumbung.platform.kernel import Emit
+
+    def forward(state: Mapping[str, Any], event: Any, now: datetime, came: Any) -> Outcome:
+        origin = f"{came.topic}:{came.partition}@{came.offset}".encode()
+        return Outcome(
+            events=[Emit("inventory.alerts", "IKN-01", came.value, (("origin", origin),))],
+            after=[("deliver", event.data.sale_id)],
+        )
+
+    stream = Stream(
+        "inventory", "test", ("pos.sales",), {pos.SaleRecorded: forward}, with_record=True
+    )
+    applying = Batch(stream, Registry(), {}, IdMemory(10, timedelta(days=1)), NOW)
+
+    applying.add("pos.sales", record(sale("S-9"), offset=41))
+
+    [(_, key, value, headers)] = applying.out
+    assert (key, value) == (b"IKN-01", sale("S-9"))
+    assert headers == [("origin", b"pos.sales:0@41")]
+    assert applying.after == [("deliver", "S-9")]  # handed over by the kernel after commit

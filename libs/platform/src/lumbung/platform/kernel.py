@@ -98,14 +98,19 @@ class Emit:
     topic: str
     key: str
     value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass
 class Outcome:
-    """What a handler or a tick returns: changed state keys (None deletes) and events."""
+    """What a handler or a tick returns: changed state keys (None deletes), events, and
+    effects outside Kafka (`after`: a message to deliver), which the kernel hands to the
+    worker's `after_commit` once the transaction that decided them has committed: at
+    least once, so each carries an id its receiver deduplicates by."""
 
     changes: dict[str, Any] = field(default_factory=dict)
     events: list[Emit] = field(default_factory=list)
+    after: list[Any] = field(default_factory=list)
 
 
 class Unprocessable(Exception):
@@ -132,6 +137,9 @@ class Stream:
     ids_per_key: int = 2000
     """At most this many remembered ids per input key (an outlet), the oldest dropped."""
     ticks: tuple[tuple[float, Tick], ...] = ()
+    with_record: bool = False
+    """Handlers take the consumed record as a fourth argument (its topic, partition,
+    offset, key, value and headers): for a worker that forwards an event as it came."""
     key_of: Callable[[Any], str] | None = None
     """The key an input's payload must carry (its partition decides which task owns
     that state): a record keyed otherwise is dead-lettered."""
@@ -243,6 +251,7 @@ class Kernel:
         replication_factor: int = 1,
         max_records: int = 10000,
         instance_id: str = "",
+        after_commit: Callable[[int, list[Any]], None] | None = None,
     ) -> None:
         self.stream = stream
         self.registry = registry
@@ -252,6 +261,8 @@ class Kernel:
         self.max_records = max_records
         self.instance_id = instance_id or None
         """Static group membership (see `ServiceSettings.worker_instance`)."""
+        self.after_commit = after_commit
+        """Called with (task, effects) once the batch that decided them has committed."""
         base = f"lumbung-{stream.service}-{stream.name}"
         self.group_id = f"{registry.prefix}.{base}" if registry.prefix else base
         self.changelog = f"{self.group_id}-changelog"
@@ -598,8 +609,11 @@ class Kernel:
                 await asyncio.gather(before, return_exceptions=True)
             if self._tasks.get(task.partition) is not task:
                 return
-            if offsets or batch.deltas or batch.out:
-                await self._commit_or_drop(task, batch, offsets, started)
+            wrote = bool(offsets or batch.deltas or batch.out)
+            if wrote and not await self._commit_or_drop(task, batch, offsets, started):
+                return
+            if batch.after and self.after_commit is not None:
+                self.after_commit(task.partition, batch.after)
         finally:
             task.pending -= 1
             if self._committing.get(task.partition) is asyncio.current_task():
@@ -631,7 +645,8 @@ class Kernel:
 
     async def _commit_or_drop(
         self, task: _Task, batch: Batch, offsets: dict[TopicPartition, int], started: float
-    ) -> None:
+    ) -> bool:
+        """Whether the batch committed (else its task was dropped)."""
         try:
             await self._commit(task, batch, offsets)
         except KafkaError as exc:
@@ -644,9 +659,10 @@ class Kernel:
             log.warning("transaction of task %s failed (%r)", task.partition, exc)
             await self._drop(task, wait=False)  # its successor in flight waits for this
             self._lose(task.partition, FENCED if fenced else 0.0)
-            return
+            return False
         BATCH_RECORDS.labels(self.stream.service).observe(batch.count)
         BATCH_SECONDS.labels(self.stream.service).observe(time.perf_counter() - started)
+        return True
 
     async def _commit(self, task: _Task, batch: Batch, offsets: dict[TopicPartition, int]) -> None:
         producer = task.producer
@@ -714,6 +730,8 @@ class Batch:
         self.deltas: dict[str, Any] = {}
         """Changed state keys, the last value of each in this batch (None: deleted)."""
         self.out: list[Record] = []
+        self.after: list[Any] = []
+        """Effects outside Kafka, for the worker once this batch has committed."""
         self.count = 0
         self._remember = stream.remember_ids
         self._dlq = registry.name(f"{stream.service}.dlq")
@@ -745,7 +763,10 @@ class Batch:
                 log.debug("%s is a resend of an applied event: skipped", event.event_id)
                 return
         try:
-            outcome = handler(self.state, event, self.now)
+            if stream.with_record:
+                outcome = handler(self.state, event, self.now, record)  # type: ignore[call-arg]
+            else:
+                outcome = handler(self.state, event, self.now)
         except Unprocessable as exc:
             self._dead_letter(record, str(exc))
             return
@@ -774,7 +795,9 @@ class Batch:
             deltas[key] = value
         name = self.registry.name
         for emit in outcome.events:
-            self.out.append((name(emit.topic), emit.key.encode(), emit.value, None))
+            headers = list(emit.headers) if emit.headers else None
+            self.out.append((name(emit.topic), emit.key.encode(), emit.value, headers))
+        self.after.extend(outcome.after)
 
     def forget_old_ids(self) -> None:
         """Remembered ids older than the stream's horizon are dropped (and tombstoned)."""
