@@ -44,7 +44,7 @@ from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.partitioner import DefaultPartitioner
 from kafka.admin import NewTopic
 
-from lumbung.contracts import ContractError, Envelope, Registry
+from lumbung.contracts import ContractError, Registry
 from lumbung.platform.broker import (
     client_security,
     create_missing,
@@ -119,7 +119,8 @@ class Unprocessable(Exception):
 
 Record = tuple[str, bytes, bytes, list[tuple[str, bytes]] | None]
 """A record to send: physical topic, key, value, headers."""
-Handler = Callable[[Mapping[str, Any], Envelope[Any], datetime], Outcome]
+Handler = Callable[..., Outcome]
+"""(state, event, now) -> Outcome; with `Stream.with_record`, (state, event, now, record)."""
 Tick = Callable[[Mapping[str, Any], datetime], Outcome]
 
 
@@ -764,7 +765,7 @@ class Batch:
                 return
         try:
             if stream.with_record:
-                outcome = handler(self.state, event, self.now, record)  # type: ignore[call-arg]
+                outcome = handler(self.state, event, self.now, record)
             else:
                 outcome = handler(self.state, event, self.now)
         except Unprocessable as exc:

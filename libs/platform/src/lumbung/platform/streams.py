@@ -1,4 +1,5 @@
-"""faust-streaming apps as every Lumbung worker builds them."""
+"""faust-streaming apps, for the foundation smoke test's minimal agent: every Lumbung worker
+runs on the stream kernel (`lumbung.platform.kernel`) since issue 16."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from typing import Any
 import faust
 
 from lumbung.contracts import OUTLET_PARTITIONS, Registry
-from lumbung.platform.broker import create_missing, faust_credentials, topic_config
-from lumbung.platform.dlq import DeadLetter
-from lumbung.platform.metrics import DEAD_LETTERS
+from lumbung.platform.broker import faust_credentials
 from lumbung.platform.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -159,84 +158,3 @@ def raw_topic(app: faust.App, registry: Registry, logical: str) -> Any:
         value_serializer="raw",
         partitions=spec.partitions,
     )
-
-
-class DurableTable(faust.Table[bytes, bytes]):
-    """A faust table that keeps the future of every changelog write, so that a worker can
-    wait until its state is on the broker before it tells anyone about it
-    (publish-after-commit: a derived event never describes a state a crash could lose)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._written: list[Any] = []
-
-    def send_changelog(self, *args: Any, **kwargs: Any) -> Any:
-        future = super().send_changelog(*args, **kwargs)
-        self._written.append(future)
-        return future
-
-    def take_written(self) -> list[Any]:
-        """The futures of the writes since the last call; each resolves once the broker
-        acknowledged that write (acks=all)."""
-        written, self._written = self._written, []
-        return written
-
-
-def durable_table(app: faust.App, name: str, *, partitions: int, help: str) -> DurableTable:
-    """A bytes -> bytes `DurableTable` registered with the app like `app.Table`."""
-    table = DurableTable(
-        app,
-        name=name,
-        default=None,
-        key_type=bytes,
-        value_type=bytes,
-        beacon=app.tables.beacon,
-        partitions=partitions,
-        help=help,
-    )
-    app.tables.add(table)
-    declare_changelog(app, table.changelog_topic.get_topic_name(), partitions)
-    return table
-
-
-def declare_changelog(app: faust.App, name: str, partitions: int) -> None:
-    """Create a table's changelog topic before the worker starts (faust creates no topic,
-    see `make_stream_app`). Before, not during: a consumer that fetches its inputs at once
-    can take the metadata snapshot first, see the changelog with no partitions, and crash
-    every agent that writes the table with PartitionsMismatch (seen with `make up`)."""
-    from kafka.admin import NewTopic
-
-    bootstrap = ",".join(f"{url.host}:{url.port}" for url in app.conf.broker)
-    replication = int(app.conf.topic_replication_factor)
-    config = {"cleanup.policy": "compact", **topic_config(replication)}
-    create_missing(bootstrap, [NewTopic(name, partitions, replication, topic_configs=config)])
-
-
-async def dead_letter(dlq: Any, service: str, event: Any, error: str) -> Any:
-    """Send a faust event's message to the service's DLQ topic with where it came from and
-    why; returns the future of its delivery (await it before acking the input)."""
-    message = event.message
-    letter = DeadLetter(
-        service, message.topic, message.partition, message.offset, event.key, event.value, error
-    )
-    delivered = await dlq.send(key=event.key, value=event.value, headers=letter.headers())
-    DEAD_LETTERS.labels(service, message.topic).inc()
-    log.warning(
-        "dead-lettered %s:%s@%s: %s", message.topic, message.partition, message.offset, error
-    )
-    return delivered
-
-
-def run_worker(app: faust.App, prog: str, log_level: str) -> None:
-    """Run a faust worker for `app` in this process, as `faust worker` would; its web
-    server only when the service set a worker port (faust's default 0.0.0.0:6066 would
-    collide between two workers on one machine)."""
-    import sys
-
-    from lumbung.platform import logs
-
-    logs.configure(prog, log_level)
-    level = {"warning": "warn", "critical": "crit"}.get(log_level.lower(), log_level.lower())
-    web = [] if app.conf.web_enabled else ["--without-web"]
-    sys.argv = [prog, "worker", "-l", level, *web]
-    app.main()

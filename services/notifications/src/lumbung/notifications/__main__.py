@@ -1,7 +1,7 @@
 """The notifications service's command line.
 
 lumbung-notifications api       run the HTTP API (supplier answers, answer links)
-lumbung-notifications worker    run the stream worker (faust): messages and their delivery
+lumbung-notifications worker    run the stream worker (the kernel): messages and their delivery
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("command", choices=["api", "worker"], help="what to run")
+    parser.add_argument("--jobs", help="with worker: which of its jobs to run (comma-separated)")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "api":
@@ -26,10 +27,10 @@ def main(argv: list[str] | None = None) -> None:
 
         serve(build_api(settings), settings, SERVICE)
     else:
-        from lumbung.notifications.entrypoints.worker import Worker
-        from lumbung.platform.streams import run_worker
+        from lumbung.notifications.entrypoints.worker import JOBS, Worker
 
-        run_worker(Worker(settings).app, "notifications-worker", settings.log_level)
+        only = frozenset(j.strip() for j in args.jobs.split(",")) if args.jobs else JOBS
+        Worker(settings).run(only)
 
 
 if __name__ == "__main__":
