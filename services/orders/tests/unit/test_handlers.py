@@ -138,9 +138,12 @@ def test_inventory_s_answer_becomes_an_order_event_with_an_id_derived_from_it() 
     assert (key, envelope["event_type"], error) == (ID, "orders.OrderReserved", None)
     assert envelope["event_id"] == str(derived_event_id(answer_id, "order-answer"))
     assert envelope["causation_id"] == str(answer_id)
-    assert desk.order()["state"] == "placed"  # the fold takes it from orders.events
-    desk.fold_back(sent)
+    assert desk.order()["state"] == "reserved"  # at once: no timer gives up on it now
+    desk.now = NOW + timedelta(seconds=30)  # past every answer timeout
+    assert desk.tick() == []
+    desk.fold_back(sent)  # the copy read back from orders.events changes nothing
     assert desk.order()["state"] == "reserved"
+    assert len(desk.order()["history"]) == 2
 
 
 def test_a_rejection_keeps_the_shortfall() -> None:

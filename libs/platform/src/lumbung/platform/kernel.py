@@ -145,6 +145,10 @@ class Stream:
     """The key an input's payload must carry (its partition decides which task owns
     that state): a record keyed otherwise is dead-lettered."""
     stateful: bool = True
+    ticks_wait_for_inputs: bool = True
+    """Ticks run only once the task has applied all its inputs held (see
+    `Kernel._caught_up`); False for ticks that decide nothing from what did not happen
+    (closing a digest whose window passed, handing pending messages over again)."""
 
 
 @dataclass
@@ -253,6 +257,7 @@ class Kernel:
         max_records: int = 10000,
         instance_id: str = "",
         after_commit: Callable[[int, list[Any]], None] | None = None,
+        on_dropped: Callable[[int], None] | None = None,
     ) -> None:
         self.stream = stream
         self.registry = registry
@@ -264,6 +269,9 @@ class Kernel:
         """Static group membership (see `ServiceSettings.worker_instance`)."""
         self.after_commit = after_commit
         """Called with (task, effects) once the batch that decided them has committed."""
+        self.on_dropped = on_dropped
+        """Called with a task's number when this worker closes it (moved elsewhere,
+        fenced, or stopping): its effects under way may stop."""
         base = f"lumbung-{stream.service}-{stream.name}"
         self.group_id = f"{registry.prefix}.{base}" if registry.prefix else base
         self.changelog = f"{self.group_id}-changelog"
@@ -507,6 +515,8 @@ class Kernel:
         self._tasks.pop(task.partition, None)
         for tp in [tp for tp in self._buffered if tp.partition == task.partition]:
             del self._buffered[tp]
+        if self.on_dropped is not None:
+            self.on_dropped(task.partition)
         try:
             await task.producer.stop()
         except Exception:  # a fenced or broken producer: nothing more to lose
@@ -525,7 +535,7 @@ class Kernel:
                 continue  # its records wait in the buffer for a later batch
             ready = await self._ready(number)
             due = any(at <= now_mono for at in task.next_ticks.values())
-            if ready or (due and self._caught_up(number)):
+            if ready or (due and self._may_tick(number)):
                 task.pending += 1
                 before = self._committing.get(number)
                 self._committing[number] = asyncio.create_task(self._transact(task, ready, before))
@@ -582,6 +592,9 @@ class Kernel:
         )
         return out
 
+    def _may_tick(self, number: int) -> bool:
+        return not self.stream.ticks_wait_for_inputs or self._caught_up(number)
+
     def _caught_up(self, number: int) -> bool:
         """Whether a task's latest batch reached the end of its inputs as last fetched.
         Its ticks wait until then: a tick decides from the state what has not happened in
@@ -604,7 +617,7 @@ class Kernel:
         the task opens again."""
         try:
             started = time.perf_counter()
-            batch, offsets = await self._build(task, work, self._caught_up(task.partition))
+            batch, offsets = await self._build(task, work, self._may_tick(task.partition))
             work.clear()  # the records are applied: not kept while the commit waits
             if before is not None:
                 await asyncio.gather(before, return_exceptions=True)
@@ -637,7 +650,12 @@ class Kernel:
         for i, (every, tick) in enumerate(self.stream.ticks):
             if ticking and task.next_ticks.get(i, 0.0) <= mono:
                 task.next_ticks[i] = mono + every
-                batch.take(tick(task.state, batch.now))
+                try:
+                    outcome = tick(task.state, batch.now)
+                except Exception:  # changes nothing: a tick returns its changes
+                    log.exception("a tick of %s failed", self.group_id)
+                    continue
+                batch.take(outcome)
         if task.next_sweep <= mono:
             task.next_sweep = mono + ID_SWEEP_EVERY_S
             batch.forget_old_ids()
@@ -650,16 +668,25 @@ class Kernel:
         """Whether the batch committed (else its task was dropped)."""
         try:
             await self._commit(task, batch, offsets)
-        except KafkaError as exc:
+        except Exception as exc:
             # The state in memory is ahead of what committed: drop it, and open the task
             # again from the changelog and the committed offsets. Fenced means another
             # worker owns it now, whatever this worker's stale assignment says: it waits
             # for the group to give it back (`assigned`), or it would fence the owner in
-            # turn (a zombie woken by SIGCONT did, and both stalled for minutes).
+            # turn (a zombie woken by SIGCONT did, and both stalled for minutes). Not a
+            # Kafka error (a value that does not serialise): the same, after a pause,
+            # instead of a batch lost while the offsets after it commit.
             fenced = isinstance(exc, ProducerFenced)
-            log.warning("transaction of task %s failed (%r)", task.partition, exc)
+            kafka = isinstance(exc, KafkaError)
+            log.log(
+                logging.WARNING if kafka else logging.ERROR,
+                "transaction of task %s failed (%r)",
+                task.partition,
+                exc,
+                exc_info=not kafka,
+            )
             await self._drop(task, wait=False)  # its successor in flight waits for this
-            self._lose(task.partition, FENCED if fenced else 0.0)
+            self._lose(task.partition, FENCED if fenced else 0.0 if kafka else RETRY_AFTER_S)
             return False
         BATCH_RECORDS.labels(self.stream.service).observe(batch.count)
         BATCH_SECONDS.labels(self.stream.service).observe(time.perf_counter() - started)

@@ -11,8 +11,8 @@ State, per order:
 - `fold`: an order event moves its order on (`Order.apply`); one that changes nothing (a
   copy, an answer that came too late) changes nothing;
 - `answer`: inventory's answer becomes `OrderReserved` or `OrderRejected` on
-  `orders.events`, with an id derived from the answer's, and the fold takes it from
-  there (the topic stays the whole record of every order);
+  `orders.events`, with an id derived from the answer's (the topic stays the whole record
+  of every order), and moves the order at once, so no timer gives up on it meanwhile;
 - `moves`, every second once the task has applied all its inputs: asks inventory again
   when an order waited too long for an answer, fails it after the last attempt
   (`OrderFailed` releases anything held), and expires a reserved order once its pickup
@@ -79,7 +79,7 @@ def fold(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outco
     return Outcome(changes=changes)
 
 
-def answer(_: Mapping[str, Any], event: Envelope[Any], __: datetime) -> Outcome:
+def answer(state: Mapping[str, Any], event: Envelope[Any], _: datetime) -> Outcome:
     data = event.data
     payload: Payload
     if isinstance(data, inv.StockReserved):
@@ -99,7 +99,18 @@ def answer(_: Mapping[str, Any], event: Envelope[Any], __: datetime) -> Outcome:
         correlation_id=event.correlation_id,
         causation_id=str(event.event_id),
     )
-    return Outcome(events=[Emit("orders.events", data.order_id, value)])
+    # Folded at once as well as written: a timer in the same batch, or before the event
+    # comes back from orders.events, must not give up on an order that has its answer.
+    # The copy read back changes nothing (`Order.apply` is False for it).
+    changes: dict[str, Any] = {}
+    held = state.get(order_key(data.order_id))
+    if held is not None:
+        order = Order.from_dict(held)
+        if order.apply(payload, event.occurred_at):
+            changes[order_key(data.order_id)] = order.to_dict()
+            if order.final and timer_key(data.order_id) in state:
+                changes[timer_key(data.order_id)] = None
+    return Outcome(changes=changes, events=[Emit("orders.events", data.order_id, value)])
 
 
 def moves(answer_timeout: timedelta, attempts: int, grace: timedelta) -> Tick:

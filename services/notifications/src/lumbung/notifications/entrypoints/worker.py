@@ -99,10 +99,15 @@ class Worker:
                 outbox.handlers(),
                 ticks=outbox.ticks(),
                 with_record=True,
+                # Its ticks close digests whose window passed and hand pending messages
+                # over again: nothing a backlog could contradict, and a busy delivery log
+                # must not hold them back.
+                ticks_wait_for_inputs=False,
             ),
             registry,
             bootstrap,
             after_commit=self.deliver,
+            on_dropped=self.dropped,
             **options,
         )
         self.http: httpx.AsyncClient | None = None
@@ -117,6 +122,8 @@ class Worker:
         )
         self._settled: dict[str, float] = {}
         """Delivery ids whose outcome was written but not yet read back: not sent again."""
+        self._task_of: dict[str, int] = {}
+        """The task (outbox partition) of each message handed to the sender."""
 
     # -- the outbox job: the catalog first, then the stream, the sender beside it ----------
 
@@ -132,13 +139,22 @@ class Worker:
             await self.outcomes.stop()
             await self.catalog.stop()
 
-    def deliver(self, _: int, records: list[Record]) -> None:
+    def deliver(self, task: int, records: list[Record]) -> None:
         """Messages whose transaction committed (or still pending): to the sender."""
         clock = time.monotonic()
         self._settled = {k: at for k, at in self._settled.items() if clock - at < SETTLED_KEEP_S}
+        self._task_of = {k: t for k, t in self._task_of.items() if self.sender.busy_with(k)}
         for record in records:
             if record["id"] not in self._settled:
+                self._task_of[record["id"]] = task
                 self.sender.schedule(record)  # skips one it is sending already
+
+    def dropped(self, task: int) -> None:
+        """A task moved elsewhere (or this worker stops): its new owner sends its messages,
+        so those under way here stop (a second email or WhatsApp could not be taken back)."""
+        stopped = self.sender.cancel(lambda record: self._task_of.get(record["id"]) != task)
+        if stopped:
+            log.info("stopped %d deliveries of task %d, now elsewhere", stopped, task)
 
     def channel_for(self, record: Record) -> Channel:
         kind = ChannelKind(record["channel"])
