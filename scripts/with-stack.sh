@@ -5,7 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 NAME="private-$$"
-cleanup() { "$PY" stack/stack.py down --name "$NAME" --wipe || true; }
+cleanup() {
+  status=$?
+  # A failed run shows what the broker complained of: its log goes with the wipe.
+  if [ "$status" -ne 0 ] && [ -f ".stack/$NAME/kafka.log" ]; then
+    echo "--- the broker's last warnings and errors (.stack/$NAME/kafka.log) ---"
+    grep -E '\] (WARN|ERROR) ' ".stack/$NAME/kafka.log" | tail -n 40 || true
+  fi
+  "$PY" stack/stack.py down --name "$NAME" --wipe || true
+}
 trap cleanup EXIT
 eval "$(env -u KAFKA_BOOTSTRAP_SERVERS -u REDIS_URL "$PY" stack/stack.py up --name "$NAME" \
   --kafka-port auto --redis-port auto)"

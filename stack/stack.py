@@ -325,6 +325,10 @@ class Stack:
                     f"share.coordinator.state.topic.replication.factor={replicas}",
                     f"share.coordinator.state.topic.min.isr={in_sync}",
                     "group.initial.rebalance.delay.ms=0",
+                    # A lone broker fenced by its own controller (its heartbeat late on a
+                    # starved machine) only stops serving: clients saw NotEnoughReplicas.
+                    # A cluster keeps the default 9 s, so a dead node is noticed.
+                    f"broker.session.timeout.ms={9000 if len(ports) > 1 else 60000}",
                     "log.retention.check.interval.ms=60000",
                     "",
                 ]

@@ -176,6 +176,34 @@ def _read_records_once(kafka_bootstrap: str, topic: str, deadline: float) -> lis
         consumer.close()
 
 
+def transactions_open(kafka_bootstrap: str, topics: list[str]) -> bool:
+    """Whether a transaction is open on any partition of `topics`: its end for a
+    read_committed reader (the last stable offset) is short of the log's end. A state that
+    agrees with the log while one is open (a broker slow to answer holds it) is not final."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from lumbung.platform.broker import client_security
+
+    ends = []
+    for isolation in ("read_uncommitted", "read_committed"):
+        consumer = KafkaConsumer(
+            **client_security(),
+            bootstrap_servers=kafka_bootstrap,
+            enable_auto_commit=False,
+            isolation_level=isolation,
+        )
+        try:
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in consumer.partitions_for_topic(topic) or ()
+            ]
+            ends.append(consumer.end_offsets(partitions))
+        finally:
+            consumer.close()
+    return ends[0] != ends[1]
+
+
 def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:
     """Every message value on a topic now, parsed as JSON (None where it is not JSON), in
     partition order; no contract code, so tests can check the contracts with it."""
