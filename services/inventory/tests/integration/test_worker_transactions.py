@@ -118,3 +118,38 @@ def test_a_zombie_worker_that_wakes_up_late_never_shows_its_writes(
         (e["data"]["outlet_id"], e["data"]["sku"], e["data"]["version"]) for e in committed
     )
     assert [cell for cell, n in versions.items() if n > 1] == []
+
+
+def test_a_worker_whose_tasks_were_fenced_by_no_other_worker_takes_them_up_again(
+    kafka_bootstrap: str, registry: Registry, events: Any, workers: Any, read_model: Any
+) -> None:
+    """A transaction coordinator that aborts a transaction it thought too old (a broker
+    away for long) fences its producer, though no other worker has the task: no
+    rebalance will give it back, so the worker must open it again by itself."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    workers()
+    open_outlets(events, read_model)
+    run_mixed(events, 200, seed=41)
+    actual, expected = converged(kafka_bootstrap, registry, read_model)
+    assert mismatches(actual, expected) == {}
+
+    async def fence_every_task() -> None:
+        group = f"{registry.prefix}.lumbung-inventory-stock"
+        for number in range(registry.spec("pos.sales").partitions):
+            usurper = AIOKafkaProducer(
+                **client_security(),
+                bootstrap_servers=kafka_bootstrap,
+                transactional_id=f"{group}-{number}",
+                enable_idempotence=True,
+            )
+            await usurper.start()  # init_transactions: the worker's producer is fenced
+            await usurper.stop()
+
+    asyncio.run(fence_every_task())
+    run_mixed(events, 200, seed=42)
+    actual, expected = converged(kafka_bootstrap, registry, read_model, seconds=120)
+
+    assert mismatches(actual, expected) == {}

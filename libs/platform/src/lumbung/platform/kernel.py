@@ -40,6 +40,11 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.protocol import (
+    ConsumerProtocolMemberAssignment,
+    ConsumerProtocolMemberMetadata,
+)
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.partitioner import DefaultPartitioner
 from kafka.admin import NewTopic
@@ -70,6 +75,7 @@ ID_PREFIX_BYTES = ID_PREFIX.encode()
 ID_SWEEP_EVERY_S = 600.0
 RETRY_AFTER_S = 5.0
 YIELD_EVERY = 500
+"""Records a batch applies before it lets the event loop run other tasks' sends."""
 CHANGELOG_CONFIG = {
     "cleanup.policy": "compact",
     "segment.bytes": str(2 * 1024 * 1024),
@@ -87,9 +93,13 @@ segments (1 GB by default), and a task restores by reading its whole partition. 
 With 16 MiB segments a restore after a 30-minute soak still read the active segment of
 each partition (about 200,000 records): 9 s of a 13.6 s kill -9 to output; 2 MiB
 segments roll every 10-15 s at 11,800 lines/s, and the cleaner keeps up."""
-"""Records a batch applies before it lets the event loop run other tasks' sends."""
-FENCED = float("inf")
-"""When a fenced task opens again: only when a rebalance gives it to this worker."""
+FENCED_RETRY_S = 15.0
+"""How long a fenced task waits before it opens again, if this worker still has it then.
+Fenced means another producer took the task's transactional id: a worker the group gave
+it to (this one is a zombie: it learns of the rebalance and drops the task well within
+this time, rather than fence the owner back), or no one, when the transaction
+coordinator aborted a transaction it thought too old (the broker away for long); then
+the task must come back by itself, since no rebalance will bring it."""
 CRASH_BEFORE_COMMIT = "LUMBUNG_KERNEL_CRASH_BEFORE_COMMIT"
 """Test-only: the worker SIGKILLs itself after the sends of its Nth transaction that sends
 events, before the commit (tests/.. crash between produce and commit)."""
@@ -289,8 +299,10 @@ class Kernel:
         """Fetched records of each input not applied yet (see `_ready`)."""
         self._partitions: dict[tuple[str, bytes], int] = {}
         """The partition of each (topic, key) sent to, as the default partitioner picks it."""
-        self._generation = 0
-        """Counts rebalances, so a batch fetched before one is not applied after it."""
+        self._seeks = 0
+        self._sought: dict[TopicPartition, int] = {}
+        """When each input was last sought back to its committed offset (counted in seeks),
+        so a batch taken from the consumer before that is not applied (see `_apply`)."""
         self._behind: dict[int, int] = {}
         """Per task, the input records left after its latest batch (fetched or not)."""
         self._committing: dict[int, asyncio.Task[None]] = {}
@@ -333,6 +345,8 @@ class Kernel:
             heartbeat_interval_ms=1000,
             metadata_max_age_ms=5000,
             max_partition_fetch_bytes=8 * 1024 * 1024,
+            # Round robin only while a group upgrades from workers that knew no other.
+            partition_assignment_strategy=(TaskAssignor, RoundRobinPartitionAssignor),
         )
         self._consumer = consumer
         consumer.subscribe(list(self._logical), listener=_Rebalance(self))
@@ -340,16 +354,13 @@ class Kernel:
         next_lag = 0.0
         try:
             while not self._stopping.is_set():
-                generation = self._generation
                 # While a transaction commits, poll briefly: its task's next batch starts
                 # as soon as it is done.
                 wait_ms = 5 if self._committing else 200
                 batch = await consumer.getmany(timeout_ms=wait_ms, max_records=self.max_records)
+                taken = self._seeks
                 async with self._lock:
-                    # A rebalance in between sought every input back to its committed
-                    # offset: what was fetched before is fetched again.
-                    if generation == self._generation:
-                        await self._apply(batch)
+                    await self._apply(batch, taken)
                 if time.monotonic() >= next_lag:
                     next_lag = time.monotonic() + 1.0
                     await self._record_lag()
@@ -375,7 +386,6 @@ class Kernel:
         async with self._lock:
             # A transaction in flight commits first, so the offsets sought below are its.
             await self._committed()
-            self._generation += 1
             self._buffered.clear()
             wanted = {tp.partition for tp in partitions}
             for task in [t for n, t in self._tasks.items() if n not in wanted]:
@@ -435,7 +445,7 @@ class Kernel:
             return
         now = time.monotonic()
         assigned = consumer.assignment()
-        due = [number for number, at in self._lost.items() if at <= now]  # FENCED never
+        due = [number for number, at in self._lost.items() if at <= now]
         await asyncio.gather(
             *(self._recover(n, {tp for tp in assigned if tp.partition == n}) for n in due)
         )
@@ -511,6 +521,8 @@ class Kernel:
             await consumer.seek_to_beginning(tp)
         else:
             consumer.seek(tp, committed)
+        self._seeks += 1
+        self._sought[tp] = self._seeks
 
     async def _drop(self, task: _Task, *, wait: bool = True) -> None:
         """Close a task; with `wait`, after its transactions in flight ended."""
@@ -529,10 +541,20 @@ class Kernel:
 
     # -- the batch ---------------------------------------------------------------------
 
-    async def _apply(self, batch: dict[TopicPartition, list[Any]]) -> None:
+    async def _apply(self, batch: dict[TopicPartition, list[Any]], taken: int) -> None:
+        """Apply a batch taken from the consumer when `taken` seeks had been made. An input
+        sought back to its committed offset since (a rebalance while the batch waited for
+        the lock, or its task opened again just below) is left out: those records came
+        from where its task stood before, past records never applied, and would commit
+        offsets over them; fetched again from the committed offset, they come in order.
+        A rebalance before the batch was taken is no reason to leave it out: the consumer
+        hands out only records fetched from the positions sought (dropping them lost the
+        records in between, the consumer having moved past them)."""
         await self._retry_lost()
+        assigned = self._consumer.assignment() if self._consumer is not None else set()
+        sought = self._sought
         for tp, records in batch.items():
-            if tp.partition in self._tasks:
+            if tp.partition in self._tasks and tp in assigned and sought.get(tp, 0) <= taken:
                 self._buffered.setdefault(tp, deque()).extend(records)
         now_mono = time.monotonic()
         for number, task in list(self._tasks.items()):
@@ -675,12 +697,12 @@ class Kernel:
             await self._commit(task, batch, offsets)
         except Exception as exc:
             # The state in memory is ahead of what committed: drop it, and open the task
-            # again from the changelog and the committed offsets. Fenced means another
-            # worker owns it now, whatever this worker's stale assignment says: it waits
-            # for the group to give it back (`assigned`), or it would fence the owner in
-            # turn (a zombie woken by SIGCONT did, and both stalled for minutes). Not a
-            # Kafka error (a value that does not serialise): the same, after a pause,
-            # instead of a batch lost while the offsets after it commit.
+            # again from the changelog and the committed offsets. Fenced: after a pause
+            # (`FENCED_RETRY_S`) in which a zombie learns that another worker owns the
+            # task now, rather than fence the owner in turn (a zombie woken by SIGCONT
+            # did, and both stalled for minutes). Not a Kafka error (a value that does
+            # not serialise): the same, after a pause, instead of a batch lost while the
+            # offsets after it commit.
             fenced = isinstance(exc, ProducerFenced)
             kafka = isinstance(exc, KafkaError)
             log.log(
@@ -691,7 +713,9 @@ class Kernel:
                 exc_info=not kafka,
             )
             await self._drop(task, wait=False)  # its successor in flight waits for this
-            self._lose(task.partition, FENCED if fenced else 0.0 if kafka else RETRY_AFTER_S)
+            self._lose(
+                task.partition, FENCED_RETRY_S if fenced else 0.0 if kafka else RETRY_AFTER_S
+            )
             return False
         BATCH_RECORDS.labels(self.stream.service).observe(batch.count)
         BATCH_SECONDS.labels(self.stream.service).observe(time.perf_counter() - started)
@@ -903,6 +927,36 @@ async def _abort(producer: AIOKafkaProducer) -> None:
         await producer.abort_transaction()
     except Exception:  # fenced or broken: the successor's init_transactions ends it
         log.debug("abort failed", exc_info=True)
+
+
+class TaskAssignor(RoundRobinPartitionAssignor):  # type: ignore[misc]
+    """Whole tasks to workers: partition N of every input goes to the same worker, task N
+    to the Nth worker in turn. aiokafka's round robin deals out (topic, partition) pairs
+    one by one, so partition 3 of two inputs met on one worker only while the partition
+    count divided by the workers (6 inputs' partitions, 2 or 3 workers); with 4, a task's
+    inputs went to two workers, and each one's producer fenced the other's."""
+
+    name = "lumbung-tasks"
+    version = 0
+
+    @classmethod
+    def assign(
+        cls, cluster: Any, members: Mapping[str, ConsumerProtocolMemberMetadata]
+    ) -> dict[str, ConsumerProtocolMemberAssignment]:
+        workers = sorted(members)
+        topics = sorted({topic for meta in members.values() for topic in meta.subscription})
+        owned: dict[str, dict[str, list[int]]] = {m: {} for m in workers}
+        for topic in topics:
+            takers = [m for m in workers if topic in members[m].subscription]
+            for number in sorted(cluster.partitions_for_topic(topic) or ()):
+                owner = workers[number % len(workers)]
+                if owner not in takers:  # subscriptions differ while a group upgrades
+                    owner = takers[number % len(takers)]
+                owned[owner].setdefault(topic, []).append(number)
+        return {
+            m: ConsumerProtocolMemberAssignment(cls.version, sorted(owned[m].items()), b"")
+            for m in workers
+        }
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
