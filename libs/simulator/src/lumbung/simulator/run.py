@@ -109,6 +109,7 @@ class Simulation:
             )
             issued.raise_for_status()
             key = self.keys[outlet_id] = issued.json()["key"]
+            self._wait_for_key(key)
             skus = [item["sku"] for item in outlet["assortment"]]
             opening = round(OPENING_STOCK.get(outlet["channel"], DEFAULT_OPENING) * self.intensity)
             # A day on a system in use goes on from the stock there: only a product the
@@ -155,6 +156,21 @@ class Simulation:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"{url} was not ready within 300 s")
+
+    def _wait_for_key(self, key: str) -> None:
+        """A key issued by the catalog reaches the inventory API through the `auth.keys`
+        topic: until it has, the key is not known there (401). A chaos run saw it late,
+        a broker having just gone."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            known = httpx.get(
+                f"{self.urls.inventory}/v1/whoami", headers={"X-API-Key": key}, timeout=30
+            )
+            if known.status_code != 401:
+                known.raise_for_status()
+                return
+            time.sleep(0.2)
+        raise RuntimeError("a key issued by the catalog was not known to inventory in 120 s")
 
     def _wait_for_stock(self, outlet_id: str, key: str, skus: set[str]) -> None:
         """Counts and sales travel on different topics: sell only once the opening count
