@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -22,9 +22,14 @@ log = logging.getLogger(__name__)
 
 
 class Follower:
-    """Reads registry topics from the beginning without a consumer group, hands every
-    record to `handle(physical topic, value)`, and follows them while the service runs;
-    `caught_up` is set once everything that was there at the start has been handed over."""
+    """Reads registry topics without a consumer group (every process sees everything),
+    committed records only, hands every record to `handle(physical topic, value)`, and
+    follows them while the service runs; `caught_up` is set once everything that was there
+    at the start has been handed over.
+
+    Topics are read from the beginning, or those in `since` from the first record at or
+    after that moment (epoch ms; from their end if none is). `after_batch` is awaited after
+    each fetch (the dashboard notes how fresh its data is)."""
 
     def __init__(
         self,
@@ -32,6 +37,9 @@ class Follower:
         registry: Registry,
         logical_topics: list[str],
         handle: Callable[[str, bytes], None],
+        *,
+        since: Mapping[str, int] | None = None,
+        after_batch: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._partitions = [
@@ -39,10 +47,21 @@ class Follower:
             for logical in logical_topics
             for p in range(registry.spec(logical).partitions)
         ]
+        self._since = {registry.name(logical): ms for logical, ms in (since or {}).items()}
         self._handle = handle
+        self._after_batch = after_batch
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self.caught_up = asyncio.Event()
+
+    @property
+    def partitions(self) -> list[TopicPartition]:
+        return list(self._partitions)
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The consumer once started (positions, end offsets); None before."""
+        return self._consumer
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -57,17 +76,24 @@ class Follower:
         consumer.assign(self._partitions)
         await consumer.seek_to_beginning(*self._partitions)
         ends = await consumer.end_offsets(self._partitions)
+        timed = [tp for tp in self._partitions if tp.topic in self._since]
+        if timed:
+            found = await consumer.offsets_for_times({tp: self._since[tp.topic] for tp in timed})
+            for tp in timed:
+                offset = found.get(tp)
+                consumer.seek(tp, offset.offset if offset is not None else ends[tp])
+        starts = {tp: await consumer.position(tp) for tp in self._partitions}
         self._consumer = consumer
         names = ",".join(sorted({tp.topic for tp in self._partitions}))
-        self._task = asyncio.create_task(self._follow(ends), name=f"view:{names}")
+        pending = {tp: end for tp, end in ends.items() if end > starts[tp]}
+        self._task = asyncio.create_task(self._follow(pending), name=f"view:{names}")
 
-    async def _follow(self, ends: dict[TopicPartition, int]) -> None:
+    async def _follow(self, pending: dict[TopicPartition, int]) -> None:
         assert self._consumer is not None
-        pending = {tp: end for tp, end in ends.items() if end > 0}
         if not pending:
             self.caught_up.set()
         while True:
-            batches = await self._consumer.getmany(timeout_ms=500)
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=2000)
             for tp, records in batches.items():
                 for record in records:
                     if record.value is not None:
@@ -78,6 +104,8 @@ class Follower:
             for tp in list(pending):
                 if await self._consumer.position(tp) >= pending[tp]:
                     del pending[tp]
+            if self._after_batch is not None:
+                await self._after_batch()
             if not pending and not self.caught_up.is_set():
                 self.caught_up.set()
 

@@ -1,4 +1,5 @@
-"""One Kafka consumer per dashboard process, fanned out to every open page.
+"""One Kafka reader per dashboard process (the platform's `views.Follower`), fanned out to
+every open page.
 
 The hub reads without a consumer group (each dashboard process sees everything): sales and
 stock changes from the start of today (WITA), alerts, orders and restocks from the
@@ -30,10 +31,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import Registry
 from lumbung.dashboard.board import Board
-from lumbung.platform.broker import client_security
 from lumbung.platform.clock import WITA
 from lumbung.platform.metrics import CONSUMER_LAG, ERRORS, EVENTS_IN
-from lumbung.platform.views import parse_or_skip, stop_following
+from lumbung.platform.views import Follower, parse_or_skip
 
 log = logging.getLogger(__name__)
 SERVICE = "dashboard"
@@ -70,10 +70,10 @@ class Hub:
         self.seq = 0
         self._buffer: deque[Update] = deque(maxlen=BUFFER)
         self._subscribers: set[Subscriber] = set()
+        self._follower = Follower(bootstrap_servers, registry, [], self._apply)
+        """Replaced at `start` (its start positions depend on the day then)."""
         self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
         self._lag_task: asyncio.Task[None] | None = None
-        self.caught_up = asyncio.Event()
         self._fresh_at: float | None = None
         """Wall-clock seconds when the hub last had read all its topics held."""
         self._behind = 0
@@ -129,77 +129,44 @@ class Hub:
     # -- Kafka -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            **client_security(),
-            bootstrap_servers=self._bootstrap,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            # The stock ledger and the alerts are written in transactions: an aborted
-            # one (a worker killed between its sends and its commit) never shows.
-            isolation_level="read_committed",
-        )
-        await consumer.start()
-        partitions = {
-            logical: [
-                TopicPartition(self._registry.name(logical), p)
-                for p in range(self._registry.spec(logical).partitions)
-            ]
-            for logical in (*FROM_TODAY, *FROM_START)
-        }
-        everything = [tp for tps in partitions.values() for tp in tps]
-        consumer.assign(everything)
-        await consumer.seek_to_beginning(*everything)
         today = datetime.combine(self._now().astimezone(WITA).date(), day_time(), WITA)
         since = int(today.timestamp() * 1000)
-        today_tps = [tp for logical in FROM_TODAY for tp in partitions[logical]]
-        found = await consumer.offsets_for_times({tp: since for tp in today_tps})
-        ends = await consumer.end_offsets(everything)
-        for tp in today_tps:
-            offset = found.get(tp)
-            consumer.seek(tp, offset.offset if offset is not None else ends[tp])
-        self._consumer = consumer
-        starts = {tp: await consumer.position(tp) for tp in everything}
-        pending = {tp: end for tp, end in ends.items() if end > starts[tp]}
-        self._task = asyncio.create_task(self._follow(pending), name="dashboard-hub")
-        self._lag_task = asyncio.create_task(self._measure_lag(everything), name="hub-lag")
+        # read_committed, as every Follower: the stock ledger and the alerts are written in
+        # transactions, and an aborted one (a worker killed mid-batch) never shows.
+        self._follower = Follower(
+            self._bootstrap,
+            self._registry,
+            [*FROM_TODAY, *FROM_START],
+            self._apply,
+            since=dict.fromkeys(FROM_TODAY, since),
+            after_batch=self._note_freshness,
+        )
+        await self._follower.start()
+        self._consumer = self._follower.consumer
+        self._lag_task = asyncio.create_task(
+            self._measure_lag(self._follower.partitions), name="hub-lag"
+        )
+
+    @property
+    def caught_up(self) -> asyncio.Event:
+        return self._follower.caught_up
 
     async def wait_caught_up(self, timeout_s: float = 60.0) -> None:
-        await asyncio.wait_for(self.caught_up.wait(), timeout_s)
-
-    async def _follow(self, pending: dict[TopicPartition, int]) -> None:
-        assert self._consumer is not None
-        if not pending:
-            self.caught_up.set()
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=2000)
-            for tp, records in batches.items():
-                EVENTS_IN.labels(SERVICE, tp.topic).inc(len(records))
-                for record in records:
-                    if record.value is None:
-                        continue
-                    try:
-                        self._apply(tp.topic, record.value)
-                    except Exception:  # one bad update must not stop the page's stream
-                        ERRORS.labels(SERVICE, "fold").inc()
-                        log.exception("could not fold %s@%s", tp, record.offset)
-            # By position, not by the last record's offset: inventory writes its topics in
-            # transactions, which end with a commit marker no record carries.
-            for tp in list(pending):
-                if await self._consumer.position(tp) >= pending[tp]:
-                    del pending[tp]
-            await self._note_freshness()
-            if not pending and not self.caught_up.is_set():
-                self.caught_up.set()
-                log.info("the dashboard caught up: %d updates", self.seq)
+        await self._follower.wait_caught_up(timeout_s)
+        log.info("the dashboard caught up: %d updates", self.seq)
 
     def _apply(self, topic: str, raw: bytes) -> None:
-        event = parse_or_skip(self._registry, raw, SERVICE, topic)
-        if event is None:
-            return
-        folded = self.board.fold(event)
-        if folded is not None:
-            self._publish(*folded)
+        EVENTS_IN.labels(SERVICE, topic).inc()
+        try:
+            event = parse_or_skip(self._registry, raw, SERVICE, topic)
+            if event is None:
+                return
+            folded = self.board.fold(event)
+            if folded is not None:
+                self._publish(*folded)
+        except Exception:  # one bad update must not stop the page's stream
+            ERRORS.labels(SERVICE, "fold").inc()
+            log.exception("could not fold a record of %s", topic)
 
     async def _note_freshness(self) -> None:
         """Once the hub has read up to the ends it last asked the broker for, its data is
@@ -240,4 +207,4 @@ class Hub:
     async def stop(self) -> None:
         if self._lag_task is not None:
             self._lag_task.cancel()
-        await stop_following(self._task, self._consumer)
+        await self._follower.stop()
