@@ -72,7 +72,8 @@ class Hub:
         self._subscribers: set[Subscriber] = set()
         self._follower = Follower(bootstrap_servers, registry, [], self._apply)
         """Replaced at `start` (its start positions depend on the day then)."""
-        self._consumer: AIOKafkaConsumer | None = None
+        self._counted: dict[str, Any] = {}
+        """The events-in counter of each topic, labelled once (`_apply` runs per record)."""
         self._lag_task: asyncio.Task[None] | None = None
         self._fresh_at: float | None = None
         """Wall-clock seconds when the hub last had read all its topics held."""
@@ -142,10 +143,13 @@ class Hub:
             after_batch=self._note_freshness,
         )
         await self._follower.start()
-        self._consumer = self._follower.consumer
         self._lag_task = asyncio.create_task(
             self._measure_lag(self._follower.partitions), name="hub-lag"
         )
+
+    @property
+    def _consumer(self) -> AIOKafkaConsumer | None:
+        return self._follower.consumer
 
     @property
     def caught_up(self) -> asyncio.Event:
@@ -156,7 +160,10 @@ class Hub:
         log.info("the dashboard caught up: %d updates", self.seq)
 
     def _apply(self, topic: str, raw: bytes) -> None:
-        EVENTS_IN.labels(SERVICE, topic).inc()
+        counter = self._counted.get(topic)
+        if counter is None:
+            counter = self._counted[topic] = EVENTS_IN.labels(SERVICE, topic)
+        counter.inc()
         try:
             event = parse_or_skip(self._registry, raw, SERVICE, topic)
             if event is None:
