@@ -6,6 +6,7 @@
     python stack/stack.py status  [--name dev]
     python stack/stack.py env     [--name dev]          # prints the export lines again
     python stack/stack.py kafka-stop|kafka-start|kafka-kill [--name dev] [--node N]
+    python stack/stack.py kafka-freeze|kafka-thaw [--name dev] [--node N]
                                                                 # for fault injection
     python stack/stack.py backup  [--name dev] --to DIR         # Kafka stops for the copy
     python stack/stack.py restore --name NEW --from DIR [--kafka-port auto] [--redis-port auto]
@@ -454,6 +455,18 @@ class Stack:
             else:
                 stop_pid(pid_file, f"Kafka node {node}")
 
+    def signal_kafka(self, only: int | None, sig: signal.Signals) -> None:
+        """SIGSTOP (a broker that stops answering without dying: a starved machine, a long
+        pause) or SIGCONT every node, or node `only`."""
+        for node in range(1, self.brokers + 1):
+            if only is not None and node != only:
+                continue
+            pid = pid_alive(self.node_file("kafka.pid", node))
+            if pid is None:
+                fail(f"Kafka node {node} does not run")
+            os.kill(pid, sig)
+            say(f"Kafka node {node} {'frozen' if sig == signal.SIGSTOP else 'thawed'} (pid {pid})")
+
     def wait_for_kafka(
         self, port: int, proc: subprocess.Popen[bytes] | None = None, node: int = 1
     ) -> None:
@@ -850,6 +863,8 @@ def main(argv: list[str] | None = None) -> int:
             "kafka-stop",
             "kafka-start",
             "kafka-kill",
+            "kafka-freeze",
+            "kafka-thaw",
             "backup",
             "restore",
             "topic-configs",
@@ -878,7 +893,9 @@ def main(argv: list[str] | None = None) -> int:
         "min.insync.replicas 2)",
     )
     parser.add_argument(
-        "--node", type=int, help="with kafka-stop/start/kill: only this node (default: all)"
+        "--node",
+        type=int,
+        help="with kafka-stop/start/kill/freeze/thaw: only this node (default: all)",
     )
     args = parser.parse_args(argv)
     stack = Stack.named(args.name)
@@ -917,6 +934,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{what}: {'running pid ' + str(pid) if pid else 'stopped'} port {port}")
     elif args.command in ("kafka-stop", "kafka-kill"):
         stack.stop_kafka(args.node, kill=args.command == "kafka-kill")
+    elif args.command in ("kafka-freeze", "kafka-thaw"):
+        stack.signal_kafka(
+            args.node, signal.SIGSTOP if args.command == "kafka-freeze" else signal.SIGCONT
+        )
     elif args.command == "kafka-start":
         port = stack.remembered_port("kafka")
         if port is None:

@@ -4,6 +4,7 @@ catalog loaded through the real catalog API, an ops key, and a reader of topics.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -43,6 +44,7 @@ class Events:
         self.producer = producer
         self.registry = registry
         self.sent: list[bytes] = []
+        self._pending: list[tuple[Any, str, bytes, bytes]] = []
         self.clock = START
 
     def envelope(self, payload: Payload, event_id: Any = None, producer: str = "test") -> bytes:
@@ -61,7 +63,9 @@ class Events:
         return sale_event_id(outlet, sale_id)
 
     def send(self, logical: str, key: str, raw: bytes) -> None:
-        self.producer.send(self.registry.name(logical), key=key.encode(), value=raw)
+        topic = self.registry.name(logical)
+        future = self.producer.send(topic, key=key.encode(), value=raw)
+        self._pending.append((future, topic, key.encode(), raw))
         self.sent.append(raw)
 
     def restock_requested(
@@ -87,7 +91,24 @@ class Events:
         return restock_id, raw
 
     def flush(self) -> None:
-        self.producer.flush(timeout=60)
+        """Wait until every send is acknowledged. A send that failed is sent again by a
+        new producer, as an outlet's client would: kafka-python's idempotent producer whose
+        producer-id request timed out (a broker frozen for 20 s) fails every send after,
+        and the test's events went missing without a word."""
+        for attempt in range(3):
+            self.producer.flush(timeout=60)
+            pending, self._pending = self._pending, []
+            failed = [(f, t, k, v) for f, t, k, v in pending if f.failed()]
+            if not failed:
+                return
+            if attempt == 2:
+                raise AssertionError(f"{len(failed)} sends failed: {failed[0][0].exception}")
+            bootstrap = self.producer.config["bootstrap_servers"]
+            self.producer.close(timeout=5)
+            self.producer = durable_producer(bootstrap)
+            for _, topic, key, value in failed:
+                future = self.producer.send(topic, key=key, value=value)
+                self._pending.append((future, topic, key, value))
 
 
 class Worker:
@@ -127,9 +148,9 @@ class Worker:
 
 @pytest.fixture
 def events(kafka_bootstrap: str, registry: Registry) -> Iterator[Events]:
-    producer = durable_producer(kafka_bootstrap)
-    yield Events(producer, registry)
-    producer.close()
+    events = Events(durable_producer(kafka_bootstrap), registry)
+    yield events
+    events.producer.close()
 
 
 @pytest.fixture
@@ -447,6 +468,16 @@ class PrivateStack:
         time.sleep(down_s)
         started = self._run("kafka-start", "--node", str(node))
         assert started.returncode == 0, started.stderr
+
+    @contextlib.contextmanager
+    def frozen_broker(self, node: int = 1) -> Iterator[None]:
+        """The block runs with a broker frozen (SIGSTOP): it holds every connection open
+        and answers nothing, as on a starved machine; then it goes on (SIGCONT)."""
+        assert self._run("kafka-freeze", "--node", str(node)).returncode == 0
+        try:
+            yield
+        finally:
+            assert self._run("kafka-thaw", "--node", str(node)).returncode == 0
 
     def kill_broker(self, node: int) -> None:
         """kill -9 of one broker of a cluster, not started again."""

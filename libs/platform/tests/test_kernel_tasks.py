@@ -12,7 +12,7 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberMetadata
 
 from lumbung.contracts import Registry
 from lumbung.contracts.events import pos
-from lumbung.platform.kernel import Kernel, Stream, TaskAssignor, _Task
+from lumbung.platform.kernel import Kernel, Stream, TaskAssignor, _Rebalance, _Task
 
 INPUTS = ("pos.sales", "inventory.commands", "restock.acks", "inventory.orders-by-outlet")
 
@@ -48,12 +48,16 @@ class Consumer:
 
     def __init__(self, assigned: set[TopicPartition]) -> None:
         self.assigned = assigned
+        self.stopped: set[TopicPartition] = set()
 
     def assignment(self) -> set[TopicPartition]:
         return self.assigned
 
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.stopped.update(partitions)
+
     def paused(self) -> set[TopicPartition]:
-        return set()
+        return set(self.stopped)
 
     def last_stable_offset(self, tp: TopicPartition) -> int | None:
         return None
@@ -89,3 +93,36 @@ def test_a_batch_leaves_out_only_the_inputs_sought_back_after_it_was_taken() -> 
     assert sales[0] not in kernel._buffered  # from before the seek: fetched again
     assert [r.offset for r in kernel._buffered[sales[1]]] == [100, 101, 102, 103, 104]
     assert [r.offset for r in kernel._buffered[sales[2]]] == [100, 101, 102, 103, 104]
+
+
+def test_the_assignment_callback_returns_at_once_while_a_batch_holds_the_kernel() -> None:
+    """aiokafka sends no heartbeat until `on_partitions_assigned` returns. The kernel waited
+    there for its lock (a batch committing, tasks opening): after a 20 s broker stall that
+    took longer than the session timeout, the worker was dropped from the group, rejoined
+    and was dropped again, for minutes (CI, 2026-12-03). It only takes note now, and
+    pauses the inputs until the main loop takes the assignment up."""
+    registry = Registry()
+    stream = Stream("inventory", "stock", ("pos.sales",), {pos.SaleRecorded: lambda *a: None})
+    kernel = Kernel(stream, registry, "127.0.0.1:1")
+    sales = {TopicPartition(registry.name("pos.sales"), n) for n in range(3)}
+    consumer = Consumer(sales)
+    kernel._consumer = consumer  # type: ignore[assignment]
+
+    async def rebalance_during_a_batch() -> None:
+        async with kernel._lock:  # the main loop, in a batch
+            await asyncio.wait_for(_Rebalance(kernel).on_partitions_assigned(sales), 1.0)
+
+    asyncio.run(rebalance_during_a_batch())
+    assert kernel._assignment == sales
+    assert consumer.paused() == sales
+
+
+def test_the_kernel_offers_the_group_one_assignor() -> None:
+    """aiokafka 0.14 sends one JoinGroup per assignor offered, each with a longer protocol
+    list; the broker takes the second for changed metadata and rebalances again. With
+    (TaskAssignor, RoundRobin), two workers joining at once after a broker stall
+    rebalanced each other hundreds of times a minute (reproduced with SIGSTOP)."""
+    registry = Registry()
+    stream = Stream("inventory", "stock", ("pos.sales",), {pos.SaleRecorded: lambda *a: None})
+    options = Kernel(stream, registry, "127.0.0.1:1").consumer_options()
+    assert options["partition_assignment_strategy"] == (TaskAssignor,)

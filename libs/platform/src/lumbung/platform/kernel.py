@@ -308,6 +308,8 @@ class Kernel:
         self._committing: dict[int, asyncio.Task[None]] = {}
         """Each task's latest transaction in flight (see `_transact`)."""
         self._lock = asyncio.Lock()
+        self._assignment: set[TopicPartition] | None = None
+        """The partitions of the latest rebalance, until the main loop takes them up."""
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._transactions = 0
@@ -330,10 +332,9 @@ class Kernel:
         if not created:
             set_topic_config(self.bootstrap, self.changelog, config)
 
-    async def run(self) -> None:
-        """Consume and apply until `stop()`; a lost broker is waited out, not fatal."""
-        self.declare()
-        consumer = AIOKafkaConsumer(
+    def consumer_options(self) -> dict[str, Any]:
+        """The group consumer of the inputs."""
+        return dict(
             **client_security(),
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,
@@ -345,9 +346,17 @@ class Kernel:
             heartbeat_interval_ms=1000,
             metadata_max_age_ms=5000,
             max_partition_fetch_bytes=8 * 1024 * 1024,
-            # Round robin only while a group upgrades from workers that knew no other.
-            partition_assignment_strategy=(TaskAssignor, RoundRobinPartitionAssignor),
+            # One assignor only: aiokafka 0.14 sends a JoinGroup per assignor offered, each
+            # with a longer protocol list, and the broker takes the second for changed
+            # metadata and starts another rebalance. Two workers joining at once (after
+            # the broker stalled) went on rebalancing each other for minutes.
+            partition_assignment_strategy=(TaskAssignor,),
         )
+
+    async def run(self) -> None:
+        """Consume and apply until `stop()`; a lost broker is waited out, not fatal."""
+        self.declare()
+        consumer = AIOKafkaConsumer(**self.consumer_options())
         self._consumer = consumer
         consumer.subscribe(list(self._logical), listener=_Rebalance(self))
         await consumer.start()
@@ -360,6 +369,8 @@ class Kernel:
                 batch = await consumer.getmany(timeout_ms=wait_ms, max_records=self.max_records)
                 taken = self._seeks
                 async with self._lock:
+                    if self._assignment is not None:
+                        await self._take_assignment()
                     await self._apply(batch, taken)
                 if time.monotonic() >= next_lag:
                     next_lag = time.monotonic() + 1.0
@@ -380,24 +391,42 @@ class Kernel:
 
     # -- tasks: assigned, restored, dropped -----------------------------------------------
 
-    async def assigned(self, partitions: set[TopicPartition]) -> None:
+    def assigned(self, partitions: set[TopicPartition]) -> None:
+        """Take note of a new assignment, and pause its inputs until the main loop takes
+        it up (`_take_assignment`). The consumer calls this inside the rebalance and sends
+        no heartbeat until it returns, so nothing here may wait: waiting for a
+        transaction in flight or a task opening (after the broker stalled for 20 s, its
+        commits and `init_transactions` took longer than the session timeout) got the
+        worker dropped from the group, and again at every rejoin, for minutes."""
+        self._assignment = set(partitions)
+        if self._consumer is not None:
+            self._consumer.pause(*partitions)
+
+    async def _take_assignment(self) -> None:
         """Tasks kept across a rebalance keep their state; new ones restore it. Every
         assigned input resumes at its committed offset."""
-        async with self._lock:
-            # A transaction in flight commits first, so the offsets sought below are its.
-            await self._committed()
-            self._buffered.clear()
-            wanted = {tp.partition for tp in partitions}
-            for task in [t for n, t in self._tasks.items() if n not in wanted]:
-                await self._drop(task)
-            self._lost = {n: at for n, at in self._lost.items() if n in wanted}
-            for tp in partitions:
-                if tp.partition in self._tasks:
-                    await self._seek_committed(tp)
-                    if self._consumer is not None:
-                        self._consumer.resume(tp)  # if `_hold_back` paused it
-            for number in wanted - set(self._tasks):
-                self._lose(number, 0.0)  # opened by the main loop, see `_retry_lost`
+        partitions, self._assignment = self._assignment or set(), None
+        started = time.monotonic()
+        # A transaction in flight commits first, so the offsets sought below are its.
+        await self._committed()
+        self._buffered.clear()
+        wanted = {tp.partition for tp in partitions}
+        for task in [t for n, t in self._tasks.items() if n not in wanted]:
+            await self._drop(task)
+        self._lost = {n: at for n, at in self._lost.items() if n in wanted}
+        for tp in partitions:
+            if tp.partition in self._tasks:
+                await self._seek_committed(tp)
+                if self._consumer is not None:
+                    self._consumer.resume(tp)
+        for number in wanted - set(self._tasks):
+            self._lose(number, 0.0)  # opened in `_apply`, see `_retry_lost`
+        log.info(
+            "%s: %s tasks assigned, taken up in %.1f s",
+            self.group_id,
+            len(wanted),
+            time.monotonic() - started,
+        )
 
     async def revoked(self, partitions: set[TopicPartition]) -> None:
         """Nothing to hand over: the batches in flight commit before the rebalance goes on."""
@@ -967,7 +996,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self.kernel.revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.kernel.assigned(assigned)
+        self.kernel.assigned(assigned)
 
 
 class Projection:

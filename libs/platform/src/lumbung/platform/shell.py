@@ -32,6 +32,22 @@ first threshold (700) ran a collection every few records, 13 % of a sale line's 
 cycles worth collecting sooner."""
 
 
+def _log_tasks() -> None:
+    """`kill -USR1` a worker: it logs where each of its asyncio tasks waits (a worker
+    that stopped making progress says on what)."""
+    for task in asyncio.all_tasks():
+        where = []
+        step: Any = task.get_coro()
+        while step is not None:
+            frame = getattr(step, "cr_frame", None) or getattr(step, "gi_frame", None)
+            if frame is not None:
+                where.append(
+                    f"{frame.f_code.co_name} ({frame.f_code.co_filename}:{frame.f_lineno})"
+                )
+            step = getattr(step, "cr_await", None) or getattr(step, "gi_yieldfrom", None)
+        log.warning("task %s waits in %s", task.get_name(), " > ".join(where) or "?")
+
+
 async def _forever(name: str, job: Job) -> None:
     """Run `job`; if it fails, log why and run it again after a growing pause."""
     failures = 0
@@ -73,6 +89,7 @@ class WorkerShell:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stopping.set)
+        loop.add_signal_handler(signal.SIGUSR1, _log_tasks)
         web = await self._pages() if self.settings.worker_http_port else None
         tasks = [asyncio.create_task(_forever(name, job), name=name) for name, job in jobs]
         await stopping.wait()

@@ -201,7 +201,7 @@ def transactions_open(kafka_bootstrap: str, topics: list[str]) -> bool:
             ends.append(consumer.end_offsets(partitions))
         finally:
             consumer.close()
-    return ends[0] != ends[1]
+    return bool(ends[0] != ends[1])
 
 
 def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:
