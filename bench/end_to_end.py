@@ -435,16 +435,89 @@ async def watching(system: System, cells: list[tuple[str, str]]) -> AsyncIterato
         following.cancel()
 
 
+class Hops:
+    """--hops: where a sale's time goes before the dashboard, from the record timestamps
+    (CreateTime: when the ingest's and the worker's producers sent) and the moment a
+    `read_committed` reader of `inventory.stock` (like the dashboard's) got each change:
+    ingest sent -> worker sent (the worker's fetch, its batch, the wait for the task's
+    previous transaction) and worker sent -> readable (the transaction's commit)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        prefix = os.environ.get("LUMBUNG_TOPIC_PREFIX", "")
+        self.sales = f"{prefix}.pos.sales" if prefix else "pos.sales"
+        stock = f"{prefix}.inventory.stock" if prefix else "inventory.stock"
+        self.stock = [TopicPartition(stock, p) for p in range(PARTITIONS)]
+        self.bootstrap = bootstrap
+        self.changes: list[tuple[str, int, float]] = []
+        """(causing sale's event id, record timestamp ms, arrival ms) of each sale change."""
+        self._reading: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Hops:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, group_id=None, isolation_level="read_committed"
+        )
+        await consumer.start()
+        consumer.assign(self.stock)
+        await consumer.seek_to_end(*self.stock)
+
+        async def read() -> None:
+            try:
+                while True:
+                    batches = await consumer.getmany(timeout_ms=200)
+                    now = time.time() * 1000
+                    for records in batches.values():
+                        for record in records:
+                            event = orjson.loads(record.value)
+                            if event["data"].get("reason") == "sale":
+                                self.changes.append((event["causation_id"], record.timestamp, now))
+            finally:
+                await consumer.stop()
+
+        self._reading = asyncio.create_task(read())
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._reading is not None
+        self._reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reading
+
+    async def report(self) -> str:
+        sent: dict[str, int] = {}
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
+        await consumer.start()
+        partitions = [TopicPartition(self.sales, p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    sent[orjson.loads(record.value)["event_id"]] = record.timestamp
+        await consumer.stop()
+        to_worker = [(ts - sent[c]) / 1000 for c, ts, _ in self.changes if c in sent]
+        to_reader = [(at - ts) / 1000 for _, ts, at in self.changes]
+        self.changes.clear()
+        return (
+            f"   ingest sent -> worker sent:   {spread(to_worker)}\n"
+            f"   worker sent -> readable:      {spread(to_reader)}"
+        )
+
+
 async def latency_curve(system: System, args: argparse.Namespace) -> None:
-    """--latency-at 50,100,150: only the latency, at each of those rates."""
+    """--latency-at 50,100,150: only the latency, at each of those rates (with --hops,
+    split in its hops)."""
     cells = demo_cells()
     async with (
         watching(system, cells) as seen,
         Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest,
+        Hops(system.env["KAFKA_BOOTSTRAP_SERVERS"]) as hops,
     ):
         for rate in args.latency_at:
             measured = await latency(ingest, seen, cells, rate, args.latency_seconds)
             print(f"sale -> dashboard at {rate:,.0f} /s: {spread(measured)}", flush=True)
+            if args.hops:
+                print(await hops.report(), flush=True)
 
 
 async def measure(system: System, args: argparse.Namespace, bare_url: str) -> Figures:
@@ -545,6 +618,9 @@ def main() -> int:
         "--latency-at",
         type=lambda text: [float(r) for r in text.split(",")],
         help="only the latency, at these rates (sales a second, comma-separated)",
+    )
+    parser.add_argument(
+        "--hops", action="store_true", help="with --latency-at: the latency split in its hops"
     )
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
