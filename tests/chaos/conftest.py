@@ -157,7 +157,8 @@ def run(
         faults.run(load)
         assert load.wait(1800), "the load ran to its end"
         assert not load.errors, load.errors
-        load_seconds = time.monotonic() - began
+        load_ended = time.monotonic()
+        load_seconds = load_ended - began
 
         checker = Checker(
             kafka_bootstrap,
@@ -187,6 +188,7 @@ def run(
             faults=faults.injected,
             load_seconds=load_seconds,
             converged_after_s=None if problems else time.monotonic() - faults.last_at,
+            converged_after_load_s=None if problems else time.monotonic() - load_ended,
             mismatches=problems
             + ([f"{load.unsent} sales never left the outlets"] if load.unsent else []),
         )

@@ -486,6 +486,9 @@ class Report:
     faults: list[Injected] = field(default_factory=list)
     load_seconds: float = 0.0
     converged_after_s: float | None = None
+    converged_after_load_s: float | None = None
+    """The load goes on after the last fault (a quarter of it, when faults are spread
+    evenly): how long the system took once the last sale was sent."""
     mismatches: list[str] = field(default_factory=list)
 
     def render(self) -> str:
@@ -512,6 +515,11 @@ class Report:
             "never"
             if self.converged_after_s is None
             else f"{self.converged_after_s:.1f} s after the last fault"
+            + (
+                ""
+                if self.converged_after_load_s is None
+                else f", {self.converged_after_load_s:.1f} s after the load ended"
+            )
         )
         lines += [
             f"  converged: {converged}",
