@@ -48,6 +48,8 @@ import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from lumbung.contracts import Registry
+
 ROOT = Path(__file__).resolve().parent.parent
 WITA = ZoneInfo("Asia/Makassar")
 PARTITIONS = 6
@@ -443,9 +445,9 @@ class Hops:
     previous transaction) and worker sent -> readable (the transaction's commit)."""
 
     def __init__(self, bootstrap: str) -> None:
-        prefix = os.environ.get("LUMBUNG_TOPIC_PREFIX", "")
-        self.sales = f"{prefix}.pos.sales" if prefix else "pos.sales"
-        stock = f"{prefix}.inventory.stock" if prefix else "inventory.stock"
+        registry = Registry(prefix=os.environ.get("LUMBUNG_TOPIC_PREFIX", ""))
+        self.sales = registry.name("pos.sales")
+        stock = registry.name("inventory.stock")
         self.stock = [TopicPartition(stock, p) for p in range(PARTITIONS)]
         self.bootstrap = bootstrap
         self.changes: list[tuple[str, int, float]] = []

@@ -13,12 +13,13 @@ all along. Two faults of the kernel, both fixed:
   protocol list, which the broker takes for new metadata: two workers joining at once
   rebalanced each other hundreds of times a minute.
 
-Reproduced locally by freezing the test broker for 20 s at moments around the two
-workers' start (scripts in docs/operations.md): before the fixes 3 of 6 runs failed, after
-them 13 of 14 passed (the one failure: the test's own kafka-python producer, whose
-producer-id request timed out in the freeze, failed every send after; `Events.flush` now
-sends again with a new producer). This scenario freezes the broker before the workers
-start and again while they answer; it guards the recovery as a whole, and each fault has
+Reproduced locally by freezing the test broker for 20 s (`stack/stack.py kafka-freeze`,
+then `kafka-thaw`) 0 to 14 s after the worker processes appeared: before the fixes 3 of 12
+runs failed, after them 7 of 8 passed (the one failure: the test's own kafka-python
+producer, whose producer-id request timed out in the freeze, failed every send after;
+`Events.flush` now sends again with a new producer). This scenario freezes the broker
+before the workers start and again while they answer; it guards the recovery as a whole
+(it passed on the old kernel too: the storms depended on the moment), and each fault has
 a test of its own in libs/platform/tests/test_kernel_tasks.py. It is in `make test`, on
 a broker of its own."""
 

@@ -90,6 +90,19 @@ class Events:
         self.send("restock.events", outlet_id, raw)
         return restock_id, raw
 
+    def opening_count(self, outlet_id: str, stock: dict[str, int]) -> None:
+        """An opening count of `stock` ({sku: units}) at the outlet (sent, not flushed)."""
+        from lumbung.contracts.events import inventory as inv
+
+        count = inv.StockCounted(
+            count_id="OPEN",
+            outlet_id=outlet_id,
+            kind=inv.CountKind.OPENING,
+            counted_at=self.clock,
+            lines=[inv.CountedLine(sku=sku, counted=n) for sku, n in stock.items()],
+        )
+        self.send("inventory.commands", outlet_id, self.envelope(count))
+
     def flush(self) -> None:
         """Wait until every send is acknowledged. A send that failed is sent again by a
         new producer, as an outlet's client would: kafka-python's idempotent producer whose

@@ -15,7 +15,6 @@ import orjson
 from kafka import KafkaConsumer, TopicPartition
 
 from lumbung.contracts import Registry
-from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders
 
 OUTLET = "BOOTH-STADION"
@@ -50,14 +49,7 @@ def race_orders(
 ) -> None:
     """Count the outlet's stock, send the orders at once (`after_orders` runs right after
     they are sent), then check the answers and the read model's reservations."""
-    count = inv.StockCounted(
-        count_id="OPEN",
-        outlet_id=OUTLET,
-        kind=inv.CountKind.OPENING,
-        counted_at=events.clock,
-        lines=[inv.CountedLine(sku=sku, counted=n) for sku, n in COUNTED.items()],
-    )
-    events.send("inventory.commands", OUTLET, events.envelope(count))
+    events.opening_count(OUTLET, COUNTED)
     events.flush()
     assert read_model.wait_for(lambda: len(read_model.outlet(OUTLET)) == len(COUNTED))
 

@@ -55,14 +55,7 @@ def sell(inventory_api: Any, demo_catalog: dict[str, str]) -> Callable[..., None
 
 
 def open_outlet(events: Any, read_model: Any, stock: dict[str, int]) -> None:
-    count = inv.StockCounted(
-        count_id="OPEN",
-        outlet_id=OUTLET,
-        kind=inv.CountKind.OPENING,
-        counted_at=events.clock,
-        lines=[inv.CountedLine(sku=sku, counted=qty) for sku, qty in stock.items()],
-    )
-    events.send("inventory.commands", OUTLET, events.envelope(count))
+    events.opening_count(OUTLET, stock)
     levels = inv.StockLevelsSet(outlet_id=OUTLET, sku=SKU, reorder_point=10, par_level=40)
     events.send("inventory.commands", OUTLET, events.envelope(levels))
     events.flush()

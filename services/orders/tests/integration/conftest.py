@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from lumbung.contracts import Registry
-from lumbung.contracts.events import inventory as inv
 from tests.support.fixtures import serving
 
 
@@ -51,14 +50,7 @@ def open_outlet(events: Any, read_model: Any) -> Callable[[dict[str, int]], None
     """open_outlet({sku: qty}): opening stock at OUTLET, applied before it returns."""
 
     def open_with(stock: dict[str, int]) -> None:
-        count = inv.StockCounted(
-            count_id="OPEN",
-            outlet_id=OUTLET,
-            kind=inv.CountKind.OPENING,
-            counted_at=events.clock,
-            lines=[inv.CountedLine(sku=sku, counted=qty) for sku, qty in stock.items()],
-        )
-        events.send("inventory.commands", OUTLET, events.envelope(count))
+        events.opening_count(OUTLET, stock)
         events.flush()
         assert read_model.wait_for(lambda: set(read_model.outlet(OUTLET)) == set(stock))
 
