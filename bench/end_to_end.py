@@ -67,13 +67,6 @@ def sale(sku: str) -> dict[str, Any]:
     }
 
 
-def sale_body(skus: list[str]) -> bytes:
-    """One sale, or a batch (as an outlet flushing its spool sends them)."""
-    if len(skus) == 1:
-        return orjson.dumps(sale(skus[0]))
-    return orjson.dumps({"sales": [sale(sku) for sku in skus]})
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
@@ -111,7 +104,8 @@ async def broker_ceiling(bootstrap: str, messages: int) -> float:
     """Messages a second from the first send to the last one read, producer (acks=all) and
     consumer running together on a topic of PARTITIONS partitions."""
     topic, producer, consumer = await topic_pair(bootstrap, "ceiling", linger_ms=5)
-    payload = b"x" * len(sale_body(["AMPLANG-IKAN-250"])) * 2  # an envelope is about twice that
+    # an envelope is about twice a sale
+    payload = b"x" * len(orjson.dumps(sale("AMPLANG-IKAN-250"))) * 2
 
     async def read() -> None:
         got = 0
@@ -222,11 +216,17 @@ class Post:
         assert self.session is not None
         await self.session.close()
 
-    async def sales(self, outlet: str, skus: list[str]) -> None:
+    async def sales(
+        self, outlet: str, skus: list[str], posted: dict[str, float] | None = None
+    ) -> None:
+        """POST the sales; with `posted`, note each sale id's wall-clock time first."""
         assert self.session is not None
-        async with self.session.post(
-            f"{self.url}/v1/outlets/{outlet}/sales", data=sale_body(skus)
-        ) as answer:
+        body = [sale(sku) for sku in skus]
+        if posted is not None:
+            now = time.time()
+            posted.update((one["sale_id"], now) for one in body)
+        data = orjson.dumps(body[0] if len(body) == 1 else {"sales": body})
+        async with self.session.post(f"{self.url}/v1/outlets/{outlet}/sales", data=data) as answer:
             await answer.read()
             if answer.status != 202:
                 self.refused += len(skus)
@@ -260,6 +260,8 @@ class Stream:
     key: str
     on_sale: Callable[[str, str, float], None]
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    frames: dict[tuple[str, str, int], float] | None = None
+    """(outlet, SKU, version) -> wall-clock arrival of each sale's stock frame (--hops)."""
 
     async def follow(self) -> None:
         timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
@@ -281,6 +283,9 @@ class Stream:
                         change = orjson.loads(data)
                         if change["reason"] == "sale":
                             self.on_sale(change["outlet_id"], change["sku"], time.perf_counter())
+                            if self.frames is not None:
+                                at = (change["outlet_id"], change["sku"], change["version"])
+                                self.frames[at] = time.time()
                     kind, data = "", b""
 
 
@@ -376,6 +381,10 @@ class Seen:
     last: float = 0.0
     pending: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
     latencies: list[float] = field(default_factory=list)
+    posted: dict[str, float] = field(default_factory=dict)
+    """sale id -> wall-clock time of its POST (--hops)."""
+    frames: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    """(outlet, SKU, version) -> wall-clock arrival of its stock frame (--hops)."""
 
     def __call__(self, outlet: str, sku: str, at: float) -> None:
         self.sales += 1
@@ -417,7 +426,7 @@ async def latency(
         await _until(began + i / rate)
         outlet, sku = rng.choice(cells)
         seen.pending[(outlet, sku)].append(time.perf_counter())
-        sends.append(asyncio.ensure_future(ingest.sales(outlet, [sku])))
+        sends.append(asyncio.ensure_future(ingest.sales(outlet, [sku], seen.posted)))
     await asyncio.gather(*sends)
     await seen.drain(total, 300)
     return seen.latencies
@@ -428,7 +437,7 @@ async def watching(system: System, cells: list[tuple[str, str]]) -> AsyncIterato
     """Opening stock in every cell, then the dashboard's stream followed into a Seen."""
     await open_stock(system, cells)
     seen = Seen()
-    stream = Stream(system.url("dashboard"), system.key, seen)
+    stream = Stream(system.url("dashboard"), system.key, seen, frames=seen.frames)
     following = asyncio.create_task(stream.follow())
     await asyncio.wait_for(stream.ready.wait(), 60)
     try:
@@ -438,11 +447,14 @@ async def watching(system: System, cells: list[tuple[str, str]]) -> AsyncIterato
 
 
 class Hops:
-    """--hops: where a sale's time goes before the dashboard, from the record timestamps
-    (CreateTime: when the ingest's and the worker's producers sent) and the moment a
-    `read_committed` reader of `inventory.stock` (like the dashboard's) got each change:
+    """--hops: where a sale's time goes on its way to the dashboard, from the record
+    timestamps (CreateTime: when the ingest's and the worker's producers sent), the moment
+    a `read_committed` reader of `inventory.stock` (like the dashboard's) got each change,
+    and the wall-clock times of each POST and of each stock frame on the page's stream:
+    posted -> ingest sent (the HTTP request: a free connection, the API, its checks),
     ingest sent -> worker sent (the worker's fetch, its batch, the wait for the task's
-    previous transaction) and worker sent -> readable (the transaction's commit)."""
+    previous transaction), worker sent -> readable (the transaction's commit) and
+    readable -> on the page (the dashboard's fetch, its board, the SSE frame)."""
 
     def __init__(self, bootstrap: str) -> None:
         registry = Registry(prefix=os.environ.get("LUMBUNG_TOPIC_PREFIX", ""))
@@ -450,8 +462,9 @@ class Hops:
         stock = registry.name("inventory.stock")
         self.stock = [TopicPartition(stock, p) for p in range(PARTITIONS)]
         self.bootstrap = bootstrap
-        self.changes: list[tuple[str, int, float]] = []
-        """(causing sale's event id, record timestamp ms, arrival ms) of each sale change."""
+        self.changes: list[tuple[str, int, float, tuple[str, str, int]]] = []
+        """(causing sale's event id, record timestamp ms, arrival ms, (outlet, SKU,
+        version)) of each sale's stock change."""
         self._reading: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Hops:
@@ -470,8 +483,12 @@ class Hops:
                     for records in batches.values():
                         for record in records:
                             event = orjson.loads(record.value)
-                            if event["data"].get("reason") == "sale":
-                                self.changes.append((event["causation_id"], record.timestamp, now))
+                            data = event["data"]
+                            if data.get("reason") == "sale":
+                                cell = (data["outlet_id"], data["sku"], data["version"])
+                                self.changes.append(
+                                    (event["causation_id"], record.timestamp, now, cell)
+                                )
             finally:
                 await consumer.stop()
 
@@ -484,8 +501,9 @@ class Hops:
         with contextlib.suppress(asyncio.CancelledError):
             await self._reading
 
-    async def report(self) -> str:
+    async def report(self, seen: Seen) -> str:
         sent: dict[str, int] = {}
+        sale_ids: dict[str, str] = {}
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None)
         await consumer.start()
         partitions = [TopicPartition(self.sales, p) for p in range(PARTITIONS)]
@@ -495,14 +513,28 @@ class Hops:
         while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 for record in records:
-                    sent[orjson.loads(record.value)["event_id"]] = record.timestamp
+                    event = orjson.loads(record.value)
+                    sent[event["event_id"]] = record.timestamp
+                    sale_ids[event["event_id"]] = event["data"]["sale_id"]
         await consumer.stop()
-        to_worker = [(ts - sent[c]) / 1000 for c, ts, _ in self.changes if c in sent]
-        to_reader = [(at - ts) / 1000 for _, ts, at in self.changes]
+        posted = seen.posted
+        to_ingest = [
+            sent[c] / 1000 - posted[sale_ids[c]]
+            for c, *_ in self.changes
+            if c in sent and sale_ids[c] in posted
+        ]
+        to_worker = [(ts - sent[c]) / 1000 for c, ts, *_ in self.changes if c in sent]
+        to_reader = [(at - ts) / 1000 for _, ts, at, _ in self.changes]
+        frames = seen.frames
+        to_page = [frames[cell] - at / 1000 for *_, at, cell in self.changes if cell in frames]
         self.changes.clear()
+        posted.clear()
+        frames.clear()
         return (
+            f"   posted -> ingest sent:        {spread(to_ingest)}\n"
             f"   ingest sent -> worker sent:   {spread(to_worker)}\n"
-            f"   worker sent -> readable:      {spread(to_reader)}"
+            f"   worker sent -> readable:      {spread(to_reader)}\n"
+            f"   readable -> on the page:      {spread(to_page)}"
         )
 
 
@@ -519,7 +551,7 @@ async def latency_curve(system: System, args: argparse.Namespace) -> None:
             measured = await latency(ingest, seen, cells, rate, args.latency_seconds)
             print(f"sale -> dashboard at {rate:,.0f} /s: {spread(measured)}", flush=True)
             if args.hops:
-                print(await hops.report(), flush=True)
+                print(await hops.report(seen), flush=True)
 
 
 async def measure(system: System, args: argparse.Namespace, bare_url: str) -> Figures:
