@@ -252,8 +252,9 @@ def on_topic(kafka_bootstrap: str, registry: Registry) -> Callable[..., list[dic
 @pytest.fixture
 def consumed(kafka_bootstrap: str, registry: Registry) -> Callable[..., bool]:
     """consumed(logical, service="inventory"): wait up to 60 s until the service's workers
-    have committed every event on a registry topic. A worker commits a position in the
-    transaction that applies the event, so a command that emits nothing (a declined
+    have committed every event on a registry topic. A worker commits a position on its
+    changelog in the transaction that applies the event, and to its group once that has
+    committed (`Kernel._share_offsets`), so a command that emits nothing (a declined
     restock) can be waited for before an event on another topic depends on it. For topics
     written outside transactions (the end offset of a transactional one counts its markers)."""
 

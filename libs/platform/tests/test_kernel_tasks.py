@@ -4,6 +4,7 @@ and which fetched records a batch may apply after inputs were sought back."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -126,3 +127,22 @@ def test_the_kernel_offers_the_group_one_assignor() -> None:
     stream = Stream("inventory", "stock", ("pos.sales",), {pos.SaleRecorded: lambda *a: None})
     options = Kernel(stream, registry, "127.0.0.1:1").consumer_options()
     assert options["partition_assignment_strategy"] == (TaskAssignor,)
+
+
+def test_a_commit_asks_again_soon_when_the_last_one_s_markers_are_still_being_written() -> None:
+    """A transaction started right after the last commit mostly finds its coordinator
+    still writing that commit's markers; aiokafka waited 20 ms (AddPartitionsToTxn) and
+    100 ms (the produce, answered NotEnoughReplicas) before asking again, a third of a
+    commit's time. The kernel's producers ask again sooner. If an aiokafka upgrade renames
+    the constant, this fails rather than the latency quietly coming back."""
+    from aiokafka.producer import sender
+
+    from lumbung.platform import kernel as kernel_module
+
+    assert "return BACKOFF_OVERRIDE" in Path(sender.__file__).read_text()
+    assert sender.BACKOFF_OVERRIDE == kernel_module.CONCURRENT_TXN_BACKOFF_S <= 0.005
+    registry = Registry()
+    stream = Stream("inventory", "stock", ("pos.sales",), {pos.SaleRecorded: lambda *a: None})
+    options = Kernel(stream, registry, "127.0.0.1:1").producer_options(3)
+    assert options["retry_backoff_ms"] == kernel_module.TXN_RETRY_BACKOFF_MS <= 20
+    assert options["transactional_id"].endswith("-3")

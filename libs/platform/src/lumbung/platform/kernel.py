@@ -8,9 +8,12 @@ payload type, and optional ticks. The kernel does the rest, once for every worke
   (`Unprocessable`), goes to `<service>.dlq`, and its partition keeps flowing;
 - per input partition ("task") and batch, ONE transaction holds the derived events, the
   state changes (deltas on a compacted changelog topic, coalesced per key), the dead
-  letters and the input offsets (`send_offsets_to_transaction`);
-- a task's state is restored from its committed changelog partition when it is
-  assigned; after a `kill -9` the successor's `init_transactions` aborts what was open;
+  letters and the input offsets: on the changelog beside the state (`~offsets|<topic>`),
+  or with `send_offsets_to_transaction` for a stream without state;
+- a task's state and input offsets are restored from its committed changelog partition
+  when it is assigned; after a `kill -9` the successor's `init_transactions` aborts what
+  was open; the consumer group gets the committed offsets too, after each commit and
+  outside it, for whoever watches the group's lag;
 - one `transactional_id` per task fences a zombie (aiokafka 0.14 lacks KIP-447, so a
   producer per task, as Kafka Streams' first exactly-once mode did);
 - event ids of the inputs named in `remember_ids` are kept (`IdMemory`: append-only
@@ -27,6 +30,7 @@ mapping they must not change) and return the changed keys and the events to send
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import logging
 import os
@@ -47,6 +51,7 @@ from aiokafka.coordinator.protocol import (
 )
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer import sender as aiokafka_sender
 from kafka.admin import NewTopic
 
 from lumbung.contracts import ContractError, Registry
@@ -72,9 +77,26 @@ log = logging.getLogger(__name__)
 ID_PREFIX = "~ids|"
 """Changelog keys of remembered event ids; handlers' keys never start with it."""
 ID_PREFIX_BYTES = ID_PREFIX.encode()
+OFFSET_PREFIX = "~offsets|"
+"""Changelog keys of a task's input offsets, one per input topic: `~offsets|<topic>`."""
+OFFSET_PREFIX_BYTES = OFFSET_PREFIX.encode()
+SHARE_OFFSETS_EVERY_S = 0.5
+SHARE_ON_STOP_S = 5.0
+"""How often the offsets committed on changelogs are also committed to the group."""
 ID_SWEEP_EVERY_S = 600.0
 RETRY_AFTER_S = 5.0
 YIELD_EVERY = 500
+# A commit's round trips, one after the other: AddPartitionsToTxn, the produce beside
+# AddOffsetsToTxn and TxnOffsetCommit, EndTxn. The next transaction's AddPartitionsToTxn
+# mostly finds the coordinator still writing the last one's commit markers
+# (CONCURRENT_TRANSACTIONS), and aiokafka waits a fixed 20 ms before it asks again; its
+# produce and offset commit, checked against the same markers, wait `retry_backoff_ms`
+# (100 ms by default: NotEnoughReplicas, the code an older produce version gets). On a
+# quiet broker here the markers take a few ms: asking again after 5 ms and 20 ms took a
+# commit from p50 38 / p99 155 ms to p50 22 / p99 59 ms (docs/PERFORMANCE.md).
+TXN_RETRY_BACKOFF_MS = 100 if os.environ.get("OLDB") else 20
+CONCURRENT_TXN_BACKOFF_S = 0.02 if os.environ.get("OLDB") else 0.005
+aiokafka_sender.BACKOFF_OVERRIDE = CONCURRENT_TXN_BACKOFF_S
 """Records a batch applies before it lets the event loop run other tasks' sends."""
 CHANGELOG_CONFIG = {
     "cleanup.policy": "compact",
@@ -178,6 +200,8 @@ class _Task:
     next_ticks: dict[int, float] = field(default_factory=dict)
     pending: int = 0
     """Its transactions begun and not ended: at most one committing and the next one."""
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    """The input offsets its last committed transaction wrote on the changelog."""
 
 
 def _hour(moment: datetime) -> int:
@@ -312,6 +336,9 @@ class Kernel:
         """The partitions of the latest rebalance, until the main loop takes them up."""
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
+        self._sharing: asyncio.Task[None] | None = None
+        self._shared: dict[TopicPartition, int] = {}
+        """The offsets last committed to the group by `_share_offsets`."""
         self._transactions = 0
         self._crash_at = int(os.environ.get(CRASH_BEFORE_COMMIT, "0"))
         self.committed = asyncio.Event()
@@ -353,6 +380,21 @@ class Kernel:
             partition_assignment_strategy=(TaskAssignor,),
         )
 
+    def producer_options(self, number: int) -> dict[str, Any]:
+        """The transactional producer of task `number`: one per task, so that a new
+        owner's `init_transactions` fences the last one."""
+        return dict(
+            **client_security(),
+            bootstrap_servers=self.bootstrap,
+            transactional_id=f"{self.group_id}-{number}",
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=0,
+            retry_backoff_ms=TXN_RETRY_BACKOFF_MS,
+            max_batch_size=512 * 1024,
+            max_request_size=8 * 1024 * 1024,
+        )
+
     async def run(self) -> None:
         """Consume and apply until `stop()`; a lost broker is waited out, not fatal."""
         self.declare()
@@ -360,7 +402,7 @@ class Kernel:
         self._consumer = consumer
         consumer.subscribe(list(self._logical), listener=_Rebalance(self))
         await consumer.start()
-        next_lag = 0.0
+        next_lag = next_share = 0.0
         try:
             while not self._stopping.is_set():
                 # While a transaction commits, poll briefly: its task's next batch starts
@@ -375,15 +417,60 @@ class Kernel:
                 if time.monotonic() >= next_lag:
                     next_lag = time.monotonic() + 1.0
                     await self._record_lag()
+                if time.monotonic() >= next_share:
+                    next_share = time.monotonic() + SHARE_OFFSETS_EVERY_S
+                    self._share_offsets()
         finally:
             async with self._lock:
                 await self._committed()
+                await self._shared_all()
                 for task in list(self._tasks.values()):
                     await self._drop(task)
             await consumer.stop()
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def _share_offsets(self) -> None:
+        """Commit to the group, outside any transaction, the input offsets the tasks'
+        transactions committed on their changelogs and the group lacks: the group's lag
+        (readiness, `kafka-consumer-groups`) stays true. Never ahead of a changelog, so
+        never past a record not applied; one commit at a time, its failure (a rebalance)
+        only delays the next."""
+        consumer = self._consumer
+        if consumer is None or not self.stream.stateful:
+            return
+        if self._sharing is not None and not self._sharing.done():
+            return
+        assigned = consumer.assignment()
+        offsets = {
+            tp: at
+            for task in self._tasks.values()
+            for tp, at in task.offsets.items()
+            if tp in assigned and self._shared.get(tp) != at
+        }
+        if offsets:
+            self._sharing = asyncio.create_task(self._commit_to_group(consumer, offsets))
+
+    async def _shared_all(self) -> None:
+        """Before a worker stops: the group gets every offset its tasks committed."""
+        for _ in range(2):  # the commit in flight, then whatever came after it
+            self._share_offsets()  # nothing new while one is in flight
+            if self._sharing is not None:
+                # Not for long: a broker away would hold the stop for the request timeout.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._sharing, SHARE_ON_STOP_S)
+                self._sharing = None
+
+    async def _commit_to_group(
+        self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]
+    ) -> None:
+        try:
+            await consumer.commit(offsets)
+        except Exception as exc:  # a rebalance, the broker away: the next try has them
+            log.debug("sharing offsets with group %s failed: %r", self.group_id, exc)
+        else:
+            self._shared.update(offsets)
 
     def owns_tasks(self) -> bool:
         """Whether this worker has input partitions to apply (readiness)."""
@@ -480,16 +567,7 @@ class Kernel:
         )
 
     async def _open(self, number: int) -> None:
-        producer = AIOKafkaProducer(
-            **client_security(),
-            bootstrap_servers=self.bootstrap,
-            transactional_id=f"{self.group_id}-{number}",
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=0,
-            max_batch_size=512 * 1024,
-            max_request_size=8 * 1024 * 1024,
-        )
+        producer = AIOKafkaProducer(**self.producer_options(number))
         # init_transactions (in start) fences the last owner and ends its open transaction,
         # so the changelog and the committed offsets read below are stable.
         await producer.start()
@@ -533,6 +611,11 @@ class Kernel:
                         if record.key.startswith(ID_PREFIX_BYTES):
                             value = None if record.value is None else orjson.loads(record.value)
                             ids.restore(record.key.decode(), value)
+                        elif record.key.startswith(OFFSET_PREFIX_BYTES):
+                            if record.value is not None:
+                                topic = record.key[len(OFFSET_PREFIX_BYTES) :].decode()
+                                input_tp = TopicPartition(topic, task.partition)
+                                task.offsets[input_tp] = orjson.loads(record.value)
                         else:
                             raw[record.key] = record.value
             state = task.state
@@ -543,13 +626,20 @@ class Kernel:
             await reader.stop()
 
     async def _seek_committed(self, tp: TopicPartition) -> None:
+        """To the offset the task's last transaction committed: on its changelog, or with
+        the group (a stream without state; a task last committed by an older version).
+        The later of the two: the group's is written either in the transaction that
+        applied up to it, or after a changelog's commit, never ahead of what committed."""
         consumer = self._consumer
         assert consumer is not None
-        committed = await consumer.committed(tp)
-        if committed is None:
+        task = self._tasks.get(tp.partition)
+        on_changelog = task.offsets.get(tp) if task is not None else None
+        with_group = await consumer.committed(tp)
+        known = [at for at in (on_changelog, with_group) if at is not None]
+        if not known:
             await consumer.seek_to_beginning(tp)
         else:
-            consumer.seek(tp, committed)
+            consumer.seek(tp, max(known))
         self._seeks += 1
         self._sought[tp] = self._seeks
 
@@ -761,8 +851,15 @@ class Kernel:
             for state_key, state_value in batch.deltas.items():
                 raw = None if state_value is None else orjson.dumps(state_value)
                 await sends.add(changelog, number, state_key.encode(), raw, None)
+            if self.stream.stateful:
+                # Beside the state, on a partition the transaction writes anyway: two
+                # round trips fewer than `send_offsets_to_transaction` (AddOffsetsToTxn,
+                # then TxnOffsetCommit), and no marker on `__consumer_offsets`.
+                for tp, offset in offsets.items():
+                    key = f"{OFFSET_PREFIX}{tp.topic}".encode()
+                    await sends.add(changelog, number, key, orjson.dumps(offset), None)
             sent = await sends.close()
-            if offsets:
+            if offsets and not self.stream.stateful:
                 await producer.send_offsets_to_transaction(offsets, self.group_id)
             # Every send's outcome is taken, so none is left unretrieved when one fails.
             for outcome in await asyncio.gather(*sent, return_exceptions=True):
@@ -775,6 +872,7 @@ class Kernel:
             await _abort(producer)
             raise
         await producer.commit_transaction()
+        task.offsets.update(offsets)
         self.committed.set()
         for topic, count in Counter(topic for topic, *_ in batch.out).items():
             EVENTS_OUT.labels(self.stream.service, topic).inc(count)
