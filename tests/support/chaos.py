@@ -308,11 +308,13 @@ class Faults:
         self.injected.append(Injected(kind, at_lines, round(self.last_at - began, 1)))
 
     def run(self, load: Load) -> None:
-        """Each fault once the load has passed its mark; those the day did not reach
-        happen right after it."""
+        """Each fault once the load has passed its mark, the last one as the load ends;
+        those the day did not reach happen right after it. The time from the last fault
+        to convergence is then the system's recovery, not the rest of the load (with the
+        last mark at 9/10, the full run went on selling for about 50 s after it)."""
         faults = self.plan.faults()
         for n, kind in enumerate(faults):
-            mark = (n + 1) / (len(faults) + 1)
+            mark = (n + 1) / len(faults)
             while load.progress() < mark and not load.done.is_set():
                 time.sleep(0.1)
             self.inject(kind, load.simulation.tally.sale_lines)
