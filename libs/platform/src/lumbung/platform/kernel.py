@@ -81,23 +81,24 @@ OFFSET_PREFIX = "~offsets|"
 """Changelog keys of a task's input offsets, one per input topic: `~offsets|<topic>`."""
 OFFSET_PREFIX_BYTES = OFFSET_PREFIX.encode()
 SHARE_OFFSETS_EVERY_S = 0.5
-SHARE_ON_STOP_S = 5.0
 """How often the offsets committed on changelogs are also committed to the group."""
+SHARE_ON_STOP_S = 5.0
 ID_SWEEP_EVERY_S = 600.0
 RETRY_AFTER_S = 5.0
 YIELD_EVERY = 500
-# A commit's round trips, one after the other: AddPartitionsToTxn, the produce beside
-# AddOffsetsToTxn and TxnOffsetCommit, EndTxn. The next transaction's AddPartitionsToTxn
-# mostly finds the coordinator still writing the last one's commit markers
-# (CONCURRENT_TRANSACTIONS), and aiokafka waits a fixed 20 ms before it asks again; its
-# produce and offset commit, checked against the same markers, wait `retry_backoff_ms`
-# (100 ms by default: NotEnoughReplicas, the code an older produce version gets). On a
-# quiet broker here the markers take a few ms: asking again after 5 ms and 20 ms took a
-# commit from p50 38 / p99 155 ms to p50 22 / p99 59 ms (docs/PERFORMANCE.md).
-TXN_RETRY_BACKOFF_MS = 100 if os.environ.get("OLDB") else 20
-CONCURRENT_TXN_BACKOFF_S = 0.02 if os.environ.get("OLDB") else 0.005
-aiokafka_sender.BACKOFF_OVERRIDE = CONCURRENT_TXN_BACKOFF_S
 """Records a batch applies before it lets the event loop run other tasks' sends."""
+# A commit's round trips, one after the other: AddPartitionsToTxn, the produce, EndTxn
+# (for a stream without state AddOffsetsToTxn and TxnOffsetCommit, beside the produce).
+# The next transaction's AddPartitionsToTxn mostly finds the coordinator still writing
+# the last one's commit markers (CONCURRENT_TRANSACTIONS), and aiokafka waits a fixed
+# 20 ms before it asks again; its produce, checked against the same markers, waits
+# `retry_backoff_ms` (100 ms by default: NotEnoughReplicas, the code an older produce
+# version gets). On a quiet broker here the markers take a few ms: asking again after
+# 5 ms and 20 ms took a commit from p50 38 / p99 155 ms to p50 22 / p99 59 ms
+# (`bench/commit_steps.py`, docs/PERFORMANCE.md).
+TXN_RETRY_BACKOFF_MS = 20
+CONCURRENT_TXN_BACKOFF_S = 0.005
+aiokafka_sender.BACKOFF_OVERRIDE = CONCURRENT_TXN_BACKOFF_S
 CHANGELOG_CONFIG = {
     "cleanup.policy": "compact",
     "segment.bytes": str(2 * 1024 * 1024),
