@@ -308,14 +308,15 @@ class Faults:
         self.injected.append(Injected(kind, at_lines, round(self.last_at - began, 1)))
 
     def run(self, load: Load) -> None:
-        """Each fault once the load has passed its mark, the last one as the load ends;
-        those the day did not reach happen right after it. The time from the last fault
-        to convergence is then the system's recovery, not the rest of the load (with the
-        last mark at 9/10, the full run went on selling for about 50 s after it)."""
+        """Each fault once the load has passed its mark (those the day did not reach
+        right after it), the last one once the load has ended. The time from the last
+        fault to convergence is then the system's recovery, not the rest of the load: with
+        the last mark at 9/10 the full run went on selling for about 50 s after it, and
+        with a mark at the plan's last sale line, 30 s (the day outlasts the plan)."""
         faults = self.plan.faults()
         for n, kind in enumerate(faults):
-            mark = (n + 1) / len(faults)
-            while load.progress() < mark and not load.done.is_set():
+            last, mark = n == len(faults) - 1, (n + 1) / len(faults)
+            while not load.done.is_set() and (last or load.progress() < mark):
                 time.sleep(0.1)
             self.inject(kind, load.simulation.tally.sale_lines)
 
