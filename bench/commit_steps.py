@@ -24,6 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.producer import sender
+from kafka.admin import NewTopic
 
 from lumbung.platform.broker import create_missing
 from lumbung.platform.kernel import CONCURRENT_TXN_BACKOFF_S, TXN_RETRY_BACKOFF_MS
@@ -58,8 +59,6 @@ def count_requests() -> dict[str, list[float]]:
 
 async def main(args: argparse.Namespace) -> None:
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    from kafka.admin import NewTopic
-
     name = f"bench-commit-{uuid.uuid4().hex[:8]}"
     inputs, out = f"{name}-in", f"{name}-out"
     create_missing(bootstrap, [NewTopic(inputs, 1, 1), NewTopic(out, 2, 1)])

@@ -8,30 +8,17 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from lumbung.contracts import Registry, encode, make_event, sale_event_id
+from lumbung.contracts import Registry, sale_event_id
 from lumbung.contracts.events import pos
 from lumbung.platform.dlq import HEADER_ERROR
 from lumbung.platform.kernel import Batch, IdMemory, Outcome, Stream
+from lumbung.platform.testing import encoded_sale
 
 NOW = datetime(2026, 7, 14, 10, 0, tzinfo=UTC)
 
 
 def sale(sale_id: str) -> bytes:
-    data = pos.SaleRecorded(
-        sale_id=sale_id,
-        outlet_id="IKN-01",
-        sold_at=NOW,
-        lines=[pos.SaleLine(sku="AMPLANG", qty=2, unit_price_idr=25_000)],
-    )
-    return encode(
-        make_event(
-            data,
-            event_id=sale_event_id("IKN-01", sale_id),
-            occurred_at=NOW,
-            producer="outlet:IKN-01",
-            correlation_id=sale_id,
-        )
-    )
+    return encoded_sale(sale_id, qty=2, at=NOW)
 
 
 def record(value: bytes, offset: int = 0) -> Any:

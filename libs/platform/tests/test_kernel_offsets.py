@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from lumbung.contracts import Registry, encode, make_event, sale_event_id
+from lumbung.contracts import Registry
 from lumbung.contracts.events import pos
 from lumbung.platform.kernel import OFFSET_PREFIX, Kernel, Outcome, Stream
-from lumbung.platform.testing import read_records
+from lumbung.platform.testing import encoded_sale, read_records
 
 NOW = datetime(2026, 7, 14, 10, 0, tzinfo=UTC)
 
@@ -29,47 +29,43 @@ def count_units(state: Mapping[str, Any], event: Any, now: datetime) -> Outcome:
     return Outcome({"units": units})
 
 
-def sale(sale_id: str) -> bytes:
-    data = pos.SaleRecorded(
-        sale_id=sale_id,
-        outlet_id="IKN-01",
-        sold_at=NOW,
-        lines=[pos.SaleLine(sku="AMPLANG", qty=1, unit_price_idr=25_000)],
-    )
-    event = make_event(
-        data,
-        event_id=sale_event_id("IKN-01", sale_id),
-        occurred_at=NOW,
-        producer="outlet:IKN-01",
-        correlation_id=sale_id,
-    )
-    return encode(event)
-
-
 async def send_sales(bootstrap: str, topic: str, count: int) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         for _ in range(count):
-            await producer.send(topic, sale(uuid.uuid4().hex), key=b"IKN-01", partition=0)
+            value = encoded_sale(uuid.uuid4().hex, qty=1, at=NOW)
+            await producer.send(topic, value, key=b"IKN-01", partition=0)
         await producer.flush()
     finally:
         await producer.stop()
 
 
 async def run_until(kernel: Kernel, units: int, seconds: float = 60) -> None:
-    """Run the kernel until its changelog holds `units` (read in a thread: the kernel's
-    loop goes on meanwhile), then stop it as a worker stops."""
+    """Run the kernel until its changelog holds `units` and its group has the offsets
+    beside them (shared after the commit), then stop it as a worker stops. The changelog
+    is read in a thread: the kernel's loop goes on meanwhile."""
     running = asyncio.create_task(kernel.run())
     deadline = time.monotonic() + seconds
     try:
-        while (await asyncio.to_thread(units_on, kernel.bootstrap, kernel.changelog))[0] < units:
+        while not await reached(kernel, units):
             assert not running.done(), running.exception()
             assert time.monotonic() < deadline, "the kernel did not get there in time"
             await asyncio.sleep(0.1)
     finally:
         kernel.stop()
         await asyncio.wait_for(running, 30)
+
+
+async def reached(kernel: Kernel, units: int) -> bool:
+    held, offsets = await asyncio.to_thread(units_on, kernel.bootstrap, kernel.changelog)
+    if held < units:
+        return False
+    for topic, offset in offsets.items():
+        tp = TopicPartition(topic, 0)
+        if await group_offset(kernel.bootstrap, kernel.group_id, tp) != offset:
+            return False
+    return True
 
 
 def units_on(bootstrap: str, changelog: str) -> tuple[int, dict[str, int]]:
@@ -96,17 +92,18 @@ async def group_offset(bootstrap: str, group: str, tp: TopicPartition) -> int | 
         await reader.stop()
 
 
+def counting(registry: Registry) -> tuple[Stream, str, TopicPartition]:
+    """A stream of its own counting units sold, its input, and that input's partition 0."""
+    name = f"offsets-{uuid.uuid4().hex[:6]}"
+    stream = Stream("inventory", name, ("pos.sales",), {pos.SaleRecorded: count_units})
+    sales = registry.name("pos.sales")
+    return stream, sales, TopicPartition(sales, 0)
+
+
 def test_offsets_commit_on_the_changelog_and_a_restarted_worker_resumes_there(
     kafka_bootstrap: str, registry: Registry
 ) -> None:
-    stream = Stream(
-        "inventory",
-        f"offsets-{uuid.uuid4().hex[:6]}",
-        ("pos.sales",),
-        {pos.SaleRecorded: count_units},
-    )
-    sales = registry.name("pos.sales")
-    tp = TopicPartition(sales, 0)
+    stream, sales, tp = counting(registry)
 
     async def scenario() -> None:
         await send_sales(kafka_bootstrap, sales, 30)
@@ -114,7 +111,7 @@ def test_offsets_commit_on_the_changelog_and_a_restarted_worker_resumes_there(
         await run_until(first, 30)
         units, offsets = units_on(kafka_bootstrap, first.changelog)
         assert (units, offsets) == (30, {sales: 30})
-        # Shared with the group after the commit, and on stopping.
+        # Shared with the group after the commit.
         assert await group_offset(kafka_bootstrap, first.group_id, tp) == 30
 
         await send_sales(kafka_bootstrap, sales, 12)
@@ -133,14 +130,7 @@ def test_a_group_ahead_of_the_changelog_wins_so_an_older_version_s_commits_are_n
     """An older kernel committed input offsets only with the group. A task it committed
     last has offsets on its changelog older than the group's (or none): applying from the
     changelog's would apply its last records twice."""
-    stream = Stream(
-        "inventory",
-        f"offsets-{uuid.uuid4().hex[:6]}",
-        ("pos.sales",),
-        {pos.SaleRecorded: count_units},
-    )
-    sales = registry.name("pos.sales")
-    tp = TopicPartition(sales, 0)
+    stream, sales, tp = counting(registry)
 
     async def scenario() -> None:
         await send_sales(kafka_bootstrap, sales, 10)

@@ -94,8 +94,8 @@ YIELD_EVERY = 500
 # 20 ms before it asks again; its produce, checked against the same markers, waits
 # `retry_backoff_ms` (100 ms by default: NotEnoughReplicas, the code an older produce
 # version gets). On a quiet broker here the markers take a few ms: asking again after
-# 5 ms and 20 ms took a commit from p50 38 / p99 155 ms to p50 22 / p99 59 ms
-# (`bench/commit_steps.py`, docs/PERFORMANCE.md).
+# 5 ms and 20 ms took begin -> readable from p50 32.9 / p99 147.4 ms to 13.0 / 39.5 ms
+# (`bench/commit_steps.py --offsets group`, docs/PERFORMANCE.md).
 TXN_RETRY_BACKOFF_MS = 20
 CONCURRENT_TXN_BACKOFF_S = 0.005
 aiokafka_sender.BACKOFF_OVERRIDE = CONCURRENT_TXN_BACKOFF_S

@@ -15,13 +15,15 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from lumbung.contracts import Registry
+from lumbung.contracts import Registry, encode, make_event, sale_event_id
+from lumbung.contracts.events import pos
 from lumbung.platform.broker import ensure_topics
 
 _BROKER_TESTS: dict[str, int] = {"passed": 0, "failed": 0}
@@ -202,6 +204,24 @@ def transactions_open(kafka_bootstrap: str, topics: list[str]) -> bool:
         finally:
             consumer.close()
     return bool(ends[0] != ends[1])
+
+
+def encoded_sale(sale_id: str, qty: int, at: datetime, outlet_id: str = "IKN-01") -> bytes:
+    """A sale of one AMPLANG line at Rp 25.000, encoded as it travels on `pos.sales`."""
+    data = pos.SaleRecorded(
+        sale_id=sale_id,
+        outlet_id=outlet_id,
+        sold_at=at,
+        lines=[pos.SaleLine(sku="AMPLANG", qty=qty, unit_price_idr=25_000)],
+    )
+    event = make_event(
+        data,
+        event_id=sale_event_id(outlet_id, sale_id),
+        occurred_at=at,
+        producer=f"outlet:{outlet_id}",
+        correlation_id=sale_id,
+    )
+    return encode(event)
 
 
 def read_topic(kafka_bootstrap: str, topic: str) -> list[Any]:
