@@ -331,6 +331,10 @@ class Stack:
                     # A cluster keeps the default 9 s, so a dead node is noticed.
                     f"broker.session.timeout.ms={9000 if len(ports) > 1 else 60000}",
                     "log.retention.check.interval.ms=60000",
+                    # Two cores here: the defaults' 3 network and 8 request threads only
+                    # took turns on them (docs/PERFORMANCE.md, "A warm broker").
+                    "num.network.threads=2",
+                    "num.io.threads=4",
                     "",
                 ]
             )
@@ -371,9 +375,12 @@ class Stack:
     def java_cmd(self, main: str, *args: str, node: int = 1) -> list[str]:
         return [
             self.java(),
-            "-Xms256m",
+            # The whole heap from the start, and short young collections: a heap grown
+            # from 256 MB collected every 2 s for 8-38 ms, each a stall of every commit.
+            "-Xms1g",
             "-Xmx1g",
             "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
             f"-Dlog4j2.configurationFile={self.node_file('log4j2.properties', node)}",
             "-cp",
             f"{self.jars}/*",

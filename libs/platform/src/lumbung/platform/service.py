@@ -17,6 +17,7 @@ def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        loop="uvloop",  # as the workers (shell.py): the event loop in C
         # Open streams (dashboard pages) would hold a stop forever; they reconnect.
         timeout_graceful_shutdown=5,
     )

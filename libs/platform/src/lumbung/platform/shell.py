@@ -17,6 +17,8 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import uvloop
+
 from lumbung.platform import logs
 from lumbung.platform.settings import ServiceSettings
 
@@ -82,7 +84,9 @@ class WorkerShell:
         and give the jobs a moment to end (a kernel commits its batch in flight)."""
         logs.configure(f"{self.service}-worker", self.settings.log_level)
         gc.set_threshold(*GC_THRESHOLDS)
-        asyncio.run(self._main(jobs, stop))
+        # uvloop, as the APIs get from uvicorn: the sale path's Python processes spend
+        # most of their time in the event loop and its sockets (docs/decisions.md).
+        uvloop.run(self._main(jobs, stop))
 
     async def _main(self, jobs: Sequence[tuple[str, Job]], stop: Callable[[], None]) -> None:
         stopping = asyncio.Event()
