@@ -2,8 +2,9 @@
 # What the compose test needs on a machine without a Docker engine (docs/operations.md,
 # "Compose under Podman"), installed when missing:
 #   - Debian's podman, with runc (crun refuses this kind of machine's cgroup layout),
-#     netavark and aardvark-dns (containers reach each other by service name), and
-#     debootstrap;
+#     netavark and aardvark-dns (containers reach each other by service name), iptables
+#     (netavark's firewall: without it a container on a network fails to start with
+#     "netavark: No such file or directory"), and debootstrap;
 #   - podman-compose in the tools environment .tools (pinned in requirements/tools.txt);
 #   - .stack/podman/containers.conf: no default ulimits (podman's default nofile limit is
 #     refused here) and the runc runtime. Every podman command of the test reads it
@@ -26,7 +27,7 @@ say() { echo "compose-base: $*" >&2; }
 
 # -- Debian packages ------------------------------------------------------------------------
 missing=()
-for package in podman runc netavark aardvark-dns debootstrap; do
+for package in podman runc netavark aardvark-dns iptables debootstrap; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
