@@ -2,7 +2,7 @@
 
     lumbung-catalog api                                  run the HTTP API
     lumbung-catalog keys issue --role ops [--subject ID] issue a key (printed once)
-    lumbung-catalog demo                                 load the demo catalog via the API
+    lumbung-catalog demo [--if-empty] [--wait S]         load the demo catalog via the API
     lumbung-catalog import FILE --sheet products [--dry-run]   import a spreadsheet (CSV)
 
 `demo` and `import` talk to the API at --url with the ops key in LUMBUNG_API_KEY or --key.
@@ -30,6 +30,13 @@ def _client_args(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("LUMBUNG_API_KEY"),
         help="an ops key (default: $LUMBUNG_API_KEY)",
     )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="how long to wait for the API to answer and accept the key (default: 15)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--role", choices=[r.value for r in KeyRole], required=True)
     issue.add_argument("--subject", default="*", help="outlet or supplier id")
     issue.add_argument("--label", default="")
-    _client_args(commands.add_parser("demo", help="load the demo catalog of Paser"))
+    demo = commands.add_parser("demo", help="load the demo catalog of Paser")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="only into a catalog that holds no product yet"
+    )
+    _client_args(demo)
     importer = commands.add_parser("import", help="import a spreadsheet exported as CSV")
     importer.add_argument("file", type=Path)
     importer.add_argument("--sheet", choices=["products", "suppliers", "outlets"], required=True)
@@ -75,8 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.key:
         parser.error("an ops key is needed: --key or LUMBUNG_API_KEY")
     client = CatalogClient(args.url, args.key)
-    client.wait_until_key_accepted()
+    client.wait_until_key_accepted(args.wait)
     if args.command == "demo":
+        products = client.count("products") if args.if_empty else 0
+        if products:
+            print(f"the catalog holds {products} products: the demo is not loaded again")
+            return 0
         count = client.load_demo(SystemClock().now().date())
         print(f"demo catalog loaded: {count} entities")
         return 0

@@ -17,11 +17,17 @@ class CatalogClient:
         self._http = httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30)
 
     def wait_until_key_accepted(self, timeout_s: float = 15.0) -> None:
-        """A key written straight to Kafka reaches the API's key view within a moment."""
+        """A key written straight to Kafka reaches the API's key view within a moment; an
+        API still starting (compose starts the jobs beside it) is waited for likewise."""
         deadline = time.monotonic() + timeout_s
-        while self._http.get("/v1/whoami").status_code != 200:
+        while True:
+            try:
+                if self._http.get("/v1/whoami").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
             if time.monotonic() > deadline:
-                raise SystemExit("the catalog API does not accept the key")
+                raise SystemExit(f"the catalog API did not accept the key within {timeout_s:.0f} s")
             time.sleep(0.2)
 
     def put(self, collection: str, entity_id: str, body: dict[str, Any]) -> httpx.Response:
