@@ -3,6 +3,10 @@ notification channel here, so alerts are really delivered and can be read.
 
     python stack/receiver.py --http-port 8025 --smtp-port 8026 --log messages.log
 
+In a container (the compose file's `demo` profile) it listens on every interface
+(`--host 0.0.0.0`) and logs to its standard output (`--log -`): `docker compose logs
+receiver`.
+
 Every message becomes one JSON line in the log: the channel, where it went, its delivery
 id and its text. Alertmanager posts to the same ops webhook (ops/alertmanager): its
 alerts are logged with a subject and a text like the notifications service's messages.
@@ -24,14 +28,20 @@ from aiosmtpd.controller import Controller
 
 
 class Log:
+    """A file of JSON lines; `-`: standard output."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = threading.Lock()
 
     def write(self, entry: dict[str, Any]) -> None:
         line = json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **entry}, ensure_ascii=False)
-        with self._lock, self._path.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        with self._lock:
+            if str(self._path) == "-":
+                print(line, flush=True)
+                return
+            with self._path.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
 
 
 def from_alertmanager(data: Any) -> dict[str, Any] | None:
@@ -53,7 +63,7 @@ def from_alertmanager(data: Any) -> dict[str, Any] | None:
     }
 
 
-def http_server(port: int, log: Log) -> ThreadingHTTPServer:
+def http_server(host: str, port: int, log: Log) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -80,7 +90,7 @@ def http_server(port: int, log: Log) -> ThreadingHTTPServer:
         request_queue_size = 256
         daemon_threads = True
 
-    return Server(("127.0.0.1", port), Handler)
+    return Server((host, port), Handler)
 
 
 class Mailbox:
@@ -104,14 +114,15 @@ class Mailbox:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--http-port", type=int, required=True)
     parser.add_argument("--smtp-port", type=int, required=True)
-    parser.add_argument("--log", type=Path, required=True)
+    parser.add_argument("--log", type=Path, required=True, help="a file, or - for stdout")
     args = parser.parse_args()
     log = Log(args.log)
-    smtp = Controller(Mailbox(log), hostname="127.0.0.1", port=args.smtp_port)
+    smtp = Controller(Mailbox(log), hostname=args.host, port=args.smtp_port)
     smtp.start()
-    server = http_server(args.http_port, log)
+    server = http_server(args.host, args.http_port, log)
     try:
         server.serve_forever()
     finally:

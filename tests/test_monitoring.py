@@ -303,7 +303,7 @@ def test_the_demo_receiver_logs_an_alertmanager_post_as_a_message(tmp_path: Path
     receiver = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(receiver)
     log_file = tmp_path / "messages.log"
-    server = receiver.http_server(free_port(), receiver.Log(log_file))
+    server = receiver.http_server("127.0.0.1", free_port(), receiver.Log(log_file))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     body = {
         "version": "4",
