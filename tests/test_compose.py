@@ -30,7 +30,12 @@ KAFKA_NODES = ("kafka", "kafka-2", "kafka-3")
 PLATFORM = {*KAFKA_NODES, "redis", TOPICS_JOB}
 MONITORING = {"prometheus", "alertmanager"}
 """Only with the `monitoring` profile (tests/test_monitoring.py checks their files)."""
+SETUP_JOB, DEMO_JOB, RECEIVER = "setup", "demo", "receiver"
+"""The first ops key; with the `demo` profile the demo catalog and the demo receiver."""
 CLUSTER_ENV = ROOT / "compose" / "cluster.env"
+DEMO_ENV = ROOT / "compose" / "demo.env"
+SETUP_SCRIPT = ROOT / "compose" / "setup.sh"
+RECEIVER_DOCKERFILE = ROOT / "compose" / "receiver" / "Dockerfile"
 SECURE = ROOT / "compose" / "secure.yml"
 KAFKA_SECURE = ROOT / "compose" / "kafka-secure.sh"
 WORKERS = sorted(
@@ -212,7 +217,8 @@ def test_compose_runs_the_platform_and_exactly_the_services_in_the_repository(
     compose: dict[str, Any],
 ) -> None:
     workers = {f"{name}-worker" for name in WORKERS}
-    assert set(compose["services"]) == PLATFORM | set(SERVICES) | workers | MONITORING
+    demo = {SETUP_JOB, DEMO_JOB, RECEIVER}
+    assert set(compose["services"]) == PLATFORM | set(SERVICES) | workers | MONITORING | demo
 
 
 @pytest.mark.parametrize("name", WORKERS)
@@ -313,20 +319,102 @@ def test_the_cluster_profile_adds_two_kafka_nodes_like_the_first(compose: dict[s
     assert "kafka-2" not in str(service(compose, "kafka").get("profiles", []))
 
 
-def test_the_cluster_env_file_names_every_node_and_sets_only_variables_compose_uses() -> None:
+def env_file(path: Path) -> dict[str, str]:
     values = dict(
         line.split("=", 1)
-        for line in CLUSTER_ENV.read_text().splitlines()
+        for line in path.read_text().splitlines()
         if line and not line.startswith("#")
     )
     text = COMPOSE.read_text()
     unused = [name for name in values if f"${{{name}:-" not in text]
-    assert not unused, f"compose/cluster.env sets {unused}, which docker-compose.yml never reads"
+    assert not unused, f"{path.name} sets {unused}, which docker-compose.yml never reads"
+    return values
+
+
+def test_the_cluster_env_file_names_every_node_and_sets_only_variables_compose_uses() -> None:
+    values = env_file(CLUSTER_ENV)
     assert values["KAFKA_VOTERS"] == ",".join(
         f"{n}@{name}:9093" for n, name in enumerate(KAFKA_NODES, start=1)
     )
     assert values["CLUSTER_BOOTSTRAP_SERVERS"] == ",".join(f"{name}:9092" for name in KAFKA_NODES)
     assert (values["REPLICATION_FACTOR"], values["MIN_INSYNC_REPLICAS"]) == ("3", "2")
+
+
+def test_the_setup_job_issues_the_first_ops_key_into_its_volume_with_the_catalog_image(
+    compose: dict[str, Any],
+) -> None:
+    job = service(compose, SETUP_JOB)
+    assert job["build"] == service(compose, "catalog")["build"]
+    assert job["command"] == ["/bin/sh", "/lumbung/setup.sh", "key"]
+    assert job["restart"] == "no"
+    assert job["depends_on"] == {
+        "kafka": {"condition": "service_healthy"},
+        TOPICS_JOB: {"condition": "service_completed_successfully"},
+    }
+    unread = unread_by(settings_class("catalog"), set(environment(job)))
+    assert not unread, f"`lumbung-catalog keys issue` does not read {unread}"
+    script = SETUP_SCRIPT.read_text()
+    assert "lumbung-catalog keys issue --role ops" in script
+    # The key lives in the volume, mounted on the image user's home (a named volume takes
+    # the owner of the directory it is mounted on, so the job, not root, may write there).
+    home = re.search(r"--home-dir (\S+)", dockerfile("catalog").read_text())
+    assert home is not None
+    assert f"KEY_FILE={home[1]}/" in script
+    assert job["volumes"] == [
+        f"./{SETUP_SCRIPT.relative_to(ROOT)}:/lumbung/setup.sh:ro",
+        f"{SETUP_JOB}:{home[1]}",
+    ]
+    assert SETUP_JOB in compose["volumes"]
+
+
+def test_the_demo_profile_loads_the_demo_with_the_setup_key_and_runs_the_receiver(
+    compose: dict[str, Any],
+) -> None:
+    job = service(compose, DEMO_JOB)
+    assert job["profiles"] == ["demo"]
+    assert job["build"] == service(compose, "catalog")["build"]
+    assert job["command"] == ["/bin/sh", "/lumbung/setup.sh", "demo"]
+    assert job["restart"] == "no"
+    assert job["depends_on"] == {"catalog": {"condition": "service_healthy"}}
+    assert job["volumes"] == [
+        *service(compose, SETUP_JOB)["volumes"][:1],
+        service(compose, SETUP_JOB)["volumes"][1] + ":ro",
+    ]
+    catalog_url = f"http://catalog:{default_http_port('catalog')}"
+    assert environment(job) == {"LUMBUNG_CATALOG_URL": catalog_url}
+    cli = (ROOT / "services/catalog/src/lumbung/catalog/__main__.py").read_text()
+    assert '"LUMBUNG_CATALOG_URL"' in cli
+    assert "lumbung-catalog demo --if-empty" in SETUP_SCRIPT.read_text()
+
+    receiver = service(compose, RECEIVER)
+    assert receiver["profiles"] == ["demo"]
+    assert ROOT / receiver["build"]["dockerfile"] == RECEIVER_DOCKERFILE
+    assert "COPY stack/receiver.py" in RECEIVER_DOCKERFILE.read_text()
+    assert receiver["restart"] == "unless-stopped"
+
+
+def test_the_demo_env_file_points_every_channel_of_the_worker_at_the_receiver(
+    compose: dict[str, Any],
+) -> None:
+    values = env_file(DEMO_ENV)
+    (command,) = dockerfile_instructions(RECEIVER_DOCKERFILE, "CMD")
+    args = json.loads(command)
+    http, smtp = args[args.index("--http-port") + 1], args[args.index("--smtp-port") + 1]
+    assert values["WHATSAPP_GATEWAY_URL"] == f"http://{RECEIVER}:{http}/wa"
+    assert values["OPS_WEBHOOK_URL"] == f"http://{RECEIVER}:{http}/ops"
+    assert (values["SMTP_HOST"], values["SMTP_PORT"]) == (RECEIVER, smtp)
+    assert {int(http), int(smtp)} == exposed_ports(RECEIVER_DOCKERFILE)
+    assert f"'127.0.0.1', {http}" in " ".join(service(compose, RECEIVER)["healthcheck"]["test"])
+    worker = environment(service(compose, "notifications-worker"))
+    read = {re.search(r"\$\{(\w+):-", value)[1] for value in worker.values() if "${" in value}
+    assert set(values) <= read, "the notifications worker does not read every demo variable"
+
+
+@pytest.mark.parametrize("path", [*(dockerfile(name) for name in SERVICES), RECEIVER_DOCKERFILE])
+def test_every_image_runs_as_a_user_that_is_not_root(path: Path) -> None:
+    users = dockerfile_instructions(path, "USER")
+    assert users, f"{path.relative_to(ROOT)} runs as root"
+    assert users[-1].strip() not in ("root", "0", "0:0")
 
 
 def script_variables(path: Path) -> set[str]:
