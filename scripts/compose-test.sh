@@ -9,7 +9,8 @@
 #    the local Debian base image.
 # 2. Images, from the local base: stand-ins for python:3.11-slim, apache/kafka (the Kafka
 #    jars from Maven Central) and redis (Debian's redis-server), compose/standins/; then
-#    every project Dockerfile with --build-arg PYTHON_IMAGE=<the python stand-in>.
+#    every project Dockerfile with --build-arg PYTHON_IMAGE=<the python stand-in> (the
+#    services', and the demo receiver's, compose/receiver).
 # 3. An override file (.stack/podman/<project>.yml) points every service at those images
 #    and publishes every port on 127.0.0.1 only, at LUMBUNG_COMPOSE_PORT_BASE plus the
 #    last two digits of the port the compose file publishes (dashboard 8000 -> base+0,
@@ -18,8 +19,13 @@
 #    Redis until healthy, then the topics job until it exits 0, then the rest until every
 #    healthcheck passes. Podman 4.3 cannot wait for `healthy` (podman-compose ignores the
 #    condition before podman 4.6) and runs healthchecks from systemd timers, which this
-#    kind of machine lacks: the script runs `podman healthcheck run` itself.
-# 5. Everything it started goes away at the end, volumes and network included
+#    kind of machine lacks: the script runs `podman healthcheck run` itself. Then the
+#    setup job (and the demo job) until they exit 0.
+# 5. Through the published ports: every API's /healthz; in the main variant, which runs
+#    the `demo` profile with compose/demo.env, scripts/compose_checks.py with the ops key
+#    the setup job printed: a sale on the dashboard's stream, an order reserved, a
+#    restock request at the demo receiver (.venv: `make install`).
+# 6. Everything it started goes away at the end, volumes and network included
 #    (LUMBUNG_COMPOSE_KEEP=1 leaves it running to look at; `scripts/compose-test.sh down`
 #    then removes it).
 #
@@ -69,6 +75,7 @@ export DISABLE_HC_SYSTEMD=true
 compose_files=(-f docker-compose.yml)
 compose_args=()
 case $variant in
+  main) compose_args+=(--env-file compose/demo.env --profile demo) ;;
   secure)
     compose_files+=(-f compose/secure.yml)
     # Throw-away secrets of this run (the secure file refuses to start without them).
@@ -145,7 +152,7 @@ build "$KAFKA_IMAGE" "$context"
 wheels=$PODMAN_DIR/wheels
 t0=$SECONDS
 mkdir -p "$wheels"
-python3 -m pip wheel -q -w "$wheels" -c requirements/constraints.txt hatchling \
+python3 -m pip wheel -q -w "$wheels" -c requirements/constraints.txt hatchling aiosmtpd \
   ./libs/contracts ./libs/platform $(printf './services/%s ' "${SERVICES[@]}") \
   >"$PODMAN_DIR/wheels.log" 2>&1 || { tail -20 "$PODMAN_DIR/wheels.log" >&2; fail "building the wheels"; }
 say "wheels on the host in $((SECONDS - t0)) s ($(du -sh "$wheels" | cut -f1))"
@@ -153,6 +160,8 @@ for service in "${SERVICES[@]}"; do
   build "localhost/lumbung-$service:$TAG" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
     -v "$wheels:/wheels:ro" -f "services/$service/Dockerfile" .
 done
+build "localhost/lumbung-receiver:$TAG" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
+  -v "$wheels:/wheels:ro" -f compose/receiver/Dockerfile .
 
 # -- 3. the override -------------------------------------------------------------------------
 overlays=()
@@ -274,13 +283,28 @@ mapfile -t checked < <(with_healthcheck)
 wait_healthy "${checked[@]}"
 say "all ${#checked[@]} healthchecks pass: ${checked[*]}"
 
+# The one-shot jobs wait for what they need by themselves, for at most 300 s each.
+jobs=(setup)
+[ "$variant" = main ] && jobs+=(demo)
+for job in "${jobs[@]}"; do
+  status=$(timeout 600 podman wait "$(container "$job")") || status="still running"
+  podman logs "$(container "$job")" 2>&1 | sed "s/^/  $job: /" >&2
+  [ "$status" = 0 ] || fail "the $job job: $status"
+done
+key=$(podman logs "$(container setup)" 2>/dev/null | sed -n 's/^ops key: //p' | tail -1)
+[ -n "$key" ] || fail "the setup job printed no ops key"
+say "the one-shot jobs exited 0: ${jobs[*]}"
+
 # -- 5. through the published ports ----------------------------------------------------------
 for port in 0 1 2 3 4; do
   curl -fsS -o /dev/null "http://127.0.0.1:$((PORT_BASE + port))/healthz" ||
     fail "nothing answers /healthz on 127.0.0.1:$((PORT_BASE + port))"
 done
 say "every API answers /healthz through its port on 127.0.0.1"
-# Still to come (issue 20): a sale sent to the inventory API shows on the dashboard stream,
-# an order is reserved, a restock request reaches the stand-in receiver.
+if [ "$variant" = main ]; then
+  [ -x .venv/bin/python ] || fail "no .venv for the checks: run make install"
+  .venv/bin/python scripts/compose_checks.py --key "$key" --port-base "$PORT_BASE" \
+    --receiver-log "podman logs $(container receiver)" || fail "the checks through the ports"
+fi
 
 say "passed ($variant)"
