@@ -101,9 +101,9 @@ bench: install
 
 # docker-compose.yml for real under Podman (no Docker engine here), not part of `make test`:
 # see docs/operations.md, "Compose under Podman". `scripts/compose-test.sh secure|cluster`
-# for the other variants.
+# for the other variants. The main one runs scripts/compose_checks.py with .venv.
 .PHONY: compose-test
-compose-test: $(TOOLS)
+compose-test: $(TOOLS) $(STAMP)
 	scripts/compose-test.sh
 
 # The inventory worker alone (POS events straight onto the topic), with its memory.
