@@ -96,9 +96,14 @@ def _entity(name: str, description: str) -> TopicSpec:
     return TopicSpec(name, "entity id", 1, Cleanup.COMPACT, Service.CATALOG, FOREVER, description)
 
 
+DLQ_SUFFIX = ".dlq"
+"""A service's dead-letter topic is `<service>.dlq`: what it holds is the bad input as it
+came, not an event of its own (no CloudEvents headers of its own either)."""
+
+
 def _dlq(service: Service) -> TopicSpec:
     return TopicSpec(
-        f"{service.value}.dlq",
+        f"{service.value}{DLQ_SUFFIX}",
         "original key",
         1,
         Cleanup.DELETE,
