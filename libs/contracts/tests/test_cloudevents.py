@@ -8,6 +8,7 @@ from uuid import UUID
 
 import orjson
 import pytest
+from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event
 
 from lumbung.contracts import DEFAULT, cloudevents, encode, event_json, make_event
@@ -16,7 +17,7 @@ from lumbung.contracts.examples import example_event
 from lumbung.contracts.registry import EventSpec
 
 
-def read(value: bytes, key: bytes, headers: list[tuple[str, bytes]]) -> object:
+def read(value: bytes, key: bytes, headers: list[tuple[str, bytes]]) -> BaseCloudEvent:
     return from_binary_event(KafkaMessage(headers=dict(headers), key=key, value=value))
 
 
@@ -30,17 +31,17 @@ def test_every_event_version_reads_back_in_the_sdk_with_the_envelopes_values(
     value = orjson.dumps(event)
     ce = read(value, b"IKN-01", cloudevents.headers_for(value, b"IKN-01"))
 
-    assert ce.get_specversion() == "1.0"  # type: ignore[attr-defined]
-    assert ce.get_id() == event["event_id"]  # type: ignore[attr-defined]
-    assert ce.get_type() == spec.event_type  # type: ignore[attr-defined]
-    assert ce.get_source() == f"urn:lumbung:{event['producer']}"  # type: ignore[attr-defined]
-    assert ce.get_subject() == "IKN-01"  # type: ignore[attr-defined]
-    assert ce.get_time() == datetime.fromisoformat(event["occurred_at"])  # type: ignore[attr-defined]
-    assert ce.get_datacontenttype() == "application/json"  # type: ignore[attr-defined]
-    assert ce.get_dataschema() == f"lumbung:{spec.event_type}/v{spec.schema_version}"  # type: ignore[attr-defined]
-    assert ce.get_extension("correlationid") == event["correlation_id"]  # type: ignore[attr-defined]
+    assert ce.get_specversion() == "1.0"
+    assert ce.get_id() == event["event_id"]
+    assert ce.get_type() == spec.event_type
+    assert ce.get_source() == f"urn:lumbung:{event['producer']}"
+    assert ce.get_subject() == "IKN-01"
+    assert ce.get_time() == datetime.fromisoformat(event["occurred_at"])
+    assert ce.get_datacontenttype() == "application/json"
+    assert ce.get_dataschema() == f"lumbung:{spec.event_type}/v{spec.schema_version}"
+    assert ce.get_extension("correlationid") == event["correlation_id"]
     # The data is the whole envelope, as every Lumbung consumer reads it.
-    assert ce.get_data() == event  # type: ignore[attr-defined]
+    assert ce.get_data() == event
 
 
 def test_the_fast_writer_and_the_envelope_model_give_the_same_headers() -> None:
