@@ -471,6 +471,44 @@ def test_an_accepted_restock_stays_open_and_a_declined_one_lets_the_next_drop_as
     assert [s.type for s in on("restock.events", asked_again)] == ["restock.RestockRequested"]
 
 
+def test_a_partial_delivery_of_an_accepted_restock_leaves_the_rest_on_order() -> None:
+    shelf = Shelf()
+    shelf.count(AMPLANG=10)
+    shelf.levels("AMPLANG", reorder_point=3, par_level=20)
+    [request] = on("restock.events", shelf.sell(AMPLANG=8))
+    restock_id = request.data["restock_id"]
+    due = NOW + timedelta(days=1)
+    shelf.send(
+        "restock.acks",
+        restock.RestockAccepted(
+            restock_id=restock_id,
+            outlet_id=BOOTH,
+            sku="AMPLANG",
+            supplier_id="SUP-BORNEO",
+            qty=18,
+            expected_at=due,
+        ),
+    )
+
+    def receipt(receipt_id: str, qty: int) -> list[Sent]:
+        payload = inv.RestockReceived(
+            receipt_id=receipt_id, outlet_id=BOOTH, sku="AMPLANG", qty=qty, restock_id=restock_id
+        )
+        return shelf.send("inventory.commands", payload)
+
+    part = receipt("G-1", 10)
+
+    stock = shelf.stock(BOOTH, "AMPLANG")
+    assert (stock.on_hand, stock.on_order, stock.due_at) == (12, 8, due.isoformat())
+    assert on("restock.events", part) == [], "the request stays open"
+
+    rest = receipt("G-2", 8)
+
+    [closed] = on("restock.events", rest)
+    assert (closed.type, closed.data["received_qty"]) == ("restock.RestockClosed", 18)
+    assert shelf.stock(BOOTH, "AMPLANG").on_order == 0
+
+
 # -- what the kernel refuses -------------------------------------------------------------
 
 

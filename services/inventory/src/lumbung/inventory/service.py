@@ -75,7 +75,9 @@ def apply(state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup) -> l
         case orders.OrderFulfilled():
             effects = state.fulfil(data.order_id)
         case restock.RestockAccepted():
-            effects = []
+            effects = state.restock_accepted(
+                data.sku, data.restock_id, data.qty, data.expected_at.isoformat()
+            )
         case restock.RestockDeclined():
             effects = state.restock_declined(data.sku, data.restock_id)
         case _:
