@@ -131,13 +131,14 @@ def test_restock_requests_and_alerts_follow_the_stock(
     assert read_model.outlet(OUTLET)[OTHER]["on_hand"] == -2
 
 
-def test_a_partial_delivery_leaves_the_request_open_until_the_rest_arrives(
+def test_a_partial_delivery_leaves_the_request_open_overdue_until_the_rest_arrives(
     demo_catalog: dict[str, str],
     events: Any,
     workers: Any,
     read_model: Any,
     on_topic: Any,
     consumed: Any,
+    shift_clock: Any,
 ) -> None:
     workers()
     command(
@@ -185,6 +186,11 @@ def test_a_partial_delivery_leaves_the_request_open_until_the_rest_arrives(
     assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 4)
     assert on_topic("restock.events", "restock.RestockClosed") == []
     assert len(on_topic("restock.events", "restock.RestockRequested")) == 1
+
+    # A day later the rest has still not come: ops are told, once.
+    shift_clock(timedelta(days=1, minutes=5).total_seconds())
+    [late] = on_topic("restock.events", "restock.RestockOverdue", wait_for=1)
+    assert (late["data"]["restock_id"], late["data"]["on_order"]) == (restock_id, 16)
 
     receipt("G-2", 16)
     events.flush()

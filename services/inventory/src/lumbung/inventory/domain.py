@@ -9,6 +9,7 @@ all-or-nothing in one step. Every change of a SKU bumps its version and is recor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +40,8 @@ class Stock:
     """When the supplier said the open request's goods arrive (ISO 8601, with offset)."""
     received: int = 0
     """Units received so far for the open request (its partial deliveries)."""
+    overdue: bool = False
+    """The open request's due time passed with units still on order, and ops were told."""
 
     @property
     def available(self) -> int:
@@ -65,11 +68,21 @@ class Stock:
             self.on_order,
             self.due_at,
             self.received,
+            self.overdue,
         ]
 
     @classmethod
     def from_list(cls, values: list[Any]) -> Stock:
         return cls(*values)
+
+    def late(self, now: datetime) -> bool:
+        """Whether the open request is overdue and nobody was told yet."""
+        return (
+            self.on_order > 0
+            and not self.overdue
+            and self.due_at is not None
+            and datetime.fromisoformat(self.due_at) < now
+        )
 
 
 # -- effects: what a change causes, translated to contract events in one place ----------
@@ -198,6 +211,7 @@ class OutletStock:
         stock = self.skus.get(sku)
         if stock is not None and stock.restock_id == restock_id:
             stock.on_order, stock.due_at = max(qty - stock.received, 0), due_at
+            stock.overdue = False  # a new due time: late again only after it
         return []
 
     def set_levels(self, sku: str, reorder_point: int, par_level: int) -> list[Effect]:
@@ -356,6 +370,7 @@ class OutletStock:
 def _close(stock: Stock) -> None:
     """The SKU's restock request is over: nothing on order, the next drop may ask again."""
     stock.restock_id, stock.on_order, stock.due_at, stock.received = None, 0, None, 0
+    stock.overdue = False
 
 
 def _copy(stock: Stock) -> Stock:
