@@ -218,6 +218,8 @@ EVENTS: tuple[EventSpec, ...] = (
     *_bounded("inventory.StockAlertRaised", inventory.StockAlertRaised, "inventory.alerts"),
     *_bounded("restock.RestockRequested", restock.RestockRequested, "restock.events"),
     *_bounded("restock.RestockClosed", restock.RestockClosed, "restock.events"),
+    # Issue 17: on-order stock.
+    EventSpec("restock.RestockOverdue", 1, restock.RestockOverdue, "restock.events"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.
