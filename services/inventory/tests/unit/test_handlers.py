@@ -19,6 +19,7 @@ from lumbung.contracts import Registry, encode, make_event
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
 from lumbung.contracts.events.common import Payload
+from lumbung.contracts.registry import DLQ_SUFFIX
 from lumbung.inventory.domain import Stock
 from lumbung.inventory.entrypoints.worker import ROUTE_ORDERS, stock_stream
 from lumbung.inventory.handlers import (
@@ -105,7 +106,7 @@ class Shelf:
                 t,
                 k.decode(errors="replace"),
                 v,
-                DeadLetter.from_headers(k, v, h).error if h else None,
+                DeadLetter.from_headers(k, v, h).error if t.endswith(DLQ_SUFFIX) else None,
             )
             for t, k, v, h in batch.out
         ]
