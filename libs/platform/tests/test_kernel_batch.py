@@ -117,5 +117,6 @@ def test_a_handler_with_the_record_forwards_it_with_headers_and_effects_wait_for
 
     [(_, key, value, headers)] = applying.out
     assert (key, value) == (b"IKN-01", sale("S-9"))
-    assert headers == [("origin", b"pos.sales:0@41")]
+    assert headers[0] == ("origin", b"pos.sales:0@41")
+    assert dict(headers)["ce_type"] == b"pos.SaleRecorded"  # an event: CloudEvents headers
     assert applying.after == [("deliver", "S-9")]  # handed over by the kernel after commit

@@ -129,3 +129,72 @@ def test_restock_requests_and_alerts_follow_the_stock(
 
     assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 49)
     assert read_model.outlet(OUTLET)[OTHER]["on_hand"] == -2
+
+
+def test_a_partial_delivery_leaves_the_request_open_overdue_until_the_rest_arrives(
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    read_model: Any,
+    on_topic: Any,
+    consumed: Any,
+    shift_clock: Any,
+) -> None:
+    workers()
+    command(
+        events,
+        inv.StockCounted(
+            count_id="OPEN",
+            outlet_id=OUTLET,
+            kind=inv.CountKind.OPENING,
+            counted_at=events.clock,
+            lines=[inv.CountedLine(sku=SKU, counted=20)],
+        ),
+    )
+    command(events, inv.StockLevelsSet(outlet_id=OUTLET, sku=SKU, reorder_point=10, par_level=50))
+    events.flush()
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET).get(SKU, {}).get("version") == 2)
+    sell(events, SKU, 11, 1)  # available 9: a request for 41
+    events.flush()
+    [request] = on_topic("restock.events", "restock.RestockRequested", wait_for=1)
+    restock_id = request["data"]["restock_id"]
+    command(
+        events,
+        restock.RestockAccepted(
+            restock_id=restock_id,
+            outlet_id=OUTLET,
+            sku=SKU,
+            supplier_id=request["data"]["supplier_id"],
+            qty=41,
+            expected_at=events.clock + timedelta(days=1),
+        ),
+        "restock.acks",
+    )
+    # The acceptance and the receipts travel on different topics: let it land first.
+    events.flush()
+    assert consumed("restock.acks"), "the worker applies the acceptance"
+
+    def receipt(receipt_id: str, qty: int) -> None:
+        payload = inv.RestockReceived(
+            receipt_id=receipt_id, outlet_id=OUTLET, sku=SKU, qty=qty, restock_id=restock_id
+        )
+        command(events, payload)
+
+    receipt("G-1", 25)  # 16 still on order
+    sell(events, SKU, 30, 2)  # available 4: the request is still open, no second one
+    events.flush()
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 4)
+    assert on_topic("restock.events", "restock.RestockClosed") == []
+    assert len(on_topic("restock.events", "restock.RestockRequested")) == 1
+
+    # A day later the rest has still not come: ops are told, once.
+    shift_clock(timedelta(days=1, minutes=5).total_seconds())
+    [late] = on_topic("restock.events", "restock.RestockOverdue", wait_for=1)
+    assert (late["data"]["restock_id"], late["data"]["on_order"]) == (restock_id, 16)
+
+    receipt("G-2", 16)
+    events.flush()
+
+    [closed] = on_topic("restock.events", "restock.RestockClosed", wait_for=1)
+    assert (closed["data"]["restock_id"], closed["data"]["received_qty"]) == (restock_id, 41)
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 20)

@@ -19,9 +19,16 @@ from lumbung.contracts import Registry, encode, make_event
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
 from lumbung.contracts.events.common import Payload
+from lumbung.contracts.registry import DLQ_SUFFIX
 from lumbung.inventory.domain import Stock
 from lumbung.inventory.entrypoints.worker import ROUTE_ORDERS, stock_stream
-from lumbung.inventory.handlers import DECISION_HORIZON, forget_old_decisions, outlet_of, stock_of
+from lumbung.inventory.handlers import (
+    DECISION_HORIZON,
+    flag_overdue_restocks,
+    forget_old_decisions,
+    outlet_of,
+    stock_of,
+)
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.kernel import ID_PREFIX, Batch, IdMemory, Stream
 
@@ -99,7 +106,7 @@ class Shelf:
                 t,
                 k.decode(errors="replace"),
                 v,
-                DeadLetter.from_headers(k, v, h).error if h else None,
+                DeadLetter.from_headers(k, v, h).error if t.endswith(DLQ_SUFFIX) else None,
             )
             for t, k, v, h in batch.out
         ]
@@ -469,6 +476,85 @@ def test_an_accepted_restock_stays_open_and_a_declined_one_lets_the_next_drop_as
 
     assert (accepted, on("restock.events", still_open), declined) == ([], [], [])
     assert [s.type for s in on("restock.events", asked_again)] == ["restock.RestockRequested"]
+
+
+def test_a_partial_delivery_of_an_accepted_restock_leaves_the_rest_on_order() -> None:
+    shelf = Shelf()
+    shelf.count(AMPLANG=10)
+    shelf.levels("AMPLANG", reorder_point=3, par_level=20)
+    [request] = on("restock.events", shelf.sell(AMPLANG=8))
+    restock_id = request.data["restock_id"]
+    due = NOW + timedelta(days=1)
+    shelf.send(
+        "restock.acks",
+        restock.RestockAccepted(
+            restock_id=restock_id,
+            outlet_id=BOOTH,
+            sku="AMPLANG",
+            supplier_id="SUP-BORNEO",
+            qty=18,
+            expected_at=due,
+        ),
+    )
+
+    def receipt(receipt_id: str, qty: int) -> list[Sent]:
+        payload = inv.RestockReceived(
+            receipt_id=receipt_id, outlet_id=BOOTH, sku="AMPLANG", qty=qty, restock_id=restock_id
+        )
+        return shelf.send("inventory.commands", payload)
+
+    part = receipt("G-1", 10)
+
+    stock = shelf.stock(BOOTH, "AMPLANG")
+    assert (stock.on_hand, stock.on_order, stock.due_at) == (12, 8, due.isoformat())
+    assert on("restock.events", part) == [], "the request stays open"
+
+    rest = receipt("G-2", 8)
+
+    [closed] = on("restock.events", rest)
+    assert (closed.type, closed.data["received_qty"]) == ("restock.RestockClosed", 18)
+    assert shelf.stock(BOOTH, "AMPLANG").on_order == 0
+
+
+def test_an_accepted_restock_not_delivered_by_its_due_time_is_flagged_to_ops_once() -> None:
+    shelf = Shelf()
+    shelf.count(AMPLANG=10)
+    shelf.levels("AMPLANG", reorder_point=3, par_level=20)
+    [request] = on("restock.events", shelf.sell(AMPLANG=8))
+    restock_id = request.data["restock_id"]
+    due = NOW + timedelta(days=1)
+    shelf.send(
+        "restock.acks",
+        restock.RestockAccepted(
+            restock_id=restock_id,
+            outlet_id=BOOTH,
+            sku="AMPLANG",
+            supplier_id="SUP-BORNEO",
+            qty=18,
+            expected_at=due,
+        ),
+    )
+    shelf.send(
+        "inventory.commands",
+        inv.RestockReceived(
+            receipt_id="G-1", outlet_id=BOOTH, sku="AMPLANG", qty=5, restock_id=restock_id
+        ),
+    )
+
+    def tick(at: datetime) -> list[tuple[str, str, bytes]]:
+        batch = shelf.batch()
+        batch.take(flag_overdue_restocks(shelf.state, at))
+        shelf.state.update({k: v for k, v in batch.deltas.items() if v is not None})
+        return [(t, k.decode(), v) for t, k, v, _ in batch.out]
+
+    assert tick(due - timedelta(minutes=1)) == [], "not due yet"
+    [(topic, key, value)] = tick(due + timedelta(minutes=1))
+    assert (topic, key) == (REGISTRY.name("restock.events"), BOOTH)
+    event = orjson.loads(value)
+    assert event["event_type"] == "restock.RestockOverdue"
+    assert (event["data"]["restock_id"], event["data"]["on_order"]) == (restock_id, 13)
+    assert tick(due + timedelta(hours=2)) == [], "once per request and due time"
+    assert shelf.stock(BOOTH, "AMPLANG").overdue
 
 
 # -- what the kernel refuses -------------------------------------------------------------

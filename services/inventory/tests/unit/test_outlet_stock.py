@@ -8,6 +8,7 @@ from lumbung.inventory.domain import (
     Reserved,
     RestockDone,
     RestockNeeded,
+    Stock,
     TransferSent,
 )
 
@@ -105,6 +106,71 @@ def test_the_receipt_closes_the_open_restock() -> None:
     assert outlet.skus["AMPLANG"].restock_id is None
 
 
+def requested(sku: str = "AMPLANG", restock_id: str = "R-1") -> OutletStock:
+    """An outlet whose `sku` fell to its reorder point and asked for restock `restock_id`."""
+    outlet = outlet_with(**{sku: 10})
+    outlet.set_levels(sku, reorder_point=3, par_level=20)
+    outlet.sell([(sku, 8)])
+    outlet.open_restock(sku, restock_id)
+    return outlet
+
+
+def test_an_acceptance_puts_the_quantity_on_order_until_it_arrives() -> None:
+    outlet = requested()
+
+    assert outlet.restock_accepted("AMPLANG", "R-1", 18, "2026-07-15T09:00:00+08:00") == []
+
+    stock = outlet.skus["AMPLANG"]
+    assert (stock.on_order, stock.due_at) == (18, "2026-07-15T09:00:00+08:00")
+    assert stock.on_hand == 2, "on order is not on hand"
+
+
+def test_a_partial_delivery_leaves_the_rest_on_order_and_the_request_open() -> None:
+    outlet = requested()
+    outlet.restock_accepted("AMPLANG", "R-1", 18, "2026-07-15T09:00:00+08:00")
+
+    first = outlet.receive("AMPLANG", 10, "R-1")
+
+    stock = outlet.skus["AMPLANG"]
+    assert kinds(first, RestockDone) == []
+    assert (stock.on_hand, stock.on_order, stock.restock_id) == (12, 8, "R-1")
+    assert kinds(outlet.sell([("AMPLANG", 10)]), RestockNeeded) == [], "still open: no new ask"
+
+    rest = outlet.receive("AMPLANG", 8, "R-1")
+
+    assert kinds(rest, RestockDone) == [RestockDone("R-1", "AMPLANG", 18)]
+    assert (stock.on_order, stock.due_at, stock.received, stock.restock_id) == (0, None, 0, None)
+
+
+def test_a_delivery_of_more_than_accepted_closes_the_request() -> None:
+    outlet = requested()
+    outlet.restock_accepted("AMPLANG", "R-1", 18, "2026-07-15T09:00:00+08:00")
+
+    effects = outlet.receive("AMPLANG", 24, "R-1")
+
+    assert kinds(effects, RestockDone) == [RestockDone("R-1", "AMPLANG", 24)]
+    assert outlet.skus["AMPLANG"].on_order == 0
+
+
+def test_an_answer_to_a_request_no_longer_open_changes_nothing() -> None:
+    outlet = requested()
+    outlet.receive("AMPLANG", 18, "R-1")  # delivered before the supplier answered: closed
+
+    outlet.restock_accepted("AMPLANG", "R-1", 18, "2026-07-15T09:00:00+08:00")
+
+    assert (outlet.skus["AMPLANG"].on_order, outlet.skus["AMPLANG"].due_at) == (0, None)
+
+
+def test_a_declined_request_leaves_nothing_on_order() -> None:
+    outlet = requested()
+    outlet.restock_accepted("AMPLANG", "R-1", 18, "2026-07-15T09:00:00+08:00")
+
+    outlet.restock_declined("AMPLANG", "R-1")
+
+    stock = outlet.skus["AMPLANG"]
+    assert (stock.on_order, stock.due_at, stock.restock_id) == (0, None, None)
+
+
 def test_a_transfer_leaves_the_source_and_arrives_at_the_destination() -> None:
     source, destination = outlet_with(AMPLANG=10), OutletStock("IKN-01")
 
@@ -131,7 +197,17 @@ def test_status_changes_raise_low_out_and_back_in_stock_alerts() -> None:
 
 
 def test_the_state_survives_storage() -> None:
-    outlet = outlet_with(AMPLANG=5)
+    outlet = requested()
+    outlet.restock_accepted("AMPLANG", "R-1", 18, "2026-07-15T09:00:00+08:00")
+    outlet.receive("AMPLANG", 5, "R-1")
     outlet.reserve("O-1", [("AMPLANG", 2)])
 
     assert OutletStock.from_dict(outlet.to_dict()) == outlet
+
+
+def test_a_stock_stored_before_on_order_existed_reads_with_nothing_on_order() -> None:
+    stored = [5, 1, 3, 20, 7, "R-1"]  # on hand, reserved, reorder point, par, version, request
+
+    stock = Stock.from_list(stored)
+
+    assert (stock.restock_id, stock.on_order, stock.due_at, stock.received) == ("R-1", 0, None, 0)

@@ -236,6 +236,28 @@ def test_an_ops_alert_is_a_message_at_once_and_its_outcome_is_folded_back() -> N
     assert task.after == []
 
 
+def test_a_restock_overdue_is_routed_to_ops_and_told_at_once() -> None:
+    overdue = restock.RestockOverdue(
+        restock_id="R-1",
+        outlet_id="BOOTH-STADION",
+        sku="MADU-250",
+        on_order=13,
+        expected_at=datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+    )
+    [(_, key, value, headers)] = routed(envelope(overdue))
+    assert key == OPS
+
+    task = Task(STREAM)
+    task.take("notifications.outbox", key, value, headers.items())
+
+    [message] = task.after
+    assert (message["recipient"], message["kind"]) == (OPS, "ops_alert")
+    assert message["data"]["alert"] == "restock_overdue"
+    assert message["subject"].startswith("Restok terlambat")
+    assert message["text"].startswith("13 MADU-250 untuk BOOTH-STADION")
+    assert "17.00 WITA" in message["text"]
+
+
 def test_a_failed_message_sends_its_causes_to_the_dlq_and_forgets_them() -> None:
     task = outbox_with("R-1")
     task.now = NOW + WINDOW

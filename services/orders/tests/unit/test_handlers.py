@@ -16,6 +16,7 @@ from lumbung.contracts import Registry, derived_event_id, encode, make_event
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders
 from lumbung.contracts.events.common import Payload
+from lumbung.contracts.registry import DLQ_SUFFIX
 from lumbung.orders.domain import order_event_id
 from lumbung.orders.entrypoints.worker import changed_orders, orders_stream
 from lumbung.orders.handlers import order_key, timer_key
@@ -80,7 +81,7 @@ class Desk:
                 t,
                 k.decode(),
                 orjson.loads(v),
-                DeadLetter.from_headers(k, v, h).error if h else None,
+                DeadLetter.from_headers(k, v, h).error if t.endswith(DLQ_SUFFIX) else None,
             )
             for t, k, v, h in batch.out
         ]

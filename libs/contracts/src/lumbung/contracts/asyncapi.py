@@ -19,8 +19,10 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
+from lumbung.contracts import cloudevents
 from lumbung.contracts.examples import example_event
 from lumbung.contracts.registry import DAY_MS, DEFAULT, Cleanup, EventSpec, Registry, TopicSpec
 from lumbung.contracts.schemas import SCHEMA_DIR, schema_path
@@ -29,6 +31,7 @@ ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
 REPOSITORY = SCHEMA_DIR.parents[2]
 DOC_PATH = REPOSITORY / "docs" / "asyncapi.yaml"
+HEADERS = "CloudEventsHeaders"
 HEADER = (
     "# Generated from the topic registry and the committed JSON Schemas by `make asyncapi`\n"
     "# (lumbung.contracts.asyncapi); edit those, not this file.\n"
@@ -44,6 +47,11 @@ downstream), `event_type`, `schema_version`, `occurred_at` with its UTC offset, 
 type at one schema version, with its committed JSON Schema: a released version's schema is
 frozen, and a breaking change is a new version that consumers read side by side, so a topic
 lists every version its log may hold, and its send operation the versions written now.
+
+Every event also carries the CloudEvents Kafka protocol binding's headers in binary mode,
+mapped from the envelope (`ce_id` = event_id, `ce_type` = event_type, `ce_source` =
+`urn:lumbung:<producer>`, `ce_time` = occurred_at, `ce_subject` = the record key, ...): any
+CloudEvents SDK reads the events as they are. Dead-letter topics hold bad input as it came.
 
 Topic names are as a deployment without a prefix sees them; a registry prefix (each test
 has one) is put before every name, as `<prefix>.pos.sales`.
@@ -80,8 +88,11 @@ def document(registry: Registry = DEFAULT, schema_root: Path = SCHEMA_DIR) -> di
         },
         "components": {
             "schemas": {
-                message_id(e): _anchored(_frozen(e, schema_root), _schema_ref(e))
-                for e in registry.events
+                HEADERS: _headers(),
+                **{
+                    message_id(e): _anchored(_frozen(e, schema_root), _schema_ref(e))
+                    for e in registry.events
+                },
             },
             "messages": {
                 message_id(e): _message(e, registry, message_id(e) in written, schema_root)
@@ -178,6 +189,7 @@ def _message(
             f"on {spec.topic}. Its JSON Schema: {_shown(path)}."
         ),
         "contentType": "application/json",
+        "headers": {"$ref": f"#/components/schemas/{HEADERS}"},
         "payload": {"$ref": _schema_ref(spec)},
         "bindings": {
             "kafka": {
@@ -189,10 +201,55 @@ def _message(
             {
                 "name": f"{spec.event_type.split('.')[-1]}V{spec.schema_version}",
                 "summary": f"An example {spec.event_type} v{spec.schema_version}.",
+                "headers": {
+                    name: value.decode()
+                    for name, value in cloudevents.headers_for(
+                        orjson.dumps(example_event(spec)), None
+                    )
+                },
                 "payload": example_event(spec),
             }
         ],
         "x-released": spec.released,
+    }
+
+
+def _headers() -> dict[str, Any]:
+    """The CloudEvents Kafka binding's headers (binary mode) every event carries."""
+
+    def text(description: str, **more: Any) -> dict[str, Any]:
+        return {"type": "string", "description": description, **more}
+
+    return {
+        "type": "object",
+        "description": (
+            "The CloudEvents Kafka protocol binding, binary mode, mapped from the envelope "
+            "(lumbung.contracts.cloudevents). No Lumbung consumer needs them."
+        ),
+        "properties": {
+            "ce_specversion": text("CloudEvents 1.0.", const="1.0"),
+            "ce_id": text("The envelope's event_id.", format="uuid"),
+            "ce_source": text("urn:lumbung: and the envelope's producer."),
+            "ce_type": text("The envelope's event_type: the message's name."),
+            "ce_time": text("The envelope's occurred_at.", format="date-time"),
+            "ce_subject": text("The record key (the channel's key: an outlet, an order...)."),
+            "ce_dataschema": text(
+                "The $id of the message's JSON Schema: lumbung:<event_type>/v<version>."
+            ),
+            "ce_correlationid": text("The envelope's correlation_id (an extension)."),
+            "ce_causationid": text("The envelope's causation_id, when set (an extension)."),
+            "content-type": text("The value's media type.", const="application/json"),
+        },
+        "required": [
+            "ce_specversion",
+            "ce_id",
+            "ce_source",
+            "ce_type",
+            "ce_time",
+            "ce_dataschema",
+            "ce_correlationid",
+            "content-type",
+        ],
     }
 
 

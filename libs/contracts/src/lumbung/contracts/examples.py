@@ -198,6 +198,17 @@ EXAMPLES: dict[str, Example] = {
         "notifications",
         RESTOCK,
     ),
+    "restock.RestockOverdue": Example(
+        restock.RestockOverdue(
+            restock_id=RESTOCK,
+            outlet_id=OUTLET,
+            sku=SKU,
+            on_order=16,
+            expected_at=AT + timedelta(days=1),
+        ),
+        "inventory",
+        RESTOCK,
+    ),
     "restock.RestockDeclined": Example(
         restock.RestockDeclined(
             restock_id=RESTOCK,

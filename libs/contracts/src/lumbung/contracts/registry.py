@@ -96,9 +96,14 @@ def _entity(name: str, description: str) -> TopicSpec:
     return TopicSpec(name, "entity id", 1, Cleanup.COMPACT, Service.CATALOG, FOREVER, description)
 
 
+DLQ_SUFFIX = ".dlq"
+"""A service's dead-letter topic is `<service>.dlq`: what it holds is the bad input as it
+came, not an event of its own (no CloudEvents headers of its own either)."""
+
+
 def _dlq(service: Service) -> TopicSpec:
     return TopicSpec(
-        f"{service.value}.dlq",
+        f"{service.value}{DLQ_SUFFIX}",
         "original key",
         1,
         Cleanup.DELETE,
@@ -213,6 +218,8 @@ EVENTS: tuple[EventSpec, ...] = (
     *_bounded("inventory.StockAlertRaised", inventory.StockAlertRaised, "inventory.alerts"),
     *_bounded("restock.RestockRequested", restock.RestockRequested, "restock.events"),
     *_bounded("restock.RestockClosed", restock.RestockClosed, "restock.events"),
+    # Issue 17: on-order stock.
+    EventSpec("restock.RestockOverdue", 1, restock.RestockOverdue, "restock.events"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.

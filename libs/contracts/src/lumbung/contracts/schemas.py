@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lumbung.contracts.cloudevents import dataschema
 from lumbung.contracts.registry import DEFAULT, EventSpec, Registry
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
@@ -36,7 +37,7 @@ _CONSTRAINTS = (
 def event_schema(spec: EventSpec) -> dict[str, Any]:
     schema = spec.envelope_model().model_json_schema()
     schema["title"] = spec.event_type
-    schema["$id"] = f"lumbung:{spec.event_type}/v{spec.schema_version}"
+    schema["$id"] = dataschema(spec.event_type, spec.schema_version)
     props = schema["properties"]
     props["event_type"] = {"const": spec.event_type, "type": "string"}
     props["schema_version"] = {"const": spec.schema_version, "type": "integer"}

@@ -54,7 +54,8 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer import sender as aiokafka_sender
 from kafka.admin import NewTopic
 
-from lumbung.contracts import ContractError, Registry
+from lumbung.contracts import ContractError, Registry, cloudevents
+from lumbung.contracts.registry import DLQ_SUFFIX
 from lumbung.platform.broker import (
     client_security,
     create_missing,
@@ -980,8 +981,11 @@ class Batch:
             deltas[key] = value
         name = self.registry.name
         for emit in outcome.events:
+            raw_key = emit.key.encode()
             headers = list(emit.headers) if emit.headers else None
-            self.out.append((name(emit.topic), emit.key.encode(), emit.value, headers))
+            if not emit.topic.endswith(DLQ_SUFFIX):  # an event: its CloudEvents headers
+                headers = cloudevents.with_headers(headers, emit.value, raw_key)
+            self.out.append((name(emit.topic), raw_key, emit.value, headers))
         self.after.extend(outcome.after)
 
     def forget_old_ids(self) -> None:

@@ -17,7 +17,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
-from lumbung.contracts import Envelope, Registry, encode
+from lumbung.contracts import Envelope, Registry, cloudevents, encode
 from lumbung.platform.broker import client_security
 from lumbung.platform.metrics import EVENTS_OUT
 
@@ -89,7 +89,12 @@ class EventPublisher:
 
         async def send_all() -> None:
             sends = [
-                await producer.send(self._registry.name(topic), encode(event), key=key.encode())
+                await producer.send(
+                    self._registry.name(topic),
+                    encode(event),
+                    key=key.encode(),
+                    headers=cloudevents.headers_of(event, key.encode()),
+                )
                 for topic, key, event in events
             ]
             await asyncio.gather(*sends)

@@ -42,6 +42,7 @@ RESTOCK_STATES: dict[type[Any], str] = {
     restock.RestockRequested: "open",
     restock.RestockAccepted: "accepted",
     restock.RestockDeclined: "declined",
+    restock.RestockOverdue: "overdue",
     restock.RestockClosed: "closed",
 }
 
@@ -173,6 +174,8 @@ class Board:
                 request.update(accepted_qty=data.qty, expected_at=data.expected_at.isoformat())
             case restock.RestockDeclined():
                 request.update(reason=data.reason)
+            case restock.RestockOverdue():
+                request.update(on_order=data.on_order, expected_at=data.expected_at.isoformat())
             case restock.RestockClosed():
                 request.update(received_qty=data.received_qty)
         return dict(request)
@@ -190,4 +193,4 @@ class Board:
 
 
 def status_rank(status: str) -> int:
-    return {"open": 0, "accepted": 1, "declined": 1, "closed": 2}.get(status, 0)
+    return {"open": 0, "accepted": 1, "declined": 1, "overdue": 2, "closed": 3}.get(status, 0)

@@ -9,6 +9,7 @@ all-or-nothing in one step. Every change of a SKU bumps its version and is recor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +34,14 @@ class Stock:
     version: int = 0
     restock_id: str | None = None
     """The open restock request of this SKU, if any."""
+    on_order: int = 0
+    """Units the supplier accepted to bring for the open request and has not brought yet."""
+    due_at: str | None = None
+    """When the supplier said the open request's goods arrive (ISO 8601, with offset)."""
+    received: int = 0
+    """Units received so far for the open request (its partial deliveries)."""
+    overdue: bool = False
+    """The open request's due time passed with units still on order, and ops were told."""
 
     @property
     def available(self) -> int:
@@ -56,11 +65,24 @@ class Stock:
             self.par_level,
             self.version,
             self.restock_id,
+            self.on_order,
+            self.due_at,
+            self.received,
+            self.overdue,
         ]
 
     @classmethod
     def from_list(cls, values: list[Any]) -> Stock:
         return cls(*values)
+
+    def late(self, now: datetime) -> bool:
+        """Whether the open request is overdue and nobody was told yet."""
+        return (
+            self.on_order > 0
+            and not self.overdue
+            and self.due_at is not None
+            and datetime.fromisoformat(self.due_at) < now
+        )
 
 
 # -- effects: what a change causes, translated to contract events in one place ----------
@@ -167,13 +189,30 @@ class OutletStock:
         return self._change(sku, delta, 0, f"adjustment:{reason}")
 
     def receive(self, sku: str, qty: int, restock_id: str | None) -> list[Effect]:
+        """Goods in. A receipt books what it brings against the open request (the one it
+        names, or the SKU's): short of what the supplier accepted, the rest stays on
+        order and the request open; otherwise the request is closed. A request nobody
+        accepted is closed by its first receipt: the delivery was the answer."""
         stock = self.skus.setdefault(sku, Stock())
         effects = self._change(sku, qty, 0, "restock_received")
         closing = restock_id or stock.restock_id
         if closing is not None and closing == stock.restock_id:
-            stock.restock_id = None
-            effects.append(RestockDone(closing, sku, qty))
+            if qty < stock.on_order:
+                stock.on_order -= qty
+                stock.received += qty
+            else:
+                effects.append(RestockDone(closing, sku, stock.received + qty))
+                _close(stock)
         return effects
+
+    def restock_accepted(self, sku: str, restock_id: str, qty: int, due_at: str) -> list[Effect]:
+        """The supplier will bring `qty` by `due_at`: on order until receipts bring it. An
+        answer to a request no longer open (closed, or declined) changes nothing."""
+        stock = self.skus.get(sku)
+        if stock is not None and stock.restock_id == restock_id:
+            stock.on_order, stock.due_at = max(qty - stock.received, 0), due_at
+            stock.overdue = False  # a new due time: late again only after it
+        return []
 
     def set_levels(self, sku: str, reorder_point: int, par_level: int) -> list[Effect]:
         stock = self.skus.setdefault(sku, Stock())
@@ -200,7 +239,7 @@ class OutletStock:
         """A declined request is closed, so the next drop may ask again."""
         stock = self.skus.get(sku)
         if stock is not None and stock.restock_id == restock_id:
-            stock.restock_id = None
+            _close(stock)
         return []
 
     # -- orders ----------------------------------------------------------------------
@@ -326,6 +365,12 @@ class OutletStock:
             data.get("holds", {}),
             data.get("decisions", {}),
         )
+
+
+def _close(stock: Stock) -> None:
+    """The SKU's restock request is over: nothing on order, the next drop may ask again."""
+    stock.restock_id, stock.on_order, stock.due_at, stock.received = None, 0, None, 0
+    stock.overdue = False
 
 
 def _copy(stock: Stock) -> Stock:

@@ -23,10 +23,12 @@ from lumbung.contracts import Envelope
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
 from lumbung.inventory.domain import OutletStock, Stock
-from lumbung.inventory.service import CatalogLookup, UnexpectedEvent, apply
+from lumbung.inventory.service import CatalogLookup, UnexpectedEvent, apply, overdue
 from lumbung.platform.kernel import Handler, Outcome, Unprocessable
 
 DECISION_HORIZON = timedelta(days=7)
+OVERDUE_EVERY_S = 10.0
+"""How often the open restocks are checked for a due time passed."""
 
 APPLIED: tuple[type[Any], ...] = (
     pos.SaleRecorded,
@@ -148,6 +150,23 @@ def forget_old_decisions(state: Mapping[str, Any], now: datetime) -> Outcome:
     return Outcome(
         {key: None for key, value in state.items() if key.startswith("d|") and value[1] < horizon}
     )
+
+
+def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:
+    """A tick: an accepted restock still on order after its due time is flagged to ops,
+    once per request and due time (`Stock.overdue`)."""
+    changes: dict[str, Any] = {}
+    events = []
+    for key, value in state.items():
+        if not key.startswith("s|"):
+            continue
+        stock = Stock.from_list(value)
+        if stock.late(now):
+            stock.overdue = True
+            _, outlet, sku = key.split("|", 2)
+            changes[key] = stock.to_list()
+            events.append(overdue(outlet, sku, stock, now))
+    return Outcome(changes, events)
 
 
 def stock_of(state: Mapping[str, Any], outlet: str) -> dict[str, Stock]:

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from lumbung.contracts import Registry, encode, make_event, sale_event_id
+from lumbung.contracts import Registry, cloudevents, encode, make_event, sale_event_id
 from lumbung.contracts.events import pos
 
 BATCH = 200
@@ -230,9 +230,13 @@ class GatewaySender:
         try:
             if self._producer is None:
                 self._producer = self._durable_producer(self._bootstrap, "lumbung-gateway")
+            key = outlet_id.encode()
             futures = [
                 self._producer.send(
-                    self._registry.name("pos.sales"), key=outlet_id.encode(), value=raw
+                    self._registry.name("pos.sales"),
+                    key=key,
+                    value=raw,
+                    headers=cloudevents.headers_for(raw, key),
                 )
                 for raw in events
             ]

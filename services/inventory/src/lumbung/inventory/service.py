@@ -5,6 +5,7 @@ gets an id computed from its cause, so a reprocessed input re-emits the same ids
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from lumbung.contracts import Envelope, derived_event_text, event_json
@@ -20,6 +21,7 @@ from lumbung.inventory.domain import (
     Reserved,
     RestockDone,
     RestockNeeded,
+    Stock,
     TransferSent,
 )
 from lumbung.platform.kernel import Emit
@@ -75,12 +77,35 @@ def apply(state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup) -> l
         case orders.OrderFulfilled():
             effects = state.fulfil(data.order_id)
         case restock.RestockAccepted():
-            effects = []
+            effects = state.restock_accepted(
+                data.sku, data.restock_id, data.qty, data.expected_at.isoformat()
+            )
         case restock.RestockDeclined():
             effects = state.restock_declined(data.sku, data.restock_id)
         case _:
             raise UnexpectedEvent(f"inventory does not apply {cause.event_type}")
     return Translator(state, cause, catalog).events(effects)
+
+
+def overdue(outlet: str, sku: str, stock: Stock, now: datetime) -> Emit:
+    """The flag to ops of a restock still on order after its due time: a tick's event,
+    with no cause, so its id comes from the request and the due time it missed."""
+    assert stock.restock_id is not None, "only an open request is late"
+    assert stock.due_at is not None, "only an accepted request is late"
+    value = event_json(
+        restock.RestockOverdue(
+            restock_id=stock.restock_id,
+            outlet_id=outlet,
+            sku=sku,
+            on_order=stock.on_order,
+            expected_at=datetime.fromisoformat(stock.due_at),
+        ),
+        event_id=derived_event_text(stock.restock_id, f"overdue:{stock.due_at}"),
+        occurred_at=now,
+        producer=PRODUCER,
+        correlation_id=stock.restock_id,
+    )
+    return Emit("restock.events", outlet, value)
 
 
 class Translator:

@@ -36,7 +36,7 @@ from lumbung.contracts import Envelope, Registry
 from lumbung.contracts.events.inventory import StockAlertRaised
 from lumbung.contracts.events.notifications import NotificationDelivered, NotificationFailed
 from lumbung.contracts.events.orders import OrderFailed
-from lumbung.contracts.events.restock import RestockRequested
+from lumbung.contracts.events.restock import RestockOverdue, RestockRequested
 from lumbung.notifications.plan import OPS, Planned, Planner, recipient_of
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.kernel import Emit, Handler, Outcome, Tick
@@ -46,7 +46,7 @@ ROUTED = ("restock.events", "inventory.alerts", "orders.events")
 ORIGIN = "lumbung.origin"
 """Header of a forwarded event: where it was read ("topic:partition@offset")."""
 ORIGIN_KEY = "lumbung.origin.key"
-CAUSES = (RestockRequested, StockAlertRaised, OrderFailed)
+CAUSES = (RestockRequested, RestockOverdue, StockAlertRaised, OrderFailed)
 """The events that may call for a message (`plan.recipient_of` says whose)."""
 KEEP = timedelta(days=8)
 """How long a cause's mark and a finished message are kept: longer than the outbox's
@@ -82,7 +82,7 @@ def ignore(*_: Any) -> Outcome:
 
 
 def route_handlers(registry: Registry) -> dict[type[Any], Handler]:
-    """Every event on the routed topics: the three that may call for a message are
+    """Every event on the routed topics: the ones that may call for a message (CAUSES) are
     routed, the others pass (none is dead-lettered for being of no concern here)."""
     every = {spec.payload: ignore for topic in ROUTED for spec in registry.events_on(topic)}
     return {**every, **dict.fromkeys(CAUSES, route)}

@@ -116,3 +116,14 @@ def order_failed(order_id: str, outlet_name: str, reason: str) -> Message:
         f"Pesanan {order_id} untuk diambil di {outlet_name} gagal: {reason}. "
         "Mohon hubungi pelanggan.",
     )
+
+
+def restock_overdue(
+    outlet_name: str, product_name: str, on_order: int, expected_at: datetime
+) -> Message:
+    """A supplier's goods that did not come when promised: someone should call them."""
+    return Message(
+        f"Restok terlambat: {product_name} di {outlet_name}",
+        f"{on_order} {product_name} untuk {outlet_name} dijanjikan tiba {wita(expected_at)} "
+        "dan belum diterima. Mohon hubungi pemasok.",
+    )

@@ -3,7 +3,8 @@
 - A restock request goes to the product's supplier. Requests for one supplier within the
   digest window become one message (a digest of one reads like a single request).
 - Ops hear of negative stock and unknown SKUs anywhere (discrepancies to count), of
-  out-of-stock at event booths (where a queue is waiting), and of orders that failed.
+  out-of-stock at event booths (where a queue is waiting), of orders that failed, and of
+  accepted restocks still on order after their due time (call the supplier).
 - Every message goes out once per channel the recipient has. Its delivery id is derived
   from its causes' event ids, the recipient and the channel, so the same alert gives the same
   id however often it is read, and a message sent again after a crash carries it too.
@@ -64,7 +65,7 @@ def recipient_of(event: Envelope[Any]) -> str | None:
         return supplier_recipient(data.supplier_id) if data.supplier_id else None
     if isinstance(data, StockAlertRaised) and data.alert in OPS_ALERTS | BOOTH_ALERTS:
         return OPS
-    if isinstance(data, orders.OrderFailed):
+    if isinstance(data, orders.OrderFailed | restock.RestockOverdue):
         return OPS
     return None
 
@@ -230,6 +231,16 @@ class Planner:
                 data.order_id, outlet.name if outlet else data.outlet_id, data.reason
             )
             body = {"kind": "ops_alert", "alert": "order_failed", **_plain(data)}
+        elif isinstance(data, restock.RestockOverdue):
+            outlet = self._catalog.outlets.get(data.outlet_id)
+            product = self._catalog.products.get(data.sku)
+            message = messages.restock_overdue(
+                outlet.name if outlet else data.outlet_id,
+                product.name if product else data.sku,
+                data.on_order,
+                data.expected_at,
+            )
+            body = {"kind": "ops_alert", "alert": "restock_overdue", **_plain(data)}
         else:
             return []
         cause_id = str(cause.event_id)

@@ -31,6 +31,17 @@ class RestockClosed(Payload):
     received_qty: WireCount
 
 
+class RestockOverdue(Payload):
+    """An accepted restock whose arrival time passed with goods still on order: ops should
+    call the supplier. Once per request and due time."""
+
+    restock_id: Identifier
+    outlet_id: Identifier
+    sku: Sku
+    on_order: WirePositive = Field(description="Units accepted and not received yet.")
+    expected_at: AwareDatetime = Field(description="When the supplier said they would arrive.")
+
+
 class RestockAccepted(Payload):
     """The supplier will deliver `qty` by `expected_at`."""
 

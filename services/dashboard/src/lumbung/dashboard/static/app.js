@@ -14,7 +14,7 @@ const T = {
     data_as_of: "data per", lag: "tertinggal", behind: "peristiwa belum terbaca",
     low_stock: "menipis", out_of_stock: "habis", back_in_stock: "tersedia lagi",
     negative_stock: "stok minus", unknown_sku: "SKU tak dikenal",
-    open: "terbuka", accepted: "diterima", declined: "ditolak", closed: "selesai",
+    open: "terbuka", accepted: "diterima", declined: "ditolak", overdue: "terlambat", closed: "selesai",
     placed: "menunggu", reserved: "disiapkan", pickup: "ambil",
     ikn_kiosk: "Kios IKN", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Booth acara", online: "Online", souvenir_center: "Pusat oleh-oleh",
@@ -29,7 +29,7 @@ const T = {
     data_as_of: "data as of", lag: "lag", behind: "events not read yet",
     low_stock: "low", out_of_stock: "out of stock", back_in_stock: "back in stock",
     negative_stock: "negative stock", unknown_sku: "unknown SKU",
-    open: "open", accepted: "accepted", declined: "declined", closed: "closed",
+    open: "open", accepted: "accepted", declined: "declined", overdue: "overdue", closed: "closed",
     placed: "waiting", reserved: "ready", pickup: "pickup",
     ikn_kiosk: "IKN kiosk", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Event booth", online: "Online", souvenir_center: "Souvenir centre",
@@ -110,7 +110,7 @@ function applySnapshot(s) {
   dirty = true;
 }
 
-const RANK = { open: 0, accepted: 1, declined: 1, closed: 2 };
+const RANK = { open: 0, accepted: 1, declined: 1, overdue: 2, closed: 3 };
 const apply = {
   stock(c) { if (putStock(c)) { seen(c.outlet_id, c.at); flash(c.outlet_id, c.sku); } },
   sale(s) {

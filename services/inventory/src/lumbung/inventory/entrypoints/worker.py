@@ -28,7 +28,13 @@ from typing import Any
 from lumbung.contracts import Envelope
 from lumbung.contracts.events import orders
 from lumbung.inventory.adapters.read_model import StockReadModel, parse_changes, rebuild
-from lumbung.inventory.handlers import forget_old_decisions, handlers, outlet_of
+from lumbung.inventory.handlers import (
+    OVERDUE_EVERY_S,
+    flag_overdue_restocks,
+    forget_old_decisions,
+    handlers,
+    outlet_of,
+)
 from lumbung.inventory.settings import Settings
 from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
@@ -74,7 +80,7 @@ def stock_stream(catalog: Any) -> Stream:
         handlers=handlers(catalog),
         remember_ids=frozenset(INPUTS),
         id_horizon=ID_HORIZON,
-        ticks=((600.0, forget_old_decisions),),
+        ticks=((600.0, forget_old_decisions), (OVERDUE_EVERY_S, flag_overdue_restocks)),
         key_of=outlet_of,
     )
 
