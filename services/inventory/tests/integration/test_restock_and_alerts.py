@@ -32,6 +32,30 @@ def command(events: Any, payload: Any, topic: str = "inventory.commands") -> Non
     events.send(topic, OUTLET, events.envelope(payload))
 
 
+def open_outlet(events: Any, read_model: Any, *skus: str) -> None:
+    """20 of each of `skus` at OUTLET, reorder point 10, par level 50. Commands and sales
+    travel on different topics: the outlet is open (in the read model) before selling."""
+    counted = [inv.CountedLine(sku=sku, counted=20) for sku in skus]
+    opening = inv.StockCounted(
+        count_id="OPEN",
+        outlet_id=OUTLET,
+        kind=inv.CountKind.OPENING,
+        counted_at=events.clock,
+        lines=counted,
+    )
+    command(events, opening)
+    for sku in skus:
+        levels = inv.StockLevelsSet(outlet_id=OUTLET, sku=sku, reorder_point=10, par_level=50)
+        command(events, levels)
+    events.flush()
+    assert read_model.wait_for(
+        lambda: (
+            {s: v["version"] for s, v in read_model.outlet(OUTLET).items()}
+            == dict.fromkeys(skus, 2)
+        )
+    )
+
+
 def test_restock_requests_and_alerts_follow_the_stock(
     demo_catalog: dict[str, str],
     events: Any,
@@ -41,27 +65,7 @@ def test_restock_requests_and_alerts_follow_the_stock(
     consumed: Any,
 ) -> None:
     workers()
-    command(
-        events,
-        inv.StockCounted(
-            count_id="OPEN",
-            outlet_id=OUTLET,
-            kind=inv.CountKind.OPENING,
-            counted_at=events.clock,
-            lines=[inv.CountedLine(sku=SKU, counted=20), inv.CountedLine(sku=OTHER, counted=20)],
-        ),
-    )
-    for sku in (SKU, OTHER):
-        command(
-            events, inv.StockLevelsSet(outlet_id=OUTLET, sku=sku, reorder_point=10, par_level=50)
-        )
-    events.flush()
-    # Commands and sales travel on different topics: open the outlet before selling.
-    assert read_model.wait_for(
-        lambda: (
-            {s: v["version"] for s, v in read_model.outlet(OUTLET).items()} == {SKU: 2, OTHER: 2}
-        )
-    )
+    open_outlet(events, read_model, SKU, OTHER)
     sell(events, SKU, 11, 1)  # available 9: at or below the reorder point
     sell(events, SKU, 1, 2)  # still below: no second request
     sell(events, OTHER, 12, 1)  # available 8
@@ -141,19 +145,7 @@ def test_a_partial_delivery_leaves_the_request_open_overdue_until_the_rest_arriv
     shift_clock: Any,
 ) -> None:
     workers()
-    command(
-        events,
-        inv.StockCounted(
-            count_id="OPEN",
-            outlet_id=OUTLET,
-            kind=inv.CountKind.OPENING,
-            counted_at=events.clock,
-            lines=[inv.CountedLine(sku=SKU, counted=20)],
-        ),
-    )
-    command(events, inv.StockLevelsSet(outlet_id=OUTLET, sku=SKU, reorder_point=10, par_level=50))
-    events.flush()
-    assert read_model.wait_for(lambda: read_model.outlet(OUTLET).get(SKU, {}).get("version") == 2)
+    open_outlet(events, read_model, SKU)
     sell(events, SKU, 11, 1)  # available 9: a request for 41
     events.flush()
     [request] = on_topic("restock.events", "restock.RestockRequested", wait_for=1)

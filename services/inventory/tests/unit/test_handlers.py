@@ -478,38 +478,43 @@ def test_an_accepted_restock_stays_open_and_a_declined_one_lets_the_next_drop_as
     assert [s.type for s in on("restock.events", asked_again)] == ["restock.RestockRequested"]
 
 
-def test_a_partial_delivery_of_an_accepted_restock_leaves_the_rest_on_order() -> None:
-    shelf = Shelf()
+def accepted_restock(shelf: Shelf, qty: int, due: datetime) -> str:
+    """AMPLANG at the booth sold below its reorder point, and its supplier's acceptance of
+    the request that followed; returns the request's id."""
     shelf.count(AMPLANG=10)
     shelf.levels("AMPLANG", reorder_point=3, par_level=20)
     [request] = on("restock.events", shelf.sell(AMPLANG=8))
-    restock_id = request.data["restock_id"]
-    due = NOW + timedelta(days=1)
-    shelf.send(
-        "restock.acks",
-        restock.RestockAccepted(
-            restock_id=restock_id,
-            outlet_id=BOOTH,
-            sku="AMPLANG",
-            supplier_id="SUP-BORNEO",
-            qty=18,
-            expected_at=due,
-        ),
+    restock_id = str(request.data["restock_id"])
+    accepted = restock.RestockAccepted(
+        restock_id=restock_id,
+        outlet_id=BOOTH,
+        sku="AMPLANG",
+        supplier_id="SUP-BORNEO",
+        qty=qty,
+        expected_at=due,
     )
+    shelf.send("restock.acks", accepted)
+    return restock_id
 
-    def receipt(receipt_id: str, qty: int) -> list[Sent]:
-        payload = inv.RestockReceived(
-            receipt_id=receipt_id, outlet_id=BOOTH, sku="AMPLANG", qty=qty, restock_id=restock_id
-        )
-        return shelf.send("inventory.commands", payload)
 
-    part = receipt("G-1", 10)
+def receive(shelf: Shelf, restock_id: str, receipt_id: str, qty: int) -> list[Sent]:
+    receipt = inv.RestockReceived(
+        receipt_id=receipt_id, outlet_id=BOOTH, sku="AMPLANG", qty=qty, restock_id=restock_id
+    )
+    return shelf.send("inventory.commands", receipt)
+
+
+def test_a_partial_delivery_of_an_accepted_restock_leaves_the_rest_on_order() -> None:
+    shelf = Shelf()
+    due = NOW + timedelta(days=1)
+    restock_id = accepted_restock(shelf, 18, due)
+    part = receive(shelf, restock_id, "G-1", 10)
 
     stock = shelf.stock(BOOTH, "AMPLANG")
     assert (stock.on_hand, stock.on_order, stock.due_at) == (12, 8, due.isoformat())
     assert on("restock.events", part) == [], "the request stays open"
 
-    rest = receipt("G-2", 8)
+    rest = receive(shelf, restock_id, "G-2", 8)
 
     [closed] = on("restock.events", rest)
     assert (closed.type, closed.data["received_qty"]) == ("restock.RestockClosed", 18)
@@ -518,28 +523,9 @@ def test_a_partial_delivery_of_an_accepted_restock_leaves_the_rest_on_order() ->
 
 def test_an_accepted_restock_not_delivered_by_its_due_time_is_flagged_to_ops_once() -> None:
     shelf = Shelf()
-    shelf.count(AMPLANG=10)
-    shelf.levels("AMPLANG", reorder_point=3, par_level=20)
-    [request] = on("restock.events", shelf.sell(AMPLANG=8))
-    restock_id = request.data["restock_id"]
     due = NOW + timedelta(days=1)
-    shelf.send(
-        "restock.acks",
-        restock.RestockAccepted(
-            restock_id=restock_id,
-            outlet_id=BOOTH,
-            sku="AMPLANG",
-            supplier_id="SUP-BORNEO",
-            qty=18,
-            expected_at=due,
-        ),
-    )
-    shelf.send(
-        "inventory.commands",
-        inv.RestockReceived(
-            receipt_id="G-1", outlet_id=BOOTH, sku="AMPLANG", qty=5, restock_id=restock_id
-        ),
-    )
+    restock_id = accepted_restock(shelf, 18, due)
+    receive(shelf, restock_id, "G-1", 5)
 
     def tick(at: datetime) -> list[tuple[str, str, bytes]]:
         batch = shelf.batch()
