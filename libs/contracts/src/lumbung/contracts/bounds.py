@@ -34,6 +34,11 @@ MAX_PERCENT = 100
 """A consignment commission."""
 MAX_OFFSET = 1_000_000
 """How far into a list a page may start."""
+MAX_PACK_SIZE = 10_000
+"""The units in one supplier's pack: a carton of the smallest snack holds a few hundred."""
+MAX_VISITORS = 10_000_000
+"""The visitors expected at a calendar event or one of its sessions: above any crowd in
+Kalimantan (a provincial games sees tens of thousands a day)."""
 WIRE_MAX = 2**63 - 1
 """The largest integer every reader of the JSON (orjson, a JVM tool, kcat's users) takes."""
 WIRE_MIN = -(2**63)
@@ -46,6 +51,8 @@ UnitsDelta = Annotated[int, Field(ge=-MAX_UNITS), Field(le=MAX_UNITS)]
 """A correction of on hand, either way."""
 Price = Annotated[int, Field(ge=0), Field(le=MAX_PRICE_IDR)]
 """Whole rupiah for one unit."""
+Visitors = Annotated[int, Field(ge=0), Field(le=MAX_VISITORS)]
+"""People expected at an event or a session; zero or more."""
 WireInt = Annotated[int, Field(ge=WIRE_MIN), Field(le=WIRE_MAX)]
 """A number a service computed (stock, a difference); only the wire bounds it."""
 WireCount = Annotated[int, Field(ge=0), Field(le=WIRE_MAX)]

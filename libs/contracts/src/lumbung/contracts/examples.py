@@ -281,6 +281,7 @@ EXAMPLES: dict[str, Example] = {
             unit="pack",
             price_idr=15_000,
             pirt_no="2066401010123-29",
+            pack_size=12,
             version=3,
             changed_at=AT - timedelta(days=30),
         ),
@@ -295,6 +296,8 @@ EXAMPLES: dict[str, Example] = {
             owner_name="Ibu Contoh",
             contacts=catalog.ContactChannels(whatsapp="+6281200000000"),
             restock_lead_time_days=2,
+            delivery_days=[catalog.Weekday.MONDAY, catalog.Weekday.THURSDAY],
+            weekly_capacity=600,
             version=1,
             changed_at=AT - timedelta(days=30),
         ),
@@ -325,7 +328,30 @@ EXAMPLES: dict[str, Example] = {
             name="Porprov Kaltim 2026, Paser",
             starts_at=AT - timedelta(days=1),
             ends_at=AT + timedelta(days=6),
-            venues=[catalog.Venue(name="GOR Tanah Grogot")],
+            venues=[
+                catalog.Venue(
+                    name="GOR Tanah Grogot", location=catalog.GeoPoint(lat=-1.912, lon=116.201)
+                )
+            ],
+            expected_visitors=45_000,
+            sessions=[
+                catalog.Session(
+                    name="Upacara Pembukaan / opening ceremony",
+                    venue="GOR Tanah Grogot",
+                    kind=catalog.SessionKind.CEREMONY,
+                    starts_at=AT - timedelta(days=1),
+                    ends_at=AT - timedelta(days=1) + timedelta(hours=2),
+                    expected_visitors=6_000,
+                ),
+                catalog.Session(
+                    name="Bulu tangkis beregu putra / men's team badminton",
+                    venue="GOR Tanah Grogot",
+                    kind=catalog.SessionKind.MATCH,
+                    starts_at=AT + timedelta(hours=3),
+                    ends_at=AT + timedelta(hours=6),
+                    expected_visitors=1_500,
+                ),
+            ],
             version=1,
             changed_at=AT - timedelta(days=10),
         ),

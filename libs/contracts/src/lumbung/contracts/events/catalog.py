@@ -7,14 +7,30 @@ soft delete: the entity stays readable, since old sales still name it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from math import asin, cos, radians, sin, sqrt
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from lumbung.contracts.bounds import MAX_DAYS, MAX_PERCENT, WIRE_MAX, Price
+from lumbung.contracts.bounds import (
+    MAX_DAYS,
+    MAX_PACK_SIZE,
+    MAX_PERCENT,
+    WIRE_MAX,
+    Price,
+    Units,
+    Visitors,
+)
 from lumbung.contracts.events.common import Identifier, Payload, Sku
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -35,6 +51,24 @@ class Channel(StrEnum):
 
 
 CONSIGNMENT_CHANNELS = frozenset({Channel.INDOMARET})
+
+
+class Weekday(StrEnum):
+    MONDAY = "mon"
+    TUESDAY = "tue"
+    WEDNESDAY = "wed"
+    THURSDAY = "thu"
+    FRIDAY = "fri"
+    SATURDAY = "sat"
+    SUNDAY = "sun"
+
+    @classmethod
+    def of(cls, day: date) -> Weekday:
+        return WEEK[day.weekday()]
+
+
+WEEK = tuple(Weekday)
+"""Monday first, as `date.weekday()` counts."""
 
 
 class Language(StrEnum):
@@ -67,6 +101,16 @@ class ProductDetails(Payload):
         default=None, description="P-IRT home-industry food licence number."
     )
     active: bool = True
+    pack_size: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_PACK_SIZE,
+        description="Units the supplier delivers in one pack; restocks are whole packs.",
+    )
+
+    def in_packs(self, units: int) -> int:
+        """`units` rounded up to whole packs: what a restock of `units` asks for."""
+        return -(-max(units, 0) // self.pack_size) * self.pack_size
 
 
 class ProductChanged(ProductDetails, Revision):
@@ -90,6 +134,31 @@ class SupplierDetails(Payload):
     contacts: ContactChannels = ContactChannels()
     language: Language = Language.INDONESIAN
     restock_lead_time_days: int = Field(default=2, ge=0, le=MAX_DAYS)
+    delivery_days: list[Weekday] = Field(
+        default_factory=lambda: list(WEEK),
+        min_length=1,
+        max_length=len(WEEK),
+        description="The weekdays the supplier delivers on, Monday first.",
+    )
+    weekly_capacity: Units | None = Field(
+        default=None,
+        description="The most units the supplier delivers in a week, to all outlets together; "
+        "no limit when absent.",
+    )
+
+    @field_validator("delivery_days")
+    @classmethod
+    def _each_day_once(cls, days: list[Weekday]) -> list[Weekday]:
+        twice = sorted({d for d in days if days.count(d) > 1}, key=WEEK.index)
+        if twice:
+            listed = ", ".join(d.value for d in twice)
+            raise ValueError(f"{listed} {'is' if len(twice) == 1 else 'are'} listed twice")
+        # One spelling per set of days: "thu,mon" and "mon,thu" are the same supplier.
+        return sorted(days, key=WEEK.index)
+
+    def delivers_on(self, day: date) -> bool:
+        """Whether the supplier delivers on `day`, a date as the outlet's calendar has it."""
+        return Weekday.of(day) in self.delivery_days
 
 
 class SupplierChanged(SupplierDetails, Revision):
@@ -101,9 +170,22 @@ class SupplierChanged(SupplierDetails, Revision):
 # -- outlets ----------------------------------------------------------------------------
 
 
+EARTH_RADIUS_KM = 6371.0088
+"""The mean radius: the haversine distance on it is within 0.5 % of the true one."""
+
+
 class GeoPoint(Payload):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+
+    def km_to(self, other: GeoPoint) -> float:
+        """The great-circle (haversine) distance in kilometres."""
+        dlat, dlon = radians(other.lat - self.lat), radians(other.lon - self.lon)
+        h = (
+            sin(dlat / 2) ** 2
+            + cos(radians(self.lat)) * cos(radians(other.lat)) * sin(dlon / 2) ** 2
+        )
+        return 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
 
 
 class TimeWindow(Payload):
@@ -185,9 +267,68 @@ class Venue(Payload):
     location: GeoPoint | None = None
 
 
+class SessionKind(StrEnum):
+    MATCH = "match"
+    CEREMONY = "ceremony"
+    OTHER = "other"
+
+
+class Session(TimeWindow):
+    """One part of a calendar event at one of its venues: a match, a ceremony."""
+
+    name: Name
+    venue: Name = Field(description="The name of one of the event's venues.")
+    kind: SessionKind = SessionKind.OTHER
+    expected_visitors: Visitors | None = None
+
+
 class CalendarEventDetails(TimeWindow):
     name: Name
     venues: list[Venue] = Field(default_factory=list, max_length=100)
+    expected_visitors: Visitors | None = Field(
+        default=None, description="Visitors expected over the whole event."
+    )
+    sessions: list[Session] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Matches, ceremonies, …; each at one of the venues, inside the event.",
+    )
+
+    @field_validator("sessions")
+    @classmethod
+    def _sessions_at_venues_inside_the_event(
+        cls, sessions: list[Session], info: ValidationInfo
+    ) -> list[Session]:
+        # The fields declared before `sessions`, where they were valid.
+        venues = {venue.name for venue in info.data.get("venues", [])}
+        starts_at, ends_at = info.data.get("starts_at"), info.data.get("ends_at")
+        for session in sessions:
+            if "venues" in info.data and session.venue not in venues:
+                raise ValueError(
+                    f"session {session.name!r} is at {session.venue!r}, "
+                    "which is not one of the event's venues"
+                )
+            inside = (
+                starts_at is None
+                or ends_at is None
+                or (starts_at <= session.starts_at and session.ends_at <= ends_at)
+            )
+            if not inside:
+                raise ValueError(
+                    f"session {session.name!r} ({session.starts_at.isoformat()} to "
+                    f"{session.ends_at.isoformat()}) is not inside the event"
+                )
+        return sessions
+
+    def sessions_near(self, location: GeoPoint, within_km: float) -> list[Session]:
+        """The sessions at venues within `within_km` of `location`, earliest first. A venue
+        without a location is never near."""
+        near = {
+            venue.name
+            for venue in self.venues
+            if venue.location is not None and venue.location.km_to(location) <= within_km
+        }
+        return sorted((s for s in self.sessions if s.venue in near), key=lambda s: s.starts_at)
 
 
 class CalendarEventChanged(CalendarEventDetails, Revision):
