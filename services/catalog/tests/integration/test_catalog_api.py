@@ -17,8 +17,9 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from lumbung.catalog import demo
 from lumbung.catalog.bootstrap import build_api, issue_key_directly
 from lumbung.catalog.settings import Settings
-from lumbung.contracts import Channel, KeyRole, Registry
+from lumbung.contracts import DEFAULT, Channel, KeyRole, Registry
 from lumbung.contracts.bounds import MAX_PRICE_IDR
+from lumbung.contracts.events.catalog import GeoPoint
 
 pytestmark = pytest.mark.broker
 WITA = demo.WITA
@@ -33,6 +34,8 @@ SUPPLIER = {
     },
     "language": "id",
     "restock_lead_time_days": 2,
+    "delivery_days": ["thu", "mon"],
+    "weekly_capacity": 300,
 }
 PRODUCT = {
     "name": "Amplang Ikan Pipih 250 g",
@@ -41,12 +44,23 @@ PRODUCT = {
     "unit": "pack",
     "price_idr": 25000,
     "pirt_no": "2066403010123-25",
+    "pack_size": 12,
+}
+OPENING: dict[str, Any] = {
+    "name": "Upacara Pembukaan",
+    "venue": "Stadion Tanah Grogot",
+    "kind": "ceremony",
+    "starts_at": "2026-11-20T19:00:00+08:00",
+    "ends_at": "2026-11-20T21:30:00+08:00",
+    "expected_visitors": 8000,
 }
 EVENT = {
     "name": "Porprov Kaltim 2026",
     "starts_at": "2026-11-20T08:00:00+08:00",
     "ends_at": "2026-11-30T22:00:00+08:00",
     "venues": [{"name": "Stadion Tanah Grogot", "location": {"lat": -1.9, "lon": 116.2}}],
+    "expected_visitors": 60000,
+    "sessions": [OPENING],
 }
 BOOTH = {
     "name": "Booth Porprov Stadion",
@@ -137,6 +151,51 @@ def test_every_entity_round_trips_and_lands_on_its_compacted_topic(
     admin.close()
 
 
+def test_pack_size_delivery_days_capacity_and_sessions_round_trip_onto_the_topics(
+    client: TestClient, kafka_bootstrap: str, registry: Registry
+) -> None:
+    seed(client)
+
+    def on_topic(logical: str, key: bytes) -> Any:
+        [latest] = [m for m in messages(kafka_bootstrap, registry.name(logical)) if m.key == key]
+        return DEFAULT.parse(latest.value).data
+
+    supplier = client.get("/v1/suppliers/SUP-SARI").json()
+    event = client.get("/v1/events/PORPROV-2026").json()
+    assert client.get("/v1/products/AMPLANG-250").json()["pack_size"] == 12
+    assert (supplier["delivery_days"], supplier["weekly_capacity"]) == (["mon", "thu"], 300)
+    assert event["expected_visitors"] == 60000
+    assert event["sessions"][0]["kind"] == "ceremony"
+    assert event["sessions"][0]["starts_at"] == "2026-11-20T19:00:00+08:00"
+
+    assert on_topic("catalog.products", b"AMPLANG-250").in_packs(13) == 24
+    consumed = on_topic("catalog.suppliers", b"SUP-SARI")
+    assert consumed.weekly_capacity == 300
+    assert consumed.delivers_on(datetime(2026, 11, 19).date())  # a Thursday
+    assert not consumed.delivers_on(datetime(2026, 11, 20).date())
+    calendar = on_topic("catalog.calendar", b"PORPROV-2026")
+    assert [s.name for s in calendar.sessions_near(GeoPoint(lat=-1.9, lon=116.2), 1)] == [
+        "Upacara Pembukaan"
+    ]
+
+
+def test_an_entity_written_without_the_forecasters_fields_gets_their_defaults(
+    client: TestClient,
+) -> None:
+    plain_supplier = {
+        k: v for k, v in SUPPLIER.items() if k not in ("delivery_days", "weekly_capacity")
+    }
+    assert client.put("/v1/suppliers/SUP-SARI", json=plain_supplier).status_code == 201
+    plain_product = {k: v for k, v in PRODUCT.items() if k != "pack_size"}
+    assert client.put("/v1/products/AMPLANG-250", json=plain_product).status_code == 201
+
+    supplier = client.get("/v1/suppliers/SUP-SARI").json()
+
+    assert supplier["delivery_days"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    assert supplier["weekly_capacity"] is None
+    assert client.get("/v1/products/AMPLANG-250").json()["pack_size"] == 1
+
+
 def test_a_stale_if_match_is_refused_and_nothing_reaches_kafka(
     client: TestClient, kafka_bootstrap: str, registry: Registry
 ) -> None:
@@ -198,6 +257,26 @@ def test_a_stale_if_match_is_refused_and_nothing_reaches_kafka(
             "contacts.webhook_url",
         ),
         ("/v1/products/AMPLANG%20250", PRODUCT, "entity_id"),
+        ("/v1/products/NEW-1", {**PRODUCT, "pack_size": 0}, "pack_size"),
+        ("/v1/products/NEW-1", {**PRODUCT, "pack_size": 10**30}, "pack_size"),
+        ("/v1/suppliers/SUP-2", {**SUPPLIER, "delivery_days": ["mon", "mon"]}, "delivery_days"),
+        ("/v1/suppliers/SUP-2", {**SUPPLIER, "delivery_days": ["senin"]}, "delivery_days"),
+        ("/v1/suppliers/SUP-2", {**SUPPLIER, "weekly_capacity": 0}, "weekly_capacity"),
+        (
+            "/v1/events/PORPROV-2",
+            {**EVENT, "sessions": [{**OPENING, "venue": "Stadion Segiri"}]},
+            "'Upacara Pembukaan' is at 'Stadion Segiri'",
+        ),
+        (
+            "/v1/events/PORPROV-2",
+            {
+                **EVENT,
+                "sessions": [{**OPENING, "ends_at": "2026-12-01T21:30:00+08:00"}],
+            },
+            "'Upacara Pembukaan' (2026-11-20T19:00:00+08:00 to 2026-12-01T21:30:00+08:00) is "
+            "not inside the event",
+        ),
+        ("/v1/events/PORPROV-2", {**EVENT, "expected_visitors": -1}, "expected_visitors"),
     ],
 )
 def test_bad_input_gets_a_4xx_naming_the_field_and_nothing_is_written(
@@ -210,7 +289,8 @@ def test_bad_input_gets_a_4xx_naming_the_field_and_nothing_is_written(
 ) -> None:
     seed(client)
     topics = [
-        registry.name(t) for t in ("catalog.products", "catalog.outlets", "catalog.suppliers")
+        registry.name(t)
+        for t in ("catalog.products", "catalog.outlets", "catalog.suppliers", "catalog.calendar")
     ]
     before = [written(kafka_bootstrap, t) for t in topics]
 
@@ -429,3 +509,6 @@ def test_the_demo_catalog_loads_with_every_channel_and_open_booths(client: TestC
     assert {o["channel"] for o in outlets} == {c.value for c in Channel}
     assert open_booths["total"] == 3
     assert client.get("/v1/suppliers").json()["total"] >= 10
+    porprov = client.get("/v1/events/PORPROV-2026").json()
+    assert {s["kind"] for s in porprov["sessions"]} == {"match", "ceremony"}
+    assert client.get("/v1/products/MADU-KELULUT-250").json()["pack_size"] == 6

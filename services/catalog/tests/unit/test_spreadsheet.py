@@ -70,3 +70,66 @@ def test_an_outlet_row_names_a_missing_window_for_a_booth() -> None:
 )
 def test_rupiah_accepts_indonesian_thousands(text: str, value: int | str) -> None:
     assert rupiah(text) == value
+
+
+def test_a_product_row_carries_its_pack_size_and_a_bad_one_is_a_row_problem() -> None:
+    data = (
+        "sku;name;supplier_id;category;unit;price_idr;pack_size\n"
+        "MADU-250;Madu Kelulut;SUP-KELULUT;madu;botol;85000;6\n"
+        "ANJAT-1;Anjat Rotan;SUP-ANJAT;kerajinan;pcs;150000;\n"
+        "AMPLANG-1;Amplang;SUP-SARI;camilan;pack;25000;lusin\n"
+        "AMPLANG-2;Amplang;SUP-SARI;camilan;pack;25000;0\n"
+        "AMPLANG-3;Amplang;SUP-SARI;camilan;pack;25000;10001\n"
+    )
+    report = Report("products", dry_run=True)
+
+    rows = read("products", data.encode(), report)
+
+    assert [(r.entity_id, r.details.pack_size) for r in rows] == [  # type: ignore[attr-defined]
+        ("MADU-250", 6),
+        ("ANJAT-1", 1),
+    ]
+    assert [p["message"] for p in report.problems] == [
+        "row 4: pack_size 'lusin' is not a number",
+        "row 5: pack_size '0': Input should be greater than or equal to 1",
+        "row 6: pack_size '10001': Input should be less than or equal to 10000",
+    ]
+
+
+SUPPLIERS = (
+    "supplier_id;name;owner_name;delivery_days;weekly_capacity\n"
+    "SUP-ANJAT;Anjat Rotan;Ina;Fri, tue;40\n"
+    "SUP-TERASI;Terasi Udang;Jumiati;;\n"
+    "SUP-A;Amplang;Sari;mon,senin;100\n"
+    "SUP-B;Kerupuk;Rusdi;mon,thu,mon;100\n"
+    "SUP-C;Kopi;Andi;wed;banyak\n"
+    "SUP-D;Madu;Yohanes;thu;0\n"
+    "SUP-E;Gula;Siti;,;\n"
+)
+
+
+def test_a_supplier_row_carries_its_delivery_days_and_weekly_capacity() -> None:
+    report = Report("suppliers", dry_run=True)
+
+    rows = read("suppliers", SUPPLIERS.encode(), report)
+
+    assert [
+        (r.entity_id, r.details.delivery_days, r.details.weekly_capacity)  # type: ignore[attr-defined]
+        for r in rows
+    ] == [
+        ("SUP-ANJAT", ["tue", "fri"], 40),
+        ("SUP-TERASI", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], None),
+    ]
+
+
+def test_bad_delivery_days_and_capacities_are_row_problems_in_plain_words() -> None:
+    _, problems = report_of("suppliers", SUPPLIERS.encode())
+
+    assert problems == [
+        "row 4: delivery_days 'senin': Input should be "
+        "'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'",
+        "row 5: delivery_days: mon is listed twice",
+        "row 6: weekly_capacity 'banyak' is not a number",
+        "row 7: weekly_capacity '0': Input should be greater than 0",
+        "row 8: delivery_days: List should have at least 1 item after validation, not 0",
+    ]

@@ -28,6 +28,21 @@ SUPPLIERS: list[tuple[str, str, str, str, str, int]] = [
     ("SUP-SARUNG", "Tenun Sarung Samarinda Paser", "Hj. Mariam", "+6281250011011", "en", 10),
 ]
 
+# supplier id: the weekdays it delivers, the most units it delivers in a week (None: no limit)
+DELIVERIES: dict[str, tuple[list[str], int | None]] = {
+    "SUP-SARI": (["mon", "wed", "fri"], 600),
+    "SUP-GROGOT": (["tue", "fri"], 400),
+    "SUP-KELULUT": (["thu"], 60),
+    "SUP-AREN": (["mon", "thu"], 200),
+    "SUP-KOPI": (["wed", "sat"], 150),
+    "SUP-KERIPIK": (["mon", "tue", "wed", "thu", "fri", "sat"], 800),
+    "SUP-ANJAT": (["tue", "fri"], 40),
+    "SUP-BATIK": (["mon", "thu"], 30),
+    "SUP-LEMPOK": (["wed", "sat"], 200),
+    "SUP-TERASI": (["tue", "fri"], None),
+    "SUP-SARUNG": (["sat"], 20),
+}
+
 # sku, name, supplier, category, unit, price (rupiah)
 PRODUCTS: list[tuple[str, str, str, str, str, int]] = [
     ("AMPLANG-IKAN-250", "Amplang Ikan Pipih 250 g", "SUP-SARI", "camilan", "pack", 25_000),
@@ -53,6 +68,31 @@ PRODUCTS: list[tuple[str, str, str, str, str, int]] = [
     ("SARUNG-TENUN", "Sarung Tenun Paser", "SUP-SARUNG", "tenun", "pcs", 450_000),
 ]
 
+# units in one pack as the supplier delivers it: a carton of snacks, a box of honey bottles
+PACK_SIZES = {
+    "AMPLANG-IKAN-250": 12,
+    "AMPLANG-UDANG-250": 12,
+    "AMPLANG-MINI-100": 24,
+    "KERUPUK-IKAN-500": 10,
+    "KERUPUK-UDANG-250": 10,
+    "MADU-KELULUT-250": 6,
+    "MADU-KELULUT-500": 6,
+    "GULA-AREN-500": 10,
+    "GULA-AREN-SEMUT": 12,
+    "KOPI-LIBERIKA-200": 10,
+    "KOPI-LIBERIKA-BIJI": 5,
+    "KERIPIK-PISANG-200": 12,
+    "KERIPIK-SINGKONG-200": 12,
+    "ANJAT-BESAR": 1,
+    "ANJAT-KECIL": 1,
+    "GANTUNGAN-ROTAN": 10,
+    "BATIK-PASER-KAIN": 1,
+    "BATIK-PASER-KEMEJA": 1,
+    "LEMPOK-DURIAN-250": 10,
+    "TERASI-UDANG-100": 20,
+    "SARUNG-TENUN": 1,
+}
+
 SNACKS = [
     "AMPLANG-IKAN-250",
     "AMPLANG-MINI-100",
@@ -70,6 +110,68 @@ def _moment(day: date, at: time) -> str:
     return datetime.combine(day, at, WITA).isoformat()
 
 
+STADION, GOR, KOLAM = "Stadion Sadurengas, Tanah Grogot", "GOR Tanah Grogot", "Kolam Renang Kuaro"
+
+
+def _session(
+    name: str, venue: str, kind: str, day: date, hours: tuple[time, time], visitors: int
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "venue": venue,
+        "kind": kind,
+        "starts_at": _moment(day, hours[0]),
+        "ends_at": _moment(day, hours[1]),
+        "expected_visitors": visitors,
+    }
+
+
+def sessions(today: date) -> list[dict[str, Any]]:
+    """Porprov from the day before the load day to six days after: an opening ceremony,
+    matches at the three venues, a closing ceremony."""
+
+    def day(offset: int) -> date:
+        return today + timedelta(days=offset)
+
+    evening, morning = (time(19, 0), time(21, 30)), (time(8, 0), time(11, 0))
+    return [
+        _session(
+            "Upacara Pembukaan / opening ceremony", STADION, "ceremony", day(-1), evening, 8_000
+        ),
+        *(
+            _session(
+                f"Sepak bola hari {n} / football day {n}",
+                STADION,
+                "match",
+                day(n - 1),
+                (time(15, 30), time(17, 30)),
+                3_000,
+            )
+            for n in range(1, 7)
+        ),
+        *(
+            _session(
+                f"Bulu tangkis hari {n} / badminton day {n}",
+                GOR,
+                "match",
+                day(n - 1),
+                (time(9, 0), time(12, 0)),
+                800,
+            )
+            for n in range(1, 6)
+        ),
+        *(
+            _session(
+                f"Renang hari {n} / swimming day {n}", KOLAM, "match", day(n - 1), morning, 400
+            )
+            for n in range(1, 4)
+        ),
+        _session(
+            "Upacara Penutupan / closing ceremony", STADION, "ceremony", day(6), evening, 7_000
+        ),
+    ]
+
+
 def calendar(today: date) -> list[tuple[str, dict[str, Any]]]:
     return [
         (
@@ -79,13 +181,12 @@ def calendar(today: date) -> list[tuple[str, dict[str, Any]]]:
                 "starts_at": _moment(today - timedelta(days=1), ALL_DAY_START),
                 "ends_at": _moment(today + timedelta(days=6), ALL_DAY_END),
                 "venues": [
-                    {
-                        "name": "Stadion Sadurengas, Tanah Grogot",
-                        "location": {"lat": -1.907, "lon": 116.196},
-                    },
-                    {"name": "GOR Tanah Grogot", "location": {"lat": -1.912, "lon": 116.201}},
-                    {"name": "Kolam Renang Kuaro", "location": {"lat": -1.834, "lon": 116.043}},
+                    {"name": STADION, "location": {"lat": -1.907, "lon": 116.196}},
+                    {"name": GOR, "location": {"lat": -1.912, "lon": 116.201}},
+                    {"name": KOLAM, "location": {"lat": -1.834, "lon": 116.043}},
                 ],
+                "expected_visitors": 60_000,
+                "sessions": sessions(today),
             },
         )
     ]
@@ -199,6 +300,8 @@ def suppliers() -> list[tuple[str, dict[str, Any]]]:
                     "email": f"{sid.lower().removeprefix('sup-')}@umkm-paser.id",
                 },
                 "restock_lead_time_days": lead,
+                "delivery_days": DELIVERIES[sid][0],
+                "weekly_capacity": DELIVERIES[sid][1],
             },
         )
         for sid, name, owner, phone, language, lead in SUPPLIERS
@@ -216,6 +319,7 @@ def products() -> list[tuple[str, dict[str, Any]]]:
                 "unit": unit,
                 "price_idr": price,
                 "pirt_no": f"20664030{i:05d}-26",
+                "pack_size": PACK_SIZES[sku],
             },
         )
         for i, (sku, name, supplier, category, unit, price) in enumerate(PRODUCTS, 1)

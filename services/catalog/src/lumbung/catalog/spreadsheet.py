@@ -78,8 +78,20 @@ def _assortment(text: str | None) -> list[dict[str, Any]] | str:
     return items
 
 
+def _weekdays(text: str) -> list[str]:
+    """'mon, Thu' → ['mon', 'thu']: the model says which of them is not a weekday."""
+    return [part.lower() for part in re.split(r"[|,\s]+", text) if part]
+
+
+def _given(row: dict[str, Any], cells: dict[str, str | None], column: str) -> None:
+    """A blank cell leaves the field to its default."""
+    text = _blank_to_none(cells.get(column))
+    if text is not None:
+        row[column] = text
+
+
 def _product(cells: dict[str, str | None]) -> dict[str, Any]:
-    return {
+    row: dict[str, Any] = {
         "name": cells.get("name"),
         "supplier_id": cells.get("supplier_id"),
         "category": cells.get("category"),
@@ -90,6 +102,8 @@ def _product(cells: dict[str, str | None]) -> dict[str, Any]:
         "pirt_no": cells.get("pirt_no"),
         "active": _flag(cells.get("active")),
     }
+    _given(row, cells, "pack_size")
+    return row
 
 
 def _supplier(cells: dict[str, str | None]) -> dict[str, Any]:
@@ -105,6 +119,10 @@ def _supplier(cells: dict[str, str | None]) -> dict[str, Any]:
     }
     if cells.get("restock_lead_time_days"):
         row["restock_lead_time_days"] = cells["restock_lead_time_days"]
+    days = _blank_to_none(cells.get("delivery_days"))
+    if days is not None:
+        row["delivery_days"] = _weekdays(days)
+    _given(row, cells, "weekly_capacity")
     return row
 
 
@@ -151,6 +169,7 @@ SHEETS = {
             "halal_cert_no",
             "pirt_no",
             "active",
+            "pack_size",
         ),
         _product,
     ),
@@ -166,6 +185,8 @@ SHEETS = {
             "webhook_url",
             "language",
             "restock_lead_time_days",
+            "delivery_days",
+            "weekly_capacity",
         ),
         _supplier,
     ),
@@ -196,7 +217,6 @@ def _plain(error: Any, fields: dict[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if not loc:
         return message
-    name = ".".join(loc)
     value: Any = fields
     for part in error["loc"]:
         try:
@@ -204,6 +224,10 @@ def _plain(error: Any, fields: dict[str, Any]) -> str:
         except (KeyError, IndexError, TypeError):
             value = None
             break
+    if isinstance(error["loc"][-1], int) and not isinstance(value, (dict, list)):
+        # One item of a list written in one cell ("mon,senin"): the cell is the place.
+        loc = loc[:-1]
+    name = ".".join(loc)
     shown = cell(value)
     if error["type"] in ("int_parsing", "int_parsing_size", "float_parsing", "int_from_float"):
         return f"{name} {shown} is not a number"
