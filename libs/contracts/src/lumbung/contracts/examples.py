@@ -25,6 +25,7 @@ AT = datetime.fromisoformat("2026-07-14T10:15:02+08:00")
 OUTLET, OTHER_OUTLET = "IKN-01", "REST-KM38"
 SKU, SUPPLIER = "KERIPIK-PISANG-200", "SUP-KERIPIK"
 ORDER, RESTOCK = "ORD-20260714-0042", "RST-IKN-01-KERIPIK-PISANG-200-7"
+PREDICTION = "SOP-IKN-01-KERIPIK-PISANG-200-3"
 SALE_LINE = pos.SaleLine(sku=SKU, qty=3, unit_price_idr=15_000)
 ORDER_LINE = orders.OrderLine(sku=SKU, qty=40)
 SHORT = inventory.Shortfall(sku=SKU, requested=40, available=12, missing=28)
@@ -208,6 +209,34 @@ EXAMPLES: dict[str, Example] = {
         ),
         "inventory",
         RESTOCK,
+    ),
+    "inventory.StockoutPredicted": Example(
+        inventory.StockoutPredicted(
+            prediction_id=PREDICTION,
+            outlet_id=OUTLET,
+            sku=SKU,
+            supplier_id=SUPPLIER,
+            available=14,
+            on_order=0,
+            expected_at=AT + timedelta(hours=27),
+            units_per_hour=2.5,
+            lead_time_hours=48,
+            reason="14 left, selling 2.5 an hour: out around 13:15 tomorrow; "
+            "the supplier needs 48 hours",
+        ),
+        "inventory",
+        PREDICTION,
+    ),
+    "inventory.StockoutCleared": Example(
+        inventory.StockoutCleared(
+            prediction_id=PREDICTION,
+            outlet_id=OUTLET,
+            sku=SKU,
+            cleared_by=inventory.ClearedBy.RESTOCK,
+            available=54,
+        ),
+        "inventory",
+        PREDICTION,
     ),
     "restock.RestockDeclined": Example(
         restock.RestockDeclined(

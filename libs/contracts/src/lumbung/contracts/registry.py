@@ -155,7 +155,7 @@ TOPICS: tuple[TopicSpec, ...] = (
         Cleanup.DELETE,
         Service.INVENTORY,
         30 * DAY_MS,
-        "Low, out, back in and negative stock.",
+        "Low, out, back in and negative stock; predicted stockouts and their clearing.",
     ),
     _fact("restock.events", "outlet_id", Service.INVENTORY, "Restock requests and their closing."),
     _fact(
@@ -220,6 +220,8 @@ EVENTS: tuple[EventSpec, ...] = (
     *_bounded("restock.RestockClosed", restock.RestockClosed, "restock.events"),
     # Issue 17: on-order stock.
     EventSpec("restock.RestockOverdue", 1, restock.RestockOverdue, "restock.events"),
+    EventSpec("inventory.StockoutPredicted", 1, inventory.StockoutPredicted, "inventory.alerts"),
+    EventSpec("inventory.StockoutCleared", 1, inventory.StockoutCleared, "inventory.alerts"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.

@@ -10,13 +10,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import ContractError, Registry
 from lumbung.platform.broker import client_security
 from lumbung.platform.metrics import ERRORS
+
+if TYPE_CHECKING:
+    from lumbung.contracts import (
+        CalendarEventChanged,
+        OutletChanged,
+        ProductChanged,
+        SupplierChanged,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +222,6 @@ class CatalogView:
     """A service's own copy of the catalog, from the compacted catalog topics."""
 
     def __init__(self, bootstrap_servers: str, registry: Registry, service: str) -> None:
-        from lumbung.contracts import (
-            CalendarEventChanged,
-            OutletChanged,
-            ProductChanged,
-            SupplierChanged,
-        )
-
         self.products: CompactedView[ProductChanged] = CompactedView(
             bootstrap_servers, registry, "catalog.products", lambda p: p.sku, service
         )
@@ -260,6 +261,15 @@ class CatalogView:
     def supplier_of(self, sku: str) -> str | None:
         product = self.products.get(sku)
         return None if product is None else product.supplier_id
+
+    def supplier(self, supplier_id: str) -> SupplierChanged | None:
+        return self.suppliers.get(supplier_id)
+
+    def outlet(self, outlet_id: str) -> OutletChanged | None:
+        return self.outlets.get(outlet_id)
+
+    def calendar_event(self, calendar_id: str) -> CalendarEventChanged | None:
+        return self.calendar.get(calendar_id)
 
     def knows_sku(self, sku: str) -> bool:
         """Whether the catalog has ever known this SKU (retired ones included)."""

@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from lumbung.inventory.forecast import note_sale
+
 MAX_DECISIONS = 5000
 PENDING = "pending"
 """A restock request asked for in this step, whose id the service layer assigns."""
@@ -42,6 +44,10 @@ class Stock:
     """Units received so far for the open request (its partial deliveries)."""
     overdue: bool = False
     """The open request's due time passed with units still on order, and ops were told."""
+    sold: list[list[int]] = field(default_factory=list)
+    """[slot, units] sold per half-hour slot, two days back (`forecast.note_sale`)."""
+    forecast: list[Any] | None = None
+    """[prediction id, ETA, available then] of the stockout predicted, until cleared."""
 
     @property
     def available(self) -> int:
@@ -69,6 +75,8 @@ class Stock:
             self.due_at,
             self.received,
             self.overdue,
+            self.sold,
+            self.forecast,
         ]
 
     @classmethod
@@ -153,8 +161,14 @@ class OutletStock:
 
     # -- facts from the point of sale ------------------------------------------------
 
-    def sell(self, lines: list[tuple[str, int]], known: set[str] | None = None) -> list[Effect]:
-        """A sale is a fact: applied even below zero, even for a SKU never heard of."""
+    def sell(
+        self,
+        lines: list[tuple[str, int]],
+        known: set[str] | None = None,
+        slot: tuple[int, int] | None = None,
+    ) -> list[Effect]:
+        """A sale is a fact: applied even below zero, even for a SKU never heard of.
+        `slot`: (the sale's half-hour slot, the newest slot now), for the velocity."""
         effects: list[Effect] = []
         for sku, qty in lines:
             if sku not in self.skus and (known is None or sku not in known):
@@ -168,6 +182,9 @@ class OutletStock:
                     )
                 )
             effects += self._change(sku, -qty, 0, "sale")
+            if slot is not None:
+                stock = self.skus[sku]
+                stock.sold = note_sale(stock.sold, slot[0], qty, slot[1])
         return effects
 
     def take_back(self, lines: list[tuple[str, int]], reason: str) -> list[Effect]:

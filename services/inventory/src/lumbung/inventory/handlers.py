@@ -5,6 +5,7 @@ only the cells it touches:
 
 - `s|OUTLET|SKU`   the cell's `Stock` as a list (see `domain.Stock.to_list`);
 - `h|OUTLET|ORDER` units held for an open order, {sku: qty};
+- `p|OUTLET`       the outlet's learned daily shape (`forecast.Profile`);
 - `d|OUTLET|ORDER` the answer given to an order [reserved?, hour], so a repeated
   `OrderPlaced` gets the same answer; dropped after `DECISION_HORIZON` by a tick.
 
@@ -23,12 +24,21 @@ from lumbung.contracts import Envelope
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
 from lumbung.inventory.domain import OutletStock, Stock
-from lumbung.inventory.service import CatalogLookup, UnexpectedEvent, apply, overdue
-from lumbung.platform.kernel import Handler, Outcome, Unprocessable
+from lumbung.inventory.forecast import Profile
+from lumbung.inventory.service import (
+    CatalogLookup,
+    UnexpectedEvent,
+    apply,
+    foresee,
+    overdue,
+)
+from lumbung.platform.kernel import Handler, Outcome, Tick, Unprocessable
 
 DECISION_HORIZON = timedelta(days=7)
 OVERDUE_EVERY_S = 10.0
 """How often the open restocks are checked for a due time passed."""
+FORECAST_EVERY_S = 60.0
+"""How often every cell's stockout forecast is made again."""
 
 APPLIED: tuple[type[Any], ...] = (
     pos.SaleRecorded,
@@ -52,6 +62,10 @@ APPLIED: tuple[type[Any], ...] = (
 
 def cell(outlet: str, sku: str) -> str:
     return f"s|{outlet}|{sku}"
+
+
+def profile(outlet: str) -> str:
+    return f"p|{outlet}"
 
 
 def hold(outlet: str, order_id: str) -> str:
@@ -136,7 +150,7 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
         data = event.data
         view = _load(state, outlet_of(data), data)
         try:
-            outbound = apply(view, event, catalog)
+            outbound = apply(view, event, catalog, now)
         except UnexpectedEvent as exc:
             raise Unprocessable(str(exc)) from exc
         return Outcome(_changes(state, view, _field(data, "order_id"), now), outbound)
@@ -167,6 +181,31 @@ def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:
             changes[key] = stock.to_list()
             events.append(overdue(outlet, sku, stock, now))
     return Outcome(changes, events)
+
+
+def predict_stockouts(catalog: CatalogLookup) -> Tick:
+    """A tick: every cell's stockout forecast (`service.foresee`), outlet by outlet; the
+    learned daily shape of each outlet is kept at `p|OUTLET`."""
+
+    def tick(state: Mapping[str, Any], now: datetime) -> Outcome:
+        outlets: dict[str, dict[str, Stock]] = {}
+        for key, value in state.items():
+            if key.startswith("s|"):
+                _, outlet, sku = key.split("|", 2)
+                outlets.setdefault(outlet, {})[sku] = Stock.from_list(value)
+        outcome = Outcome()
+        for outlet, cells in outlets.items():
+            raw = state.get(profile(outlet))
+            shape = Profile.from_list(raw) if raw is not None else Profile()
+            changed, learned, events = foresee(outlet, cells, shape, catalog, now)
+            for sku in changed:
+                outcome.changes[cell(outlet, sku)] = cells[sku].to_list()
+            if learned:
+                outcome.changes[profile(outlet)] = shape.to_list()
+            outcome.events += events
+        return outcome
+
+    return tick
 
 
 def stock_of(state: Mapping[str, Any], outlet: str) -> dict[str, Stock]:

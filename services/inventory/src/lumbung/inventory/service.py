@@ -4,13 +4,21 @@ gets an id computed from its cause, so a reprocessed input re-emits the same ids
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from lumbung.contracts import Envelope, derived_event_text, event_json
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
+from lumbung.contracts.events.catalog import (
+    CalendarEventChanged,
+    Channel,
+    OutletChanged,
+    SupplierChanged,
+)
 from lumbung.contracts.events.common import Payload
 from lumbung.inventory.domain import (
     Alerted,
@@ -24,15 +32,38 @@ from lumbung.inventory.domain import (
     Stock,
     TransferSent,
 )
+from lumbung.inventory.forecast import (
+    PACE_SLACK,
+    Clear,
+    End,
+    Predict,
+    Profile,
+    Shape,
+    judge,
+    margin,
+    outlook,
+    slot_of,
+)
+from lumbung.platform.clock import WITA
 from lumbung.platform.kernel import Emit
 
 PRODUCER = "inventory"
+DEFAULT_LEAD_TIME = timedelta(days=2)
+"""A SKU whose supplier the catalog does not know is assumed to need two days."""
+NEAR_KM = 3.0
+"""A session at a venue this close to an outlet brings it a rush."""
 
 
 class CatalogLookup(Protocol):
     def knows_sku(self, sku: str) -> bool: ...
 
     def supplier_of(self, sku: str) -> str | None: ...
+
+    def supplier(self, supplier_id: str) -> SupplierChanged | None: ...
+
+    def outlet(self, outlet_id: str) -> OutletChanged | None: ...
+
+    def calendar_event(self, calendar_id: str) -> CalendarEventChanged | None: ...
 
 
 class UnexpectedEvent(Exception):
@@ -43,14 +74,21 @@ def _lines(lines: list[Any]) -> list[tuple[str, int]]:
     return [(line.sku, line.qty) for line in lines]
 
 
-def apply(state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup) -> list[Emit]:
-    """What `cause` does to `state` (changed in place) and the events it emits."""
+def apply(
+    state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup, now: datetime | None = None
+) -> list[Emit]:
+    """What `cause` does to `state` (changed in place) and the events it emits. `now`,
+    when the event arrived, bounds a sale's time in the velocity (an outlet's clock may
+    run ahead)."""
     data = cause.data
     effects: list[Effect]
     match data:
         case pos.SaleRecorded():
             known = {line.sku for line in data.lines if catalog.knows_sku(line.sku)}
-            effects = state.sell(_lines(data.lines), known)
+            slot = None
+            if now is not None:
+                slot = (slot_of(min(data.sold_at, now)), slot_of(now))
+            effects = state.sell(_lines(data.lines), known, slot)
         case pos.SaleReturned():
             effects = state.take_back(_lines(data.lines), f"sale_{data.kind.value}")
         case inv.StockCounted():
@@ -106,6 +144,159 @@ def overdue(outlet: str, sku: str, stock: Stock, now: datetime) -> Emit:
         correlation_id=stock.restock_id,
     )
     return Emit("restock.events", outlet, value)
+
+
+def shape_of(outlet_id: str, catalog: CatalogLookup, profile: Profile) -> Shape:
+    """An outlet's busyness as the catalog describes it: its window, the sessions near
+    it; a booth's day is its sessions', any other outlet's is learned (`profile`)."""
+    outlet = catalog.outlet(outlet_id)
+    if outlet is None:
+        return Shape(WITA, profile=profile)
+    window = None
+    if outlet.active_window is not None:
+        window = (outlet.active_window.starts_at, outlet.active_window.ends_at)
+    rushes: tuple[tuple[datetime, datetime, float], ...] = ()
+    if outlet.calendar_id is not None and outlet.location is not None:
+        event = catalog.calendar_event(outlet.calendar_id)
+        if event is not None:
+            crowds = [s.expected_visitors for s in event.sessions if s.expected_visitors]
+            usual = statistics.median(crowds) if crowds else None
+            rushes = tuple(
+                (
+                    session.starts_at,
+                    session.ends_at,
+                    session.expected_visitors / usual
+                    if session.expected_visitors and usual
+                    else 1.0,
+                )
+                for session in event.sessions_near(outlet.location, NEAR_KM)
+            )
+    booth = outlet.channel is Channel.EVENT_BOOTH
+    return Shape(ZoneInfo(outlet.timezone), window, rushes, None if booth else profile)
+
+
+def lead_time(catalog: CatalogLookup, sku: str) -> timedelta:
+    supplier_id = catalog.supplier_of(sku)
+    supplier = catalog.supplier(supplier_id) if supplier_id is not None else None
+    if supplier is None:
+        return DEFAULT_LEAD_TIME
+    return timedelta(days=supplier.restock_lead_time_days)
+
+
+def foresee(
+    outlet: str,
+    cells: dict[str, Stock],
+    profile: Profile,
+    catalog: CatalogLookup,
+    now: datetime,
+) -> tuple[set[str], bool, list[Emit]]:
+    """Every cell's forecast at one outlet: the SKUs whose episode changed (their
+    `Stock.forecast`, changed in place), whether the learned profile did, and the
+    predictions and clearings to send."""
+    totals: dict[int, int] = {}
+    for stock in cells.values():
+        for slot, qty in stock.sold:
+            totals[slot] = totals.get(slot, 0) + qty
+    shape = shape_of(outlet, catalog, profile)
+    learned = shape.profile is not None and profile.fold(totals, slot_of(now), shape.tz)
+    leads = {sku: lead_time(catalog, sku) for sku in cells}
+    reach = max((lead + margin(lead) for lead in leads.values()), default=None)
+    if reach is None:
+        return set(), learned, []
+    view = outlook(shape, totals, now, reach)
+    changed: set[str] = set()
+    events: list[Emit] = []
+    for sku, stock in cells.items():
+        velocity = view.velocity(stock.sold)
+        arrivals = []
+        if stock.on_order > 0 and stock.due_at is not None:
+            arrivals = [(datetime.fromisoformat(stock.due_at), stock.on_order)]
+        eta = faster = bare = None
+        if velocity is not None:
+            eta = view.eta(velocity, stock.available, arrivals)
+            if stock.forecast is not None:
+                faster = view.eta(velocity * PACE_SLACK, stock.available, arrivals)
+                bare = view.eta(velocity, stock.available) if arrivals else eta
+        verdict = judge(
+            stock.forecast,
+            stock.available,
+            eta,
+            faster,
+            bare,
+            velocity is not None,
+            leads[sku],
+            now,
+        )
+        if verdict is None:
+            continue
+        changed.add(sku)
+        match verdict:
+            case Predict():
+                assert velocity is not None
+                episode = derived_event_text(f"{outlet}|{sku}", f"stockout:{slot_of(now)}")
+                stock.forecast = [episode, verdict.eta.isoformat(), stock.available]
+                per_hour = view.per_hour(velocity, shape)
+                events.append(
+                    _foresight_event(
+                        outlet,
+                        inv.StockoutPredicted(
+                            prediction_id=episode,
+                            outlet_id=outlet,
+                            sku=sku,
+                            supplier_id=catalog.supplier_of(sku),
+                            available=stock.available,
+                            on_order=stock.on_order,
+                            expected_at=verdict.eta,
+                            units_per_hour=round(per_hour, 2),
+                            lead_time_hours=int(leads[sku].total_seconds() // 3600),
+                            reason=_why(stock, per_hour, verdict.eta, leads[sku], shape),
+                        ),
+                        episode,
+                        now,
+                    )
+                )
+            case Clear():
+                episode = str(stock.forecast[0]) if stock.forecast else ""
+                stock.forecast = None
+                events.append(
+                    _foresight_event(
+                        outlet,
+                        inv.StockoutCleared(
+                            prediction_id=episode,
+                            outlet_id=outlet,
+                            sku=sku,
+                            cleared_by=inv.ClearedBy(verdict.by),
+                            available=stock.available,
+                            expected_at=verdict.eta,
+                        ),
+                        episode,
+                        now,
+                    )
+                )
+            case End():
+                stock.forecast = None
+    return changed, learned, events
+
+
+def _why(stock: Stock, per_hour: float, eta: datetime, lead: timedelta, shape: Shape) -> str:
+    when = eta.astimezone(shape.tz).strftime("%a %H:%M")
+    hours = int(lead.total_seconds() // 3600)
+    words = f"{stock.available} left, selling {per_hour:.1f} an hour now: out around {when}"
+    if stock.on_order > 0:
+        words += f", counting the {stock.on_order} on order"
+    return f"{words}; the supplier needs {hours} h to deliver"
+
+
+def _foresight_event(outlet: str, payload: Payload, episode: str, now: datetime) -> Emit:
+    """A tick's event: no cause, so its id comes from the episode and what it says."""
+    value = event_json(
+        payload,
+        event_id=derived_event_text(episode, type(payload).__name__),
+        occurred_at=now,
+        producer=PRODUCER,
+        correlation_id=episode,
+    )
+    return Emit("inventory.alerts", outlet, value)
 
 
 class Translator:

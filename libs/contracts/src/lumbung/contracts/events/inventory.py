@@ -5,6 +5,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, Field
 
 from lumbung.contracts.bounds import (
+    MAX_UNITS,
     Count,
     Units,
     UnitsDelta,
@@ -169,3 +170,45 @@ class StockAlertRaised(Payload):
     available: WireInt
     reorder_point: WireCount = 0
     message: str = Field(default="", max_length=300)
+
+
+# -- foresight on `inventory.alerts` (issue 17), keyed by outlet_id -----------------------
+
+
+class StockoutPredicted(Payload):
+    """At the pace it sells, a product will run out at an outlet before its supplier could
+    bring more: once per episode, until `StockoutCleared` (or the stockout itself)."""
+
+    prediction_id: Identifier = Field(description="The episode; its clearing names it.")
+    outlet_id: Identifier
+    sku: Sku
+    supplier_id: Identifier | None = None
+    available: WireInt
+    on_order: WireCount = Field(default=0, description="Units accepted and not received yet.")
+    expected_at: AwareDatetime = Field(description="When it runs out, as forecast.")
+    units_per_hour: float = Field(ge=0, le=MAX_UNITS, description="The pace it sells at now.")
+    lead_time_hours: WireCount = Field(description="What the supplier needs to deliver.")
+    reason: str = Field(max_length=300, description="The forecast in words.")
+
+
+class ClearedBy(StrEnum):
+    RESTOCK = "restock"
+    """More came in: a receipt, a transfer, a count."""
+    ON_ORDER = "on_order"
+    """Enough is on order and due before it would run out."""
+    SLOWER_SALES = "slower_sales"
+    UNKNOWN_PACE = "unknown_pace"
+    """The outlet went silent, or its window closed: nothing to forecast from."""
+
+
+class StockoutCleared(Payload):
+    """A predicted stockout no longer expected within the supplier's lead time."""
+
+    prediction_id: Identifier
+    outlet_id: Identifier
+    sku: Sku
+    cleared_by: ClearedBy
+    available: WireInt
+    expected_at: AwareDatetime | None = Field(
+        default=None, description="When it runs out now, if within the forecast's reach."
+    )

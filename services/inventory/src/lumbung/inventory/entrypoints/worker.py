@@ -29,11 +29,13 @@ from lumbung.contracts import Envelope
 from lumbung.contracts.events import orders
 from lumbung.inventory.adapters.read_model import StockReadModel, parse_changes, rebuild
 from lumbung.inventory.handlers import (
+    FORECAST_EVERY_S,
     OVERDUE_EVERY_S,
     flag_overdue_restocks,
     forget_old_decisions,
     handlers,
     outlet_of,
+    predict_stockouts,
 )
 from lumbung.inventory.settings import Settings
 from lumbung.platform.broker import broker_ready
@@ -80,7 +82,11 @@ def stock_stream(catalog: Any) -> Stream:
         handlers=handlers(catalog),
         remember_ids=frozenset(INPUTS),
         id_horizon=ID_HORIZON,
-        ticks=((600.0, forget_old_decisions), (OVERDUE_EVERY_S, flag_overdue_restocks)),
+        ticks=(
+            (600.0, forget_old_decisions),
+            (OVERDUE_EVERY_S, flag_overdue_restocks),
+            (FORECAST_EVERY_S, predict_stockouts(catalog)),
+        ),
         key_of=outlet_of,
     )
 
