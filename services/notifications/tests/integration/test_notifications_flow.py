@@ -5,7 +5,7 @@ the supplier API and the links in the messages."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -14,6 +14,7 @@ import pytest
 from lumbung.contracts.bounds import MAX_UNITS
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
+from lumbung.notifications.messages import around
 from lumbung.notifications.signing import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from tests.support.receivers import wait_until
 
@@ -339,3 +340,60 @@ def test_ops_hear_of_booth_stock_outs_and_failed_orders_but_not_kiosk_stock_outs
         "Pesanan gagal: ORD-0123456789abcdef0123 di Kios UMKM Paser di IKN",
         "Stok habis: Amplang Ikan Pipih 250 g di Booth Porprov Stadion Sadurengas",
     ]
+
+
+def test_predicted_stockouts_reach_the_supplier_in_their_language_and_ops_and_a_clearing_nobody(
+    events: Any,
+    workers: Any,
+    notify_env: dict[str, str],
+    suppliers: Any,
+    receiver: Any,
+    on_topic: Any,
+) -> None:
+    path = suppliers.point("SUP-KOPI")  # writes English
+    workers("notifications")
+    runs_out = events.clock + timedelta(hours=30)
+    for n, outlet in enumerate(("BOOTH-STADION", OUTLET)):
+        prediction = inv.StockoutPredicted(
+            prediction_id=f"P-{outlet}-{KOPI}",
+            outlet_id=outlet,
+            sku=KOPI,
+            supplier_id="SUP-KOPI",
+            available=9 + n,
+            expected_at=runs_out,
+            units_per_hour=1.5,
+            lead_time_hours=72,
+            reason="selling 1.5 an hour",
+        )
+        events.send("inventory.alerts", outlet, events.envelope(prediction))
+    cleared = inv.StockoutCleared(
+        prediction_id=f"P-{OUTLET}-{KOPI}",
+        outlet_id=OUTLET,
+        sku=KOPI,
+        cleared_by=inv.ClearedBy.RESTOCK,
+        available=40,
+    )
+    events.send("inventory.alerts", OUTLET, events.envelope(cleared))
+    events.flush()
+
+    assert wait_until(lambda: len(receiver.to(path)) == 1 and len(receiver.to("/ops")) == 1)
+    body = orjson.loads(receiver.to(path)[0].body)
+    assert body["subject"] == "2 products running out soon"
+    assert body["data"]["kind"] == "digest"
+    assert sorted(p["outlet_id"] for p in body["data"]["stockouts"]) == ["BOOTH-STADION", OUTLET]
+    when = around(runs_out, "en")
+    assert (
+        "Booth Porprov Stadion Sadurengas has 9 pack of Kopi Liberika Bubuk 200 g left, "
+        f"selling about 1.5 an hour: runs out around {when}." in body["text"]
+    )
+    assert "Your delivery takes 72 hours" in body["text"]
+    wa = [orjson.loads(r.body) for r in receiver.to("/wa")]
+    assert [m["to"] for m in wa] == ["+6281250011005"]
+    assert wa[0]["text"] == f"{body['subject']}\n{body['text']}"  # the gateway: both
+    ops = orjson.loads(receiver.to("/ops")[0].body)
+    assert ops["subject"] == "2 produk segera habis"
+    assert ops["data"]["alert"] == "stockout_predicted"
+    assert f"habis sekitar {around(runs_out)}" in ops["text"]
+    assert "Pemasok (Kopi Liberika Batu Sopang) butuh 72 jam untuk mengirim." in ops["text"]
+    wait_until(lambda: False, seconds=4)  # the clearing: no message to anyone
+    assert (len(receiver.to(path)), len(receiver.to("/ops")), len(receiver.to("/wa"))) == (1, 1, 1)

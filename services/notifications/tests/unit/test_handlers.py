@@ -258,6 +258,102 @@ def test_a_restock_overdue_is_routed_to_ops_and_told_at_once() -> None:
     assert "17.00 WITA" in message["text"]
 
 
+def predicted(supplier_id: str | None = SUPPLIER, prediction_id: str = "P-1") -> bytes:
+    return envelope(
+        inv.StockoutPredicted(
+            prediction_id=prediction_id,
+            outlet_id="BOOTH-STADION",
+            sku="MADU-250",
+            supplier_id=supplier_id,
+            available=14,
+            expected_at=datetime(2026, 12, 1, 6, 20, tzinfo=UTC),  # Tue 14:20 WITA
+            units_per_hour=2.5,
+            lead_time_hours=48,
+            reason="14 left, selling 2.5 an hour now: out around Tue 14:20",
+        )
+    )
+
+
+def alerts_routed(value: bytes) -> list[Sent]:
+    return Task(ROUTE).take("inventory.alerts", "BOOTH-STADION", value)
+
+
+def test_a_predicted_stockout_goes_to_its_supplier_s_digest_and_to_ops_digest() -> None:
+    task = Task(STREAM)
+    sent = alerts_routed(predicted())
+    assert [key for _, key, _, _ in sent] == [RECIPIENT, OPS]
+    for _, key, value, headers in sent:
+        assert task.take("notifications.outbox", key, value, headers.items()) == []
+    assert task.after == []  # both wait for their window: a tick brings several together
+
+    task.now = NOW + WINDOW
+    task.tick(OUTBOX.close_digests)
+
+    supplier, ops = sorted(task.after, key=lambda m: m["recipient"] == OPS)
+    assert (supplier["recipient"], supplier["kind"]) == (RECIPIENT, "stockout_predicted")
+    assert supplier["subject"] == "Segera habis: MADU-250 di BOOTH-STADION"
+    assert supplier["text"] == (
+        "Halo Bu Sari,\nMADU-250 di BOOTH-STADION tinggal 14 pcs, terjual sekitar 2,5 per jam: "
+        "habis sekitar Sel 14.20 WITA.\nPengiriman Anda butuh 48 jam: mohon siapkan restok."
+        "\n— Lumbung"
+    )
+    assert [p["prediction_id"] for p in supplier["data"]["stockouts"]] == ["P-1"]
+    assert supplier["data"]["requests"] == []
+    assert (ops["recipient"], ops["kind"], ops["data"]["alert"]) == (
+        OPS,
+        "ops_alert",
+        "stockout_predicted",
+    )
+    assert ops["text"].endswith("Pemasok (Madu Hutan Paser) butuh 48 jam untuk mengirim.")
+    assert not any(key.startswith("g|") for key in task.state)
+
+
+def test_a_prediction_and_a_request_for_one_supplier_are_one_message() -> None:
+    task = outbox_with("R-1")
+    [to_supplier, to_ops] = alerts_routed(predicted())
+    _, key, value, headers = to_supplier
+    task.take("notifications.outbox", key, value, headers.items())
+    task.take("notifications.outbox", to_ops[1], to_ops[2], to_ops[3].items())
+
+    task.now = NOW + WINDOW
+    task.tick(OUTBOX.close_digests)
+
+    [message] = [m for m in task.after if m["recipient"] == RECIPIENT]
+    assert message["kind"] == "digest"
+    assert message["subject"] == "1 permintaan restok, 1 produk segera habis"
+    assert message["text"].startswith("Halo Bu Sari,\nBOOTH-STADION membutuhkan 24 pcs MADU-250")
+    assert "1 produk segera habis:\n1. MADU-250 di BOOTH-STADION tinggal 14 pcs" in message["text"]
+    assert [r["restock_id"] for r in message["data"]["requests"]] == ["R-1"]
+    assert [p["prediction_id"] for p in message["data"]["stockouts"]] == ["P-1"]
+    assert len(message["causes"]) == 2
+
+
+def test_a_prediction_without_a_supplier_goes_to_ops_alone_and_a_clearing_to_nobody() -> None:
+    [(_, key, _, _)] = alerts_routed(predicted(supplier_id=None))
+    assert key == OPS
+    cleared = inv.StockoutCleared(
+        prediction_id="P-1",
+        outlet_id="BOOTH-STADION",
+        sku="MADU-250",
+        cleared_by=inv.ClearedBy.SLOWER_SALES,
+        available=14,
+    )
+    assert alerts_routed(envelope(cleared)) == []
+
+
+def test_a_prediction_read_twice_is_one_line_of_one_message() -> None:
+    task = Task(STREAM)
+    raw = predicted()
+    for _ in range(2):
+        for _, key, value, headers in alerts_routed(raw):
+            task.take("notifications.outbox", key, value, headers.items())
+
+    task.now = NOW + WINDOW
+    task.tick(OUTBOX.close_digests)
+
+    assert sorted(len(m["data"]["stockouts"]) for m in task.after) == [1, 1]
+
+
 def test_a_failed_message_sends_its_causes_to_the_dlq_and_forgets_them() -> None:
     task = outbox_with("R-1")
     task.now = NOW + WINDOW

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,10 +10,15 @@ import pytest
 from lumbung.notifications.messages import (
     WITA,
     RestockLine,
+    StockoutLine,
     ops_alert,
+    pace,
     restock_digest,
     restock_request,
     rupiah,
+    stockout_forecast,
+    stockouts_for_ops,
+    supplier_digest,
     wita,
 )
 from lumbung.notifications.signing import (
@@ -67,6 +73,93 @@ def test_a_digest_lists_every_request_once() -> None:
     assert digest.subject == "20 permintaan restok"
     assert digest.text.count("Amplang Ikan 250 g") == 20
     assert "20. Booth Porprov" in digest.text
+
+
+STOCKOUT = StockoutLine(
+    outlet_name="Booth Porprov Stadion Sadurengas",
+    product_name="Madu Kelulut 250 ml",
+    available=14,
+    unit="botol",
+    on_order=0,
+    expected_at=datetime(2026, 12, 1, 6, 20, tzinfo=UTC),  # Tue 14:20 WITA
+    units_per_hour=2.5,
+    lead_time_hours=48,
+)
+
+
+def test_a_stockout_forecast_says_what_where_how_many_when_how_fast_and_the_lead_time() -> None:
+    indonesian = stockout_forecast("id", "Pak Yohanes", STOCKOUT)
+    assert (
+        indonesian.subject
+        == "Segera habis: Madu Kelulut 250 ml di Booth Porprov Stadion Sadurengas"
+    )
+    assert indonesian.text == (
+        "Halo Pak Yohanes,\n"
+        "Madu Kelulut 250 ml di Booth Porprov Stadion Sadurengas tinggal 14 botol, "
+        "terjual sekitar 2,5 per jam: habis sekitar Sel 14.20 WITA.\n"
+        "Pengiriman Anda butuh 48 jam: mohon siapkan restok.\n— Lumbung"
+    )
+    english = stockout_forecast("en", "Andi", STOCKOUT)
+    assert (
+        english.subject
+        == "Running out soon: Madu Kelulut 250 ml at Booth Porprov Stadion Sadurengas"
+    )
+    assert english.text == (
+        "Hello Andi,\n"
+        "Booth Porprov Stadion Sadurengas has 14 botol of Madu Kelulut 250 ml left, "
+        "selling about 2.5 an hour: runs out around Tue 14:20 WITA.\n"
+        "Your delivery takes 48 hours: please get a restock ready.\n— Lumbung"
+    )
+    counted = stockout_forecast("en", "Andi", replace(STOCKOUT, on_order=12))
+    assert "runs out around Tue 14:20 WITA, counting the 12 on order." in counted.text
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "id_", "en"), [(2.5, "2,5", "2.5"), (12.0, "12", "12"), (0.333, "0,3", "0.3")]
+)
+def test_a_pace_is_written_with_one_decimal_at_most_and_the_language_s_comma(
+    per_hour: float, id_: str, en: str
+) -> None:
+    assert (pace(per_hour, "id"), pace(per_hour, "en")) == (id_, en)
+
+
+def test_a_supplier_digest_holds_requests_and_stockouts_with_one_lead_time_line() -> None:
+    later = replace(
+        STOCKOUT,
+        outlet_name="Rest Area KM 47",
+        expected_at=STOCKOUT.expected_at + timedelta(days=1),
+    )
+
+    mixed = supplier_digest("id", "Pak Yohanes", [LINE, LINE], [STOCKOUT, later])
+
+    assert mixed.subject == "2 permintaan restok, 2 produk segera habis"
+    assert mixed.text.count("Terima") + mixed.text.count("terima") == 2
+    assert "2 produk segera habis:\n1. Madu Kelulut 250 ml di Booth" in mixed.text
+    assert "2. Madu Kelulut 250 ml di Rest Area KM 47 tinggal 14 botol" in mixed.text
+    assert "habis sekitar Rab 14.20 WITA" in mixed.text
+    assert mixed.text.count("butuh 48 jam") == 1
+    assert mixed.text.endswith("mohon siapkan restok.\n— Lumbung")
+    only = supplier_digest("en", "Andi", [], [STOCKOUT, replace(later, lead_time_hours=72)])
+    assert only.subject == "2 products running out soon"
+    assert only.text.startswith("Hello Andi,\n2 products running out soon:\n1. ")
+    assert "takes 48 hours" in only.text
+    assert "takes 72 hours" in only.text
+    assert supplier_digest("en", "Andi", [], [STOCKOUT]) == stockout_forecast(
+        "en", "Andi", STOCKOUT
+    )
+    assert supplier_digest("id", "Bu Sari", [LINE], []) == restock_request("id", "Bu Sari", LINE)
+
+
+def test_ops_hear_of_stockouts_with_the_supplier_who_needs_the_lead_time() -> None:
+    one = stockouts_for_ops([(STOCKOUT, "Madu Kelulut Long Kali")])
+    assert one.subject == "Segera habis: Madu Kelulut 250 ml di Booth Porprov Stadion Sadurengas"
+    assert one.text.endswith(
+        "habis sekitar Sel 14.20 WITA. "
+        "Pemasok (Madu Kelulut Long Kali) butuh 48 jam untuk mengirim."
+    )
+    two = stockouts_for_ops([(STOCKOUT, "Madu Kelulut Long Kali"), (STOCKOUT, "")])
+    assert two.subject == "2 produk segera habis"
+    assert two.text.endswith("Pemasok butuh 48 jam untuk mengirim.")
 
 
 def test_ops_alerts_name_the_booth_and_the_product() -> None:

@@ -101,7 +101,7 @@ def test_a_delivery_id_depends_on_the_causes_the_recipient_and_the_channel() -> 
 
 
 def test_a_restock_request_without_a_supplier_concerns_nobody() -> None:
-    from lumbung.notifications.plan import recipient_of
+    from lumbung.notifications.plan import recipients_of
 
     def request(supplier: str | None) -> Any:
         payload = RestockRequested(
@@ -122,8 +122,8 @@ def test_a_restock_request_without_a_supplier_concerns_nobody() -> None:
             correlation_id="c",
         )
 
-    assert recipient_of(request("SUP-SARI")) == "supplier:SUP-SARI"
-    assert recipient_of(request(None)) is None
+    assert recipients_of(request("SUP-SARI")) == ["supplier:SUP-SARI"]
+    assert recipients_of(request(None)) == []
 
 
 def test_an_empty_smtp_host_sends_no_email_and_an_empty_gateway_no_whatsapp() -> None:

@@ -4,8 +4,9 @@ a message, the messages they make, and what became of each.
 Two streams:
 
 - `route` reads `restock.events`, `inventory.alerts` and `orders.events`, and forwards
-  each event that may call for a message to `notifications.outbox` as it came, keyed by
-  its recipient (`supplier:<id>` or `ops`), with where it came from in its headers;
+  each event that may call for a message to `notifications.outbox` as it came, once per
+  recipient (`supplier:<id>`, `ops`, or both for a predicted stockout) and keyed by it,
+  with where it came from in its headers;
 - `outbox` reads the outbox and the delivery log (`notifications.deliveries`), both keyed
   by recipient, so one task owns each recipient's messages. Its state:
 
@@ -14,7 +15,8 @@ Two streams:
   - `d|DELIVERY`        a message to deliver (`pending`) or delivered, with its causes.
 
   An ops alert becomes its messages at once; a restock request joins its supplier's
-  digest, which a tick closes once its window has passed. Every new message goes, after
+  digest, and a predicted stockout its recipient's (supplier or ops), which a tick closes
+  once its window has passed. Every new message goes, after
   the transaction that made it has committed, to the worker's sender (`Outcome.after`);
   a tick hands every pending one over again every few seconds (after a restart, a
   rebalance, an outcome that could not be written), and the sender skips the ones it is
@@ -33,11 +35,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lumbung.contracts import Envelope, Registry
-from lumbung.contracts.events.inventory import StockAlertRaised
+from lumbung.contracts.events.inventory import StockAlertRaised, StockoutPredicted
 from lumbung.contracts.events.notifications import NotificationDelivered, NotificationFailed
 from lumbung.contracts.events.orders import OrderFailed
 from lumbung.contracts.events.restock import RestockOverdue, RestockRequested
-from lumbung.notifications.plan import OPS, Planned, Planner, recipient_of
+from lumbung.notifications.plan import OPS, Planned, Planner, digested, recipients_of
 from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.kernel import Emit, Handler, Outcome, Tick
 
@@ -46,8 +48,8 @@ ROUTED = ("restock.events", "inventory.alerts", "orders.events")
 ORIGIN = "lumbung.origin"
 """Header of a forwarded event: where it was read ("topic:partition@offset")."""
 ORIGIN_KEY = "lumbung.origin.key"
-CAUSES = (RestockRequested, RestockOverdue, StockAlertRaised, OrderFailed)
-"""The events that may call for a message (`plan.recipient_of` says whose)."""
+CAUSES = (RestockRequested, RestockOverdue, StockAlertRaised, StockoutPredicted, OrderFailed)
+"""The events that may call for a message (`plan.recipients_of` says whose)."""
 KEEP = timedelta(days=8)
 """How long a cause's mark and a finished message are kept: longer than the outbox's
 retention (7 days), so no copy can come after its mark is gone."""
@@ -69,12 +71,14 @@ def record_key(delivery_id: str) -> str:
 
 
 def route(_: Mapping[str, Any], event: Envelope[Any], __: datetime, came: Any) -> Outcome:
-    recipient = recipient_of(event)
-    if recipient is None:
-        return Outcome()
     origin = f"{came.topic}:{came.partition}@{came.offset}".encode()
     headers = ((ORIGIN, origin), (ORIGIN_KEY, came.key or b""))
-    return Outcome(events=[Emit("notifications.outbox", recipient, came.value, headers)])
+    return Outcome(
+        events=[
+            Emit("notifications.outbox", recipient, came.value, headers)
+            for recipient in recipients_of(event)
+        ]
+    )
 
 
 def ignore(*_: Any) -> Outcome:
@@ -119,7 +123,7 @@ class Outbox:
             return Outcome()  # Kafka delivered it again
         kept = _cause(came, event)
         out = Outcome(changes={seen: {"t": now.isoformat()}})
-        if recipient == OPS:
+        if not digested(event):
             _put_records(state, out, self.planner.for_ops(event), [kept], now)
             return out
         held = state.get(digest_key(recipient))
@@ -152,7 +156,8 @@ class Outbox:
 
     def close_digests(self, state: Mapping[str, Any], now: datetime) -> Outcome:
         """Digests whose window has passed become messages; the causes of one whose
-        supplier has no channel go to the DLQ."""
+        supplier has no channel go to the DLQ (ops with no channel hear nothing, as of
+        every alert)."""
         out = Outcome()
         for key, digest in state.items():
             if not key.startswith("g|"):
@@ -164,7 +169,7 @@ class Outbox:
             planned = self.planner.digest(
                 recipient, [self.registry.parse(c["raw"]) for c in causes]
             )
-            if not planned:
+            if not planned and recipient != OPS:
                 for cause in causes:
                     out.events.append(dead_cause(cause, "the supplier has no channel"))
             _put_records(state, out, planned, causes, now)

@@ -50,6 +50,34 @@ def wita(moment: datetime, language: str = "id") -> str:
     return f"{day}, {local.day} {month} {local.year} {clock} WITA"
 
 
+@dataclass(frozen=True)
+class StockoutLine:
+    """One predicted stockout, as a supplier or ops reads it."""
+
+    outlet_name: str
+    product_name: str
+    available: int
+    unit: str
+    on_order: int
+    expected_at: datetime
+    units_per_hour: float
+    lead_time_hours: int
+
+
+def around(moment: datetime, language: str = "id") -> str:
+    """An estimate a few days ahead at most: 'Sel 14.20 WITA', 'Tue 14:20 WITA'."""
+    local = moment.astimezone(WITA)
+    lang = language if language in DAYS else "id"
+    clock = local.strftime("%H.%M" if lang == "id" else "%H:%M")
+    return f"{DAYS[lang][local.weekday()]} {clock} WITA"
+
+
+def pace(units_per_hour: float, language: str = "id") -> str:
+    """2.5 -> '2,5' (Indonesian) or '2.5'; whole numbers without decimals."""
+    text = f"{units_per_hour:.1f}".removesuffix(".0")
+    return text if language == "en" else text.replace(".", ",")
+
+
 def restock_request(language: str, owner_name: str, line: RestockLine) -> Message:
     when = wita(line.needed_by, language)
     if language == "en":
@@ -91,6 +119,79 @@ def restock_digest(language: str, owner_name: str, lines: list[RestockLine]) -> 
     return Message(f"{len(lines)} permintaan restok", head + "\n".join(items) + "\n— Lumbung")
 
 
+def _stockout_sentence(language: str, line: StockoutLine) -> str:
+    when, per_hour = around(line.expected_at, language), pace(line.units_per_hour, language)
+    if language == "en":
+        counted = f", counting the {line.on_order} on order" if line.on_order else ""
+        return (
+            f"{line.outlet_name} has {line.available} {line.unit} of {line.product_name} left, "
+            f"selling about {per_hour} an hour: runs out around {when}{counted}."
+        )
+    counted = f", sudah termasuk {line.on_order} yang dipesan" if line.on_order else ""
+    return (
+        f"{line.product_name} di {line.outlet_name} tinggal {line.available} {line.unit}, "
+        f"terjual sekitar {per_hour} per jam: habis sekitar {when}{counted}."
+    )
+
+
+def _lead_time(language: str, hours: int) -> str:
+    if language == "en":
+        return f"Your delivery takes {hours} hours: please get a restock ready."
+    return f"Pengiriman Anda butuh {hours} jam: mohon siapkan restok."
+
+
+def stockout_forecast(language: str, owner_name: str, line: StockoutLine) -> Message:
+    """A product that will run out at an outlet before the supplier could bring more."""
+    sentence = _stockout_sentence(language, line)
+    lead = _lead_time(language, line.lead_time_hours)
+    if language == "en":
+        return Message(
+            f"Running out soon: {line.product_name} at {line.outlet_name}",
+            f"Hello {owner_name},\n{sentence}\n{lead}\n— Lumbung",
+        )
+    return Message(
+        f"Segera habis: {line.product_name} di {line.outlet_name}",
+        f"Halo {owner_name},\n{sentence}\n{lead}\n— Lumbung",
+    )
+
+
+def supplier_digest(
+    language: str, owner_name: str, requests: list[RestockLine], stockouts: list[StockoutLine]
+) -> Message:
+    """What one producer hears of within the digest window: restock requests to answer
+    and stockouts foreseen, one message (a digest of one reads like that one message)."""
+    if not stockouts:
+        return restock_digest(language, owner_name, requests)
+    if not requests and len(stockouts) == 1:
+        return stockout_forecast(language, owner_name, stockouts[0])
+    english = language == "en"
+    parts = []
+    if requests:
+        parts.append(restock_digest(language, owner_name, requests).text)
+        parts[0] = parts[0].removesuffix("\n— Lumbung")
+    else:
+        parts.append(f"Hello {owner_name}," if english else f"Halo {owner_name},")
+    if english:
+        soon = f"{len(stockouts)} product{'s' * (len(stockouts) > 1)} running out soon"
+        asked = f"{len(requests)} restock request{'s' * (len(requests) > 1)}, "
+    else:
+        soon = f"{len(stockouts)} produk segera habis"
+        asked = f"{len(requests)} permintaan restok, "
+    heading = f"{soon}:"
+    leads = {line.lead_time_hours for line in stockouts}
+    items = []
+    for n, line in enumerate(stockouts, 1):
+        item = f"{n}. {_stockout_sentence(language, line)}"
+        if len(leads) > 1:
+            item += " " + _lead_time(language, line.lead_time_hours)
+        items.append(item)
+    if len(leads) == 1:
+        items.append(_lead_time(language, leads.pop()))
+    parts.append("\n".join([heading, *items]))
+    subject = f"{asked * bool(requests)}{soon}"
+    return Message(subject, "\n".join(parts) + "\n— Lumbung")
+
+
 def ops_alert(kind: str, outlet_name: str, product_name: str, on_hand: int) -> Message:
     """For the forum's ops desk (in Bahasa Indonesia)."""
     if kind == "negative_stock":
@@ -127,3 +228,17 @@ def restock_overdue(
         f"{on_order} {product_name} untuk {outlet_name} dijanjikan tiba {wita(expected_at)} "
         "dan belum diterima. Mohon hubungi pemasok.",
     )
+
+
+def stockouts_for_ops(lines: list[tuple[StockoutLine, str]]) -> Message:
+    """Stockouts foreseen, with each supplier's name: one, or a digest of several."""
+    texts = [
+        f"{_stockout_sentence('id', line)} Pemasok{f' ({supplier})' * bool(supplier)} "
+        f"butuh {line.lead_time_hours} jam untuk mengirim."
+        for line, supplier in lines
+    ]
+    if len(lines) == 1:
+        line = lines[0][0]
+        return Message(f"Segera habis: {line.product_name} di {line.outlet_name}", texts[0])
+    items = [f"{n}. {text}" for n, text in enumerate(texts, 1)]
+    return Message(f"{len(lines)} produk segera habis", "\n".join(items))

@@ -2,6 +2,10 @@
 
 - A restock request goes to the product's supplier. Requests for one supplier within the
   digest window become one message (a digest of one reads like a single request).
+- A predicted stockout (`StockoutPredicted`) goes to the product's supplier, in the same
+  digest as their requests, and to ops, in a digest of its own: the forecaster sends them
+  a tick at a time, several together on a busy day. Its clearing goes to nobody (the
+  dashboard drops its mark; docs/decisions.md says why).
 - Ops hear of negative stock and unknown SKUs anywhere (discrepancies to count), of
   out-of-stock at event booths (where a queue is waiting), of orders that failed, and of
   accepted restocks still on order after their due time (call the supplier).
@@ -23,7 +27,7 @@ from lumbung.contracts import Envelope
 from lumbung.contracts.events import orders, restock
 from lumbung.contracts.events.catalog import Channel as OutletChannel
 from lumbung.contracts.events.catalog import SupplierChanged
-from lumbung.contracts.events.inventory import AlertKind, StockAlertRaised
+from lumbung.contracts.events.inventory import AlertKind, StockAlertRaised, StockoutPredicted
 from lumbung.contracts.events.notifications import ChannelKind
 from lumbung.contracts.ids import LUMBUNG_NAMESPACE
 from lumbung.notifications import messages
@@ -58,16 +62,24 @@ def supplier_recipient(supplier_id: str) -> str:
     return f"supplier:{supplier_id}"
 
 
-def recipient_of(event: Envelope[Any]) -> str | None:
+def recipients_of(event: Envelope[Any]) -> list[str]:
     """Who an event may concern, before looking closer (the catalog decides the rest)."""
     data = event.data
     if isinstance(data, restock.RestockRequested):
-        return supplier_recipient(data.supplier_id) if data.supplier_id else None
+        return [supplier_recipient(data.supplier_id)] if data.supplier_id else []
+    if isinstance(data, StockoutPredicted):
+        supplier = [supplier_recipient(data.supplier_id)] if data.supplier_id else []
+        return [*supplier, OPS]
     if isinstance(data, StockAlertRaised) and data.alert in OPS_ALERTS | BOOTH_ALERTS:
-        return OPS
+        return [OPS]
     if isinstance(data, orders.OrderFailed | restock.RestockOverdue):
-        return OPS
-    return None
+        return [OPS]
+    return []
+
+
+def digested(event: Envelope[Any]) -> bool:
+    """Whether a cause waits in its recipient's digest (else it is told at once)."""
+    return isinstance(event.data, restock.RestockRequested | StockoutPredicted)
 
 
 def delivery_id(causes: str, recipient: str, channel: ChannelKind) -> str:
@@ -140,14 +152,24 @@ class Planner:
     # -- suppliers -------------------------------------------------------------------------
 
     def digest(self, recipient: str, causes: list[Envelope[Any]]) -> list[Planned]:
-        """One message per channel of the supplier for all the requests in `causes`."""
+        """One message per channel of the recipient for all the restock requests and
+        predicted stockouts in `causes` (ops: stockouts only)."""
+        if not causes:
+            return []
+        if recipient == OPS:
+            return self._ops_digest(causes)
         supplier_id = recipient.split(":", 1)[1]
         supplier = self._catalog.suppliers.get(supplier_id)
-        if supplier is None or not causes:
+        if supplier is None:
             return []
-        lines = [self._line(cause, supplier) for cause in causes]
-        message = messages.restock_digest(supplier.language.value, supplier.owner_name, lines)
-        kind = "restock" if len(causes) == 1 else "digest"
+        asks = [c for c in causes if isinstance(c.data, restock.RestockRequested)]
+        foreseen = [c for c in causes if isinstance(c.data, StockoutPredicted)]
+        lines = [self._line(cause, supplier) for cause in asks]
+        stockouts = [self._stockout(cause.data) for cause in foreseen]
+        language = supplier.language.value
+        message = messages.supplier_digest(language, supplier.owner_name, lines, stockouts)
+        one = "restock" if asks else "stockout_predicted"
+        kind = "digest" if len(causes) > 1 else one
         data = {
             "kind": kind,
             "supplier_id": supplier_id,
@@ -161,9 +183,36 @@ class Planner:
                     "accept_url": line.accept_url,
                     "decline_url": line.decline_url,
                 }
-                for cause, line in zip(causes, lines, strict=True)
+                for cause, line in zip(asks, lines, strict=True)
             ],
+            "stockouts": [_plain(cause.data) for cause in foreseen],
         }
+        targets = supplier_targets(supplier, self._channels)
+        return self._planned(recipient, kind, targets, message, data, causes)
+
+    def _ops_digest(self, causes: list[Envelope[Any]]) -> list[Planned]:
+        foreseen = [c.data for c in causes if isinstance(c.data, StockoutPredicted)]
+        if not foreseen:
+            return []
+        lines = [(self._stockout(data), self._supplier_name(data)) for data in foreseen]
+        message = messages.stockouts_for_ops(lines)
+        data = {
+            "kind": "ops_alert",
+            "alert": "stockout_predicted",
+            "stockouts": [_plain(data) for data in foreseen],
+        }
+        targets = self._ops.targets(self._channels)
+        return self._planned(OPS, "ops_alert", targets, message, data, causes)
+
+    def _planned(
+        self,
+        recipient: str,
+        kind: str,
+        targets: list[Target],
+        message: messages.Message,
+        data: dict[str, Any],
+        causes: list[Envelope[Any]],
+    ) -> list[Planned]:
         # Derived from every cause: a digest reopened by a replay after a crash, with new
         # requests joining the old, is a new message, not taken for the one already sent.
         ids = ",".join(sorted(str(cause.event_id) for cause in causes))
@@ -177,8 +226,26 @@ class Planner:
                 message.text,
                 data,
             )
-            for target in supplier_targets(supplier, self._channels)
+            for target in targets
         ]
+
+    def _stockout(self, data: StockoutPredicted) -> messages.StockoutLine:
+        outlet = self._catalog.outlets.get(data.outlet_id)
+        product = self._catalog.products.get(data.sku)
+        return messages.StockoutLine(
+            outlet_name=outlet.name if outlet else data.outlet_id,
+            product_name=product.name if product else data.sku,
+            available=data.available,
+            unit=product.unit if product else "pcs",
+            on_order=data.on_order,
+            expected_at=data.expected_at,
+            units_per_hour=data.units_per_hour,
+            lead_time_hours=data.lead_time_hours,
+        )
+
+    def _supplier_name(self, data: StockoutPredicted) -> str:
+        supplier = self._catalog.suppliers.get(data.supplier_id or "")
+        return supplier.name if supplier else data.supplier_id or ""
 
     def _line(self, cause: Envelope[Any], supplier: SupplierChanged) -> messages.RestockLine:
         request: restock.RestockRequested = cause.data
