@@ -37,7 +37,13 @@ REVISION: dict[str, Any] = {"version": 1, "changed_at": DAY}
 class Catalog:
     """The catalog as the worker reads it, from real catalog entities."""
 
-    def __init__(self, sessions: list[cat.Session] | None = None, lead_days: int = 1) -> None:
+    def __init__(
+        self,
+        sessions: list[cat.Session] | None = None,
+        lead_days: int = 1,
+        pack_size: int = 1,
+        delivery_days: list[cat.Weekday] | None = None,
+    ) -> None:
         window = cat.TimeWindow(starts_at=DAY, ends_at=DAY + timedelta(days=3))
         self.outlets = {
             KIOSK: cat.OutletChanged(
@@ -82,6 +88,17 @@ class Catalog:
             name="Sari",
             owner_name="Sari",
             restock_lead_time_days=lead_days,
+            delivery_days=delivery_days or list(cat.WEEK),
+            **REVISION,
+        )
+        self.product_record = cat.ProductChanged(
+            sku="AMPLANG",
+            name="Amplang",
+            supplier_id="SUP-1",
+            category="camilan",
+            unit="pack",
+            price_idr=25_000,
+            pack_size=pack_size,
             **REVISION,
         )
 
@@ -93,6 +110,9 @@ class Catalog:
 
     def supplier(self, supplier_id: str) -> cat.SupplierChanged | None:
         return self.supplier_record
+
+    def product(self, sku: str) -> cat.ProductChanged | None:
+        return self.product_record
 
     def outlet(self, outlet_id: str) -> cat.OutletChanged | None:
         return self.outlets.get(outlet_id)
@@ -133,7 +153,7 @@ def test_a_steady_seller_has_a_steady_velocity_and_runs_out_when_the_units_do() 
     for minute in range(0, 180, 10):  # 07:00-10:00, 2 units every 10 minutes
         moment = DAY.replace(hour=7) + timedelta(minutes=minute)
         sold = note_sale(sold, slot_of(moment), 2, slot_of(NOW))
-    view = outlook(shape, dict(map(tuple, sold)), NOW, timedelta(days=1))  # type: ignore[arg-type]
+    view = outlook(shape, dict(map(tuple, sold)), NOW)  # type: ignore[arg-type]
     velocity = view.velocity(sold)
     assert velocity == pytest.approx(0.2, rel=0.05)  # units a minute
     eta = view.eta(velocity, 24)
@@ -178,11 +198,11 @@ def test_a_kiosk_learns_its_daily_shape_from_the_day_before() -> None:
 
 def test_an_outlet_gone_silent_has_an_unknown_velocity_not_zero() -> None:
     sold = [[slot_of(DAY.replace(hour=h)), 10] for h in (7, 8, 9)]
-    busy = outlook(Shape(WITA), dict(map(tuple, sold)), DAY.replace(hour=10), timedelta(hours=6))  # type: ignore[arg-type]
+    busy = outlook(Shape(WITA), dict(map(tuple, sold)), DAY.replace(hour=10))  # type: ignore[arg-type]
     assert busy.velocity(sold) is not None
     # it sold ~10 an hour; three hours of nothing is far more than SILENT_UNITS missed
     assert SILENT_UNITS < 10 * 3
-    silent = outlook(Shape(WITA), dict(map(tuple, sold)), DAY.replace(hour=13), timedelta(hours=6))  # type: ignore[arg-type]
+    silent = outlook(Shape(WITA), dict(map(tuple, sold)), DAY.replace(hour=13))  # type: ignore[arg-type]
     assert silent.silent
     assert silent.velocity(sold) is None
 
@@ -215,8 +235,10 @@ def count(shelf: Shelf, outlet: str, sku: str, units: int, n: int) -> None:
     )
 
 
-def tick(shelf: Shelf, catalog: Catalog, at: datetime) -> list[dict[str, Any]]:
-    outcome = predict_stockouts(catalog)(shelf.state, at)
+def tick(
+    shelf: Shelf, catalog: Catalog, at: datetime, restock: bool = False
+) -> list[dict[str, Any]]:
+    outcome = predict_stockouts(catalog, restock)(shelf.state, at)
     for key, value in outcome.changes.items():
         shelf.state[key] = value
     return [orjson.loads(emit.value) for emit in outcome.events]
@@ -316,3 +338,70 @@ def test_the_learned_profile_is_kept_per_outlet() -> None:
     assert kept.learned
     assert profile(BOOTH) not in shelf.state  # a booth's day is its sessions'
     assert isinstance(shelf.stock(KIOSK, "AMPLANG"), Stock)
+
+
+# -- restocks the forecast sends ---------------------------------------------------------
+
+
+def predicted_low(catalog: Catalog, outlet: str = KIOSK, units: int = 20) -> Shelf:
+    """A steady 12 an hour since 07:00, and `units` left at 10:00."""
+    shelf = Shelf(stock_stream(catalog))
+    shelf.now = DAY.replace(hour=6)
+    count(shelf, outlet, "AMPLANG", 200, 1)
+    steady_day(shelf, outlet, NOW)
+    count(shelf, outlet, "AMPLANG", units, 2)
+    return shelf
+
+
+def test_a_predicted_stockout_asks_the_supplier_for_what_the_forecast_needs_in_packs() -> None:
+    catalog = Catalog(lead_days=1, pack_size=10)
+    shelf = predicted_low(catalog)
+    predicted, requested = tick(shelf, catalog, NOW, restock=True)
+    assert predicted["event_type"] == "inventory.StockoutPredicted"
+    assert requested["event_type"] == "restock.RestockRequested"
+    data = requested["data"]
+    # 12 an hour, 15 open hours a day. It arrives tomorrow (Thursday) 10:00 and covers
+    # 1.5 x (24 h lead + 12 h margin) = 54 h after that, until Saturday 16:00: 12 open
+    # hours today, 15 Thursday, 15 Friday, 9 Saturday = 51 h, 612 units; less the 20
+    # there, 592; in packs of 10, 600.
+    assert data["suggested_qty"] % 10 == 0
+    assert 560 <= data["suggested_qty"] <= 640, data
+    assert "expected to sell by" in data["reason"]
+    assert "packs of 10" in data["reason"]
+    assert shelf.stock(KIOSK, "AMPLANG").restock_id == data["restock_id"]
+    assert tick(shelf, catalog, NOW + timedelta(minutes=1), restock=True) == []
+
+
+def test_a_booth_is_never_sent_more_than_it_can_sell_before_its_window_closes() -> None:
+    catalog = Catalog(lead_days=0)
+    closes = DAY.replace(hour=13)
+    booth = catalog.outlets[BOOTH]
+    assert booth.active_window is not None
+    catalog.outlets[BOOTH] = booth.model_copy(
+        update={"active_window": cat.TimeWindow(starts_at=DAY, ends_at=closes)}
+    )
+    shelf = predicted_low(catalog, BOOTH, units=20)
+    _, requested = tick(shelf, catalog, NOW, restock=True)
+    # 3 h left at 12 an hour: 36 units will sell before it closes, 20 are there
+    assert requested["data"]["suggested_qty"] == pytest.approx(16, abs=2)
+    assert "when the outlet closes" in requested["data"]["reason"]
+
+
+def test_a_restock_arrives_on_a_day_the_supplier_delivers() -> None:
+    from lumbung.inventory.service import arrival
+
+    wednesday = NOW  # 2026-12-02; one day's lead: Thursday, when the supplier does not come
+    catalog = Catalog(lead_days=1, delivery_days=[cat.Weekday.MONDAY, cat.Weekday.FRIDAY])
+    arrives = arrival(catalog, "AMPLANG", wednesday, WITA)
+    assert arrives.date().isoformat() == "2026-12-04"  # Friday, from its opening
+    assert arrives.hour == 7
+
+
+def test_no_request_when_a_restock_is_already_open() -> None:
+    catalog = Catalog(lead_days=1)
+    shelf = predicted_low(catalog)
+    stock = shelf.stock(KIOSK, "AMPLANG")
+    stock.restock_id = "R-OPEN"
+    shelf.state[f"s|{KIOSK}|AMPLANG"] = stock.to_list()
+    [predicted] = tick(shelf, catalog, NOW, restock=True)
+    assert predicted["event_type"] == "inventory.StockoutPredicted"

@@ -265,6 +265,9 @@ class CatalogView:
     def supplier(self, supplier_id: str) -> SupplierChanged | None:
         return self.suppliers.get(supplier_id)
 
+    def product(self, sku: str) -> ProductChanged | None:
+        return self.products.get(sku)
+
     def outlet(self, outlet_id: str) -> OutletChanged | None:
         return self.outlets.get(outlet_id)
 

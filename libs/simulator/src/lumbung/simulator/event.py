@@ -9,8 +9,10 @@ noise), and the forecaster sees only what a live system would: the catalog (outl
 windows, venues, sessions, lead times) and the sales that happened. A seed makes the
 same week every time.
 
-Open loop: nobody restocks, so the stock only falls; demand that finds no stock is lost,
-as at a real stall (`Week.sales` holds only what was sold). `Week.ran_out` is the truth.
+Open loop (`week`): nobody restocks, so the stock only falls; demand that finds no stock
+is lost, as at a real stall (`Week.sales` holds only what was sold), and `Week.ran_out`
+is the truth. Closed loop: a driver sells `Week.wanted` through `Shelves` and delivers
+what its restock policy ordered, and `Shelves.close` says how long shelves stood empty.
 """
 
 from __future__ import annotations
@@ -80,11 +82,13 @@ class Week:
     sessions: list[Session]
     outlets: list[Outlet]
     lead_days: dict[str, int]
+    wanted: list[tuple[datetime, str, list[tuple[str, int]]]] = field(default_factory=list)
+    """(when, outlet, [(sku, qty)]) of every visitor's basket, in time order, whatever
+    there is to sell."""
     sales: list[tuple[datetime, str, list[tuple[str, int]]]] = field(default_factory=list)
-    """(when, outlet, [(sku, qty)]) of every sale that happened, in time order."""
+    """What sold of it, open loop (nobody restocks)."""
     ran_out: dict[tuple[str, str], datetime] = field(default_factory=dict)
-    """When each (outlet, SKU) that ran out did, the truth the evaluation scores against."""
-    demand_lost: dict[tuple[str, str], int] = field(default_factory=dict)
+    """When each (outlet, SKU) that ran out did, open loop: the truth scored against."""
 
     @property
     def ends(self) -> datetime:
@@ -251,23 +255,71 @@ def week(seed: int, start: date = date(2026, 7, 13)) -> Week:
             outlet.opening[sku] = max(
                 6, round(demand.get((outlet.outlet_id, sku), 0) * rng.uniform(0.35, 1.3))
             )
-    # ...and what was sold: a line finds stock or is lost.
-    stock = {(o.outlet_id, sku): o.opening[sku] for o in outlets for sku in o.skus}
+    result.wanted = wanted
+    shelves = Shelves(result)
     for at, outlet_id, basket in wanted:
+        lines = shelves.sell(at, outlet_id, basket)
+        if lines:
+            result.sales.append((at, outlet_id, lines))
+    result.ran_out = dict(shelves.ran_out)
+    return result
+
+
+class Shelves:
+    """What is on each shelf as the week goes: a basket line finds stock or is lost, a
+    delivery fills the shelf. Counts the minutes each shelf stood empty while its outlet
+    was open, and what was left when it closed."""
+
+    def __init__(self, w: Week) -> None:
+        self.week = w
+        self.outlets = {o.outlet_id: o for o in w.outlets}
+        self.stock = {(o.outlet_id, sku): o.opening[sku] for o in w.outlets for sku in o.skus}
+        self.empty_since: dict[tuple[str, str], datetime] = {}
+        self.ran_out: dict[tuple[str, str], datetime] = {}
+        self.empty_minutes = 0.0
+        self.lost = 0
+
+    def sell(
+        self, at: datetime, outlet_id: str, basket: list[tuple[str, int]]
+    ) -> list[tuple[str, int]]:
         lines = []
         for sku, qty in basket:
             cell = (outlet_id, sku)
-            sold = min(qty, stock[cell])
-            if sold < qty:
-                result.demand_lost[cell] = result.demand_lost.get(cell, 0) + qty - sold
+            sold = min(qty, self.stock[cell])
+            self.lost += qty - sold
             if sold:
-                stock[cell] -= sold
+                self.stock[cell] -= sold
                 lines.append((sku, sold))
-                if stock[cell] == 0:
-                    result.ran_out[cell] = at
-        if lines:
-            result.sales.append((at, outlet_id, lines))
-    return result
+                if self.stock[cell] == 0:
+                    self.ran_out.setdefault(cell, at)
+                    self.empty_since[cell] = at
+        return lines
+
+    def deliver(self, at: datetime, outlet_id: str, sku: str, qty: int) -> None:
+        cell = (outlet_id, sku)
+        if cell in self.empty_since:
+            self.empty_minutes += self._open_minutes(outlet_id, self.empty_since.pop(cell), at)
+        self.stock[cell] += qty
+
+    def close(self) -> tuple[float, int]:
+        """(minutes shelves stood empty while open, units left when each outlet closed)."""
+        for (outlet_id, _), since in self.empty_since.items():
+            self.empty_minutes += self._open_minutes(outlet_id, since, self.week.ends)
+        self.empty_since.clear()
+        return self.empty_minutes, sum(self.stock.values())
+
+    def _open_minutes(self, outlet_id: str, since: datetime, until: datetime) -> float:
+        outlet = self.outlets[outlet_id]
+        minute, total = max(since, outlet.opens), 0.0
+        until = min(until, outlet.closes)
+        while minute < until:
+            day_opens = datetime.combine(minute.date(), OPENS, WITA)
+            day_closes = datetime.combine(minute.date(), CLOSES, WITA)
+            start, end = max(minute, day_opens), min(until, day_closes)
+            if end > start:
+                total += (end - start).total_seconds() / 60
+            minute = datetime.combine(minute.date() + timedelta(days=1), time(0), WITA)
+        return total
 
 
 def _basket(rng: random.Random, outlet: Outlet) -> list[str]:

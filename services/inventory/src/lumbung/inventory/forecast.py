@@ -132,8 +132,15 @@ class Shape:
     """(start, end, size) of every session at a venue near the outlet; size 1 is a
     session of the event's usual crowd."""
     profile: Profile | None = None
+    _known: dict[int, float] = field(default_factory=dict, compare=False, repr=False)
 
     def weight(self, slot: int) -> float:
+        known = self._known.get(slot)
+        if known is None:
+            known = self._known[slot] = self._weight(slot)
+        return known
+
+    def _weight(self, slot: int) -> float:
         middle = slot_start(slot, self.tz) + timedelta(seconds=SLOT_S / 2)
         if self.window is not None and not self.window[0] <= middle < self.window[1]:
             return 0.0
@@ -152,18 +159,32 @@ class Shape:
         return base * (1 + rush)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Outlook:
     """What an outlet's cells are measured against, for one moment `now`."""
 
     now: datetime
+    shape: Shape
     decay: dict[int, float]
     """Each past slot's weight in the velocity: exp(-open time since / MEMORY_MIN)."""
     exposure: float
     """Shape-weighted open minutes behind the velocity, decayed."""
-    ahead: list[float]
-    """Shape-weighted open minutes from now to the end of each slot ahead, cumulative."""
     silent: bool
+    ahead: list[float] = field(default_factory=list)
+    """Shape-weighted open minutes from now to the end of each slot ahead, cumulative:
+    extended as far as a question needs (`_ahead`)."""
+
+    def _ahead(self, k: int) -> float:
+        """Shape-weighted open minutes from now to the end of the k-th slot ahead."""
+        first = slot_of(self.now)
+        while len(self.ahead) <= k:
+            n = len(self.ahead)
+            share = 1.0
+            if n == 0:
+                share = 1 - (self.now.timestamp() - first * SLOT_S) / SLOT_S
+            previous = self.ahead[-1] if self.ahead else 0.0
+            self.ahead.append(previous + self.shape.weight(first + n) * SLOT_MIN * share)
+        return self.ahead[k]
 
     def velocity(self, sold: Sequence[Sequence[int]]) -> float | None:
         """Units per shape-weighted minute, or None when it cannot be known."""
@@ -176,18 +197,36 @@ class Outlook:
         """Units an hour at the present pace of the shape."""
         return velocity * 60 * shape.weight(slot_of(self.now))
 
+    def exposure_until(self, moment: datetime) -> float:
+        """Shape-weighted open minutes from now until `moment`."""
+        if moment <= self.now:
+            return 0.0
+        first = slot_of(self.now)
+        k = slot_of(moment) - first
+        before = self._ahead(k - 1) if k > 0 else 0.0
+        starts = self.now.timestamp() if k == 0 else (first + k) * SLOT_S
+        ends = (first + k + 1) * SLOT_S
+        share = (moment.timestamp() - starts) / (ends - starts)
+        return before + (self._ahead(k) - before) * share
+
     def eta(
-        self, velocity: float, available: int, arrivals: Sequence[tuple[datetime, int]] = ()
+        self,
+        velocity: float,
+        available: int,
+        arrivals: Sequence[tuple[datetime, int]] = (),
+        within: timedelta = timedelta(days=3),
     ) -> datetime | None:
         """When demand first exceeds what is available plus the arrivals due by then,
-        or None if not within the slots ahead."""
+        or None if not `within` from now."""
         if available <= 0:
             return self.now
         if velocity <= 0:
             return None
         first = slot_of(self.now)
         starts, before = self.now.timestamp(), 0.0
-        for k, cumulative in enumerate(self.ahead):
+        last = slot_of(self.now + within) - first
+        for k in range(last + 1):
+            cumulative = self._ahead(k)
             ends = (first + k + 1) * SLOT_S
             stock = available + sum(qty for at, qty in arrivals if at.timestamp() <= ends)
             if velocity * cumulative >= stock:  # within this slot, at its pace
@@ -198,11 +237,9 @@ class Outlook:
         return None
 
 
-def outlook(
-    shape: Shape, sold_per_slot: dict[int, int], now: datetime, horizon: timedelta
-) -> Outlook:
-    """The outlet's decay weights, exposure and demand curve at `now`; `sold_per_slot` is
-    every cell's sales summed, to tell whether the outlet has gone silent."""
+def outlook(shape: Shape, sold_per_slot: dict[int, int], now: datetime) -> Outlook:
+    """The outlet's decay weights and exposure at `now`; `sold_per_slot` is every cell's
+    sales summed, to tell whether the outlet has gone silent."""
     now_slot = slot_of(now)
     into = (now.timestamp() - now_slot * SLOT_S) / SLOT_S
     decay: dict[int, float] = {}
@@ -221,19 +258,13 @@ def outlook(
         if last_sale is not None and slot > last_sale:
             since_last += minutes
         behind += minutes
-    ahead: list[float] = []
-    cumulative = 0.0
-    for k in range(max(1, math.ceil(horizon.total_seconds() / SLOT_S)) + 1):
-        share = (1 - into) if k == 0 else 1.0
-        cumulative += shape.weight(now_slot + k) * SLOT_MIN * share
-        ahead.append(cumulative)
     silent = False
     if last_sale is not None and since_last > 0:
         # the pace it sold at up to its last sale, against the open time since
         before = sum(shape.weight(slot) * SLOT_MIN for slot in range(first_sale, last_sale + 1))
         pace = sum(sold_per_slot.values()) / max(before, SLOT_MIN)
         silent = pace * since_last >= SILENT_UNITS
-    return Outlook(now, decay, exposure, ahead, silent)
+    return Outlook(now, shape, decay, exposure, silent)
 
 
 # -- episodes: a stockout predicted once, until it is cleared or happens ---------------------
@@ -295,3 +326,46 @@ def judge(
     if eta_without_arrivals is not None and eta_without_arrivals <= reach:
         return Clear("on_order", eta)
     return Clear("slower_sales", eta)
+
+
+# -- sizing: how much a forecast's restock request asks for ----------------------------------
+
+
+@dataclass(frozen=True)
+class Sizing:
+    qty: int
+    reason: str
+
+
+def size(
+    view: Outlook,
+    velocity: float,
+    available: int,
+    on_order: int,
+    arrives: datetime,
+    cover_until: datetime,
+    closes: datetime | None,
+    pack: int,
+) -> Sizing | None:
+    """Enough to cover the expected demand from now until `cover_until` (the next delivery
+    after this one could arrive, plus the margin), less what is there and on order, in
+    whole packs; never more than sells before the outlet `closes` (a booth's window)."""
+    until = cover_until if closes is None else min(cover_until, closes)
+    expected = velocity * view.exposure_until(until)
+    need = expected - available - on_order
+    if need <= 0:
+        return None
+    packs = math.ceil(need / pack)
+    if closes is not None and closes < cover_until:
+        packs = max(1, math.floor(need / pack))  # what sells before it closes, no more
+    qty = packs * pack
+    tz = view.now.tzinfo
+    words = (
+        f"about {expected:.0f} expected to sell by {until.astimezone(tz):%a %H:%M}"
+        + (" (when the outlet closes)" if until == closes else "")
+        + f"; {available} left"
+        + (f" and {on_order} on order" if on_order else "")
+        + f"; arrives {arrives.astimezone(tz):%a %H:%M} at the earliest"
+        + (f"; {packs} packs of {pack}" if pack > 1 else "")
+    )
+    return Sizing(qty, words)

@@ -183,9 +183,10 @@ def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:
     return Outcome(changes, events)
 
 
-def predict_stockouts(catalog: CatalogLookup) -> Tick:
+def predict_stockouts(catalog: CatalogLookup, restock: bool = True) -> Tick:
     """A tick: every cell's stockout forecast (`service.foresee`), outlet by outlet; the
-    learned daily shape of each outlet is kept at `p|OUTLET`."""
+    learned daily shape of each outlet is kept at `p|OUTLET`. With `restock`, a predicted
+    stockout asks its supplier for a restock sized by the forecast."""
 
     def tick(state: Mapping[str, Any], now: datetime) -> Outcome:
         outlets: dict[str, dict[str, Stock]] = {}
@@ -197,7 +198,7 @@ def predict_stockouts(catalog: CatalogLookup) -> Tick:
         for outlet, cells in outlets.items():
             raw = state.get(profile(outlet))
             shape = Profile.from_list(raw) if raw is not None else Profile()
-            changed, learned, events = foresee(outlet, cells, shape, catalog, now)
+            changed, learned, events = foresee(outlet, cells, shape, catalog, now, restock)
             for sku in changed:
                 outcome.changes[cell(outlet, sku)] = cells[sku].to_list()
             if learned:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from lumbung.contracts.events.catalog import (
     CalendarEventChanged,
     Channel,
     OutletChanged,
+    ProductChanged,
     SupplierChanged,
 )
 from lumbung.contracts.events.common import Payload
@@ -33,15 +34,18 @@ from lumbung.inventory.domain import (
     TransferSent,
 )
 from lumbung.inventory.forecast import (
+    OPENS,
     PACE_SLACK,
     Clear,
     End,
+    Outlook,
     Predict,
     Profile,
     Shape,
     judge,
     margin,
     outlook,
+    size,
     slot_of,
 )
 from lumbung.platform.clock import WITA
@@ -50,6 +54,10 @@ from lumbung.platform.kernel import Emit
 PRODUCER = "inventory"
 DEFAULT_LEAD_TIME = timedelta(days=2)
 """A SKU whose supplier the catalog does not know is assumed to need two days."""
+COVER = 1.5
+"""A forecast's restock covers the demand until this many lead times (plus margin) after
+it arrives: the next request, sent when the next stockout is predicted, has that long to
+arrive (`docs/FORECAST.md` has the trade-off between stockouts and leftovers)."""
 NEAR_KM = 3.0
 """A session at a venue this close to an outlet brings it a rush."""
 
@@ -60,6 +68,8 @@ class CatalogLookup(Protocol):
     def supplier_of(self, sku: str) -> str | None: ...
 
     def supplier(self, supplier_id: str) -> SupplierChanged | None: ...
+
+    def product(self, sku: str) -> ProductChanged | None: ...
 
     def outlet(self, outlet_id: str) -> OutletChanged | None: ...
 
@@ -183,16 +193,32 @@ def lead_time(catalog: CatalogLookup, sku: str) -> timedelta:
     return timedelta(days=supplier.restock_lead_time_days)
 
 
+def arrival(catalog: CatalogLookup, sku: str, now: datetime, tz: tzinfo) -> datetime:
+    """The earliest a restock asked for now arrives: after the lead time, on a day the
+    supplier delivers (from the day's opening then)."""
+    moment = now + lead_time(catalog, sku)
+    supplier_id = catalog.supplier_of(sku)
+    supplier = catalog.supplier(supplier_id) if supplier_id is not None else None
+    for _ in range(7):
+        if supplier is None or supplier.delivers_on(moment.astimezone(tz).date()):
+            return moment
+        next_day = moment.astimezone(tz).date() + timedelta(days=1)
+        moment = datetime.combine(next_day, OPENS, tz)
+    return moment
+
+
 def foresee(
     outlet: str,
     cells: dict[str, Stock],
     profile: Profile,
     catalog: CatalogLookup,
     now: datetime,
+    restock: bool = True,
 ) -> tuple[set[str], bool, list[Emit]]:
     """Every cell's forecast at one outlet: the SKUs whose episode changed (their
     `Stock.forecast`, changed in place), whether the learned profile did, and the
-    predictions and clearings to send."""
+    predictions and clearings to send. With `restock`, a predicted stockout with no
+    restock open asks the supplier for what the forecast says it needs (`forecast.size`)."""
     totals: dict[int, int] = {}
     for stock in cells.values():
         for slot, qty in stock.sold:
@@ -200,10 +226,9 @@ def foresee(
     shape = shape_of(outlet, catalog, profile)
     learned = shape.profile is not None and profile.fold(totals, slot_of(now), shape.tz)
     leads = {sku: lead_time(catalog, sku) for sku in cells}
-    reach = max((lead + margin(lead) for lead in leads.values()), default=None)
-    if reach is None:
+    if not cells:
         return set(), learned, []
-    view = outlook(shape, totals, now, reach)
+    view = outlook(shape, totals, now)
     changed: set[str] = set()
     events: list[Emit] = []
     for sku, stock in cells.items():
@@ -213,10 +238,11 @@ def foresee(
             arrivals = [(datetime.fromisoformat(stock.due_at), stock.on_order)]
         eta = faster = bare = None
         if velocity is not None:
-            eta = view.eta(velocity, stock.available, arrivals)
+            within = leads[sku] + margin(leads[sku])
+            eta = view.eta(velocity, stock.available, arrivals, within)
             if stock.forecast is not None:
-                faster = view.eta(velocity * PACE_SLACK, stock.available, arrivals)
-                bare = view.eta(velocity, stock.available) if arrivals else eta
+                faster = view.eta(velocity * PACE_SLACK, stock.available, arrivals, within)
+                bare = view.eta(velocity, stock.available, (), within) if arrivals else eta
         verdict = judge(
             stock.forecast,
             stock.available,
@@ -255,6 +281,8 @@ def foresee(
                         now,
                     )
                 )
+                if restock and stock.restock_id is None:
+                    events += _forecast_restock(outlet, sku, stock, velocity, view, catalog, now)
             case Clear():
                 episode = str(stock.forecast[0]) if stock.forecast else ""
                 stock.forecast = None
@@ -276,6 +304,61 @@ def foresee(
             case End():
                 stock.forecast = None
     return changed, learned, events
+
+
+def _forecast_restock(
+    outlet: str,
+    sku: str,
+    stock: Stock,
+    velocity: float,
+    view: Outlook,
+    catalog: CatalogLookup,
+    now: datetime,
+) -> list[Emit]:
+    """The restock request a predicted stockout calls for, sized by the forecast; opens
+    it on `stock`. None when what is there and on order covers the demand."""
+    assert stock.forecast is not None
+    shop = catalog.outlet(outlet)
+    tz = ZoneInfo(shop.timezone) if shop is not None else WITA
+    closes = shop.active_window.ends_at if shop and shop.active_window else None
+    product = catalog.product(sku)
+    lead = lead_time(catalog, sku)
+    arrives = arrival(catalog, sku, now, tz)
+    sizing = size(
+        view,
+        velocity,
+        stock.available,
+        stock.on_order,
+        arrives,
+        arrives + (lead + margin(lead)) * COVER,
+        closes,
+        product.pack_size if product is not None else 1,
+    )
+    if sizing is None:
+        return []
+    episode = str(stock.forecast[0])
+    restock_id = derived_event_text(episode, "restock")
+    stock.restock_id = restock_id
+    payload = restock.RestockRequested(
+        restock_id=restock_id,
+        outlet_id=outlet,
+        sku=sku,
+        supplier_id=catalog.supplier_of(sku),
+        suggested_qty=sizing.qty,
+        available=stock.available,
+        reorder_point=stock.reorder_point,
+        par_level=stock.par_level,
+        reason=sizing.reason,
+    )
+    value = event_json(
+        payload,
+        event_id=derived_event_text(episode, "RestockRequested"),
+        occurred_at=now,
+        producer=PRODUCER,
+        correlation_id=restock_id,
+        causation_id=derived_event_text(episode, "StockoutPredicted"),
+    )
+    return [Emit("restock.events", outlet, value)]
 
 
 def _why(stock: Stock, per_hour: float, eta: datetime, lead: timedelta, shape: Shape) -> str:

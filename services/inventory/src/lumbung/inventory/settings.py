@@ -11,3 +11,5 @@ class Settings(ServiceSettings):
     )
 
     http_port: int = 8002
+    forecast_every_s: float = 60.0
+    """How often the worker makes every stockout forecast again (`predict_stockouts`)."""

@@ -10,7 +10,9 @@ from lumbung.contracts.events.common import Identifier, Payload, Sku
 
 
 class RestockRequested(Payload):
-    """Available stock reached the reorder point: a request to the product's supplier."""
+    """A request to the product's supplier: available stock reached the reorder point
+    (par level minus available), or a stockout was predicted within the supplier's lead
+    time (sized by the forecast, `reason` says how)."""
 
     restock_id: Identifier
     outlet_id: Identifier
@@ -20,6 +22,11 @@ class RestockRequested(Payload):
     available: WireInt
     reorder_point: WireCount
     par_level: WireCount
+    reason: str = Field(
+        default="",
+        max_length=300,
+        description="Why this quantity, in words (a forecast's request says what it covers).",
+    )
 
 
 class RestockClosed(Payload):

@@ -74,7 +74,7 @@ def ignore(_: Mapping[str, Any], __: Envelope[Any], ___: datetime) -> Outcome:
     return Outcome()
 
 
-def stock_stream(catalog: Any) -> Stream:
+def stock_stream(catalog: Any, forecast_every_s: float = FORECAST_EVERY_S) -> Stream:
     return Stream(
         service=SERVICE,
         name="stock",
@@ -85,7 +85,7 @@ def stock_stream(catalog: Any) -> Stream:
         ticks=(
             (600.0, forget_old_decisions),
             (OVERDUE_EVERY_S, flag_overdue_restocks),
-            (FORECAST_EVERY_S, predict_stockouts(catalog)),
+            (forecast_every_s, predict_stockouts(catalog)),
         ),
         key_of=outlet_of,
     )
@@ -117,7 +117,9 @@ class Worker:
             "replication_factor": settings.replication_factor,
             "instance_id": settings.worker_instance,
         }
-        self.stock = Kernel(stock_stream(self.catalog), registry, bootstrap, **options)
+        self.stock = Kernel(
+            stock_stream(self.catalog, settings.forecast_every_s), registry, bootstrap, **options
+        )
         self.route = Kernel(ROUTE_ORDERS, registry, bootstrap, **options)
         self.projection = Projection(
             SERVICE, "read-model", registry, bootstrap, "inventory.stock", self.project

@@ -1,0 +1,85 @@
+"""Foresight through the real worker: sales give a pace, the forecast tick predicts the
+stockout and asks the supplier for a restock sized by the forecast, and the receipt clears
+the prediction."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import pos
+from lumbung.platform.clock import WITA
+
+pytestmark = pytest.mark.broker
+OUTLET, SKU = "IKN-01", "KERIPIK-PISANG-200"
+
+
+def next_noon() -> datetime:
+    """The workers' time for this test: the next noon in WITA, when a kiosk trades (the
+    forecast knows a kiosk sells nothing at night, and CI runs at any hour)."""
+    now = datetime.now(WITA)
+    noon = datetime.combine(now.date(), time(12), WITA)
+    return noon if noon > now + timedelta(minutes=5) else noon + timedelta(days=1)
+
+
+def test_a_predicted_stockout_asks_for_a_sized_restock_and_the_receipt_clears_it(
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    worker_env: dict[str, str],
+    shift_clock: Any,
+    read_model: Any,
+    on_topic: Any,
+) -> None:
+    noon = next_noon()
+    shift_clock((noon - datetime.now(WITA)).total_seconds())
+    worker_env["LUMBUNG_INVENTORY_FORECAST_EVERY_S"] = "1"
+    workers()
+    opening = inv.StockCounted(
+        count_id="OPEN",
+        outlet_id=OUTLET,
+        kind=inv.CountKind.OPENING,
+        counted_at=noon - timedelta(hours=5),
+        lines=[inv.CountedLine(sku=SKU, counted=100)],
+    )
+    events.send("inventory.commands", OUTLET, events.envelope(opening))
+    events.flush()
+    assert read_model.wait_for(lambda: SKU in read_model.outlet(OUTLET))
+    # 2 every 10 minutes since 08:00: 12 an hour, 52 left at noon. Supplier lead time 2 days
+    # (demo catalog): out this afternoon, long before any delivery.
+    for n in range(24):
+        sold_at = noon - timedelta(hours=4) + timedelta(minutes=10 * n)
+        sale = pos.SaleRecorded(
+            sale_id=f"S-{n}",
+            outlet_id=OUTLET,
+            sold_at=sold_at,
+            lines=[pos.SaleLine(sku=SKU, qty=2, unit_price_idr=15_000)],
+        )
+        events.send(
+            "pos.sales", OUTLET, events.envelope(sale, events.sale_event_id(OUTLET, f"S-{n}"))
+        )
+    events.flush()
+
+    [predicted] = on_topic("inventory.alerts", "inventory.StockoutPredicted", wait_for=1)
+    data = predicted["data"]
+    assert (data["outlet_id"], data["sku"], data["available"]) == (OUTLET, SKU, 52)
+    assert data["units_per_hour"] == pytest.approx(12, rel=0.25)
+    eta = datetime.fromisoformat(data["expected_at"])
+    assert noon + timedelta(hours=3) < eta < noon + timedelta(hours=6)
+    [requested] = on_topic("restock.events", "restock.RestockRequested", wait_for=1)
+    asked = requested["data"]
+    assert asked["suggested_qty"] > 52
+    assert "expected to sell by" in asked["reason"]
+
+    receipt = inv.RestockReceived(
+        receipt_id="G-1", outlet_id=OUTLET, sku=SKU, qty=2000, restock_id=asked["restock_id"]
+    )
+    events.send("inventory.commands", OUTLET, events.envelope(receipt))
+    events.flush()
+    [cleared] = on_topic("inventory.alerts", "inventory.StockoutCleared", wait_for=1)
+    assert cleared["data"]["prediction_id"] == data["prediction_id"]
+    assert cleared["data"]["cleared_by"] == "restock"
+    assert len(on_topic("inventory.alerts", "inventory.StockoutPredicted")) == 1
