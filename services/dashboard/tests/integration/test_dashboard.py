@@ -203,8 +203,30 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     alert_text = shown(browser, "#alerts li") or ""
     assert "Keripik Pisang Manis 200 g" in alert_text
     assert "menipis" in alert_text
+    # On a cell that sells nothing, so the worker's own forecast never marks it meanwhile.
+    runs_out = datetime.now(WITA).replace(hour=23, minute=59)  # today: the time alone
+    ids = {"prediction_id": "P-BROWSER", "outlet_id": OUTLET, "sku": "AMPLANG-IKAN-250"}
+    predicted = inv.StockoutPredicted(
+        **ids,
+        supplier_id="SUP-SARI",
+        available=12,
+        expected_at=runs_out,
+        units_per_hour=4.0,
+        lead_time_hours=48,
+        reason="12 left, selling 4 an hour",
+    )
+    events.send("inventory.alerts", OUTLET, events.envelope(predicted))
+    events.flush()
+    foreseen = cell(OUTLET, "AMPLANG-IKAN-250")
+    until(browser, lambda: shown(browser, foreseen, "data-foreseen") == "P-BROWSER", "the mark")
+    assert f"habis ±{runs_out:%H.%M}" in (shown(browser, foreseen) or "")
     browser.find_element(By.ID, "lang").click()  # a button the page never re-renders
     until(browser, lambda: "low" in (shown(browser, "#alerts li") or ""), "the alert in English")
+    assert f"out ±{runs_out:%H:%M}" in (shown(browser, foreseen) or "")
+    cleared = inv.StockoutCleared(**ids, cleared_by=inv.ClearedBy.ON_ORDER, available=12)
+    events.send("inventory.alerts", OUTLET, events.envelope(cleared))
+    events.flush()
+    until(browser, lambda: shown(browser, foreseen, "data-foreseen") is None, "the mark gone")
     until(browser, lambda: "data as of" in (shown(browser, "#fresh") or ""), "how old its data is")
     assert shown(browser, "#fresh", "data-stale") == "no"
 

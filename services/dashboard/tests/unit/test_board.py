@@ -133,3 +133,118 @@ def test_a_low_stock_alert_teaches_the_board_the_reorder_point() -> None:
     assert kind == "alert"
     assert board.levels == {"IKN-01": {"GULA-AREN-500": 10}}
     assert board.snapshot()["alerts"] == [alert]
+
+
+def predicted(prediction_id: str = "P-1", sku: str = "MADU-KELULUT-250") -> Any:
+    return inv.StockoutPredicted(
+        prediction_id=prediction_id,
+        outlet_id="BOOTH-STADION",
+        sku=sku,
+        supplier_id="SUP-KELULUT",
+        available=14,
+        expected_at=AT + timedelta(hours=5),
+        units_per_hour=2.5,
+        lead_time_hours=48,
+        reason="14 left, selling 2.5 an hour now",
+    )
+
+
+def stock(available: int, minutes: int) -> Any:
+    return event(
+        inv.StockChanged(
+            outlet_id="BOOTH-STADION",
+            sku="MADU-KELULUT-250",
+            delta=-1,
+            on_hand=available,
+            reserved=0,
+            available=available,
+            version=7,
+            reason="sale",
+        ),
+        minutes,
+    )
+
+
+def test_a_predicted_stockout_marks_its_cell_until_it_clears() -> None:
+    board = Board()
+    kind, forecast = board.fold(event(predicted()))
+    assert (kind, forecast["status"], forecast["expected_at"]) == (
+        "forecast",
+        "predicted",
+        (AT + timedelta(hours=5)).isoformat(),
+    )
+    assert [f["prediction_id"] for f in board.snapshot()["forecasts"]] == ["P-1"]
+
+    cleared = inv.StockoutCleared(
+        prediction_id="P-1",
+        outlet_id="BOOTH-STADION",
+        sku="MADU-KELULUT-250",
+        cleared_by=inv.ClearedBy.RESTOCK,
+        available=54,
+    )
+    kind, update = board.fold(event(cleared, 10))
+
+    assert (kind, update["status"], update["cleared_by"]) == ("forecast", "cleared", "restock")
+    assert board.snapshot()["forecasts"] == []
+
+
+def test_a_prediction_read_again_marks_nothing_new_even_after_it_cleared() -> None:
+    board = Board()
+    first = event(predicted())
+    assert board.fold(first) is not None
+    assert board.fold(first) is None  # redelivered: the same event id
+    assert board.fold(event(predicted())) is None  # the same episode, sent again
+    assert len(board.snapshot()["forecasts"]) == 1
+    board.fold(
+        event(
+            inv.StockoutCleared(
+                prediction_id="P-1",
+                outlet_id="BOOTH-STADION",
+                sku="MADU-KELULUT-250",
+                cleared_by=inv.ClearedBy.SLOWER_SALES,
+                available=14,
+            )
+        )
+    )
+
+    assert board.fold(event(predicted())) is None  # replayed after its clearing
+    assert board.snapshot()["forecasts"] == []
+
+
+def test_a_cell_that_runs_out_loses_its_mark() -> None:
+    board = Board()
+    board.fold(event(predicted(), 0))
+    board.fold(stock(3, 5))
+    assert len(board.forecasts) == 1
+    board.fold(stock(0, 10))
+    assert board.forecasts == {}
+
+    board.fold(event(predicted("P-2"), 20))
+    gone = inv.StockAlertRaised(
+        alert=inv.AlertKind.OUT_OF_STOCK,
+        outlet_id="BOOTH-STADION",
+        sku="MADU-KELULUT-250",
+        on_hand=0,
+        available=0,
+    )
+    assert board.fold(event(gone, 15))[0] == "alert"  # same partition: after the prediction
+    assert board.snapshot()["forecasts"] == []
+
+
+def test_a_stock_change_from_before_a_prediction_leaves_the_mark() -> None:
+    # Stock changes and alerts come on different topics: a stock-out read after the
+    # prediction may have happened before it (the cell was restocked since).
+    board = Board()
+    board.fold(event(predicted(), 30))
+    board.fold(stock(0, 10))
+    assert list(board.forecasts) == ["P-1"]
+
+
+def test_a_newer_prediction_for_a_cell_replaces_the_older_one() -> None:
+    board = Board()
+    board.fold(event(predicted("P-1"), 0))
+    board.fold(event(predicted("P-2"), 60))
+    board.fold(event(predicted("P-3", sku="AMPLANG-IKAN-250"), 60))
+
+    assert sorted(f["prediction_id"] for f in board.snapshot()["forecasts"]) == ["P-2", "P-3"]
+    assert board.fold(event(predicted("P-1"), 90)) is None

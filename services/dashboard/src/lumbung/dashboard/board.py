@@ -3,12 +3,13 @@
 `Board.fold(event)` turns one contract event into the update a page applies (or None),
 and keeps what a new page needs beside the Redis read models: sales per outlet per hour
 (WITA), when each outlet was last heard of, the recent alerts, the reorder point each
-(outlet, SKU) alerted with (so a page colours a cell low), and orders and restock requests
-as they move.
+(outlet, SKU) alerted with (so a page colours a cell low), orders and restock requests
+as they move, and the stockouts inventory foresees, until they clear or the cell runs out.
 
 Pages stitch by entity: a stock cell by its `version` (newer wins), an order by the
 length of its history, a restock request by the rank of its status (open < answered <
-closed), an alert by its event id.
+closed), an alert by its event id, a foreseen stockout by its cell (the newest prediction
+is the cell's mark, and goes with its clearing or with the cell's stock going out).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from lumbung.contracts.events import orders, pos, restock
 from lumbung.platform.clock import WITA
 
 RECENT_ALERTS = 100
+ENDED_PREDICTIONS = 100_000
+"""Prediction ids the board remembers as ended (cleared, or the cell ran out), so a
+prediction read again after its end does not mark its cell again: a few MB, weeks of
+predictions at every outlet."""
+STOCK_GONE = (inv.AlertKind.OUT_OF_STOCK, inv.AlertKind.NEGATIVE_STOCK)
 SEEN_IDS = 200_000
 """Event ids the board remembers, so an event read twice (a redelivery after a restart
 of the stream, a point of sale sending a sale again) counts once: about 15 MB, a few
@@ -65,6 +71,12 @@ class Board:
     """outlet -> SKU -> the reorder point its last alert carried."""
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     restocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forecasts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """prediction id -> an open predicted stockout (one per cell at most)."""
+    forecast_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(outlet, SKU) -> its open prediction's id."""
+    ended: dict[str, None] = field(default_factory=dict)
+    """The latest ENDED_PREDICTIONS prediction ids cleared or run out, oldest first."""
     seen: dict[bytes, None] = field(default_factory=dict)
     """The latest SEEN_IDS event ids folded, oldest first."""
 
@@ -82,6 +94,8 @@ class Board:
         match data:
             case inv.StockChanged():
                 self._seen(data.outlet_id, event.occurred_at)
+                if data.available <= 0:
+                    self._stock_gone(data.outlet_id, data.sku, event.occurred_at)
                 return "stock", {
                     "outlet_id": data.outlet_id,
                     "sku": data.sku,
@@ -112,6 +126,8 @@ class Board:
             case inv.StockAlertRaised():
                 if data.alert in (inv.AlertKind.LOW_STOCK, inv.AlertKind.BACK_IN_STOCK):
                     self.levels[data.outlet_id][data.sku] = data.reorder_point
+                if data.alert in STOCK_GONE:
+                    self._stock_gone(data.outlet_id, data.sku)
                 alert = {
                     "id": str(event.event_id),
                     "alert": data.alert.value,
@@ -124,6 +140,18 @@ class Board:
                 }
                 self.alerts.appendleft(alert)
                 return "alert", alert
+            case inv.StockoutPredicted():
+                return self._predicted(data, at)
+            case inv.StockoutCleared():
+                self._end(data.prediction_id)
+                return "forecast", {
+                    "prediction_id": data.prediction_id,
+                    "outlet_id": data.outlet_id,
+                    "sku": data.sku,
+                    "status": "cleared",
+                    "cleared_by": data.cleared_by.value,
+                    "at": at,
+                }
             case _ if type(data) in ORDER_STATES:
                 return "order", self._order(event)
             case _ if type(data) in RESTOCK_STATES:
@@ -134,6 +162,52 @@ class Board:
         iso = moment.isoformat()
         if self.last_seen.get(outlet_id, "") < iso:
             self.last_seen[outlet_id] = iso
+
+    def _predicted(self, data: inv.StockoutPredicted, at: str) -> tuple[str, dict[str, Any]] | None:
+        """A new prediction marks its cell; one the board holds or saw end (sent again,
+        read again) changes nothing."""
+        if data.prediction_id in self.forecasts or data.prediction_id in self.ended:
+            return None
+        cell = (data.outlet_id, data.sku)
+        if cell in self.forecast_of:  # an episode that ended unseen: the newer one stands
+            self._end(self.forecast_of[cell])
+        forecast = {
+            "prediction_id": data.prediction_id,
+            "outlet_id": data.outlet_id,
+            "sku": data.sku,
+            "status": "predicted",
+            "expected_at": data.expected_at.isoformat(),
+            "available": data.available,
+            "on_order": data.on_order,
+            "units_per_hour": data.units_per_hour,
+            "lead_time_hours": data.lead_time_hours,
+            "at": at,
+        }
+        self.forecasts[data.prediction_id] = forecast
+        self.forecast_of[cell] = data.prediction_id
+        return "forecast", dict(forecast)
+
+    def _stock_gone(self, outlet_id: str, sku: str, when: datetime | None = None) -> None:
+        """The cell ran out: its prediction came true and ends (a page does the same with
+        the stock change or alert it gets). An out-of-stock alert comes after the
+        prediction in the same partition; a stock change comes on another topic, in no
+        order with it, so it ends only a prediction made before `when`."""
+        prediction_id = self.forecast_of.get((outlet_id, sku))
+        if prediction_id is None:
+            return
+        made = datetime.fromisoformat(self.forecasts[prediction_id]["at"])
+        if when is None or made <= when:
+            self._end(prediction_id)
+
+    def _end(self, prediction_id: str) -> None:
+        forecast = self.forecasts.pop(prediction_id, None)
+        if forecast is not None:
+            cell = (forecast["outlet_id"], forecast["sku"])
+            if self.forecast_of.get(cell) == prediction_id:
+                del self.forecast_of[cell]
+        self.ended[prediction_id] = None
+        if len(self.ended) > ENDED_PREDICTIONS:
+            del self.ended[next(iter(self.ended))]
 
     def _order(self, event: Envelope[Any]) -> dict[str, Any]:
         data = event.data
@@ -189,6 +263,7 @@ class Board:
             "levels": {outlet: dict(skus) for outlet, skus in self.levels.items()},
             "orders": list(self.orders.values()),
             "restocks": list(self.restocks.values()),
+            "forecasts": [dict(f) for f in self.forecasts.values()],
         }
 
 

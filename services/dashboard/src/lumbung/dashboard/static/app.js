@@ -1,6 +1,7 @@
 // The Lumbung dashboard page: a snapshot, then live updates over Server-Sent Events.
 // Stock cells keep their version and take only newer ones; orders their version; restock
-// requests the rank of their status; alerts their id. No framework, no CDN.
+// requests the rank of their status; alerts their id; a cell's foreseen stockout is its
+// newest prediction, gone with its clearing or the cell running out. No framework, no CDN.
 "use strict";
 
 const T = {
@@ -15,6 +16,7 @@ const T = {
     low_stock: "menipis", out_of_stock: "habis", back_in_stock: "tersedia lagi",
     negative_stock: "stok minus", unknown_sku: "SKU tak dikenal",
     open: "terbuka", accepted: "diterima", declined: "ditolak", overdue: "terlambat", closed: "selesai",
+    foreseen: "segera habis", per_hour: "/jam", lead: "pemasok perlu", hours: "jam",
     placed: "menunggu", reserved: "disiapkan", pickup: "ambil",
     ikn_kiosk: "Kios IKN", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Booth acara", online: "Online", souvenir_center: "Pusat oleh-oleh",
@@ -30,6 +32,7 @@ const T = {
     low_stock: "low", out_of_stock: "out of stock", back_in_stock: "back in stock",
     negative_stock: "negative stock", unknown_sku: "unknown SKU",
     open: "open", accepted: "accepted", declined: "declined", overdue: "overdue", closed: "closed",
+    foreseen: "running out", per_hour: "/h", lead: "supplier needs", hours: "h",
     placed: "waiting", reserved: "ready", pickup: "pickup",
     ikn_kiosk: "IKN kiosk", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Event booth", online: "Online", souvenir_center: "Souvenir centre",
@@ -60,7 +63,7 @@ const key = (() => {
 
 const state = {
   outlets: [], products: {}, calendar: [], stock: {}, levels: {}, sales: {}, revenue: {},
-  lastSeen: {}, alerts: [], alertIds: new Set(), orders: {}, restocks: {}, now: null,
+  lastSeen: {}, alerts: [], alertIds: new Set(), orders: {}, restocks: {}, foresight: {}, now: null,
   happenedUntil: 0, freshness: null, freshAt: 0,
 };
 let dirty = false;
@@ -70,6 +73,15 @@ const $ = (id) => document.getElementById(id);
 const rupiah = (n) => (n < 0 ? "-" : "") + "Rp " + String(Math.abs(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
 const wita = (iso) => !iso ? "" : new Date(iso).toLocaleTimeString(lang === "id" ? "id-ID" : "en-GB",
   { timeZone: "Asia/Makassar", hour: "2-digit", minute: "2-digit" }) + " WITA";
+const dayOf = (ms) => new Date(ms).toLocaleDateString("en-CA", { timeZone: "Asia/Makassar" });
+// "±14.20", or "±Sel 14.20" when it is not today (WITA): an ETA may be days ahead.
+const eta = (iso) => {
+  const at = Date.parse(iso), locale = lang === "id" ? "id-ID" : "en-GB";
+  const time = new Date(at).toLocaleTimeString(locale, { timeZone: "Asia/Makassar", hour: "2-digit", minute: "2-digit" });
+  const day = dayOf(at) === dayOf(boardNow()) ? "" :
+    new Date(at).toLocaleDateString(locale, { timeZone: "Asia/Makassar", weekday: "short" }) + " ";
+  return `±${day}${time}`;
+};
 const esc = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 const productName = (sku) => (state.products[sku] && state.products[sku].name) || sku;
 const outletName = (id) => { const o = state.outlets.find((x) => x.outlet_id === id); return o ? o.name : id; };
@@ -106,13 +118,19 @@ function applySnapshot(s) {
   for (const a of s.alerts) happened(a.at);
   state.orders = Object.fromEntries(s.orders.map((o) => [o.order_id, o]));
   state.restocks = Object.fromEntries(s.restocks.map((r) => [r.restock_id, r]));
+  state.foresight = {};
+  for (const f of s.forecasts || []) apply.forecast(f);
   fillFilters();
   dirty = true;
 }
 
 const RANK = { open: 0, accepted: 1, declined: 1, overdue: 2, closed: 3 };
 const apply = {
-  stock(c) { if (putStock(c)) { seen(c.outlet_id, c.at); flash(c.outlet_id, c.sku); } },
+  stock(c) {
+    if (!putStock(c)) return;
+    seen(c.outlet_id, c.at); flash(c.outlet_id, c.sku);
+    if (c.available <= 0) stockGone(c.outlet_id, c.sku, c.at);
+  },
   sale(s) {
     const hours = (state.sales[s.outlet_id] = state.sales[s.outlet_id] || {});
     hours[s.hour] = (hours[s.hour] || 0) + s.units;
@@ -128,6 +146,12 @@ const apply = {
     if (a.alert === "low_stock" || a.alert === "back_in_stock") {
       (state.levels[a.outlet_id] = state.levels[a.outlet_id] || {})[a.sku] = a.reorder_point;
     }
+    if (a.alert === "out_of_stock" || a.alert === "negative_stock") stockGone(a.outlet_id, a.sku);
+  },
+  forecast(f) {
+    const cell = f.outlet_id + "|" + f.sku, held = state.foresight[cell];
+    if (f.status === "predicted") state.foresight[cell] = f;
+    else if (held && held.prediction_id === f.prediction_id) delete state.foresight[cell];
   },
   order(o) { const old = state.orders[o.order_id]; if (!old || old.version <= o.version) state.orders[o.order_id] = { ...old, ...o }; },
   restock(r) {
@@ -136,6 +160,13 @@ const apply = {
     state.restocks[r.restock_id] = { ...old, ...r };
   },
 };
+
+// As the board does: an alert ends the cell's prediction (it came after it, in the same
+// partition); a stock change, from another topic, only one made before it.
+function stockGone(outletId, sku, iso) {
+  const cell = outletId + "|" + sku, held = state.foresight[cell];
+  if (held && (!iso || Date.parse(held.at) <= Date.parse(iso))) delete state.foresight[cell];
+}
 
 function seen(outletId, iso) {
   happened(iso);
@@ -185,9 +216,16 @@ function renderGrid() {
     const seenText = last ? `${t("last")} ${wita(last)}` : t("never");
     const cells = skus.map((sku) => {
       const c = (state.stock[o.outlet_id] || {})[sku];
-      const cls = status(o.outlet_id, sku, c) + (flashes.has(o.outlet_id + "|" + sku) ? " flash" : "");
-      const text = c ? `${c.available} / ${c.on_hand}` : "–";
-      return `<td class="cell ${cls}" data-cell="${esc(o.outlet_id)}|${esc(sku)}" data-available="${c ? c.available : ""}">${text}</td>`;
+      const st = status(o.outlet_id, sku, c), f = state.foresight[o.outlet_id + "|" + sku];
+      const foreseen = f && (st === "ok" || st === "low");
+      const cls = st + (foreseen ? " foreseen" : "") + (flashes.has(o.outlet_id + "|" + sku) ? " flash" : "");
+      let text = c ? `${c.available} / ${c.on_hand}` : "–";
+      let more = "";
+      if (foreseen) {
+        text += `<span class="eta">${t("out")} ${eta(f.expected_at)}</span>`;
+        more = ` data-foreseen="${esc(f.prediction_id)}" title="${esc(f.units_per_hour)}${t("per_hour")} · ${t("lead")} ${esc(f.lead_time_hours)} ${t("hours")}"`;
+      }
+      return `<td class="cell ${cls}" data-cell="${esc(o.outlet_id)}|${esc(sku)}" data-available="${c ? c.available : ""}"${more}>${text}</td>`;
     }).join("");
     return `<tr data-outlet="${esc(o.outlet_id)}"><th class="${silent ? "silent" : ""}">${esc(o.name)}` +
       `<span class="sub">${esc(t(o.channel))} · ${rupiah(state.revenue[o.outlet_id] || 0)} ${t("today")}</span>` +
