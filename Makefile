@@ -13,7 +13,7 @@ STACK_NAME := $(if $(NAME),--name $(NAME),)
 
 
 .PHONY: install system stack stack-down up demo down test lint format schemas asyncapi clean \
-        distclean bench bench-inventory chaos
+        distclean bench bench-inventory chaos forecast-eval
 
 install: system $(STAMP) $(TOOLS) $(ASYNCAPI_CLI)
 
@@ -105,6 +105,11 @@ bench: install
 .PHONY: compose-test
 compose-test: $(TOOLS) $(STAMP)
 	scripts/compose-test.sh
+
+# Issue 17: simulated Porprov weeks through the inventory worker's handlers and forecast
+# tick, scored against the truth (docs/FORECAST.md). No broker: under 15 minutes.
+forecast-eval: $(STAMP)
+	$(BIN)/python bench/forecast_eval.py
 
 # The inventory worker alone (POS events straight onto the topic), with its memory.
 bench-inventory: install
