@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,9 @@ SKU = "AMPLANG-IKAN-250"
 ANSWER_TIMEOUT_S = 10
 """How long an order waits for inventory before the orders worker asks again."""
 WHATSAPP = "/wa"
+SHIFTED = timedelta(hours=6, minutes=10)
+"""How far the workers' clock is moved at last (past the pickup time of an order)."""
+FORECAST_OUTLET, FORECAST_SKU = "CE-KIOSK", "GULA-AREN-500"
 
 
 @pytest.fixture
@@ -72,6 +75,7 @@ def apis(
             "LUMBUNG_NOTIFICATIONS_BACKOFF_S": "0.2",
             "LUMBUNG_NOTIFICATIONS_BACKOFF_MAX_S": "1",
             "LUMBUNG_NOTIFICATIONS_DIGEST_WINDOW_S": "1",
+            "LUMBUNG_INVENTORY_FORECAST_EVERY_S": "1",
         }
     )
     processes = [ApiProcess(name, worker_env, tmp_path / f"{name}-api.log") for name in APIS]
@@ -156,6 +160,71 @@ def read_as_cloudevent(record: Any) -> str:
     }, f"{record.topic}:{record.partition}@{record.offset}"
     assert event.get_data() == envelope, "the value stays the whole envelope"
     return str(event_type)
+
+
+def predict_and_clear_a_stockout(
+    catalog: httpx.Client,
+    inventory: httpx.Client,
+    now: datetime,
+    kafka_bootstrap: str,
+    registry: Registry,
+) -> None:
+    """A kiosk of its own, in the time zone where the workers' `now` is noon (a kiosk is
+    assumed to trade 07:00-22:00 local time, and this test runs at any hour): 35 sold in
+    the last three hours, 5 left, the supplier two days away: a stockout is predicted
+    (inventory.StockoutPredicted, and a restock sized by the forecast); 5,000 received
+    clear it (inventory.StockoutCleared)."""
+    offset = (12 - now.astimezone(UTC).hour + 12) % 24 - 12  # hours ahead of UTC: -12..11
+    outlet = {
+        "name": "Kios CloudEvents",
+        "channel": "ikn_kiosk",
+        "address": "Jl. Uji",
+        "timezone": f"Etc/GMT{-offset:+d}",
+        "assortment": [{"sku": FORECAST_SKU}],
+    }
+    succeeded(catalog.put(f"/v1/outlets/{FORECAST_OUTLET}", json=outlet))
+    issued = {"role": "outlet", "subject": FORECAST_OUTLET}
+    key = {"X-API-Key": succeeded(catalog.post("/v1/keys", json=issued))["key"]}
+    path = f"/v1/outlets/{FORECAST_OUTLET}"
+
+    def known() -> bool:
+        return inventory.get(f"{path}/stock", headers=key).status_code == 200
+
+    assert wait_until(known), "the new outlet and its key reach inventory"
+    count = {
+        "count_id": "OPEN",
+        "kind": "opening",
+        "lines": [{"sku": FORECAST_SKU, "counted": 40}],
+    }
+    succeeded(inventory.post(f"{path}/counts", json=count, headers=key))
+
+    def counted() -> bool:
+        stock = succeeded(inventory.get(f"{path}/stock", headers=key))["stock"]
+        return FORECAST_SKU in stock
+
+    assert wait_until(counted)
+    sales = [
+        {
+            "sale_id": f"F-{n}",
+            "sold_at": (now - timedelta(hours=hours)).isoformat(),
+            "lines": [{"sku": FORECAST_SKU, "qty": qty, "unit_price_idr": 28_000}],
+        }
+        # the last one just now: an outlet that stopped selling an hour ago is silent
+        for n, (hours, qty) in enumerate(((3, 10), (2, 10), (1, 10), (0.1, 5)))
+    ]
+    succeeded(inventory.post(f"{path}/sales", json={"sales": sales}, headers=key))
+    alerts = registry.name("inventory.alerts")
+
+    def said(event_type: str) -> bool:
+        return any(
+            orjson.loads(r.value)["event_type"] == event_type and r.key == FORECAST_OUTLET.encode()
+            for r in read_records(kafka_bootstrap, alerts)
+        )
+
+    assert wait_until(lambda: said("inventory.StockoutPredicted")), "the stockout is foreseen"
+    receipt = {"receipt_id": "F-GR", "sku": FORECAST_SKU, "qty": 5000}
+    succeeded(inventory.post(f"{path}/receipts", json=receipt, headers=key))
+    assert wait_until(lambda: said("inventory.StockoutCleared")), "the receipt clears it"
 
 
 def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_envelope(
@@ -297,7 +366,7 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
     # Past the pickup time (4 h ahead) and its 2 h grace.
     # The accepted restock's time has passed too, with 20 still on order
     # (restock.RestockOverdue); then the rest arrives (restock.RestockClosed).
-    shift_clock(timedelta(hours=6, minutes=10).total_seconds())
+    shift_clock(SHIFTED.total_seconds())
     assert wait_until(order_shows(orders, expiring, state="expired"))
     restocks = registry.name("restock.events")
     assert wait_until(
@@ -307,6 +376,8 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
         )
     ), "ops hear of the restock that did not come"
     receive("GR-2", 20)
+    worker_now = datetime.now(WITA) + SHIFTED
+    predict_and_clear_a_stockout(catalog, inventory, worker_now, kafka_bootstrap, registry)
 
     event_topics = [
         registry.name(topic.name)
