@@ -172,8 +172,8 @@ def predict_and_clear_a_stockout(
     """A kiosk of its own, in the time zone where the workers' `now` is noon (a kiosk is
     assumed to trade 07:00-22:00 local time, and this test runs at any hour): 35 sold in
     the last three hours, 5 left, the supplier two days away: a stockout is predicted
-    (inventory.StockoutPredicted, and a restock sized by the forecast); 5,000 received
-    clear it (inventory.StockoutCleared)."""
+    (inventory.StockoutPredicted, and a restock sized by the forecast, which ops change and
+    send); 5,000 received clear it (inventory.StockoutCleared)."""
     offset = (12 - now.astimezone(UTC).hour + 12) % 24 - 12  # hours ahead of UTC: -12..11
     outlet = {
         "name": "Kios CloudEvents",
@@ -222,6 +222,26 @@ def predict_and_clear_a_stockout(
         )
 
     assert wait_until(lambda: said("inventory.StockoutPredicted")), "the stockout is foreseen"
+    # The forecast's restock waits for ops (restock.RestockSuggested); ops set its quantity
+    # and send it (inventory.RestockQuantitySet, then restock.RestockRequested).
+    held: list[dict[str, Any]] = []
+
+    def suggested() -> bool:
+        listed = succeeded(inventory.get(f"{path}/restocks"))["restocks"]
+        held[:] = [r for r in listed if r["status"] == "suggested"]
+        return bool(held)
+
+    assert wait_until(suggested), "the suggestion shows"
+    change = {"qty": 120, "send_now": True}
+    succeeded(inventory.put(f"{path}/restocks/{held[0]['restock_id']}", json=change))
+
+    def sent() -> bool:
+        listed = succeeded(inventory.get(f"{path}/restocks"))["restocks"]
+        return [(r["status"], r["suggested_qty"]) for r in listed] == [("open", 120)]
+
+    assert wait_until(sent), "the supplier is asked for what ops set"
+    again = inventory.put(f"{path}/restocks/{held[0]['restock_id']}", json=change)
+    assert again.status_code == 409, again.text
     receipt = {"receipt_id": "F-GR", "sku": FORECAST_SKU, "qty": 5000}
     succeeded(inventory.post(f"{path}/receipts", json=receipt, headers=key))
     assert wait_until(lambda: said("inventory.StockoutCleared")), "the receipt clears it"

@@ -1,6 +1,6 @@
 """Foresight through the real worker: sales give a pace, the forecast tick predicts the
-stockout and asks the supplier for a restock sized by the forecast, and the receipt clears
-the prediction."""
+stockout and suggests a restock sized by the forecast, ops change its quantity and send it,
+and the receipt clears the prediction."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def next_noon() -> datetime:
     return noon if noon > now + timedelta(minutes=5) else noon + timedelta(days=1)
 
 
-def test_a_predicted_stockout_asks_for_a_sized_restock_and_the_receipt_clears_it(
+def test_a_predicted_stockout_suggests_a_restock_ops_edit_and_the_receipt_clears_it(
     demo_catalog: dict[str, str],
     events: Any,
     workers: Any,
@@ -69,10 +69,22 @@ def test_a_predicted_stockout_asks_for_a_sized_restock_and_the_receipt_clears_it
     assert data["units_per_hour"] == pytest.approx(12, rel=0.25)
     eta = datetime.fromisoformat(data["expected_at"])
     assert noon + timedelta(hours=3) < eta < noon + timedelta(hours=6)
+    # The forecast's restock waits for ops (10 minutes by default): ops halve it and send it.
+    [suggested] = on_topic("restock.events", "restock.RestockSuggested", wait_for=1)
+    held = suggested["data"]
+    assert held["suggested_qty"] > 52
+    assert "expected to sell by" in held["reason"]
+    assert on_topic("restock.events", "restock.RestockRequested") == []
+    halved = held["suggested_qty"] // 2
+    change = inv.RestockQuantitySet(
+        outlet_id=OUTLET, sku=SKU, restock_id=held["restock_id"], qty=halved, send_now=True
+    )
+    events.send("inventory.commands", OUTLET, events.envelope(change))
+    events.flush()
     [requested] = on_topic("restock.events", "restock.RestockRequested", wait_for=1)
     asked = requested["data"]
-    assert asked["suggested_qty"] > 52
-    assert "expected to sell by" in asked["reason"]
+    assert (asked["restock_id"], asked["suggested_qty"]) == (held["restock_id"], halved)
+    assert f"set to {halved} by ops" in asked["reason"]
 
     receipt = inv.RestockReceived(
         receipt_id="G-1", outlet_id=OUTLET, sku=SKU, qty=2000, restock_id=asked["restock_id"]

@@ -405,3 +405,53 @@ def test_no_request_when_a_restock_is_already_open() -> None:
     shelf.state[f"s|{KIOSK}|AMPLANG"] = stock.to_list()
     [predicted] = tick(shelf, catalog, NOW, restock=True)
     assert predicted["event_type"] == "inventory.StockoutPredicted"
+
+
+def edit(shelf: Shelf, restock_id: str, qty: int, send_now: bool) -> list[Any]:
+    sent = shelf.send(
+        "inventory.commands",
+        inv.RestockQuantitySet(
+            outlet_id=KIOSK, sku="AMPLANG", restock_id=restock_id, qty=qty, send_now=send_now
+        ),
+    )
+    return [s for s in sent if s.topic == "restock.events"]
+
+
+def test_a_suggested_restock_waits_for_ops_who_may_change_it_and_send_it() -> None:
+    catalog = Catalog(lead_days=1, pack_size=10)
+    shelf = predicted_low(catalog)
+    review = timedelta(minutes=10)
+    outcome = predict_stockouts(catalog, True, review)(shelf.state, NOW)
+    shelf.state.update(outcome.changes)
+    predicted, suggested = (orjson.loads(e.value) for e in outcome.events)
+    assert predicted["event_type"] == "inventory.StockoutPredicted"
+    assert suggested["event_type"] == "restock.RestockSuggested"
+    restock_id = suggested["data"]["restock_id"]
+    assert datetime.fromisoformat(suggested["data"]["send_at"]) == NOW + review
+    # ops lower it, without sending: nothing goes out yet
+    assert edit(shelf, restock_id, 300, send_now=False) == []
+    assert shelf.stock(KIOSK, "AMPLANG").held[0] == 300  # type: ignore[index]
+    # then send it: the supplier gets 300, with why
+    [sent] = edit(shelf, restock_id, 300, send_now=True)
+    assert sent.type == "restock.RestockRequested"
+    assert sent.data["suggested_qty"] == 300
+    assert "set to 300 by ops" in sent.data["reason"]
+    # a change after it went out changes nothing, and the tick does not send it again
+    assert edit(shelf, restock_id, 50, send_now=True) == []
+    assert predict_stockouts(catalog, True, review)(shelf.state, NOW + review).events == []
+
+
+def test_a_suggestion_nobody_touched_goes_out_at_its_time() -> None:
+    catalog = Catalog(lead_days=1, pack_size=10)
+    shelf = predicted_low(catalog)
+    review = timedelta(minutes=10)
+    first = predict_stockouts(catalog, True, review)(shelf.state, NOW)
+    shelf.state.update(first.changes)
+    suggested = orjson.loads(first.events[1].value)["data"]
+    early = predict_stockouts(catalog, True, review)(shelf.state, NOW + timedelta(minutes=5))
+    assert early.events == []
+    due = predict_stockouts(catalog, True, review)(shelf.state, NOW + review)
+    [requested] = (orjson.loads(e.value) for e in due.events)
+    assert requested["event_type"] == "restock.RestockRequested"
+    assert requested["data"]["restock_id"] == suggested["restock_id"]
+    assert requested["data"]["suggested_qty"] == suggested["suggested_qty"]

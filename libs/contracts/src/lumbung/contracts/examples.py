@@ -238,6 +238,28 @@ EXAMPLES: dict[str, Example] = {
         "inventory",
         PREDICTION,
     ),
+    "restock.RestockSuggested": Example(
+        restock.RestockSuggested(
+            restock_id=RESTOCK,
+            outlet_id=OUTLET,
+            sku=SKU,
+            supplier_id=SUPPLIER,
+            suggested_qty=120,
+            available=14,
+            reason="about 130 expected to sell by Sat 16:00; 14 left; "
+            "arrives Thu 10:00 at the earliest; 10 packs of 12",
+            send_at=AT + timedelta(minutes=10),
+        ),
+        "inventory",
+        RESTOCK,
+    ),
+    "inventory.RestockQuantitySet": Example(
+        inventory.RestockQuantitySet(
+            outlet_id=OUTLET, sku=SKU, restock_id=RESTOCK, qty=96, send_now=True
+        ),
+        "inventory",
+        RESTOCK,
+    ),
     "restock.RestockDeclined": Example(
         restock.RestockDeclined(
             restock_id=RESTOCK,

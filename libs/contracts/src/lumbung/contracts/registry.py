@@ -222,6 +222,10 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("restock.RestockOverdue", 1, restock.RestockOverdue, "restock.events"),
     EventSpec("inventory.StockoutPredicted", 1, inventory.StockoutPredicted, "inventory.alerts"),
     EventSpec("inventory.StockoutCleared", 1, inventory.StockoutCleared, "inventory.alerts"),
+    EventSpec("restock.RestockSuggested", 1, restock.RestockSuggested, "restock.events"),
+    EventSpec(
+        "inventory.RestockQuantitySet", 1, inventory.RestockQuantitySet, "inventory.commands"
+    ),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.

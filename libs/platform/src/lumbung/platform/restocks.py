@@ -22,6 +22,8 @@ from lumbung.platform.views import Follower, parse_or_skip, views_ready
 
 
 class RestockStatus(StrEnum):
+    SUGGESTED = "suggested"
+    """Sized by the forecast and held for ops; not sent to the supplier yet."""
     OPEN = "open"
     ACCEPTED = "accepted"
     DECLINED = "declined"
@@ -36,6 +38,10 @@ class RestockRequest:
     supplier_id: str | None = None
     suggested_qty: int = 0
     requested_at: datetime | None = None
+    suggested_at: datetime | None = None
+    send_at: datetime | None = None
+    why: str = ""
+    """Why this quantity (a forecast's request says it in words)."""
     answer: str | None = None
     answered_at: datetime | None = None
     accepted_qty: int | None = None
@@ -55,15 +61,23 @@ class RestockRequest:
             return RestockStatus.CLOSED
         if self.answer is not None:
             return RestockStatus(self.answer)
-        return RestockStatus.OPEN
+        return RestockStatus.OPEN if self.requested else RestockStatus.SUGGESTED
 
     def fold(self, event: Envelope[Any]) -> None:
         data = event.data
         match data:
+            case restock.RestockSuggested() if not self.requested:
+                self.outlet_id, self.sku = data.outlet_id, data.sku
+                self.supplier_id, self.suggested_qty = data.supplier_id, data.suggested_qty
+                self.suggested_at, self.send_at, self.why = (
+                    event.occurred_at,
+                    data.send_at,
+                    data.reason,
+                )
             case restock.RestockRequested():
                 self.outlet_id, self.sku = data.outlet_id, data.sku
                 self.supplier_id, self.suggested_qty = data.supplier_id, data.suggested_qty
-                self.requested_at = event.occurred_at
+                self.requested_at, self.why = event.occurred_at, data.reason
             case restock.RestockClosed():
                 self.outlet_id, self.sku = data.outlet_id, data.sku
                 self.received_qty, self.closed_at = data.received_qty, event.occurred_at
@@ -86,6 +100,9 @@ class RestockRequest:
             "supplier_id": self.supplier_id,
             "suggested_qty": self.suggested_qty,
             "requested_at": iso(self.requested_at),
+            "suggested_at": iso(self.suggested_at),
+            "send_at": iso(self.send_at),
+            "why": self.why,
             "answered_at": iso(self.answered_at),
             "accepted_qty": self.accepted_qty,
             "expected_at": iso(self.expected_at),
@@ -136,16 +153,25 @@ class RestockView:
         if request.outlet_id:
             self._by_outlet[request.outlet_id].add(restock_id)
 
-    def get(self, restock_id: str) -> RestockRequest | None:
+    def get(self, restock_id: str, suggested: bool = False) -> RestockRequest | None:
+        """A request sent to its supplier; with `suggested`, one held for ops too."""
         request = self._requests.get(restock_id)
-        return request if request is not None and request.requested else None
+        if request is None or not (request.requested or (suggested and request.suggested_at)):
+            return None
+        return request
 
     def of_supplier(self, supplier_id: str) -> list[RestockRequest]:
         return self._sorted(self._by_supplier.get(supplier_id, set()))
 
     def of_outlet(self, outlet_id: str) -> list[RestockRequest]:
-        return self._sorted(self._by_outlet.get(outlet_id, set()))
+        """The outlet's requests, with those still held for ops (a supplier sees only
+        what was sent)."""
+        return self._sorted(self._by_outlet.get(outlet_id, set()), suggested=True)
 
-    def _sorted(self, ids: set[str]) -> list[RestockRequest]:
-        found = [r for r in (self._requests[i] for i in ids) if r.requested]
-        return sorted(found, key=lambda r: (r.requested_at, r.restock_id))
+    def _sorted(self, ids: set[str], suggested: bool = False) -> list[RestockRequest]:
+        found = [
+            r
+            for r in (self._requests[i] for i in ids)
+            if r.requested or (suggested and r.suggested_at is not None)
+        ]
+        return sorted(found, key=lambda r: (r.requested_at or r.suggested_at, r.restock_id))

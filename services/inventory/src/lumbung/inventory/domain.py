@@ -48,6 +48,9 @@ class Stock:
     """[slot, units] sold per half-hour slot, two days back (`forecast.note_sale`)."""
     forecast: list[Any] | None = None
     """[prediction id, ETA, available then] of the stockout predicted, until cleared."""
+    held: list[Any] | None = None
+    """[qty, reason, send at] of the open request while the forecast's suggestion waits for
+    ops, before it goes to the supplier."""
 
     @property
     def available(self) -> int:
@@ -77,6 +80,7 @@ class Stock:
             self.overdue,
             self.sold,
             self.forecast,
+            self.held,
         ]
 
     @classmethod
@@ -128,6 +132,17 @@ class RestockDone:
 
 
 @dataclass(frozen=True)
+class RestockSent:
+    """A held suggestion goes to the supplier now, with the quantity ops set."""
+
+    restock_id: str
+    sku: str
+    qty: int
+    reason: str
+    stock: Stock
+
+
+@dataclass(frozen=True)
 class Reserved:
     order_id: str
     lines: dict[str, int]
@@ -147,7 +162,9 @@ class TransferSent:
     lines: dict[str, int]
 
 
-Effect = Moved | Alerted | RestockNeeded | RestockDone | Reserved | Rejected | TransferSent
+Effect = (
+    Moved | Alerted | RestockNeeded | RestockDone | RestockSent | Reserved | Rejected | TransferSent
+)
 
 
 @dataclass
@@ -230,6 +247,19 @@ class OutletStock:
             stock.on_order, stock.due_at = max(qty - stock.received, 0), due_at
             stock.overdue = False  # a new due time: late again only after it
         return []
+
+    def set_restock_qty(self, sku: str, restock_id: str, qty: int, send_now: bool) -> list[Effect]:
+        """Ops' quantity for a suggestion still held; sent at once with `send_now`. A
+        request already sent (or closed) is not changed: the supplier has it."""
+        stock = self.skus.get(sku)
+        if stock is None or stock.held is None or stock.restock_id != restock_id:
+            return []
+        stock.held = [qty, *stock.held[1:]]
+        if not send_now:
+            return []
+        reason = f"{stock.held[1]}; set to {qty} by ops" if stock.held[1] else "set by ops"
+        stock.held = None
+        return [RestockSent(restock_id, sku, qty, reason, _copy(stock))]
 
     def set_levels(self, sku: str, reorder_point: int, par_level: int) -> list[Effect]:
         stock = self.skus.setdefault(sku, Stock())
@@ -387,7 +417,7 @@ class OutletStock:
 def _close(stock: Stock) -> None:
     """The SKU's restock request is over: nothing on order, the next drop may ask again."""
     stock.restock_id, stock.on_order, stock.due_at, stock.received = None, 0, None, 0
-    stock.overdue = False
+    stock.overdue, stock.held = False, None
 
 
 def _copy(stock: Stock) -> Stock:

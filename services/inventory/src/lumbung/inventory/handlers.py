@@ -49,6 +49,7 @@ APPLIED: tuple[type[Any], ...] = (
     inv.TransferArrived,
     inv.RestockReceived,
     inv.StockLevelsSet,
+    inv.RestockQuantitySet,
     orders.OrderPlaced,
     orders.OrderCancelled,
     orders.OrderExpired,
@@ -183,10 +184,13 @@ def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:
     return Outcome(changes, events)
 
 
-def predict_stockouts(catalog: CatalogLookup, restock: bool = True) -> Tick:
+def predict_stockouts(
+    catalog: CatalogLookup, restock: bool = True, review: timedelta = timedelta(0)
+) -> Tick:
     """A tick: every cell's stockout forecast (`service.foresee`), outlet by outlet; the
     learned daily shape of each outlet is kept at `p|OUTLET`. With `restock`, a predicted
-    stockout asks its supplier for a restock sized by the forecast."""
+    stockout asks its supplier for a restock sized by the forecast, held `review` for ops
+    to change its quantity first (and sent by this tick once that time has passed)."""
 
     def tick(state: Mapping[str, Any], now: datetime) -> Outcome:
         outlets: dict[str, dict[str, Stock]] = {}
@@ -198,7 +202,7 @@ def predict_stockouts(catalog: CatalogLookup, restock: bool = True) -> Tick:
         for outlet, cells in outlets.items():
             raw = state.get(profile(outlet))
             shape = Profile.from_list(raw) if raw is not None else Profile()
-            changed, learned, events = foresee(outlet, cells, shape, catalog, now, restock)
+            changed, learned, events = foresee(outlet, cells, shape, catalog, now, restock, review)
             for sku in changed:
                 outcome.changes[cell(outlet, sku)] = cells[sku].to_list()
             if learned:

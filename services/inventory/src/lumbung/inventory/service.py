@@ -30,6 +30,7 @@ from lumbung.inventory.domain import (
     Reserved,
     RestockDone,
     RestockNeeded,
+    RestockSent,
     Stock,
     TransferSent,
 )
@@ -114,6 +115,8 @@ def apply(
             effects = state.receive(data.sku, data.qty, data.restock_id)
         case inv.StockLevelsSet():
             effects = state.set_levels(data.sku, data.reorder_point, data.par_level)
+        case inv.RestockQuantitySet():
+            effects = state.set_restock_qty(data.sku, data.restock_id, data.qty, data.send_now)
         case orders.OrderPlaced():
             effects = state.reserve(data.order_id, _lines(data.lines))
         case orders.OrderCancelled():
@@ -214,6 +217,7 @@ def foresee(
     catalog: CatalogLookup,
     now: datetime,
     restock: bool = True,
+    review: timedelta = timedelta(0),
 ) -> tuple[set[str], bool, list[Emit]]:
     """Every cell's forecast at one outlet: the SKUs whose episode changed (their
     `Stock.forecast`, changed in place), whether the learned profile did, and the
@@ -232,6 +236,9 @@ def foresee(
     changed: set[str] = set()
     events: list[Emit] = []
     for sku, stock in cells.items():
+        if stock.held is not None and datetime.fromisoformat(stock.held[2]) <= now:
+            changed.add(sku)
+            events.append(_send_held(outlet, sku, stock, catalog, now))
         velocity = view.velocity(stock.sold)
         arrivals = []
         if stock.on_order > 0 and stock.due_at is not None:
@@ -282,7 +289,9 @@ def foresee(
                     )
                 )
                 if restock and stock.restock_id is None:
-                    events += _forecast_restock(outlet, sku, stock, velocity, view, catalog, now)
+                    events += _forecast_restock(
+                        outlet, sku, stock, velocity, view, catalog, now, review
+                    )
             case Clear():
                 episode = str(stock.forecast[0]) if stock.forecast else ""
                 stock.forecast = None
@@ -314,9 +323,11 @@ def _forecast_restock(
     view: Outlook,
     catalog: CatalogLookup,
     now: datetime,
+    review: timedelta,
 ) -> list[Emit]:
     """The restock request a predicted stockout calls for, sized by the forecast; opens
-    it on `stock`. None when what is there and on order covers the demand."""
+    it on `stock`. Held for ops as a `RestockSuggested` for `review` first, if any. None
+    when what is there and on order covers the demand."""
     assert stock.forecast is not None
     shop = catalog.outlet(outlet)
     tz = ZoneInfo(shop.timezone) if shop is not None else WITA
@@ -337,28 +348,56 @@ def _forecast_restock(
     if sizing is None:
         return []
     episode = str(stock.forecast[0])
-    restock_id = derived_event_text(episode, "restock")
-    stock.restock_id = restock_id
-    payload = restock.RestockRequested(
-        restock_id=restock_id,
+    restock_id = stock.restock_id = derived_event_text(episode, "restock")
+    if review > timedelta(0):
+        send_at = now + review
+        stock.held = [sizing.qty, sizing.reason, send_at.isoformat()]
+        suggested = restock.RestockSuggested(
+            restock_id=restock_id,
+            outlet_id=outlet,
+            sku=sku,
+            supplier_id=catalog.supplier_of(sku),
+            suggested_qty=sizing.qty,
+            available=stock.available,
+            reason=sizing.reason,
+            send_at=send_at,
+        )
+        return [_restock_event(outlet, suggested, restock_id, "RestockSuggested", now)]
+    stock.held = [sizing.qty, sizing.reason, now.isoformat()]
+    return [_send_held(outlet, sku, stock, catalog, now)]
+
+
+def _send_held(outlet: str, sku: str, stock: Stock, catalog: CatalogLookup, now: datetime) -> Emit:
+    """The held suggestion goes to the supplier, with the quantity it holds now."""
+    assert stock.held is not None, "only a held suggestion is sent"
+    assert stock.restock_id is not None, "a held suggestion has its request's id"
+    qty, reason, _ = stock.held
+    stock.held = None
+    requested = restock.RestockRequested(
+        restock_id=stock.restock_id,
         outlet_id=outlet,
         sku=sku,
         supplier_id=catalog.supplier_of(sku),
-        suggested_qty=sizing.qty,
+        suggested_qty=int(qty),
         available=stock.available,
         reorder_point=stock.reorder_point,
         par_level=stock.par_level,
-        reason=sizing.reason,
+        reason=str(reason),
     )
+    return _restock_event(outlet, requested, stock.restock_id, "RestockRequested", now)
+
+
+def _restock_event(
+    outlet: str, payload: Payload, restock_id: str, what: str, now: datetime
+) -> Emit:
     value = event_json(
         payload,
-        event_id=derived_event_text(episode, "RestockRequested"),
+        event_id=derived_event_text(restock_id, what),
         occurred_at=now,
         producer=PRODUCER,
         correlation_id=restock_id,
-        causation_id=derived_event_text(episode, "StockoutPredicted"),
     )
-    return [Emit("restock.events", outlet, value)]
+    return Emit("restock.events", outlet, value)
 
 
 def _why(stock: Stock, per_hour: float, eta: datetime, lead: timedelta, shape: Shape) -> str:
@@ -457,6 +496,23 @@ class Translator:
                         par_level=stock.par_level,
                     ),
                     tag(f"restock-requested:{sku}"),
+                )
+            case RestockSent(stock=stock):
+                return self._event(
+                    "restock.events",
+                    outlet,
+                    restock.RestockRequested(
+                        restock_id=effect.restock_id,
+                        outlet_id=outlet,
+                        sku=effect.sku,
+                        supplier_id=self._catalog.supplier_of(effect.sku),
+                        suggested_qty=effect.qty,
+                        available=stock.available,
+                        reorder_point=stock.reorder_point,
+                        par_level=stock.par_level,
+                        reason=effect.reason,
+                    ),
+                    tag(f"restock-sent:{effect.sku}"),
                 )
             case RestockDone():
                 return self._event(

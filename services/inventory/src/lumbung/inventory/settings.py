@@ -13,3 +13,6 @@ class Settings(ServiceSettings):
     http_port: int = 8002
     forecast_every_s: float = 60.0
     """How often the worker makes every stockout forecast again (`predict_stockouts`)."""
+    restock_review_s: float = 600.0
+    """How long a restock the forecast sized waits for ops (`RestockSuggested`) before it
+    goes to the supplier; 0 sends it at once."""

@@ -109,6 +109,17 @@ class RestockReceived(Payload):
     restock_id: Identifier | None = Field(default=None, description="The request it answers.")
 
 
+class RestockQuantitySet(Payload):
+    """Ops set the quantity of a restock the forecast suggested, before it goes out (and
+    may send it at once)."""
+
+    outlet_id: Identifier
+    sku: Sku
+    restock_id: Identifier
+    qty: Units
+    send_now: bool = False
+
+
 class StockLevelsSet(Payload):
     """Set when to ask for a restock (reorder point) and how far to fill (par level)."""
 

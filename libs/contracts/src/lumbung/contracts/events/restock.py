@@ -29,6 +29,21 @@ class RestockRequested(Payload):
     )
 
 
+class RestockSuggested(Payload):
+    """A restock the forecast sized, held for ops to check before it goes to the supplier
+    at `send_at` (or sooner, when ops send it): `RestockRequested` follows, with the
+    quantity ops left or set."""
+
+    restock_id: Identifier
+    outlet_id: Identifier
+    sku: Sku
+    supplier_id: Identifier | None = None
+    suggested_qty: WirePositive
+    available: WireInt
+    reason: str = Field(default="", max_length=300)
+    send_at: AwareDatetime = Field(description="When it goes out unless ops send it first.")
+
+
 class RestockClosed(Payload):
     """A restock request is closed by the receipt of the goods."""
 

@@ -14,9 +14,9 @@ from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.common import Identifier, Sku
 from lumbung.inventory.adapters.read_model import StockReadModel
-from lumbung.inventory.ingest import Accepted, Ingest
+from lumbung.inventory.ingest import Accepted, Ingest, IngestError
 from lumbung.platform.auth import Principal, Role, authorize
-from lumbung.platform.restocks import RestockView
+from lumbung.platform.restocks import RestockStatus, RestockView
 
 MAX_BATCH = 500
 OutletPath = Annotated[
@@ -78,6 +78,11 @@ class ReceiptIn(Strict):
     sku: Sku
     qty: Units
     restock_id: Identifier | None = None
+
+
+class RestockQtyIn(Strict):
+    qty: Units = Field(description="The quantity to ask the supplier for.")
+    send_now: bool = Field(default=False, description="Send it now instead of at send_at.")
 
 
 class LevelsIn(Strict):
@@ -301,6 +306,38 @@ def routers(principal: Any) -> list[APIRouter]:
             "outlet_id": outlet_id,
             "restocks": [r.to_dict() for r in view.of_outlet(outlet_id)],
         }
+
+    @outlets.put(
+        "/restocks/{restock_id}",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Change a suggested restock's quantity before it goes out (ops)",
+    )
+    async def set_restock_qty(
+        outlet_id: OutletPath,
+        restock_id: Identifier,
+        request: Request,
+        caller: Caller,
+        body: RestockQtyIn,
+    ) -> AcceptedOut:
+        authorize(caller, Role.OPS)
+        view: RestockView = request.app.state.restocks
+        held = view.get(restock_id, suggested=True)
+        if held is None or held.outlet_id != outlet_id:
+            raise IngestError(404, "restock_id", f"no restock {restock_id} at {outlet_id}")
+        if held.status is not RestockStatus.SUGGESTED:
+            raise IngestError(
+                409, "restock_id", f"restock {restock_id} is {held.status}: the supplier has it"
+            )
+        change = inv.RestockQuantitySet(
+            outlet_id=outlet_id, sku=held.sku, restock_id=restock_id, **body.model_dump()
+        )
+        version = f"{restock_id}:{body.qty}:{body.send_now}:{request.app.state.now()}"
+        return _out(
+            await ingest(request).command(
+                outlet_id, "restock-qty", version, change, [("sku", held.sku)], producer(caller)
+            )
+        )
 
     @stock.get("/stock/{sku}", tags=["stock"], summary="Stock of one SKU across outlets")
     async def sku_stock(sku: str, request: Request, caller: Caller) -> dict[str, Any]:

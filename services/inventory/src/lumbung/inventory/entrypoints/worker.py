@@ -74,7 +74,11 @@ def ignore(_: Mapping[str, Any], __: Envelope[Any], ___: datetime) -> Outcome:
     return Outcome()
 
 
-def stock_stream(catalog: Any, forecast_every_s: float = FORECAST_EVERY_S) -> Stream:
+def stock_stream(
+    catalog: Any,
+    forecast_every_s: float = FORECAST_EVERY_S,
+    review: timedelta = timedelta(0),
+) -> Stream:
     return Stream(
         service=SERVICE,
         name="stock",
@@ -85,7 +89,7 @@ def stock_stream(catalog: Any, forecast_every_s: float = FORECAST_EVERY_S) -> St
         ticks=(
             (600.0, forget_old_decisions),
             (OVERDUE_EVERY_S, flag_overdue_restocks),
-            (forecast_every_s, predict_stockouts(catalog)),
+            (forecast_every_s, predict_stockouts(catalog, review=review)),
         ),
         key_of=outlet_of,
     )
@@ -118,7 +122,14 @@ class Worker:
             "instance_id": settings.worker_instance,
         }
         self.stock = Kernel(
-            stock_stream(self.catalog, settings.forecast_every_s), registry, bootstrap, **options
+            stock_stream(
+                self.catalog,
+                settings.forecast_every_s,
+                timedelta(seconds=settings.restock_review_s),
+            ),
+            registry,
+            bootstrap,
+            **options,
         )
         self.route = Kernel(ROUTE_ORDERS, registry, bootstrap, **options)
         self.projection = Projection(
