@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
@@ -52,6 +53,7 @@ import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from lumbung.contracts import Registry
+from lumbung.inventory.handlers import FORECAST_EVERY_S
 
 ROOT = Path(__file__).resolve().parent.parent
 WITA = ZoneInfo("Asia/Makassar")
@@ -315,6 +317,10 @@ class System:
     def key(self) -> str:
         return self._file("ops.key")
 
+    def worker_port(self, service: str) -> str:
+        """Where the service's worker answers /metrics."""
+        return self._file(f"{service}-worker.port")
+
     def _file(self, name: str) -> str:
         return (ROOT / ".stack" / self.stack / name).read_text().strip()
 
@@ -373,6 +379,7 @@ class Figures:
     latency: list[float] = field(default_factory=list)
     broker_latency: list[float] = field(default_factory=list)
     refused: int = 0
+    forecast_ticks: tuple[int, float, float] = (0, 0.0, 0.0)
 
 
 @dataclass
@@ -604,7 +611,32 @@ async def measure(system: System, args: argparse.Namespace, bare_url: str) -> Fi
         )
         figures.refused = ingest.refused
     figures.broker_latency = await broker_latency(bootstrap, rate, args.latency_seconds)
+    figures.forecast_ticks = forecast_ticks(system)
     return figures
+
+
+def forecast_ticks(system: System) -> tuple[int, float, float]:
+    """The inventory worker's forecast ticks so far (issue 17), from its /metrics: how
+    many ran, their mean seconds, and the bound their slowest stayed under (the
+    histogram's bucket). A tick holds up its task's sales while it runs."""
+    url = f"http://127.0.0.1:{system.worker_port('inventory')}/metrics"
+    text = urllib.request.urlopen(url, timeout=10).read().decode()
+    label = 'service="inventory",tick="forecast"'
+    count = total = 0.0
+    buckets: list[tuple[float, float]] = []
+    for line in text.splitlines():
+        if label not in line:
+            continue
+        name, value = line.rsplit(" ", 1)
+        if name.startswith("lumbung_stream_tick_seconds_count"):
+            count = float(value)
+        elif name.startswith("lumbung_stream_tick_seconds_sum"):
+            total = float(value)
+        elif name.startswith("lumbung_stream_tick_seconds_bucket"):
+            bound = name.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float(bound), float(value)))
+    slowest = min((b for b, n in buckets if n >= count), default=float("inf"))
+    return int(count), total / count if count else 0.0, slowest
 
 
 def report(figures: Figures, args: argparse.Namespace) -> str:
@@ -643,6 +675,12 @@ def report(figures: Figures, args: argparse.Namespace) -> str:
         f"   aiokafka produce -> consume, same rate: {spread(f.broker_latency)}",
         f"   median = {p50:.0f} x the broker's",
     ]
+    runs, mean, slowest = f.forecast_ticks
+    rows.append(
+        f"6. forecast tick (every {FORECAST_EVERY_S:.0f} s, each task): {runs} ran, "
+        f"mean {1000 * mean:.1f} ms, all under {1000 * slowest:,.0f} ms: a forecast is at "
+        f"most {FORECAST_EVERY_S + slowest:.1f} s old"
+    )
     if f.refused:
         rows.append(f"refused sales (not 202): {f.refused}")
     return "\n".join(rows)

@@ -211,6 +211,7 @@ def start_worker(stack: Stack, service: str, env: dict[str, str], logs: Path, po
         return
     log = logs / f"{service}-worker.log"
     port = chosen_port(f"the {service} worker", WORKER_PORTS[service], ports)
+    stack.file(f"{service}-worker.port").write_text(str(port))
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [

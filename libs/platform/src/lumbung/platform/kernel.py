@@ -71,6 +71,7 @@ from lumbung.platform.metrics import (
     DEAD_LETTERS,
     EVENTS_IN,
     EVENTS_OUT,
+    TICK_SECONDS,
 )
 
 log = logging.getLogger(__name__)
@@ -798,11 +799,16 @@ class Kernel:
         for i, (every, tick) in enumerate(self.stream.ticks):
             if ticking and task.next_ticks.get(i, 0.0) <= mono:
                 task.next_ticks[i] = mono + every
+                began = time.perf_counter()
                 try:
                     outcome = tick(task.state, batch.now)
                 except Exception:  # changes nothing: a tick returns its changes
                     log.exception("a tick of %s failed", self.group_id)
                     continue
+                finally:
+                    TICK_SECONDS.labels(self.stream.service, tick.__name__).observe(
+                        time.perf_counter() - began
+                    )
                 batch.take(outcome)
         if task.next_sweep <= mono:
             task.next_sweep = mono + ID_SWEEP_EVERY_S

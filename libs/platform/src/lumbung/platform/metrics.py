@@ -20,6 +20,12 @@ BATCH_RECORDS = Histogram(
 BATCH_SECONDS = Histogram(
     "lumbung_stream_batch_seconds", "Time per transaction of the stream kernel", ["service"]
 )
+TICK_SECONDS = Histogram(
+    "lumbung_stream_tick_seconds",
+    "Time a tick of the stream kernel takes (it holds up its task's inputs meanwhile)",
+    ["service", "tick"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 OUTLET_SALES = Counter(
     "lumbung_outlet_sales_total",
     "Sale lines applied to stock, per outlet",

@@ -192,7 +192,7 @@ def predict_stockouts(
     stockout asks its supplier for a restock sized by the forecast, held `review` for ops
     to change its quantity first (and sent by this tick once that time has passed)."""
 
-    def tick(state: Mapping[str, Any], now: datetime) -> Outcome:
+    def forecast(state: Mapping[str, Any], now: datetime) -> Outcome:
         outlets: dict[str, dict[str, Stock]] = {}
         for key, value in state.items():
             if key.startswith("s|"):
@@ -210,7 +210,7 @@ def predict_stockouts(
             outcome.events += events
         return outcome
 
-    return tick
+    return forecast
 
 
 def stock_of(state: Mapping[str, Any], outlet: str) -> dict[str, Stock]:
