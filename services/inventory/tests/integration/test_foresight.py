@@ -95,3 +95,46 @@ def test_a_predicted_stockout_suggests_a_restock_ops_edit_and_the_receipt_clears
     assert cleared["data"]["prediction_id"] == data["prediction_id"]
     assert cleared["data"]["cleared_by"] == "restock"
     assert len(on_topic("inventory.alerts", "inventory.StockoutPredicted")) == 1
+
+
+def test_a_booth_gets_an_opening_stock_from_what_the_event_s_booths_sold(
+    inventory_api: Any, demo_catalog: dict[str, str], events: Any, workers: Any, read_model: Any
+) -> None:
+    """The demo's Porprov booths opened yesterday: what BOOTH-GOR sold yesterday (the
+    read model's daily tally) gives BOOTH-KUARO its suggestion."""
+    workers()
+    yesterday = datetime.now(WITA).replace(hour=12) - timedelta(days=1)
+    events.clock = yesterday
+    sku = "AMPLANG-IKAN-250"
+    opening = inv.StockCounted(
+        count_id="OPEN-GOR",
+        outlet_id="BOOTH-GOR",
+        kind=inv.CountKind.OPENING,
+        counted_at=yesterday,
+        lines=[inv.CountedLine(sku=sku, counted=100)],
+    )
+    events.send("inventory.commands", "BOOTH-GOR", events.envelope(opening))
+    events.flush()
+    assert read_model.wait_for(lambda: sku in read_model.outlet("BOOTH-GOR"))
+    for n in range(4):  # 20 sold yesterday
+        sale = pos.SaleRecorded(
+            sale_id=f"G-{n}",
+            outlet_id="BOOTH-GOR",
+            sold_at=events.clock,
+            lines=[pos.SaleLine(sku=sku, qty=5, unit_price_idr=25_000)],
+        )
+        raw = events.envelope(sale, events.sale_event_id("BOOTH-GOR", sale.sale_id))
+        events.send("pos.sales", "BOOTH-GOR", raw)
+    events.flush()
+    assert read_model.wait_for(lambda: read_model.outlet("BOOTH-GOR")[sku]["on_hand"] == 80)
+
+    answer = inventory_api.get("/v1/outlets/BOOTH-KUARO/opening-stock")
+    assert answer.status_code == 200, answer.text
+    suggestion = answer.json()
+    assert suggestion["basis"] == "history"
+    assert suggestion["days"] == 8  # yesterday to six days from now
+    [line] = [line for line in suggestion["lines"] if line["sku"] == sku]
+    # 20 over two booth-days (BOOTH-STADION sold none): 10 a day, 8 days, 20 % more: 96
+    assert line["per_day"] == 10
+    assert 96 <= line["qty"] < 96 + 24
+    assert inventory_api.get("/v1/outlets/IKN-01/opening-stock").status_code == 422

@@ -40,5 +40,6 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.ingest = Ingest(publisher, catalog, clock.now)
     app.state.read_model = read_model
     app.state.restocks = restocks
+    app.state.catalog = catalog
     app.state.now = clock.now
     return app

@@ -1,14 +1,17 @@
 """The stock read model in Redis, fed by `inventory.stock` (the ledger).
 
-Per outlet a hash SKU → stock JSON, per SKU a hash outlet → stock JSON, and per (outlet,
-SKU) the newest ledger lines. A change lands only when its version is newer than what is
-there, checked inside Redis, so redeliveries, replays and a rebuild running beside the
-live projector can never move the model backwards. Everything here is rebuilt from Kafka.
+Per outlet a hash SKU → stock JSON, per SKU a hash outlet → stock JSON, per (outlet,
+SKU) the newest ledger lines, and per (outlet, day in WITA) the units sold of each SKU
+(what a new booth's opening stock is suggested from, `opening.py`). A change lands only
+when its version is newer than what is there, checked inside Redis, so redeliveries,
+replays and a rebuild running beside the live projector can never move the model
+backwards. Everything here is rebuilt from Kafka.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -16,9 +19,12 @@ import redis.asyncio as aioredis
 
 from lumbung.contracts import Registry
 from lumbung.platform.cache import as_text
+from lumbung.platform.clock import WITA
 from lumbung.platform.kernel import read_to_end
 
 log = logging.getLogger(__name__)
+Change = tuple[dict[str, Any], str, str, str]
+"""StockChanged's data, its event id, its causation id, and its day in WITA."""
 LEDGER_LENGTH = 200
 STOCK_CHANGED = "inventory.StockChanged"
 
@@ -34,6 +40,9 @@ for _, c in ipairs(cjson.decode(ARGV[3])) do
     local ledger = prefix .. 'ledger:' .. c[1] .. ':' .. c[2]
     redis.call('LPUSH', ledger, c[5])
     redis.call('LTRIM', ledger, 0, keep - 1)
+    if c[7] > 0 then
+      redis.call('HINCRBY', prefix .. 'sold:' .. c[1] .. ':' .. c[6], c[2], c[7])
+    end
     applied = applied + 1
   end
 end
@@ -61,13 +70,14 @@ class StockReadModel:
     def built_marker(self) -> str:
         return f"{self._prefix}built"
 
-    async def apply(self, changes: list[tuple[dict[str, Any], str, str]]) -> int:
-        """Apply (StockChanged's data, event id, causation id) triples; returns how many
-        were newer."""
+    async def apply(self, changes: list[Change]) -> int:
+        """Apply (StockChanged's data, event id, causation id, day) changes; returns how
+        many were newer. A sale's units are added to its day's tally only when its change
+        is newer, so a redelivery or a replay does not count them twice."""
         if not changes:
             return 0
         rows = []
-        for change, event_id, cause in changes:
+        for change, event_id, cause, day in changes:
             stock = orjson.dumps(
                 {
                     "outlet_id": change["outlet_id"],
@@ -89,7 +99,10 @@ class StockReadModel:
                     "causation_id": cause,
                 }
             ).decode()
-            rows.append([change["outlet_id"], change["sku"], change["version"], stock, ledger])
+            sold = -change["delta"] if change["reason"] == "sale" and change["delta"] < 0 else 0
+            rows.append(
+                [change["outlet_id"], change["sku"], change["version"], stock, ledger, day, sold]
+            )
         applied = await self._apply(keys=[], args=[self._prefix, LEDGER_LENGTH, orjson.dumps(rows)])
         return int(applied)
 
@@ -107,6 +120,11 @@ class StockReadModel:
         raw = await self._redis.lrange(self._ledger_key(outlet_id, sku), 0, limit - 1)
         return [orjson.loads(line) for line in raw]
 
+    async def sold(self, outlet_id: str, day: date) -> dict[str, int]:
+        """Units sold of each SKU at the outlet on `day` (WITA)."""
+        raw = await self._redis.hgetall(f"{self._prefix}sold:{outlet_id}:{day.isoformat()}")
+        return {as_text(k): int(v) for k, v in raw.items()}
+
     async def is_built(self) -> bool:
         return bool(await self._redis.exists(self.built_marker))
 
@@ -122,7 +140,7 @@ class StockReadModel:
         return out
 
 
-def parse_changes(records: list[Any]) -> list[tuple[dict[str, Any], str, str]]:
+def parse_changes(records: list[Any]) -> list[Change]:
     """The StockChanged records of a batch of `inventory.stock`, read with orjson alone:
     this service wrote them through its contracts, and the projection is off the worker's
     hot loop but on its core (a second pydantic pass cost as much as the first)."""
@@ -133,8 +151,10 @@ def parse_changes(records: list[Any]) -> list[tuple[dict[str, Any], str, str]]:
             if event["event_type"] != STOCK_CHANGED:
                 continue
             data = event["data"]
-            changes.append((data, event["event_id"], event.get("causation_id") or ""))
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            day = datetime.fromisoformat(event["occurred_at"]).astimezone(WITA).date()
+            cause = event.get("causation_id") or ""
+            changes.append((data, event["event_id"], cause, day.isoformat()))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             log.warning("skipped an unreadable record on inventory.stock: %r", exc)
     return changes
 

@@ -4,6 +4,7 @@ No `from __future__ import annotations`: FastAPI reads these signatures, whose k
 dependency is built per app.
 """
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request
@@ -12,11 +13,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from lumbung.contracts.bounds import Count, Units, UnitsDelta
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
+from lumbung.contracts.events.catalog import Channel
 from lumbung.contracts.events.common import Identifier, Sku
 from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.ingest import Accepted, Ingest, IngestError
+from lumbung.inventory.opening import open_days, suggest
 from lumbung.platform.auth import Principal, Role, authorize
+from lumbung.platform.clock import WITA
 from lumbung.platform.restocks import RestockStatus, RestockView
+from lumbung.platform.views import CatalogView
 
 MAX_BATCH = 500
 OutletPath = Annotated[
@@ -338,6 +343,40 @@ def routers(principal: Any) -> list[APIRouter]:
                 outlet_id, "restock-qty", version, change, [("sku", held.sku)], producer(caller)
             )
         )
+
+    @outlets.get(
+        "/opening-stock",
+        summary="A suggested opening stock per product for a booth (ops)",
+    )
+    async def opening_stock(
+        outlet_id: OutletPath, request: Request, caller: Caller
+    ) -> dict[str, Any]:
+        authorize(caller, Role.OPS)
+        catalog: CatalogView = request.app.state.catalog
+        booth = catalog.outlet(outlet_id)
+        if booth is None:
+            raise IngestError(404, "outlet_id", f"no outlet {outlet_id} in the catalog")
+        if booth.channel is not Channel.EVENT_BOOTH or booth.calendar_id is None:
+            raise IngestError(422, "outlet_id", f"{outlet_id} is not a booth of a calendar event")
+        today = request.app.state.now().astimezone(WITA).date()
+        peers = []
+        for peer in catalog.outlets.values():
+            if (
+                peer.calendar_id == booth.calendar_id
+                and peer.outlet_id != outlet_id
+                and peer.channel is Channel.EVENT_BOOTH
+                and not peer.retired
+            ):
+                days = [day for day in open_days(peer) if day < today]
+                sold = {day: await model(request).sold(peer.outlet_id, day) for day in days}
+                peers.append((peer, sold))
+        packs = {
+            item.sku: product.pack_size
+            for item in booth.assortment
+            if (product := catalog.product(item.sku)) is not None
+        }
+        event = catalog.calendar_event(booth.calendar_id)
+        return asdict(suggest(booth, event, peers, packs, today))
 
     @stock.get("/stock/{sku}", tags=["stock"], summary="Stock of one SKU across outlets")
     async def sku_stock(sku: str, request: Request, caller: Caller) -> dict[str, Any]:

@@ -143,7 +143,7 @@ class Worker:
         await self.read_model.apply(changes)
         # Sale lines per outlet, for the silent-outlet alert (at least once, like the
         # projection: a replay counts again, and the alert only asks whether any came).
-        sold = Counter(data["outlet_id"] for data, _, _ in changes if data.get("reason") == "sale")
+        sold = Counter(data["outlet_id"] for data, *_ in changes if data.get("reason") == "sale")
         for outlet, lines in sold.items():
             OUTLET_SALES.labels(SERVICE, outlet).inc(lines)
 
