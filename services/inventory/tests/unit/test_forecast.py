@@ -455,3 +455,31 @@ def test_a_suggestion_nobody_touched_goes_out_at_its_time() -> None:
     assert requested["event_type"] == "restock.RestockRequested"
     assert requested["data"]["restock_id"] == suggested["restock_id"]
     assert requested["data"]["suggested_qty"] == suggested["suggested_qty"]
+
+
+def test_a_restock_is_cut_to_what_the_supplier_can_still_deliver_this_week() -> None:
+    """The supplier delivers 250 a week; 200 were already asked of it by other outlets."""
+    catalog = Catalog(lead_days=1, pack_size=10)
+    catalog.supplier_record = catalog.supplier_record.model_copy(update={"weekly_capacity": 250})
+    shelf = predicted_low(catalog)
+    asked: list[tuple[str, datetime]] = []
+
+    def committed(supplier_id: str, since: datetime) -> int:
+        asked.append((supplier_id, since))
+        return 200
+
+    outcome = predict_stockouts(catalog, True, timedelta(0), committed)(shelf.state, NOW)
+    _, requested = (orjson.loads(e.value) for e in outcome.events)
+    assert requested["data"]["suggested_qty"] == 50
+    assert "what the supplier can still deliver this week" in requested["data"]["reason"]
+    assert asked == [("SUP-1", NOW - timedelta(days=7))]
+
+
+def test_no_restock_when_the_supplier_s_week_is_full() -> None:
+    catalog = Catalog(lead_days=1, pack_size=10)
+    catalog.supplier_record = catalog.supplier_record.model_copy(update={"weekly_capacity": 250})
+    shelf = predicted_low(catalog)
+    outcome = predict_stockouts(catalog, True, timedelta(0), lambda _, __: 245)(shelf.state, NOW)
+    [predicted] = (orjson.loads(e.value) for e in outcome.events)
+    assert predicted["event_type"] == "inventory.StockoutPredicted"
+    assert shelf.stock(KIOSK, "AMPLANG").restock_id is None

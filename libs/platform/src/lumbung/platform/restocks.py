@@ -168,6 +168,18 @@ class RestockView:
         what was sent)."""
         return self._sorted(self._by_outlet.get(outlet_id, set()), suggested=True)
 
+    def committed(self, supplier_id: str, since: datetime) -> int:
+        """Units asked of (or held for) the supplier since `since`, from every outlet: the
+        quantity accepted where there is one, else the one asked; declined ones are not
+        counted. What a weekly capacity is measured against."""
+        total = 0
+        for request in (self._requests[i] for i in self._by_supplier.get(supplier_id, set())):
+            at = request.requested_at or request.suggested_at
+            if at is None or at < since or request.status is RestockStatus.DECLINED:
+                continue
+            total += request.accepted_qty if request.accepted_qty else request.suggested_qty
+        return total
+
     def _sorted(self, ids: set[str], suggested: bool = False) -> list[RestockRequest]:
         found = [
             r

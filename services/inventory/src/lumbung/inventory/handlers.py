@@ -27,6 +27,7 @@ from lumbung.inventory.domain import OutletStock, Stock
 from lumbung.inventory.forecast import Profile
 from lumbung.inventory.service import (
     CatalogLookup,
+    Committed,
     UnexpectedEvent,
     apply,
     foresee,
@@ -185,7 +186,10 @@ def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:
 
 
 def predict_stockouts(
-    catalog: CatalogLookup, restock: bool = True, review: timedelta = timedelta(0)
+    catalog: CatalogLookup,
+    restock: bool = True,
+    review: timedelta = timedelta(0),
+    committed: Committed | None = None,
 ) -> Tick:
     """A tick: every cell's stockout forecast (`service.foresee`), outlet by outlet; the
     learned daily shape of each outlet is kept at `p|OUTLET`. With `restock`, a predicted
@@ -202,7 +206,9 @@ def predict_stockouts(
         for outlet, cells in outlets.items():
             raw = state.get(profile(outlet))
             shape = Profile.from_list(raw) if raw is not None else Profile()
-            changed, learned, events = foresee(outlet, cells, shape, catalog, now, restock, review)
+            changed, learned, events = foresee(
+                outlet, cells, shape, catalog, now, restock, review, committed
+            )
             for sku in changed:
                 outcome.changes[cell(outlet, sku)] = cells[sku].to_list()
             if learned:

@@ -43,6 +43,7 @@ from lumbung.inventory.forecast import (
     Predict,
     Profile,
     Shape,
+    Sizing,
     judge,
     margin,
     outlook,
@@ -75,6 +76,11 @@ class CatalogLookup(Protocol):
     def outlet(self, outlet_id: str) -> OutletChanged | None: ...
 
     def calendar_event(self, calendar_id: str) -> CalendarEventChanged | None: ...
+
+
+Committed = Callable[[str, datetime], int]
+"""Units asked of a supplier since a moment, from every outlet (`RestockView.committed`)."""
+WEEK = timedelta(days=7)
 
 
 class UnexpectedEvent(Exception):
@@ -218,11 +224,15 @@ def foresee(
     now: datetime,
     restock: bool = True,
     review: timedelta = timedelta(0),
+    committed: Committed | None = None,
 ) -> tuple[set[str], bool, list[Emit]]:
     """Every cell's forecast at one outlet: the SKUs whose episode changed (their
     `Stock.forecast`, changed in place), whether the learned profile did, and the
     predictions and clearings to send. With `restock`, a predicted stockout with no
-    restock open asks the supplier for what the forecast says it needs (`forecast.size`)."""
+    restock open asks the supplier for what the forecast says it needs (`forecast.size`),
+    within what the supplier can still deliver this week (`committed`, if its catalog
+    entry has a `weekly_capacity`)."""
+    asked: dict[str, int] = {}  # units asked of each supplier in this call
     totals: dict[int, int] = {}
     for stock in cells.values():
         for slot, qty in stock.sold:
@@ -289,8 +299,9 @@ def foresee(
                     )
                 )
                 if restock and stock.restock_id is None:
+                    capacity = _capacity_left(catalog, sku, now, committed, asked)
                     events += _forecast_restock(
-                        outlet, sku, stock, velocity, view, catalog, now, review
+                        outlet, sku, stock, velocity, view, catalog, now, review, capacity
                     )
             case Clear():
                 episode = str(stock.forecast[0]) if stock.forecast else ""
@@ -324,6 +335,7 @@ def _forecast_restock(
     catalog: CatalogLookup,
     now: datetime,
     review: timedelta,
+    capacity: tuple[int, dict[str, int], str] | None = None,
 ) -> list[Emit]:
     """The restock request a predicted stockout calls for, sized by the forecast; opens
     it on `stock`. Held for ops as a `RestockSuggested` for `review` first, if any. None
@@ -347,6 +359,17 @@ def _forecast_restock(
     )
     if sizing is None:
         return []
+    qty, reason = sizing.qty, sizing.reason
+    if capacity is not None:
+        left, asked, supplier_id = capacity
+        pack = product.pack_size if product is not None else 1
+        if qty > left:
+            qty = left // pack * pack
+            reason += f"; cut to {qty}, what the supplier can still deliver this week"
+        if qty <= 0:
+            return []
+        asked[supplier_id] = asked.get(supplier_id, 0) + qty
+    sizing = Sizing(qty, reason)
     episode = str(stock.forecast[0])
     restock_id = stock.restock_id = derived_event_text(episode, "restock")
     if review > timedelta(0):
@@ -365,6 +388,25 @@ def _forecast_restock(
         return [_restock_event(outlet, suggested, restock_id, "RestockSuggested", now)]
     stock.held = [sizing.qty, sizing.reason, now.isoformat()]
     return [_send_held(outlet, sku, stock, catalog, now)]
+
+
+def _capacity_left(
+    catalog: CatalogLookup,
+    sku: str,
+    now: datetime,
+    committed: Committed | None,
+    asked: dict[str, int],
+) -> tuple[int, dict[str, int], str] | None:
+    """(units the SKU's supplier can still deliver in the week to come, the units asked in
+    this call so far, the supplier), or None when it has no weekly capacity."""
+    supplier_id = catalog.supplier_of(sku)
+    supplier = catalog.supplier(supplier_id) if supplier_id is not None else None
+    if supplier is None or supplier.weekly_capacity is None or supplier_id is None:
+        return None
+    used = (committed(supplier_id, now - WEEK) if committed is not None else 0) + asked.get(
+        supplier_id, 0
+    )
+    return max(supplier.weekly_capacity - used, 0), asked, supplier_id
 
 
 def _send_held(outlet: str, sku: str, stock: Stock, catalog: CatalogLookup, now: datetime) -> Emit:

@@ -37,12 +37,14 @@ from lumbung.inventory.handlers import (
     outlet_of,
     predict_stockouts,
 )
+from lumbung.inventory.service import Committed
 from lumbung.inventory.settings import Settings
 from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
 from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kernel import Emit, Kernel, Outcome, Projection, Stream
 from lumbung.platform.metrics import OUTLET_SALES
+from lumbung.platform.restocks import RestockView
 from lumbung.platform.shell import WorkerShell
 from lumbung.platform.views import CatalogView
 
@@ -78,6 +80,7 @@ def stock_stream(
     catalog: Any,
     forecast_every_s: float = FORECAST_EVERY_S,
     review: timedelta = timedelta(0),
+    committed: Committed | None = None,
 ) -> Stream:
     return Stream(
         service=SERVICE,
@@ -89,7 +92,7 @@ def stock_stream(
         ticks=(
             (600.0, forget_old_decisions),
             (OVERDUE_EVERY_S, flag_overdue_restocks),
-            (forecast_every_s, predict_stockouts(catalog, review=review)),
+            (forecast_every_s, predict_stockouts(catalog, True, review, committed)),
         ),
         key_of=outlet_of,
     )
@@ -114,6 +117,8 @@ class Worker:
         bootstrap = settings.kafka_bootstrap_servers
         self.clock = clock or clock_from_env()
         self.catalog = CatalogView(bootstrap, registry, SERVICE)
+        self.restocks = RestockView(bootstrap, registry, SERVICE)
+        """Every outlet's requests, so a supplier's weekly capacity counts them all."""
         self.redis = redis_client(settings.redis_url)
         self.read_model = StockReadModel(self.redis, registry.prefix)
         options: dict[str, Any] = {
@@ -126,6 +131,7 @@ class Worker:
                 self.catalog,
                 settings.forecast_every_s,
                 timedelta(seconds=settings.restock_review_s),
+                self.restocks.committed,
             ),
             registry,
             bootstrap,
@@ -150,6 +156,7 @@ class Worker:
     async def apply_inputs(self) -> None:
         if not self._catalog_started:
             await self.catalog.start()
+            await self.restocks.start()
             self._catalog_started = True
         await self.stock.run()
 
