@@ -4,11 +4,14 @@ and the receipt clears the prediction."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import time
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 import pytest
 
+from lumbung.contracts.events import catalog as cat
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.platform.clock import WITA
@@ -21,7 +24,7 @@ def next_noon() -> datetime:
     """The workers' time for this test: the next noon in WITA, when a kiosk trades (the
     forecast knows a kiosk sells nothing at night, and CI runs at any hour)."""
     now = datetime.now(WITA)
-    noon = datetime.combine(now.date(), time(12), WITA)
+    noon = datetime.combine(now.date(), clock_time(12), WITA)
     return noon if noon > now + timedelta(minutes=5) else noon + timedelta(days=1)
 
 
@@ -138,3 +141,88 @@ def test_a_booth_gets_an_opening_stock_from_what_the_event_s_booths_sold(
     assert line["per_day"] == 10
     assert 96 <= line["qty"] < 96 + 24
     assert inventory_api.get("/v1/outlets/IKN-01/opening-stock").status_code == 422
+
+
+def test_a_booth_foresees_the_stockout_a_session_rush_near_it_brings(
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    worker_env: dict[str, str],
+    shift_clock: Any,
+    read_model: Any,
+    on_topic: Any,
+) -> None:
+    """Two booths closing at 15:00, 12 an hour since 08:00 and 50 left at noon: at that
+    pace 36 more sell before they close. A match near one of them, 13:00 to 14:00, brings
+    its crowd before and after: only that booth's stockout is foreseen."""
+    noon = next_noon()
+    shift_clock((noon - datetime.now(WITA)).total_seconds())
+    worker_env["LUMBUNG_INVENTORY_FORECAST_EVERY_S"] = "1"
+    revision: dict[str, Any] = {"version": 1, "changed_at": noon - timedelta(days=1)}
+    stadium = cat.GeoPoint(lat=-1.95, lon=116.19)
+    match = cat.Session(
+        name="Sepak bola",
+        venue="Stadion Uji",
+        kind=cat.SessionKind.MATCH,
+        starts_at=noon + timedelta(hours=1),
+        ends_at=noon + timedelta(hours=2),
+    )
+    calendar = cat.CalendarEventChanged(
+        calendar_id="PORPROV-UJI",
+        name="Porprov uji",
+        starts_at=noon - timedelta(days=1),
+        ends_at=noon + timedelta(days=1),
+        venues=[cat.Venue(name="Stadion Uji", location=stadium)],
+        sessions=[match],
+        **revision,
+    )
+    events.send("catalog.calendar", "PORPROV-UJI", events.envelope(calendar))
+    window = cat.TimeWindow(starts_at=noon - timedelta(hours=6), ends_at=noon + timedelta(hours=3))
+    for outlet_id, where in (
+        ("BOOTH-UJI-DEKAT", cat.GeoPoint(lat=-1.951, lon=116.191)),
+        ("BOOTH-UJI-JAUH", cat.GeoPoint(lat=-2.3, lon=116.0)),
+    ):
+        booth = cat.OutletChanged(
+            outlet_id=outlet_id,
+            name=outlet_id,
+            channel=cat.Channel.EVENT_BOOTH,
+            address="Paser",
+            location=where,
+            active_window=window,
+            calendar_id="PORPROV-UJI",
+            assortment=[cat.AssortmentItem(sku=SKU)],
+            **revision,
+        )
+        events.send("catalog.outlets", outlet_id, events.envelope(booth))
+    events.flush()
+    workers()
+    for outlet_id in ("BOOTH-UJI-DEKAT", "BOOTH-UJI-JAUH"):
+        opening = inv.StockCounted(
+            count_id=f"OPEN-{outlet_id}",
+            outlet_id=outlet_id,
+            kind=inv.CountKind.OPENING,
+            counted_at=noon - timedelta(hours=5),
+            lines=[inv.CountedLine(sku=SKU, counted=98)],
+        )
+        events.send("inventory.commands", outlet_id, events.envelope(opening))
+    events.flush()
+    assert read_model.wait_for(lambda: SKU in read_model.outlet("BOOTH-UJI-JAUH"))
+    for outlet_id in ("BOOTH-UJI-DEKAT", "BOOTH-UJI-JAUH"):
+        for n in range(24):
+            sale = pos.SaleRecorded(
+                sale_id=f"S-{n}",
+                outlet_id=outlet_id,
+                sold_at=noon - timedelta(hours=4) + timedelta(minutes=10 * n),
+                lines=[pos.SaleLine(sku=SKU, qty=2, unit_price_idr=15_000)],
+            )
+            raw = events.envelope(sale, events.sale_event_id(outlet_id, sale.sale_id))
+            events.send("pos.sales", outlet_id, raw)
+    events.flush()
+    assert read_model.wait_for(lambda: read_model.outlet("BOOTH-UJI-JAUH")[SKU]["on_hand"] == 50)
+
+    [predicted] = on_topic("inventory.alerts", "inventory.StockoutPredicted", wait_for=1)
+    assert predicted["data"]["outlet_id"] == "BOOTH-UJI-DEKAT"
+    eta = datetime.fromisoformat(predicted["data"]["expected_at"])
+    assert noon < eta < noon + timedelta(hours=3)
+    time.sleep(3)  # three more forecasts: the far booth still foresees none
+    assert len(on_topic("inventory.alerts", "inventory.StockoutPredicted")) == 1
