@@ -133,3 +133,21 @@ def test_bad_delivery_days_and_capacities_are_row_problems_in_plain_words() -> N
         "row 7: weekly_capacity '0': Input should be greater than 0",
         "row 8: delivery_days: List should have at least 1 item after validation, not 0",
     ]
+
+
+def test_an_outlet_row_says_how_its_sales_arrive() -> None:
+    data = (
+        "outlet_id;name;channel;address;commission_percent;sales_source\n"
+        "IDM-1;Indomaret Tanah Grogot;indomaret;Jl. Ahmad Yani;10;retailer_report\n"
+        "IDM-2;Indomaret Kuaro;indomaret;Jl. Negara;10;\n"
+        "IDM-3;Indomaret Long Ikis;indomaret;Jl. Poros;10;faks\n"
+    )
+    report = Report("outlets", dry_run=True)
+    rows = read("outlets", data.encode(), report)
+
+    assert [(r.entity_id, r.details.sales_source) for r in rows] == [  # type: ignore[attr-defined]
+        ("IDM-1", "retailer_report"),
+        ("IDM-2", "pos"),
+    ]
+    [problem] = [p["message"] for p in report.problems]
+    assert problem.startswith("row 4: sales_source 'faks'")

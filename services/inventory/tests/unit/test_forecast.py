@@ -483,3 +483,12 @@ def test_no_restock_when_the_supplier_s_week_is_full() -> None:
     [predicted] = (orjson.loads(e.value) for e in outcome.events)
     assert predicted["event_type"] == "inventory.StockoutPredicted"
     assert shelf.stock(KIOSK, "AMPLANG").restock_id is None
+
+
+def test_an_outlet_that_reports_through_retailer_reports_is_not_forecast() -> None:
+    catalog = Catalog(lead_days=0)
+    catalog.outlets[KIOSK] = catalog.outlets[KIOSK].model_copy(
+        update={"sales_source": cat.SalesSource.RETAILER_REPORT}
+    )
+    shelf = predicted_low(catalog)
+    assert tick(shelf, catalog, NOW, restock=True) == []

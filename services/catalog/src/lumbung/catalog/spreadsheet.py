@@ -136,6 +136,7 @@ def _outlet(cells: dict[str, str | None]) -> dict[str, Any]:
         "calendar_id": cells.get("calendar_id"),
         "assortment": _assortment(cells.get("assortment")),
     }
+    _given(row, cells, "sales_source")
     if cells.get("lat") or cells.get("lon"):
         row["location"] = {"lat": cells.get("lat"), "lon": cells.get("lon")}
     if cells.get("active_from") or cells.get("active_until"):
@@ -206,6 +207,7 @@ SHEETS = {
             "commission_percent",
             "calendar_id",
             "assortment",
+            "sales_source",
         ),
         _outlet,
     ),

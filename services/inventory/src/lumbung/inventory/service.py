@@ -18,6 +18,7 @@ from lumbung.contracts.events.catalog import (
     Channel,
     OutletChanged,
     ProductChanged,
+    SalesSource,
     SupplierChanged,
 )
 from lumbung.contracts.events.common import Payload
@@ -242,6 +243,9 @@ def foresee(
     leads = {sku: lead_time(catalog, sku) for sku in cells}
     if not cells:
         return set(), learned, []
+    shop = catalog.outlet(outlet)
+    if shop is not None and shop.sales_source is SalesSource.RETAILER_REPORT:
+        return set(), learned, []  # its sales come days late, in reports: no live pace
     view = outlook(shape, totals, now)
     changed: set[str] = set()
     events: list[Emit] = []

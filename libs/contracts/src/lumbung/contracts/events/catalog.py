@@ -53,6 +53,13 @@ class Channel(StrEnum):
 CONSIGNMENT_CHANNELS = frozenset({Channel.INDOMARET})
 
 
+class SalesSource(StrEnum):
+    POS = "pos"
+    """Each sale as it happens, through the ingest or the outlet client."""
+    RETAILER_REPORT = "retailer_report"
+    """A retailer's periodic report of what its own tills sold (issue 18)."""
+
+
 class Weekday(StrEnum):
     MONDAY = "mon"
     TUESDAY = "tue"
@@ -226,6 +233,11 @@ class OutletDetails(Payload):
     )
     calendar_id: Identifier | None = None
     assortment: list[AssortmentItem] = Field(default_factory=list, max_length=2000)
+    sales_source: SalesSource = Field(
+        default=SalesSource.POS,
+        description="How its sales reach Lumbung: `pos` (live, as they happen) or "
+        "`retailer_report` (a retailer's periodic report); only live sales are forecast.",
+    )
 
     @field_validator("timezone")
     @classmethod
