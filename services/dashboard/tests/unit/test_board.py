@@ -248,3 +248,88 @@ def test_a_newer_prediction_for_a_cell_replaces_the_older_one() -> None:
 
     assert sorted(f["prediction_id"] for f in board.snapshot()["forecasts"]) == ["P-2", "P-3"]
     assert board.fold(event(predicted("P-1"), 90)) is None
+
+
+def suggested(restock_id: str = "RS-1", qty: int = 40) -> restock.RestockSuggested:
+    return restock.RestockSuggested(
+        restock_id=restock_id,
+        outlet_id="BOOTH-GOR",
+        sku="AMPLANG-IKAN-250",
+        supplier_id="SUP-SARI",
+        suggested_qty=qty,
+        available=12,
+        reason="about 52 expected to sell by Sat 16:00; 12 left",
+        send_at=AT + timedelta(minutes=10),
+    )
+
+
+def requested(restock_id: str = "RS-1", qty: int = 40) -> restock.RestockRequested:
+    return restock.RestockRequested(
+        restock_id=restock_id,
+        outlet_id="BOOTH-GOR",
+        sku="AMPLANG-IKAN-250",
+        supplier_id="SUP-SARI",
+        suggested_qty=qty,
+        available=12,
+        reorder_point=0,
+        par_level=0,
+        reason="about 52 expected to sell by Sat 16:00; 12 left; set to 60 by ops",
+    )
+
+
+def test_a_suggested_restock_is_held_on_the_board_until_its_request_goes_out() -> None:
+    board = Board()
+
+    assert board.fold(event(suggested())) == (
+        "suggestion",
+        {
+            "restock_id": "RS-1",
+            "outlet_id": "BOOTH-GOR",
+            "sku": "AMPLANG-IKAN-250",
+            "supplier_id": "SUP-SARI",
+            "qty": 40,
+            "available": 12,
+            "reason": "about 52 expected to sell by Sat 16:00; 12 left",
+            "send_at": (AT + timedelta(minutes=10)).isoformat(),
+            "at": AT.isoformat(),
+        },
+    )
+    assert [s["restock_id"] for s in board.snapshot()["suggestions"]] == ["RS-1"]
+
+    kind, sent = board.fold(event(requested(qty=60), minutes=3)) or ("", {})
+    assert (kind, sent["restock_id"], sent["status"]) == ("restock", "RS-1", "open")
+    assert sent["qty"] == 60, "the quantity that went out"
+    assert board.snapshot()["suggestions"] == []
+
+
+def test_a_suggestion_read_twice_is_held_once() -> None:
+    board = Board()
+    once = event(suggested())
+    board.fold(once)
+
+    assert board.fold(once) is None, "the same event again"
+    board.fold(event(suggested(qty=40)))  # sent again with an id of its own
+    assert len(board.snapshot()["suggestions"]) == 1
+
+
+def test_a_suggestion_read_after_its_request_shows_nothing() -> None:
+    board = Board()
+    board.fold(event(suggested()))
+    board.fold(event(requested(), minutes=3))
+
+    assert board.fold(event(suggested())) is None
+    assert board.snapshot()["suggestions"] == []
+
+
+def test_a_suggestion_closed_before_it_went_out_leaves_the_board() -> None:
+    board = Board()
+    board.fold(event(suggested("RS-1")))
+    board.fold(event(suggested("RS-2")))
+
+    closed = restock.RestockClosed(
+        restock_id="RS-1", outlet_id="BOOTH-GOR", sku="AMPLANG-IKAN-250", received_qty=40
+    )
+    kind, update = board.fold(event(closed, minutes=5)) or ("", {})
+
+    assert (kind, update["restock_id"], update["status"]) == ("restock", "RS-1", "closed")
+    assert [s["restock_id"] for s in board.snapshot()["suggestions"]] == ["RS-2"]

@@ -4,12 +4,14 @@
 and keeps what a new page needs beside the Redis read models: sales per outlet per hour
 (WITA), when each outlet was last heard of, the recent alerts, the reorder point each
 (outlet, SKU) alerted with (so a page colours a cell low), orders and restock requests
-as they move, and the stockouts inventory foresees, until they clear or the cell runs out.
+as they move, the stockouts inventory foresees, until they clear or the cell runs out,
+and the restocks the forecast suggested and holds for ops, until they go out or close.
 
 Pages stitch by entity: a stock cell by its `version` (newer wins), an order by the
 length of its history, a restock request by the rank of its status (open < answered <
 closed), an alert by its event id, a foreseen stockout by its cell (the newest prediction
-is the cell's mark, and goes with its clearing or with the cell's stock going out).
+is the cell's mark, and goes with its clearing or with the cell's stock going out), a
+suggested restock by its restock_id (it goes with the request or closing of that id).
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class Board:
     """prediction id -> an open predicted stockout (one per cell at most)."""
     forecast_of: dict[tuple[str, str], str] = field(default_factory=dict)
     """(outlet, SKU) -> its open prediction's id."""
+    suggestions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """restock id -> a restock the forecast sized, held for ops until it goes out."""
     ended: dict[str, None] = field(default_factory=dict)
     """The latest ENDED_PREDICTIONS prediction ids cleared or run out, oldest first."""
     seen: dict[bytes, None] = field(default_factory=dict)
@@ -152,6 +156,8 @@ class Board:
                     "cleared_by": data.cleared_by.value,
                     "at": at,
                 }
+            case restock.RestockSuggested():
+                return self._suggested(data, at)
             case _ if type(data) in ORDER_STATES:
                 return "order", self._order(event)
             case _ if type(data) in RESTOCK_STATES:
@@ -209,6 +215,28 @@ class Board:
         if len(self.ended) > ENDED_PREDICTIONS:
             del self.ended[next(iter(self.ended))]
 
+    def _suggested(
+        self, data: restock.RestockSuggested, at: str
+    ) -> tuple[str, dict[str, Any]] | None:
+        """A held restock, shown until its request or closing (the page drops it on the
+        `restock` update those make). One whose request the board has read already went
+        out: read again, it shows nothing."""
+        if data.restock_id in self.restocks:
+            return None
+        suggestion = {
+            "restock_id": data.restock_id,
+            "outlet_id": data.outlet_id,
+            "sku": data.sku,
+            "supplier_id": data.supplier_id,
+            "qty": data.suggested_qty,
+            "available": data.available,
+            "reason": data.reason,
+            "send_at": data.send_at.isoformat(),
+            "at": at,
+        }
+        self.suggestions[data.restock_id] = suggestion
+        return "suggestion", dict(suggestion)
+
     def _order(self, event: Envelope[Any]) -> dict[str, Any]:
         data = event.data
         order = self.orders.setdefault(
@@ -230,6 +258,7 @@ class Board:
 
     def _restock(self, event: Envelope[Any]) -> dict[str, Any]:
         data = event.data
+        self.suggestions.pop(data.restock_id, None)  # it went out, or it is over
         request = self.restocks.setdefault(
             data.restock_id,
             {"restock_id": data.restock_id, "outlet_id": data.outlet_id, "sku": data.sku},
@@ -264,6 +293,7 @@ class Board:
             "orders": list(self.orders.values()),
             "restocks": list(self.restocks.values()),
             "forecasts": [dict(f) for f in self.forecasts.values()],
+            "suggestions": [dict(s) for s in self.suggestions.values()],
         }
 
 
