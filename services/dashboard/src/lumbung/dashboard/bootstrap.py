@@ -8,6 +8,7 @@ from lumbung.dashboard.asyncapi import AsyncApiDocument
 from lumbung.dashboard.entrypoints import asyncapi
 from lumbung.dashboard.entrypoints.api import routers
 from lumbung.dashboard.hub import Hub
+from lumbung.dashboard.inventory import InventoryApi
 from lumbung.dashboard.settings import Settings
 from lumbung.dashboard.stock import StockReader
 from lumbung.platform.clock import Clock, clock_from_env
@@ -24,6 +25,7 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     hub = Hub(settings.kafka_bootstrap_servers, kit.registry, clock.now)
     stock = StockReader(kit.redis, kit.registry.prefix)
+    inventory = InventoryApi(settings.inventory_url)
 
     async def consumer() -> bool:
         return hub.assigned() and hub.caught_up.is_set()
@@ -40,11 +42,12 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
             "workers": kit.workers_of("inventory"),
         },
         on_start=[catalog.start, hub.start],
-        on_stop=[hub.stop, catalog.stop],
+        on_stop=[hub.stop, catalog.stop, inventory.close],
     )
     app.state.hub = hub
     app.state.catalog = catalog
     app.state.stock = stock
+    app.state.inventory = inventory
     app.state.now = clock.now
     app.state.asyncapi = AsyncApiDocument(settings.asyncapi_path)
     return app

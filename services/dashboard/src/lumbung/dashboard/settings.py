@@ -17,3 +17,6 @@ class Settings(ServiceSettings):
     asyncapi_path: Path = DOC_PATH
     """The AsyncAPI document the dashboard serves at /asyncapi: the repository's
     docs/asyncapi.yaml; the image copies it to /app/docs."""
+    inventory_url: str = "http://127.0.0.1:8002"
+    """Inventory's API, where the page's restock buttons go (through this service, with
+    the page's own ops key)."""

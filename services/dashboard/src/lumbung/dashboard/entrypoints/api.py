@@ -10,6 +10,10 @@ no gap, no double. A page that reconnects sends the id of its last update
 Every call needs an ops key: in the `X-API-Key` header, or as `?key=` where a browser
 cannot set headers (the page and its EventSource).
 
+The page's buttons on a suggested restock go through `PUT /v1/outlets/{outlet_id}/restocks/
+{restock_id}`, passed on to inventory's API with the caller's own key (docs/decisions.md,
+Dashboard): the page has one origin, and the dashboard writes nothing itself.
+
 No `from __future__ import annotations`: FastAPI reads these signatures.
 """
 
@@ -20,10 +24,14 @@ from importlib import resources
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
+from lumbung.contracts.bounds import Units
+from lumbung.contracts.events.common import Identifier
 from lumbung.dashboard.hub import Hub, Update
+from lumbung.dashboard.inventory import InventoryApi, InventoryUnreachable
 from lumbung.dashboard.stock import StockReader
 from lumbung.platform.auth import KEY_HEADER, AuthError, KeyRing, Principal, Role, authorize
 from lumbung.platform.views import CatalogView
@@ -35,6 +43,13 @@ STATIC = {
     "app.css": "text/css; charset=utf-8",
     "index.html": "text/html; charset=utf-8",
 }
+
+
+class RestockQtyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    qty: Units = Field(description="The quantity to ask the supplier for.")
+    send_now: bool = Field(default=False, description="Send it now instead of at send_at.")
 
 
 def _sse(kind: str, data: Any, event_id: str | None = None) -> bytes:
@@ -52,7 +67,17 @@ def routers(keys: KeyRing) -> list[APIRouter]:
         authorize(principal, Role.OPS)
         return principal
 
+    def ops_key(
+        request: Request,
+        key: Annotated[str | None, Query(description="The ops key, for browsers.")] = None,
+        api_key: Annotated[str | None, Header(alias=KEY_HEADER)] = None,
+    ) -> str:
+        """The caller's ops key itself, to pass on to another service's API."""
+        ops(request, key, api_key)
+        return api_key or key or ""
+
     Ops = Annotated[Principal, Depends(ops)]
+    OpsKey = Annotated[str, Depends(ops_key)]
     page = APIRouter(tags=["page"])
     api = APIRouter(prefix="/v1", tags=["dashboard"])
 
@@ -82,6 +107,35 @@ def routers(keys: KeyRing) -> list[APIRouter]:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
+
+    @api.put(
+        "/outlets/{outlet_id}/restocks/{restock_id}",
+        status_code=202,
+        summary="Change a suggested restock's quantity, or send it (inventory's API, passed on)",
+        responses={
+            404: {"description": "No such suggestion at the outlet"},
+            409: {"description": "It went to the supplier already"},
+            502: {"description": "The inventory API did not answer"},
+        },
+    )
+    async def set_restock_qty(
+        request: Request,
+        key: OpsKey,
+        outlet_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
+        restock_id: Identifier,
+        body: RestockQtyIn,
+    ) -> Response:
+        inventory: InventoryApi = request.app.state.inventory
+        try:
+            status, answer = await inventory.set_restock_qty(
+                key, outlet_id, restock_id, body.model_dump()
+            )
+        except InventoryUnreachable as exc:
+            # Safe to send again: the same change twice is one change, and once the
+            # restock went out inventory answers 409.
+            detail = f"the inventory API did not answer ({exc}); try again"
+            return JSONResponse({"detail": detail}, status_code=502)
+        return JSONResponse(answer, status_code=status)
 
     return [page, api]
 
