@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import restock
 from lumbung.platform.clock import WITA
 from tests.support.fixtures import ApiProcess
 from tests.support.sse import Stream
@@ -227,6 +228,38 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     events.send("inventory.alerts", OUTLET, events.envelope(cleared))
     events.flush()
     until(browser, lambda: shown(browser, foreseen, "data-foreseen") is None, "the mark gone")
+    # A restock the forecast holds for ops: on the panel with its buttons until it goes out.
+    held = restock.RestockSuggested(
+        restock_id="RS-BROWSER",
+        outlet_id=OUTLET,
+        sku="AMPLANG-IKAN-250",
+        supplier_id="SUP-SARI",
+        suggested_qty=40,
+        available=12,
+        reason="about 52 expected to sell by Sat 16:00",
+        send_at=datetime.now(WITA) + timedelta(minutes=10),
+    )
+    events.send("restock.events", OUTLET, events.envelope(held))
+    events.flush()
+    panel = '#suggestions li[data-suggestion="RS-BROWSER"]'
+    until(browser, lambda: "goes out" in (shown(browser, panel) or ""), "the suggestion")
+    assert "about 52 expected to sell by Sat 16:00" in (shown(browser, panel) or "")
+    browser.execute_script(  # found and clicked in one step (see `shown`)
+        "document.querySelector(arguments[0]).click()", f'{panel} button[data-act="edit"]'
+    )
+    qty = f'{panel} input[data-qty="RS-BROWSER"]'
+    until(browser, lambda: shown(browser, qty, "value") == "40", "the number to change")
+    sent = restock.RestockRequested(
+        **held.model_dump(include={"restock_id", "outlet_id", "sku", "supplier_id"}),
+        suggested_qty=40,
+        available=12,
+        reorder_point=0,
+        par_level=0,
+    )
+    events.send("restock.events", OUTLET, events.envelope(sent))
+    events.flush()
+    until(browser, lambda: shown(browser, panel) is None, "the suggestion gone once sent")
+    assert shown(browser, '#restocks li[data-restock="RS-BROWSER"]'), "among the requests now"
     until(browser, lambda: "data as of" in (shown(browser, "#fresh") or ""), "how old its data is")
     assert shown(browser, "#fresh", "data-stale") == "no"
 

@@ -1,7 +1,8 @@
 // The Lumbung dashboard page: a snapshot, then live updates over Server-Sent Events.
 // Stock cells keep their version and take only newer ones; orders their version; restock
 // requests the rank of their status; alerts their id; a cell's foreseen stockout is its
-// newest prediction, gone with its clearing or the cell running out. No framework, no CDN.
+// newest prediction, gone with its clearing or the cell running out; a suggested restock its
+// restock_id, gone once its request (or closing) of that id comes. No framework, no CDN.
 "use strict";
 
 const T = {
@@ -18,6 +19,10 @@ const T = {
     open: "terbuka", accepted: "diterima", declined: "ditolak", overdue: "terlambat", closed: "selesai",
     foreseen: "segera habis", per_hour: "/jam", lead: "pemasok perlu", hours: "jam",
     placed: "menunggu", reserved: "disiapkan", pickup: "ambil",
+    suggestions: "Restok yang disarankan", send: "Kirim", edit: "Ubah", save_send: "Simpan & kirim",
+    cancel: "Batal", goes_out: "dikirim", going_out: "sedang dikirim…", minutes_left: "mnt lagi",
+    left: "tersedia", sending: "mengirim…", already_sent: "sudah dikirim ke pemasok",
+    not_found: "saran tidak ditemukan", failed: "gagal",
     ikn_kiosk: "Kios IKN", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Booth acara", online: "Online", souvenir_center: "Pusat oleh-oleh",
   },
@@ -34,6 +39,10 @@ const T = {
     open: "open", accepted: "accepted", declined: "declined", overdue: "overdue", closed: "closed",
     foreseen: "running out", per_hour: "/h", lead: "supplier needs", hours: "h",
     placed: "waiting", reserved: "ready", pickup: "pickup",
+    suggestions: "Suggested restocks", send: "Send", edit: "Edit", save_send: "Save & send",
+    cancel: "Cancel", goes_out: "goes out", going_out: "going out…", minutes_left: "min left",
+    left: "available", sending: "sending…", already_sent: "already with the supplier",
+    not_found: "no such suggestion", failed: "failed",
     ikn_kiosk: "IKN kiosk", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Event booth", online: "Online", souvenir_center: "Souvenir centre",
   },
@@ -65,6 +74,7 @@ const state = {
   outlets: [], products: {}, calendar: [], stock: {}, levels: {}, sales: {}, revenue: {},
   lastSeen: {}, alerts: [], alertIds: new Set(), orders: {}, restocks: {}, foresight: {}, now: null,
   happenedUntil: 0, freshness: null, freshAt: 0,
+  suggestions: {}, editing: {}, notes: {},
 };
 let dirty = false;
 
@@ -120,6 +130,8 @@ function applySnapshot(s) {
   state.restocks = Object.fromEntries(s.restocks.map((r) => [r.restock_id, r]));
   state.foresight = {};
   for (const f of s.forecasts || []) apply.forecast(f);
+  state.suggestions = {};
+  for (const x of s.suggestions || []) apply.suggestion(x);
   fillFilters();
   dirty = true;
 }
@@ -153,11 +165,13 @@ const apply = {
     if (f.status === "predicted") state.foresight[cell] = f;
     else if (held && held.prediction_id === f.prediction_id) delete state.foresight[cell];
   },
+  suggestion(x) { if (!state.restocks[x.restock_id]) state.suggestions[x.restock_id] = x; },
   order(o) { const old = state.orders[o.order_id]; if (!old || old.version <= o.version) state.orders[o.order_id] = { ...old, ...o }; },
   restock(r) {
     const old = state.restocks[r.restock_id];
     if (old && RANK[old.status] > RANK[r.status]) r = { ...r, status: old.status };
     state.restocks[r.restock_id] = { ...old, ...r };
+    delete state.suggestions[r.restock_id]; delete state.editing[r.restock_id]; delete state.notes[r.restock_id];
   },
 };
 
@@ -254,6 +268,100 @@ function renderLists() {
     `${esc(o.customer_name || o.order_id)} · ${o.units || ""} · ${esc(outletName(o.outlet_id))} · ${t("pickup")} ${wita(o.pickup_at)}</li>`).join("");
 }
 
+// Suggested restocks: held by inventory for ops until send_at. "Kirim" sends the shown
+// quantity now; "Ubah" sends a changed one now (docs/decisions.md, Dashboard: a change
+// left waiting would be seen by no one else). The call goes to this dashboard, which
+// passes it to inventory's API with this page's ops key. The panel is re-rendered only
+// when what it shows changes, so a number being typed survives the updates around it;
+// its countdowns are filled in place, each tick.
+function suggestionsHtml() {
+  const shown = new Set(shownOutlets().map((o) => o.outlet_id));
+  const held = Object.values(state.suggestions).filter((x) => shown.has(x.outlet_id))
+    .sort((a, b) => a.send_at.localeCompare(b.send_at));
+  return held.slice(0, 60).map((x) => {
+    const id = esc(x.restock_id), editing = state.editing[x.restock_id], note = state.notes[x.restock_id];
+    const buttons = editing === undefined
+      ? `<button type="button" data-act="send">${t("send")}</button> <button type="button" data-act="edit">${t("edit")}</button>`
+      : `<input type="number" min="1" step="1" value="${esc(editing)}" data-qty="${id}"> ` +
+        `<button type="button" data-act="save">${t("save_send")}</button> <button type="button" data-act="cancel">${t("cancel")}</button>`;
+    return `<li data-suggestion="${id}"><b>${esc(productName(x.sku))}</b> → ${esc(outletName(x.outlet_id))}: ` +
+      `<span class="qty">${x.qty}</span> <span class="sub">(${t("left")} ${x.available})</span>` +
+      (x.reason ? `<span class="why">${esc(x.reason)}</span>` : "") +
+      `<span class="when" data-send-at="${esc(x.send_at)}"></span>` +
+      `<span class="acts">${buttons}${note ? ` <span class="note">${esc(note)}</span>` : ""}</span></li>`;
+  }).join("");
+}
+
+function goesOut(iso) {
+  const left = Math.ceil((Date.parse(iso) - boardNow()) / 60000);
+  return left <= 0 ? t("going_out") : `${t("goes_out")} ${wita(iso)} · ${left} ${t("minutes_left")}`;
+}
+
+let suggestionsShown = null;
+function renderSuggestions() {
+  const html = suggestionsHtml();
+  if (html === suggestionsShown) return;
+  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.qty : undefined;
+  suggestionsShown = html;
+  $("suggestions").innerHTML = html;
+  if (focused !== undefined) {
+    const input = $("suggestions").querySelector(`input[data-qty="${CSS.escape(focused)}"]`);
+    if (input) input.focus();
+  }
+}
+
+function countdowns() {
+  document.querySelectorAll("#suggestions [data-send-at]").forEach((el) => {
+    const text = goesOut(el.dataset.sendAt);
+    if (el.textContent !== text) el.textContent = text;
+  });
+}
+
+async function sendRestock(restockId, qty) {
+  const x = state.suggestions[restockId];
+  if (!x) return;
+  state.notes[restockId] = t("sending");
+  dirty = true;
+  let note;
+  try {
+    const answer = await fetch(`/v1/outlets/${encodeURIComponent(x.outlet_id)}/restocks/${encodeURIComponent(restockId)}`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json", "X-API-Key": key },
+      body: JSON.stringify({ qty, send_now: true }),
+    });
+    if (answer.status === 202) note = t("sending");  // it leaves once its request comes
+    else if (answer.status === 409) note = t("already_sent");
+    else if (answer.status === 404) note = t("not_found");
+    else {
+      const body = await answer.json().catch(() => ({}));
+      note = `${t("failed")} (${answer.status}): ${typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || "")}`;
+    }
+  } catch (err) {
+    note = `${t("failed")}: ${err}`;
+  }
+  if (state.suggestions[restockId]) { state.notes[restockId] = note; delete state.editing[restockId]; }
+  dirty = true;
+}
+
+$("suggestions").addEventListener("input", (e) => {
+  if (e.target.dataset.qty !== undefined) state.editing[e.target.dataset.qty] = e.target.value;
+});
+$("suggestions").addEventListener("click", (e) => {
+  const act = e.target.dataset && e.target.dataset.act, li = e.target.closest("li[data-suggestion]");
+  if (!act || !li) return;
+  const id = li.dataset.suggestion, x = state.suggestions[id];
+  if (!x) return;
+  if (act === "send") sendRestock(id, x.qty);
+  else if (act === "edit") { state.editing[id] = String(x.qty); delete state.notes[id]; }
+  else if (act === "cancel") delete state.editing[id];
+  else if (act === "save") {
+    const qty = Number(state.editing[id]);
+    if (Number.isInteger(qty) && qty >= 1) sendRestock(id, qty);
+    else state.notes[id] = `${t("failed")}: qty ≥ 1`;
+  }
+  dirty = true;
+});
+
 function setFreshness(f) { state.freshness = f; state.freshAt = Date.now(); }
 
 function showFreshness() {
@@ -292,7 +400,8 @@ function tick() {
     (simulated ? ` · ${t("simulated")} (${t("wall")} ${wita(new Date(wall).toISOString())})` : "");
   $("clock").dataset.simulated = simulated ? "yes" : "no";
   showFreshness();
-  if (dirty) { dirty = false; renderGrid(); renderLists(); }
+  if (dirty) { dirty = false; renderGrid(); renderLists(); renderSuggestions(); }
+  countdowns();
 }
 
 function connect() {

@@ -1,0 +1,146 @@
+"""Suggested restocks on the dashboard, on the real broker: the inventory worker's forecast
+suggests one, the page's panel shows it from `restock.events`, ops send it with a changed
+quantity through the dashboard (passed on to the real inventory API process with their
+key), and the panel drops it once the worker's request of that restock comes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lumbung.contracts.events import inventory as inv
+from lumbung.contracts.events import pos
+from lumbung.platform.clock import WITA
+from tests.support.fixtures import ApiProcess
+from tests.support.sse import Stream
+
+pytestmark = pytest.mark.broker
+OUTLET, SKU = "IKN-01", "KERIPIK-PISANG-200"
+
+
+def next_noon() -> datetime:
+    """The workers' time: the next noon in WITA, when a kiosk trades (the forecast knows a
+    kiosk sells nothing at night, and CI runs at any hour)."""
+    now = datetime.now(WITA)
+    noon = datetime.combine(now.date(), time(12), WITA)
+    return noon if noon > now + timedelta(minutes=5) else noon + timedelta(days=1)
+
+
+@pytest.fixture
+def noon(shift_clock: Any) -> datetime:
+    """The workers' and APIs' time moved to the next noon."""
+    at = next_noon()
+    shift_clock((at - datetime.now(WITA)).total_seconds())
+    return at
+
+
+@pytest.fixture
+def apis(
+    worker_env: dict[str, str], tmp_path: Path, demo_catalog: dict[str, str], noon: datetime
+) -> Iterator[tuple[ApiProcess, ApiProcess]]:
+    """(inventory, dashboard) as processes, the dashboard pointed at that inventory."""
+    worker_env["LUMBUNG_INVENTORY_FORECAST_EVERY_S"] = "1"
+    inventory = ApiProcess("inventory", worker_env, tmp_path / "inventory.log")
+    inventory.start()
+    env = {**worker_env, "LUMBUNG_DASHBOARD_INVENTORY_URL": inventory.url}
+    dashboard = ApiProcess("dashboard", env, tmp_path / "dashboard.log")
+    try:
+        dashboard.start()
+        yield inventory, dashboard
+    finally:
+        dashboard.stop()
+        inventory.stop()
+
+
+def sell_toward_a_stockout(events: Any, read_model: Any, noon: datetime) -> None:
+    """100 opened at 07:00, 2 sold every 10 minutes since 08:00: 52 left at noon, out this
+    afternoon, long before the supplier's two days of lead time (demo catalog)."""
+    opening = inv.StockCounted(
+        count_id="OPEN",
+        outlet_id=OUTLET,
+        kind=inv.CountKind.OPENING,
+        counted_at=noon - timedelta(hours=5),
+        lines=[inv.CountedLine(sku=SKU, counted=100)],
+    )
+    events.send("inventory.commands", OUTLET, events.envelope(opening))
+    events.flush()
+    assert read_model.wait_for(lambda: SKU in read_model.outlet(OUTLET))
+    for n in range(24):
+        sale = pos.SaleRecorded(
+            sale_id=f"S-{n}",
+            outlet_id=OUTLET,
+            sold_at=noon - timedelta(hours=4) + timedelta(minutes=10 * n),
+            lines=[pos.SaleLine(sku=SKU, qty=2, unit_price_idr=15_000)],
+        )
+        raw = events.envelope(sale, events.sale_event_id(OUTLET, f"S-{n}"))
+        events.send("pos.sales", OUTLET, raw)
+    events.flush()
+
+
+def put(dashboard: ApiProcess, key: str | None, restock_id: str, qty: int) -> httpx.Response:
+    headers = {"X-API-Key": key} if key else {}
+    return httpx.put(
+        f"{dashboard.url}/v1/outlets/{OUTLET}/restocks/{restock_id}",
+        json={"qty": qty, "send_now": True},
+        headers=headers,
+        timeout=30,
+    )
+
+
+def test_ops_send_a_suggested_restock_from_the_panel_and_it_leaves_once_it_went_out(
+    apis: tuple[ApiProcess, ApiProcess],
+    ops_key: str,
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    noon: datetime,
+    read_model: Any,
+    on_topic: Any,
+) -> None:
+    inventory, dashboard = apis
+    workers("inventory")
+    page = Stream(dashboard.url, ops_key)
+    kind, snapshot = page.next()
+    assert (kind, snapshot["suggestions"]) == ("snapshot", [])
+    sell_toward_a_stockout(events, read_model, noon)
+
+    held = page.until("suggestion", lambda s: (s["outlet_id"], s["sku"]) == (OUTLET, SKU))
+    restock_id = held["restock_id"]
+    assert held["qty"] > 52
+    assert "expected to sell by" in held["reason"]
+    assert datetime.fromisoformat(held["send_at"]) > noon
+    board = httpx.get(f"{dashboard.url}/v1/board", params={"key": ops_key}).json()
+    assert [s["restock_id"] for s in board["suggestions"]] == [restock_id]
+
+    assert put(dashboard, None, restock_id, 30).status_code == 401, "no key, no change"
+    assert put(dashboard, demo_catalog[OUTLET], restock_id, 30).status_code == 403, "ops only"
+    missing = put(dashboard, ops_key, "NO-SUCH-RESTOCK", 30)
+    assert missing.status_code == 404, "inventory's answer, passed on"
+    assert "NO-SUCH-RESTOCK" in missing.text
+    sent = put(dashboard, ops_key, restock_id, 30)
+    assert sent.status_code == 202, sent.text
+
+    [change] = on_topic("inventory.commands", "inventory.RestockQuantitySet", wait_for=1)
+    assert (change["data"]["restock_id"], change["data"]["qty"]) == (restock_id, 30)
+    assert change["producer"].startswith("ops:"), "inventory heard the page's ops key"
+    gone = page.until("restock", lambda r: r["restock_id"] == restock_id)
+    assert (gone["status"], gone["qty"]) == ("open", 30)
+    board = httpx.get(f"{dashboard.url}/v1/board", params={"key": ops_key}).json()
+    assert board["suggestions"] == []
+    page.close()
+
+    def status_at_inventory() -> str:
+        listed = httpx.get(
+            f"{inventory.url}/v1/outlets/{OUTLET}/restocks", headers={"X-API-Key": ops_key}
+        ).json()["restocks"]
+        return str(next(r["status"] for r in listed if r["restock_id"] == restock_id))
+
+    assert read_model.wait_for(lambda: status_at_inventory() == "open", seconds=30)
+    late = put(dashboard, ops_key, restock_id, 40)
+    assert late.status_code == 409, late.text
+    assert len(on_topic("restock.events", "restock.RestockRequested")) == 1
