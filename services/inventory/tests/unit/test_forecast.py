@@ -428,8 +428,11 @@ def test_a_suggested_restock_waits_for_ops_who_may_change_it_and_send_it() -> No
     assert suggested["event_type"] == "restock.RestockSuggested"
     restock_id = suggested["data"]["restock_id"]
     assert datetime.fromisoformat(suggested["data"]["send_at"]) == NOW + review
-    # ops lower it, without sending: nothing goes out yet
-    assert edit(shelf, restock_id, 300, send_now=False) == []
+    # ops lower it, without sending: nothing goes out yet, the suggestion says 300 now
+    [again] = edit(shelf, restock_id, 300, send_now=False)
+    assert again.type == "restock.RestockSuggested"
+    assert (again.data["restock_id"], again.data["suggested_qty"]) == (restock_id, 300)
+    assert again.data["send_at"] == suggested["data"]["send_at"]
     assert shelf.stock(KIOSK, "AMPLANG").held[0] == 300  # type: ignore[index]
     # then send it: the supplier gets 300, with why
     [sent] = edit(shelf, restock_id, 300, send_now=True)

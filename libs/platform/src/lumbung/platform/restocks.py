@@ -66,7 +66,7 @@ class RestockRequest:
     def fold(self, event: Envelope[Any]) -> None:
         data = event.data
         match data:
-            case restock.RestockSuggested() if not self.requested:
+            case restock.RestockSuggested() if not self.requested:  # again: ops changed it
                 self.outlet_id, self.sku = data.outlet_id, data.sku
                 self.supplier_id, self.suggested_qty = data.supplier_id, data.suggested_qty
                 self.suggested_at, self.send_at, self.why = (

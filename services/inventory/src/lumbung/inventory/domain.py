@@ -143,6 +143,18 @@ class RestockSent:
 
 
 @dataclass(frozen=True)
+class RestockHeld:
+    """A held suggestion with the quantity ops set, still waiting to go out."""
+
+    restock_id: str
+    sku: str
+    qty: int
+    reason: str
+    send_at: str
+    stock: Stock
+
+
+@dataclass(frozen=True)
 class Reserved:
     order_id: str
     lines: dict[str, int]
@@ -163,7 +175,15 @@ class TransferSent:
 
 
 Effect = (
-    Moved | Alerted | RestockNeeded | RestockDone | RestockSent | Reserved | Rejected | TransferSent
+    Moved
+    | Alerted
+    | RestockNeeded
+    | RestockDone
+    | RestockSent
+    | RestockHeld
+    | Reserved
+    | Rejected
+    | TransferSent
 )
 
 
@@ -255,8 +275,10 @@ class OutletStock:
         if stock is None or stock.held is None or stock.restock_id != restock_id:
             return []
         stock.held = [qty, *stock.held[1:]]
-        if not send_now:
-            return []
+        if not send_now:  # said again with its new quantity, so every page shows it
+            return [
+                RestockHeld(restock_id, sku, qty, str(stock.held[1]), stock.held[2], _copy(stock))
+            ]
         reason = f"{stock.held[1]}; set to {qty} by ops" if stock.held[1] else "set by ops"
         stock.held = None
         return [RestockSent(restock_id, sku, qty, reason, _copy(stock))]

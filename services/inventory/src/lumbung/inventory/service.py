@@ -30,6 +30,7 @@ from lumbung.inventory.domain import (
     Rejected,
     Reserved,
     RestockDone,
+    RestockHeld,
     RestockNeeded,
     RestockSent,
     Stock,
@@ -559,6 +560,22 @@ class Translator:
                         reason=effect.reason,
                     ),
                     tag(f"restock-sent:{effect.sku}"),
+                )
+            case RestockHeld(stock=stock):
+                return self._event(
+                    "restock.events",
+                    outlet,
+                    restock.RestockSuggested(
+                        restock_id=effect.restock_id,
+                        outlet_id=outlet,
+                        sku=effect.sku,
+                        supplier_id=self._catalog.supplier_of(effect.sku),
+                        suggested_qty=effect.qty,
+                        available=stock.available,
+                        reason=effect.reason,
+                        send_at=datetime.fromisoformat(effect.send_at),
+                    ),
+                    tag(f"restock-held:{effect.sku}"),
                 )
             case RestockDone():
                 return self._event(
