@@ -8,9 +8,10 @@ counts and the outlet's *shape*, its busyness by slot relative to a quiet hour:
 - outside an outlet's window (a booth's `active_window`) it sells nothing;
 - a kiosk or rest area learns its daily shape from earlier days (`Profile`); before a
   whole day is seen it is assumed to trade 07:00-22:00 local time at an even pace;
-- a booth trades 07:00-22:00 too, and is `RUSH_HEIGHT` times busier again in the
-  `RUSH_BEFORE` before each session at a venue near it starts and the `RUSH_AFTER` after
-  it ends (visitors arriving, and leaving).
+- a booth trades 07:00-22:00 too, and is `RUSH_HEIGHT` times busier again (scaled by the
+  session's expected visitors against the event's usual session) in the `RUSH_BEFORE`
+  before each session at a venue near it starts and the `RUSH_AFTER` after it ends
+  (visitors arriving, and leaving).
 
 The velocity is a ratio: units sold over the outlet's shape-weighted open time, both
 decayed with the open time since (`MEMORY_MIN`), so a night does not age an estimate and a
@@ -18,6 +19,9 @@ rush does not read as a new normal. Demand ahead is that velocity times the shap
 the stockout ETA is when demand exceeds what is available plus what is on order and due
 by then. An outlet that has gone silent (no sale while it should have sold
 `SILENT_UNITS`) has no velocity at all: unknown, not zero.
+
+Then `judge` decides a cell's episode (predict once, clear with hysteresis on the pace),
+and `size` how much a forecast's restock asks for. docs/FORECAST.md has the evaluation.
 """
 
 from __future__ import annotations
