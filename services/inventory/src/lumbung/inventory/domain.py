@@ -150,7 +150,6 @@ class RestockHeld:
     sku: str
     qty: int
     reason: str
-    send_at: str
     stock: Stock
 
 
@@ -276,9 +275,7 @@ class OutletStock:
             return []
         stock.held = [qty, *stock.held[1:]]
         if not send_now:  # said again with its new quantity, so every page shows it
-            return [
-                RestockHeld(restock_id, sku, qty, str(stock.held[1]), stock.held[2], _copy(stock))
-            ]
+            return [RestockHeld(restock_id, sku, qty, str(stock.held[1]), _copy(stock))]
         reason = f"{stock.held[1]}; set to {qty} by ops" if stock.held[1] else "set by ops"
         stock.held = None
         return [RestockSent(restock_id, sku, qty, reason, _copy(stock))]

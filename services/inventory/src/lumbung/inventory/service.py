@@ -285,7 +285,8 @@ def foresee(
                 stock.forecast = [episode, verdict.eta.isoformat(), stock.available]
                 per_hour = view.per_hour(velocity, shape)
                 events.append(
-                    _foresight_event(
+                    _tick_event(
+                        "inventory.alerts",
                         outlet,
                         inv.StockoutPredicted(
                             prediction_id=episode,
@@ -312,7 +313,8 @@ def foresee(
                 episode = str(stock.forecast[0]) if stock.forecast else ""
                 stock.forecast = None
                 events.append(
-                    _foresight_event(
+                    _tick_event(
+                        "inventory.alerts",
                         outlet,
                         inv.StockoutCleared(
                             prediction_id=episode,
@@ -380,19 +382,56 @@ def _forecast_restock(
     if review > timedelta(0):
         send_at = now + review
         stock.held = [sizing.qty, sizing.reason, send_at.isoformat()]
-        suggested = restock.RestockSuggested(
-            restock_id=restock_id,
-            outlet_id=outlet,
-            sku=sku,
-            supplier_id=catalog.supplier_of(sku),
-            suggested_qty=sizing.qty,
-            available=stock.available,
-            reason=sizing.reason,
-            send_at=send_at,
-        )
-        return [_restock_event(outlet, suggested, restock_id, "RestockSuggested", now)]
+        suggested = suggestion(outlet, sku, stock, catalog, restock_id, sizing.qty, sizing.reason)
+        return [_tick_event("restock.events", outlet, suggested, restock_id, now)]
     stock.held = [sizing.qty, sizing.reason, now.isoformat()]
     return [_send_held(outlet, sku, stock, catalog, now)]
+
+
+def request(
+    outlet: str,
+    sku: str,
+    stock: Stock,
+    catalog: CatalogLookup,
+    restock_id: str,
+    qty: int,
+    reason: str,
+) -> restock.RestockRequested:
+    """A forecast's request as it goes to the supplier."""
+    return restock.RestockRequested(
+        restock_id=restock_id,
+        outlet_id=outlet,
+        sku=sku,
+        supplier_id=catalog.supplier_of(sku),
+        suggested_qty=qty,
+        available=stock.available,
+        reorder_point=stock.reorder_point,
+        par_level=stock.par_level,
+        reason=reason,
+    )
+
+
+def suggestion(
+    outlet: str,
+    sku: str,
+    stock: Stock,
+    catalog: CatalogLookup,
+    restock_id: str,
+    qty: int,
+    reason: str,
+) -> restock.RestockSuggested:
+    """A forecast's request while it is held for ops (`stock.held` says until when)."""
+    assert stock.held is not None, "a suggestion is held"
+    return restock.RestockSuggested(
+        restock_id=restock_id,
+        outlet_id=outlet,
+        sku=sku,
+        supplier_id=catalog.supplier_of(sku),
+        suggested_qty=qty,
+        available=stock.available,
+        reason=reason,
+        send_at=datetime.fromisoformat(stock.held[2]),
+    )
 
 
 def _capacity_left(
@@ -420,31 +459,8 @@ def _send_held(outlet: str, sku: str, stock: Stock, catalog: CatalogLookup, now:
     assert stock.restock_id is not None, "a held suggestion has its request's id"
     qty, reason, _ = stock.held
     stock.held = None
-    requested = restock.RestockRequested(
-        restock_id=stock.restock_id,
-        outlet_id=outlet,
-        sku=sku,
-        supplier_id=catalog.supplier_of(sku),
-        suggested_qty=int(qty),
-        available=stock.available,
-        reorder_point=stock.reorder_point,
-        par_level=stock.par_level,
-        reason=str(reason),
-    )
-    return _restock_event(outlet, requested, stock.restock_id, "RestockRequested", now)
-
-
-def _restock_event(
-    outlet: str, payload: Payload, restock_id: str, what: str, now: datetime
-) -> Emit:
-    value = event_json(
-        payload,
-        event_id=derived_event_text(restock_id, what),
-        occurred_at=now,
-        producer=PRODUCER,
-        correlation_id=restock_id,
-    )
-    return Emit("restock.events", outlet, value)
+    requested = request(outlet, sku, stock, catalog, stock.restock_id, int(qty), str(reason))
+    return _tick_event("restock.events", outlet, requested, stock.restock_id, now)
 
 
 def _why(stock: Stock, per_hour: float, eta: datetime, lead: timedelta, shape: Shape) -> str:
@@ -456,16 +472,17 @@ def _why(stock: Stock, per_hour: float, eta: datetime, lead: timedelta, shape: S
     return f"{words}; the supplier needs {hours} h to deliver"
 
 
-def _foresight_event(outlet: str, payload: Payload, episode: str, now: datetime) -> Emit:
-    """A tick's event: no cause, so its id comes from the episode and what it says."""
+def _tick_event(topic: str, outlet: str, payload: Payload, about: str, now: datetime) -> Emit:
+    """A tick's event: no cause, so its id comes from what it is about (an episode, a
+    request) and its type."""
     value = event_json(
         payload,
-        event_id=derived_event_text(episode, type(payload).__name__),
+        event_id=derived_event_text(about, type(payload).__name__),
         occurred_at=now,
         producer=PRODUCER,
-        correlation_id=episode,
+        correlation_id=about,
     )
-    return Emit("inventory.alerts", outlet, value)
+    return Emit(topic, outlet, value)
 
 
 class Translator:
@@ -545,37 +562,30 @@ class Translator:
                     tag(f"restock-requested:{sku}"),
                 )
             case RestockSent(stock=stock):
-                return self._event(
-                    "restock.events",
+                payload = request(
                     outlet,
-                    restock.RestockRequested(
-                        restock_id=effect.restock_id,
-                        outlet_id=outlet,
-                        sku=effect.sku,
-                        supplier_id=self._catalog.supplier_of(effect.sku),
-                        suggested_qty=effect.qty,
-                        available=stock.available,
-                        reorder_point=stock.reorder_point,
-                        par_level=stock.par_level,
-                        reason=effect.reason,
-                    ),
-                    tag(f"restock-sent:{effect.sku}"),
+                    effect.sku,
+                    stock,
+                    self._catalog,
+                    effect.restock_id,
+                    effect.qty,
+                    effect.reason,
+                )
+                return self._event(
+                    "restock.events", outlet, payload, tag(f"restock-sent:{effect.sku}")
                 )
             case RestockHeld(stock=stock):
-                return self._event(
-                    "restock.events",
+                held = suggestion(
                     outlet,
-                    restock.RestockSuggested(
-                        restock_id=effect.restock_id,
-                        outlet_id=outlet,
-                        sku=effect.sku,
-                        supplier_id=self._catalog.supplier_of(effect.sku),
-                        suggested_qty=effect.qty,
-                        available=stock.available,
-                        reason=effect.reason,
-                        send_at=datetime.fromisoformat(effect.send_at),
-                    ),
-                    tag(f"restock-held:{effect.sku}"),
+                    effect.sku,
+                    stock,
+                    self._catalog,
+                    effect.restock_id,
+                    effect.qty,
+                    effect.reason,
+                )
+                return self._event(
+                    "restock.events", outlet, held, tag(f"restock-held:{effect.sku}")
                 )
             case RestockDone():
                 return self._event(
