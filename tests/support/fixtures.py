@@ -192,6 +192,20 @@ def shift_clock(worker_env: dict[str, str]) -> Callable[[float], None]:
     return shift
 
 
+@pytest.fixture
+def noon(shift_clock: Callable[[float], None], worker_env: dict[str, str]) -> datetime:
+    """The workers' and APIs' time moved to the next noon in WITA, when a kiosk trades (the
+    forecast knows a kiosk sells nothing at night, and CI runs at any hour), with the
+    inventory worker's stockout forecast made every second."""
+    now = datetime.now(WITA)
+    at = datetime.combine(now.date(), datetime.min.time(), WITA) + timedelta(hours=12)
+    if at <= now + timedelta(minutes=5):
+        at += timedelta(days=1)
+    shift_clock((at - datetime.now(WITA)).total_seconds())
+    worker_env["LUMBUNG_INVENTORY_FORECAST_EVERY_S"] = "1"
+    return at
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield

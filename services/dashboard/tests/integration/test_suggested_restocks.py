@@ -6,7 +6,7 @@ key), and the panel drops it once the worker's request of that restock comes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ import pytest
 
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
-from lumbung.platform.clock import WITA
 from tests.support.fixtures import ApiProcess
 from tests.support.sse import Stream
 
@@ -23,28 +22,11 @@ pytestmark = pytest.mark.broker
 OUTLET, SKU = "IKN-01", "KERIPIK-PISANG-200"
 
 
-def next_noon() -> datetime:
-    """The workers' time: the next noon in WITA, when a kiosk trades (the forecast knows a
-    kiosk sells nothing at night, and CI runs at any hour)."""
-    now = datetime.now(WITA)
-    noon = datetime.combine(now.date(), time(12), WITA)
-    return noon if noon > now + timedelta(minutes=5) else noon + timedelta(days=1)
-
-
-@pytest.fixture
-def noon(shift_clock: Any) -> datetime:
-    """The workers' and APIs' time moved to the next noon."""
-    at = next_noon()
-    shift_clock((at - datetime.now(WITA)).total_seconds())
-    return at
-
-
 @pytest.fixture
 def apis(
     worker_env: dict[str, str], tmp_path: Path, demo_catalog: dict[str, str], noon: datetime
 ) -> Iterator[tuple[ApiProcess, ApiProcess]]:
     """(inventory, dashboard) as processes, the dashboard pointed at that inventory."""
-    worker_env["LUMBUNG_INVENTORY_FORECAST_EVERY_S"] = "1"
     inventory = ApiProcess("inventory", worker_env, tmp_path / "inventory.log")
     inventory.start()
     env = {**worker_env, "LUMBUNG_DASHBOARD_INVENTORY_URL": inventory.url}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from datetime import time as clock_time
 from typing import Any
 
 import pytest
@@ -20,26 +19,14 @@ pytestmark = pytest.mark.broker
 OUTLET, SKU = "IKN-01", "KERIPIK-PISANG-200"
 
 
-def next_noon() -> datetime:
-    """The workers' time for this test: the next noon in WITA, when a kiosk trades (the
-    forecast knows a kiosk sells nothing at night, and CI runs at any hour)."""
-    now = datetime.now(WITA)
-    noon = datetime.combine(now.date(), clock_time(12), WITA)
-    return noon if noon > now + timedelta(minutes=5) else noon + timedelta(days=1)
-
-
 def test_a_predicted_stockout_suggests_a_restock_ops_edit_and_the_receipt_clears_it(
     demo_catalog: dict[str, str],
     events: Any,
     workers: Any,
-    worker_env: dict[str, str],
-    shift_clock: Any,
+    noon: datetime,
     read_model: Any,
     on_topic: Any,
 ) -> None:
-    noon = next_noon()
-    shift_clock((noon - datetime.now(WITA)).total_seconds())
-    worker_env["LUMBUNG_INVENTORY_FORECAST_EVERY_S"] = "1"
     workers()
     opening = inv.StockCounted(
         count_id="OPEN",
@@ -147,17 +134,13 @@ def test_a_booth_foresees_the_stockout_a_session_rush_near_it_brings(
     demo_catalog: dict[str, str],
     events: Any,
     workers: Any,
-    worker_env: dict[str, str],
-    shift_clock: Any,
+    noon: datetime,
     read_model: Any,
     on_topic: Any,
 ) -> None:
     """Two booths closing at 15:00, 12 an hour since 08:00 and 50 left at noon: at that
     pace 36 more sell before they close. A match near one of them, 13:00 to 14:00, brings
     its crowd before and after: only that booth's stockout is foreseen."""
-    noon = next_noon()
-    shift_clock((noon - datetime.now(WITA)).total_seconds())
-    worker_env["LUMBUNG_INVENTORY_FORECAST_EVERY_S"] = "1"
     revision: dict[str, Any] = {"version": 1, "changed_at": noon - timedelta(days=1)}
     stadium = cat.GeoPoint(lat=-1.95, lon=116.19)
     match = cat.Session(
