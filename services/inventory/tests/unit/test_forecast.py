@@ -12,7 +12,6 @@ import pytest
 from lumbung.contracts.events import catalog as cat
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
-from lumbung.inventory.domain import Stock
 from lumbung.inventory.entrypoints.worker import stock_stream
 from lumbung.inventory.forecast import (
     HISTORY_SLOTS,
@@ -337,7 +336,6 @@ def test_the_learned_profile_is_kept_per_outlet() -> None:
     kept = Profile.from_list(shelf.state[profile(KIOSK)])
     assert kept.learned
     assert profile(BOOTH) not in shelf.state  # a booth's day is its sessions'
-    assert isinstance(shelf.stock(KIOSK, "AMPLANG"), Stock)
 
 
 # -- restocks the forecast sends ---------------------------------------------------------
