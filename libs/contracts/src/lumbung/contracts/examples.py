@@ -238,6 +238,33 @@ EXAMPLES: dict[str, Example] = {
         "inventory",
         PREDICTION,
     ),
+    "inventory.ReturnRefused": Example(
+        inventory.ReturnRefused(
+            return_id="RET-IKN-01-0007",
+            sale_id="S-IKN-01-0042",
+            outlet_id=OUTLET,
+            kind="return",
+            reason=inventory.ReturnRefusal.MORE_THAN_SOLD,
+            message="KERIPIK-PISANG-200: 5 back, but the sale has 3 left to return",
+        ),
+        "inventory",
+        "S-IKN-01-0042",
+    ),
+    "inventory.PriceFlagged": Example(
+        inventory.PriceFlagged(
+            outlet_id=OUTLET,
+            sale_id="S-IKN-01-0042",
+            sku=SKU,
+            qty=3,
+            unit_price_idr=10_000,
+            outlet_price_idr=15_000,
+            difference_percent=-33.3,
+            tolerance_percent=10.0,
+            sold_at=AT,
+        ),
+        "inventory",
+        "S-IKN-01-0042",
+    ),
     "restock.RestockSuggested": Example(
         restock.RestockSuggested(
             restock_id=RESTOCK,

@@ -226,6 +226,9 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec(
         "inventory.RestockQuantitySet", 1, inventory.RestockQuantitySet, "inventory.commands"
     ),
+    # Issue 18: consignment money.
+    EventSpec("inventory.ReturnRefused", 1, inventory.ReturnRefused, "inventory.alerts"),
+    EventSpec("inventory.PriceFlagged", 1, inventory.PriceFlagged, "inventory.alerts"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.

@@ -115,6 +115,12 @@ class ProductDetails(Payload):
         description="Units the supplier delivers in one pack; restocks are whole packs.",
     )
 
+    cost_idr: Price | None = Field(
+        default=None,
+        description="What one unit costs the producer to make, in whole rupiah (issue 18): "
+        "stock valued at cost, margins.",
+    )
+
     def in_packs(self, units: int) -> int:
         """`units` rounded up to whole packs: what a restock of `units` asks for."""
         return -(-max(units, 0) // self.pack_size) * self.pack_size
@@ -216,6 +222,13 @@ class AssortmentItem(Payload):
     )
 
 
+class CommissionRate(Payload):
+    """A consignment commission in force from a day on (in the outlet's time zone)."""
+
+    effective_from: date
+    percent: float = Field(ge=0, le=MAX_PERCENT)
+
+
 class OutletDetails(Payload):
     name: Name
     channel: Channel
@@ -230,6 +243,13 @@ class OutletDetails(Payload):
         ge=0,
         le=MAX_PERCENT,
         description="Consignment commission; consignment channels.",
+    )
+    commission_history: list[CommissionRate] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Earlier and current commission rates by the day they took effect, "
+        "oldest first (issue 18); a sale pays the rate in force on its day. The catalog "
+        "appends a rate when `commission_percent` changes.",
     )
     calendar_id: Identifier | None = None
     assortment: list[AssortmentItem] = Field(default_factory=list, max_length=2000)
@@ -263,6 +283,27 @@ class OutletDetails(Payload):
 
     def open_at(self, moment: datetime) -> bool:
         return self.active_window is None or self.active_window.contains(moment)
+
+    def commission_on(self, day: date) -> float | None:
+        """The commission in force on `day`: the latest rate of the history that took
+        effect by then (the oldest one for a day before them all), or `commission_percent`
+        when there is no history."""
+        history = sorted(self.commission_history, key=lambda r: r.effective_from)
+        if not history:
+            return self.commission_percent
+        rate = history[0].percent
+        for entry in history:
+            if entry.effective_from <= day:
+                rate = entry.percent
+        return rate
+
+    def price_of(self, sku: str) -> int | None:
+        """The outlet's own price of `sku` from its assortment, or None (the product's
+        price then applies)."""
+        for item in self.assortment:
+            if item.sku == sku:
+                return item.price_idr
+        return None
 
 
 class OutletChanged(OutletDetails, Revision):

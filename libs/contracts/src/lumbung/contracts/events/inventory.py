@@ -223,3 +223,43 @@ class StockoutCleared(Payload):
     expected_at: AwareDatetime | None = Field(
         default=None, description="When it runs out now, if within the forecast's reach."
     )
+
+
+# -- consignment money on `inventory.alerts` (issue 18), keyed by outlet_id --------------
+
+
+class ReturnRefusal(StrEnum):
+    SALE_UNKNOWN = "sale_unknown"
+    """The worker remembers no such sale at the outlet (never sold, or past the horizon)."""
+    MORE_THAN_SOLD = "more_than_sold"
+    """More units than the sale sold, less what was already returned."""
+    VOID_TOO_LATE = "void_too_late"
+    """A void later than the void window after the sale's `sold_at`."""
+    VOID_NOT_WHOLE = "void_not_whole"
+    """A void must cancel everything the sale has left; use a return for part of it."""
+
+
+class ReturnRefused(Payload):
+    """A return or void the worker did not apply: no stock changed, no money moves."""
+
+    return_id: Identifier
+    sale_id: Identifier
+    outlet_id: Identifier
+    kind: str = Field(max_length=16, description="`return` or `void`.")
+    reason: ReturnRefusal
+    message: str = Field(max_length=300)
+
+
+class PriceFlagged(Payload):
+    """A sale line sold at a price that differs from the outlet's by more than the
+    tolerance: the sale stands (it is a fact), and ops are told."""
+
+    outlet_id: Identifier
+    sale_id: Identifier
+    sku: Sku
+    qty: WireCount
+    unit_price_idr: WireCount = Field(description="The price the sale carried.")
+    outlet_price_idr: WireCount = Field(description="The outlet's price in the catalog.")
+    difference_percent: float = Field(ge=-100, le=MAX_UNITS)
+    tolerance_percent: float = Field(ge=0, le=100)
+    sold_at: AwareDatetime
