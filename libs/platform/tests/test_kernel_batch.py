@@ -11,7 +11,7 @@ from typing import Any
 from lumbung.contracts import Registry, sale_event_id
 from lumbung.contracts.events import pos
 from lumbung.platform.dlq import HEADER_ERROR
-from lumbung.platform.kernel import Batch, IdMemory, Outcome, Stream
+from lumbung.platform.kernel import Batch, IdMemory, Outcome, Stream, note_key
 from lumbung.platform.testing import encoded_sale
 
 NOW = datetime(2026, 7, 14, 10, 0, tzinfo=UTC)
@@ -80,6 +80,41 @@ def test_an_outlet_keeps_its_newest_ids_and_a_restart_remembers_the_same() -> No
         assert not memory.seen(sale_event_id("IKN-01", "S-1").bytes)
         assert memory.seen(sale_event_id("IKN-01", "S-4").bytes)
     assert changelog["~ids|IKN-01|0"] is None  # tombstoned, the topic is compacted
+
+
+def keep_what_sold(state: Mapping[str, Any], event: Any, now: datetime) -> Outcome:
+    return Outcome(note=[[line.sku, line.qty] for line in event.data.lines])
+
+
+def test_a_note_is_kept_beside_its_id_restored_with_it_and_dropped_with_it() -> None:
+    ids = IdMemory(per_key=2, horizon=timedelta(days=7))
+    state: dict[str, Any] = {}
+    changelog: dict[str, Any] = {}
+    for n in range(3):
+        step = batch(keep_what_sold, state, ids)
+        step.add("pos.sales", record(sale(f"S-{n}"), n))
+        step.finish()
+        changelog.update(step.deltas)
+    first, last = (note_key(sale_event_id("IKN-01", f"S-{n}")) for n in (0, 2))
+
+    # In the id's chunk, not a changelog record of its own.
+    assert not any(key.startswith("~n|") for key in changelog)
+    assert changelog["~ids|IKN-01|2"][2] == {last.removeprefix("~n|"): [["AMPLANG", 2]]}
+    assert state[last] == [["AMPLANG", 2]]
+    assert first not in state  # its id fell out (per_key 2), and its note with it
+
+    restored, again = IdMemory(per_key=2, horizon=timedelta(days=7)), {}
+    restored.notes = again
+    for key, value in changelog.items():
+        if key.startswith("~ids|"):
+            restored.restore(key, value)
+    assert again == {k: v for k, v in state.items() if k.startswith("~n|")}
+    assert len(again) == 2
+
+    later = batch(keep_what_sold, again, restored)
+    later.now = NOW + timedelta(days=8)
+    later.forget_old_ids()
+    assert again == {}
 
 
 def test_a_handler_that_fails_dead_letters_its_record_and_changes_nothing() -> None:

@@ -18,7 +18,9 @@ payload type, and optional ticks. The kernel does the rest, once for every worke
   producer per task, as Kafka Streams' first exactly-once mode did);
 - event ids of the inputs named in `remember_ids` are kept (`IdMemory`: append-only
   chunks on the changelog, a bounded number per input key, none past `id_horizon`), so
-  a sale resent later at a new offset is applied once;
+  a sale resent later at a new offset is applied once; a handler may keep a small note
+  beside its event's id (`Outcome.note`: what a sale sold, for its returns), which
+  later handlers read at `note_key(event_id)` and which goes when the id goes;
 - ticks reach handlers inside their task's transaction, so timers are as safe as events,
   and only once the task has applied everything its inputs held (a timeout is not
   decided while its answer may wait in a backlog).
@@ -41,6 +43,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -79,6 +82,8 @@ log = logging.getLogger(__name__)
 ID_PREFIX = "~ids|"
 """Changelog keys of remembered event ids; handlers' keys never start with it."""
 ID_PREFIX_BYTES = ID_PREFIX.encode()
+NOTE_PREFIX = "~n|"
+"""State keys of the notes kept beside remembered ids (`Outcome.note`, `note_key`)."""
 OFFSET_PREFIX = "~offsets|"
 """Changelog keys of a task's input offsets, one per input topic: `~offsets|<topic>`."""
 OFFSET_PREFIX_BYTES = OFFSET_PREFIX.encode()
@@ -151,6 +156,16 @@ class Outcome:
     changes: dict[str, Any] = field(default_factory=dict)
     events: list[Emit] = field(default_factory=list)
     after: list[Any] = field(default_factory=list)
+    note: Any = None
+    """A small JSON value kept beside the event's remembered id (inputs in
+    `remember_ids` only), in the id's changelog chunk rather than a record of its own:
+    later handlers read it at `state[note_key(event_id)]`; it goes when the id goes
+    (`ids_per_key`, `id_horizon`)."""
+
+
+def note_key(event_id: UUID) -> str:
+    """The state key of the note kept beside a remembered event's id (`Outcome.note`)."""
+    return NOTE_PREFIX + event_id.hex
 
 
 class Unprocessable(Exception):
@@ -217,19 +232,25 @@ class IdMemory:
 
     Kept per input key (an outlet), at most `per_key` ids each and none older than the
     horizon. On the changelog they are append-only: one record per key and batch holding
-    that batch's new ids (`~ids|KEY|SEQ` -> [hour applied, [ids]]); the oldest chunks of
-    a key are tombstoned when it holds more than `per_key`, or when they pass the
-    horizon. So a sale line costs no changelog record of its own, and memory stays flat
-    however long the worker runs (`per_key` ids of 16 bytes per outlet)."""
+    that batch's new ids and the notes kept beside them (`~ids|KEY|SEQ` -> [hour
+    applied, [ids], {id: note}]); the oldest chunks of a key are tombstoned when it holds
+    more than `per_key`, or when they pass the horizon. So a sale line costs no changelog
+    record of its own, and memory stays flat however long the worker runs (`per_key` ids
+    of 16 bytes per outlet, and their notes).
+
+    The notes live in `notes`, which a `Batch` (and the kernel's restore) points at the
+    task's state, at `note_key(id)`: handlers read them like any other state."""
 
     def __init__(self, per_key: int, horizon: timedelta) -> None:
         self.per_key = per_key
         self.horizon = horizon
+        self.notes: dict[str, Any] = {}
         self._known: set[bytes] = set()
-        self._chunks: dict[str, deque[tuple[int, int, list[bytes]]]] = {}
-        """key -> its chunks, oldest first: (seq, hour applied, ids)."""
+        self._chunks: dict[str, deque[tuple[int, int, list[bytes], bool]]] = {}
+        """key -> its chunks, oldest first: (seq, hour applied, ids, whether any has a note)."""
         self._count: dict[str, int] = {}
         self._new: dict[str, list[bytes]] = {}
+        self._new_notes: dict[str, dict[str, Any]] = {}
 
     def __len__(self) -> int:
         return len(self._known)
@@ -237,9 +258,13 @@ class IdMemory:
     def seen(self, event_id: bytes) -> bool:
         return event_id in self._known
 
-    def add(self, key: str, event_id: bytes) -> None:
+    def add(self, key: str, event_id: bytes, note: Any = None) -> None:
         self._known.add(event_id)
         self._new.setdefault(key, []).append(event_id)
+        if note is not None:
+            text = event_id.hex()
+            self.notes[NOTE_PREFIX + text] = note
+            self._new_notes.setdefault(key, {})[text] = note
 
     def flush(self, now: datetime) -> dict[str, Any]:
         """The changelog records for this batch's new ids, and tombstones for the chunks
@@ -249,12 +274,17 @@ class IdMemory:
         for key, new in self._new.items():
             chunks = self._chunks.setdefault(key, deque())
             seq = chunks[-1][0] + 1 if chunks else 0
-            chunks.append((seq, hour, new))
+            notes = self._new_notes.get(key)
+            chunks.append((seq, hour, new, notes is not None))
             self._count[key] = self._count.get(key, 0) + len(new)
-            out[f"{ID_PREFIX}{key}|{seq}"] = [hour, [i.hex() for i in new]]
+            record: list[Any] = [hour, [i.hex() for i in new]]
+            if notes is not None:
+                record.append(notes)
+            out[f"{ID_PREFIX}{key}|{seq}"] = record
             while self._count[key] > self.per_key and len(chunks) > 1:
                 out[self._evict(key)] = None
         self._new = {}
+        self._new_notes = {}
         return out
 
     def expire(self, now: datetime) -> dict[str, Any]:
@@ -274,14 +304,21 @@ class IdMemory:
                 self._evict(key)
             return
         ids = [bytes.fromhex(i) for i in value[1]]
-        chunks.append((int(seq), int(value[0]), ids))
+        notes = value[2] if len(value) > 2 else None
+        chunks.append((int(seq), int(value[0]), ids, notes is not None))
+        if notes is not None:
+            for text, note in notes.items():
+                self.notes[NOTE_PREFIX + text] = note
         self._known.update(ids)
         self._count[key] = self._count.get(key, 0) + len(ids)
 
     def _evict(self, key: str) -> str:
-        seq, _, ids = self._chunks[key].popleft()
+        seq, _, ids, noted = self._chunks[key].popleft()
         self._count[key] -= len(ids)
         self._known.difference_update(ids)
+        if noted:
+            for event_id in ids:
+                self.notes.pop(NOTE_PREFIX + event_id.hex(), None)
         return f"{ID_PREFIX}{key}|{seq}"
 
 
@@ -605,6 +642,7 @@ class Kernel:
             await reader.seek_to_beginning(tp)
             end = (await reader.end_offsets([tp]))[tp]
             ids = task.ids
+            ids.notes = task.state
             # The newest value of each key, decoded once at the end: the part of the log
             # not compacted yet holds many values of the same key.
             raw: dict[bytes, bytes | None] = {}
@@ -918,6 +956,7 @@ class Batch:
         self.registry = registry
         self.state = state
         self.ids = ids
+        ids.notes = state
         self.now = now
         self.deltas: dict[str, Any] = {}
         """Changed state keys, the last value of each in this batch (None: deleted)."""
@@ -970,7 +1009,7 @@ class Batch:
             return
         self.take(outcome)
         if remember:
-            self.ids.add((record.key or b"").decode(errors="replace"), event_id)
+            self.ids.add((record.key or b"").decode(errors="replace"), event_id, outcome.note)
 
     def finish(self) -> None:
         """The batch's remembered ids onto the changelog (call once, before its commit)."""
