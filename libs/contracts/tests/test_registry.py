@@ -24,8 +24,17 @@ DESIGN_TOPICS = {
     "notifications.dlq",
     "inventory.orders-by-outlet",
     "notifications.outbox",
+    "books.events",
+    "books.dlq",
 }
-FACTS = {"pos.sales", "orders.events", "inventory.commands", "restock.events", "restock.acks"}
+FACTS = {
+    "pos.sales",
+    "orders.events",
+    "inventory.commands",
+    "restock.events",
+    "restock.acks",
+    "books.events",
+}
 INVENTORY_INPUTS = {
     "pos.sales",
     "orders.events",
@@ -52,7 +61,7 @@ def test_facts_are_kept_forever_and_entities_are_compacted() -> None:
 
 
 def test_every_consuming_service_has_its_own_dead_letter_topic() -> None:
-    for service in (Service.INVENTORY, Service.ORDERS, Service.NOTIFICATIONS):
+    for service in (Service.INVENTORY, Service.ORDERS, Service.NOTIFICATIONS, Service.BOOKS):
         assert DEFAULT.spec(f"{service.value}.dlq").writer is service
 
 

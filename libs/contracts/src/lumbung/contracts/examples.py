@@ -16,7 +16,7 @@ from uuid import uuid5
 import orjson
 
 from lumbung.contracts.envelope import encode
-from lumbung.contracts.events import catalog, inventory, notifications, orders, pos, restock
+from lumbung.contracts.events import books, catalog, inventory, notifications, orders, pos, restock
 from lumbung.contracts.events.common import Payload
 from lumbung.contracts.ids import LUMBUNG_NAMESPACE
 from lumbung.contracts.registry import EventSpec
@@ -26,6 +26,8 @@ OUTLET, OTHER_OUTLET = "IKN-01", "REST-KM38"
 SKU, SUPPLIER = "KERIPIK-PISANG-200", "SUP-KERIPIK"
 ORDER, RESTOCK = "ORD-20260714-0042", "RST-IKN-01-KERIPIK-PISANG-200-7"
 PREDICTION = "SOP-IKN-01-KERIPIK-PISANG-200-3"
+CONSIGNMENT_OUTLET = "IDM-GROGOT-1"
+STATEMENT = f"ST-2026-07-{SUPPLIER}-{CONSIGNMENT_OUTLET}"
 SALE_LINE = pos.SaleLine(sku=SKU, qty=3, unit_price_idr=15_000)
 ORDER_LINE = orders.OrderLine(sku=SKU, qty=40)
 SHORT = inventory.Shortfall(sku=SKU, requested=40, available=12, missing=28)
@@ -337,6 +339,49 @@ EXAMPLES: dict[str, Example] = {
         orders.OrderFailed(order_id=ORDER, outlet_id=OUTLET, reason="no answer from inventory"),
         "orders",
         ORDER,
+    ),
+    "books.StatementIssued": Example(
+        books.StatementIssued(
+            number=STATEMENT,
+            period="2026-07",
+            supplier_id=SUPPLIER,
+            outlet_id=CONSIGNMENT_OUTLET,
+            lines=[
+                books.StatementLine(
+                    sku=SKU,
+                    unit_price_idr=15_000,
+                    commission_percent=15.0,
+                    sold=120,
+                    returned=3,
+                    gross_idr=1_755_000,
+                    commission_idr=263_250,
+                    net_idr=1_491_750,
+                )
+            ],
+            sold=120,
+            returned=3,
+            gross_idr=1_755_000,
+            commission_idr=263_250,
+            net_idr=1_491_750,
+            refunds_idr=45_000,
+        ),
+        "books",
+        STATEMENT,
+    ),
+    "books.PaymentRecorded": Example(
+        books.PaymentRecorded(
+            payment_id="PAY-2026-08-0003",
+            number=STATEMENT,
+            period="2026-07",
+            supplier_id=SUPPLIER,
+            outlet_id=CONSIGNMENT_OUTLET,
+            amount_idr=1_000_000,
+            paid_at=AT + timedelta(days=22),
+            method=books.PaymentMethod.TRANSFER,
+            note="Transfer BRI, termin pertama / first instalment",
+        ),
+        "books",
+        STATEMENT,
     ),
     "notifications.NotificationDelivered": Example(
         notifications.NotificationDelivered(**DELIVERY),

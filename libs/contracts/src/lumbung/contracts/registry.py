@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from lumbung.contracts.bounds import canonical, released_without_bounds
 from lumbung.contracts.envelope import ContractError, Envelope, _Header, loads
-from lumbung.contracts.events import inventory, notifications, orders, pos, restock
+from lumbung.contracts.events import books, inventory, notifications, orders, pos, restock
 from lumbung.contracts.events.catalog import (
     ApiKeyChanged,
     CalendarEventChanged,
@@ -43,6 +43,7 @@ class Service(StrEnum):
     ORDERS = "orders"
     NOTIFICATIONS = "notifications"
     DASHBOARD = "dashboard"
+    BOOKS = "books"
 
 
 class Cleanup(StrEnum):
@@ -180,9 +181,16 @@ TOPICS: tuple[TopicSpec, ...] = (
         "Events that call for a message, repartitioned by recipient (supplier:<id> or ops), "
         "so one worker owns each recipient's digest and delivery record.",
     ),
+    _fact(
+        "books.events",
+        "supplier_id",
+        Service.BOOKS,
+        "Consignment statements issued to suppliers and the payments recorded against them.",
+    ),
     _dlq(Service.INVENTORY),
     _dlq(Service.ORDERS),
     _dlq(Service.NOTIFICATIONS),
+    _dlq(Service.BOOKS),
 )
 
 
@@ -250,6 +258,9 @@ EVENTS: tuple[EventSpec, ...] = (
         notifications.NotificationFailed,
         "notifications.deliveries",
     ),
+    # Issue 18: consignment statements and payments, written by the books service.
+    EventSpec("books.StatementIssued", 1, books.StatementIssued, "books.events"),
+    EventSpec("books.PaymentRecorded", 1, books.PaymentRecorded, "books.events"),
 )
 
 
