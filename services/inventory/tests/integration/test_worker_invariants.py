@@ -26,9 +26,11 @@ OPENING = 200
 
 
 def recompute(kafka_bootstrap: str, registry: Registry) -> dict[tuple[str, str], int]:
-    """On hand per (outlet, SKU) from the facts on the topics, each event_id once."""
+    """On hand per (outlet, SKU) from the facts on the topics, each event_id once; a
+    return counts only when its sale, at its outlet, has that much left to return."""
     stock: dict[tuple[str, str], int] = defaultdict(int)
     seen: set[str] = set()
+    left: dict[tuple[str, str], dict[str, int]] = {}  # (outlet, sale) -> units left
     for logical in ("inventory.commands", "pos.sales"):
         for event in read_topic(kafka_bootstrap, registry.name(logical)):
             if not isinstance(event, dict) or event.get("event_id") in seen:
@@ -39,11 +41,19 @@ def recompute(kafka_bootstrap: str, registry: Registry) -> dict[tuple[str, str],
                 for line in data["lines"]:
                     stock[(data["outlet_id"], line["sku"])] = line["counted"]
             elif kind == "pos.SaleRecorded":
+                sold = left.setdefault((data["outlet_id"], data["sale_id"]), {})
                 for line in data["lines"]:
                     stock[(data["outlet_id"], line["sku"])] -= line["qty"]
+                    sold[line["sku"]] = sold.get(line["sku"], 0) + line["qty"]
             elif kind == "pos.SaleReturned":
+                rest = left.get((data["outlet_id"], data["sale_id"]), {})
+                asked: dict[str, int] = defaultdict(int)
                 for line in data["lines"]:
-                    stock[(data["outlet_id"], line["sku"])] += line["qty"]
+                    asked[line["sku"]] += line["qty"]
+                if all(qty <= rest.get(sku, 0) for sku, qty in asked.items()):
+                    for sku, qty in asked.items():
+                        stock[(data["outlet_id"], sku)] += qty
+                        rest[sku] -= qty
             elif kind == "inventory.StockAdjusted":
                 stock[(data["outlet_id"], data["sku"])] += data["delta"]
             elif kind == "inventory.RestockReceived":

@@ -48,6 +48,9 @@ class FakeCatalog:
     def supplier_of(self, sku: str) -> str | None:
         return SUPPLIERS.get(sku)
 
+    def outlet(self, outlet_id: str) -> None:
+        return None  # no prices to check sales against (see test_returns for those)
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -244,25 +247,28 @@ def test_a_sale_below_zero_is_applied_and_raises_a_negative_stock_alert() -> Non
     assert alerts(sent) == [("negative_stock", "AMPLANG", -2)]
 
 
-@pytest.mark.parametrize(("kind", "reason"), [("return", "sale_return"), ("void", "sale_void")])
-def test_a_return_or_void_puts_the_units_back_on_hand(kind: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "qty", "reason"), [("return", 2, "sale_return"), ("void", 3, "sale_void")]
+)
+def test_a_return_or_void_puts_the_units_back_on_hand(kind: str, qty: int, reason: str) -> None:
     shelf = Shelf()
     shelf.count(AMPLANG=10)
-    shelf.sell(AMPLANG=3)
+    the_sale = sale(AMPLANG=3)
+    shelf.send("pos.sales", the_sale)
 
     sent = shelf.send(
         "pos.sales",
         pos.SaleReturned(
             return_id="R-1",
-            sale_id="S-1",
+            sale_id=the_sale.sale_id,
             outlet_id=BOOTH,
             kind=pos.ReturnKind(kind),
-            lines=[pos.SaleLine(sku="AMPLANG", qty=2, unit_price_idr=15_000)],
+            lines=[pos.SaleLine(sku="AMPLANG", qty=qty, unit_price_idr=15_000)],
             returned_at=NOW,
         ),
     )
 
-    assert ledger(sent) == [("AMPLANG", 9, 0, 2, reason)]
+    assert ledger(sent) == [("AMPLANG", 7 + qty, 0, qty, reason)]
 
 
 # -- orders ------------------------------------------------------------------------------

@@ -7,7 +7,10 @@ only the cells it touches:
 - `h|OUTLET|ORDER` units held for an open order, {sku: qty};
 - `p|OUTLET`       the outlet's learned daily shape (`forecast.Profile`);
 - `d|OUTLET|ORDER` the answer given to an order [reserved?, hour], so a repeated
-  `OrderPlaced` gets the same answer; dropped after `DECISION_HORIZON` by a tick.
+  `OrderPlaced` gets the same answer; dropped after `DECISION_HORIZON` by a tick;
+- `r|OUTLET|SALE`  what came back of a sale, [sold at, {sku: units}], dropped with the
+  sale's note (`returns`); what the sale sold is the note `OUTLET|SALE` kept beside its
+  remembered id (`kernel.Outcome.note`).
 
 Each handler loads the cells an event touches into the domain's `OutletStock`, lets
 `service.apply` decide and translate, and returns the cells that changed. The rules live
@@ -23,17 +26,21 @@ from typing import Any
 from lumbung.contracts import Envelope
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
+from lumbung.inventory import returns
 from lumbung.inventory.domain import OutletStock, Stock
 from lumbung.inventory.forecast import Profile
 from lumbung.inventory.service import (
     CatalogLookup,
     Committed,
+    Prices,
     UnexpectedEvent,
     apply,
     foresee,
     overdue,
+    price_flags,
+    refused,
 )
-from lumbung.platform.kernel import Handler, Outcome, Tick, Unprocessable
+from lumbung.platform.kernel import Handler, Outcome, Tick, Unprocessable, note_key
 
 DECISION_HORIZON = timedelta(days=7)
 OVERDUE_EVERY_S = 10.0
@@ -76,6 +83,20 @@ def hold(outlet: str, order_id: str) -> str:
 
 def decision(outlet: str, order_id: str) -> str:
     return f"d|{outlet}|{order_id}"
+
+
+def sold_key(outlet: str, sale_id: str) -> str:
+    """The name of a sale's note: what it sold (`kernel.Outcome.note`)."""
+    return f"{outlet}|{sale_id}"
+
+
+def came_back(outlet: str, sale_id: str) -> str:
+    return f"r|{outlet}|{sale_id}"
+
+
+def sold_note(state: Mapping[str, Any], outlet: str, sale_id: str) -> returns.Sold | None:
+    """What a sale sold, as the worker remembers it (None: never, or no longer)."""
+    return returns.Sold.from_note(state.get(note_key(sold_key(outlet, sale_id))))
 
 
 def outlet_of(data: Any) -> str:
@@ -145,8 +166,17 @@ def _changes(
     return changes
 
 
-def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
-    """{payload type: handler} for every event the inventory worker applies."""
+def handlers(
+    catalog: CatalogLookup,
+    void_window: timedelta = returns.VOID_WINDOW,
+    price_tolerance: float = 10.0,
+) -> dict[type[Any], Handler]:
+    """{payload type: handler} for every event the inventory worker applies. A sale is
+    kept (what it sold, beside its remembered id) for its returns, and its lines priced
+    off the outlet's price by more than `price_tolerance` percent are flagged; a return
+    or void is checked against its sale (`returns.check`) and refused, with no change,
+    when it does not fit."""
+    prices = Prices(catalog)
 
     def handle(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
         data = event.data
@@ -157,15 +187,44 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
             raise Unprocessable(str(exc)) from exc
         return Outcome(_changes(state, view, _field(data, "order_id"), now), outbound)
 
-    return dict.fromkeys(APPLIED, handle)
+    def sale(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
+        outcome = handle(state, event, now)
+        outcome.events += price_flags(event, prices, price_tolerance)
+        sold = event.data
+        outcome.note = (sold_key(sold.outlet_id, sold.sale_id), returns.Sold.of(sold).note())
+        return outcome
+
+    def sale_return(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
+        back: pos.SaleReturned = event.data
+        key = came_back(back.outlet_id, back.sale_id)
+        sold = sold_note(state, back.outlet_id, back.sale_id)
+        so_far = state.get(key)
+        returned = so_far[1] if so_far is not None else {}
+        refusal = returns.check(sold, returned, back, void_window)
+        if refusal is not None:
+            return Outcome(events=[refused(event, refusal.reason, refusal.message)])
+        assert sold is not None
+        outcome = handle(state, event, now)
+        outcome.changes[key] = [sold.sold_at, returns.after(returned, back)]
+        return outcome
+
+    table: dict[type[Any], Handler] = dict.fromkeys(APPLIED, handle)
+    table[pos.SaleRecorded] = sale
+    table[pos.SaleReturned] = sale_return
+    return table
 
 
 def forget_old_decisions(state: Mapping[str, Any], now: datetime) -> Outcome:
-    """A tick: answers to orders older than the horizon are dropped."""
+    """A tick: answers to orders, and what came back of sales, older than the horizon
+    are dropped (a sale's own note goes with its remembered id)."""
     horizon = int((now - DECISION_HORIZON).timestamp())
-    return Outcome(
-        {key: None for key, value in state.items() if key.startswith("d|") and value[1] < horizon}
-    )
+    old: dict[str, Any] = {}
+    for key, value in state.items():
+        # d|: [reserved?, when answered]; r|: [when sold, {sku: units}]
+        when = value[1] if key.startswith("d|") else value[0] if key.startswith("r|") else None
+        if when is not None and when < horizon:
+            old[key] = None
+    return Outcome(old)
 
 
 def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:

@@ -110,6 +110,9 @@ def apply(
             effects = state.sell(_lines(data.lines), known, slot)
         case pos.SaleReturned():
             effects = state.take_back(_lines(data.lines), f"sale_{data.kind.value}")
+            if data.disposition is pos.ReturnDisposition.DAMAGED:
+                for sku, qty in _lines(data.lines):
+                    effects += state.adjust(sku, -qty, inv.AdjustmentReason.DAMAGED.value)
         case inv.StockCounted():
             reason = "opening" if data.kind is inv.CountKind.OPENING else "count"
             effects = state.count([(line.sku, line.counted) for line in data.lines], reason)
@@ -144,6 +147,99 @@ def apply(
         case _:
             raise UnexpectedEvent(f"inventory does not apply {cause.event_type}")
     return Translator(state, cause, catalog).events(effects)
+
+
+class PriceLookup(Protocol):
+    def product(self, sku: str) -> ProductChanged | None: ...
+
+    def outlet(self, outlet_id: str) -> OutletChanged | None: ...
+
+
+class Prices:
+    """Each outlet's price of each SKU: its assortment's own price, else the product's;
+    an outlet's table is built once per catalog version of it."""
+
+    def __init__(self, catalog: PriceLookup) -> None:
+        self._catalog = catalog
+        self._tables: dict[str, tuple[int, dict[str, int]]] = {}
+
+    def of(self, outlet_id: str, sku: str) -> int | None:
+        outlet = self._catalog.outlet(outlet_id)
+        if outlet is None:
+            return None
+        table = self._tables.get(outlet_id)
+        if table is None or table[0] != outlet.version:
+            own = {i.sku: i.price_idr for i in outlet.assortment if i.price_idr is not None}
+            table = (outlet.version, own)
+            self._tables[outlet_id] = table
+        price = table[1].get(sku)
+        if price is not None:
+            return price
+        product = self._catalog.product(sku)
+        return None if product is None else product.price_idr
+
+
+def price_flags(cause: Envelope[Any], prices: Prices, tolerance: float) -> list[Emit]:
+    """The lines of a sale sold at a price more than `tolerance` percent off the outlet's:
+    the sale stands (a fact), and each such line is flagged to ops."""
+    sale: pos.SaleRecorded = cause.data
+    flags = []
+    for index, line in enumerate(sale.lines):
+        expected = prices.of(sale.outlet_id, line.sku)
+        if not expected:
+            continue
+        difference = (line.unit_price_idr - expected) * 100 / expected
+        if abs(difference) <= tolerance:
+            continue
+        flag = inv.PriceFlagged(
+            outlet_id=sale.outlet_id,
+            sale_id=sale.sale_id,
+            sku=line.sku,
+            qty=line.qty,
+            unit_price_idr=line.unit_price_idr,
+            outlet_price_idr=expected,
+            difference_percent=round(difference, 1),
+            tolerance_percent=tolerance,
+            sold_at=sale.sold_at,
+        )
+        flags.append(_caused("inventory.alerts", sale.outlet_id, flag, cause, f"{index}:price"))
+    return flags
+
+
+def refused(cause: Envelope[Any], reason: inv.ReturnRefusal, message: str) -> Emit:
+    """A return or void the worker does not apply, to ops."""
+    back: pos.SaleReturned = cause.data
+    refusal = inv.ReturnRefused(
+        return_id=back.return_id,
+        sale_id=back.sale_id,
+        outlet_id=back.outlet_id,
+        kind=back.kind.value,
+        reason=reason,
+        message=message[:300],
+    )
+    return _caused("inventory.alerts", back.outlet_id, refusal, cause, "refused")
+
+
+def _caused(
+    topic: str,
+    key: str,
+    payload: Payload,
+    cause: Envelope[Any],
+    effect: str,
+    cause_id: str | None = None,
+) -> Emit:
+    """An event that follows from `cause`: its id from the cause's (`cause_id`, its text
+    when the caller has it already) and the effect's."""
+    cause_id = cause_id or str(cause.event_id)
+    value = event_json(
+        payload,
+        event_id=derived_event_text(cause_id, effect),
+        occurred_at=cause.occurred_at,
+        producer=PRODUCER,
+        correlation_id=cause.correlation_id,
+        causation_id=cause_id,
+    )
+    return Emit(topic, key, value)
 
 
 def overdue(outlet: str, sku: str, stock: Stock, now: datetime) -> Emit:
@@ -497,16 +593,7 @@ class Translator:
         return [self._one(i, effect) for i, effect in enumerate(effects)]
 
     def _event(self, topic: str, key: str, payload: Payload, effect: str) -> Emit:
-        cause = self._cause
-        value = event_json(
-            payload,
-            event_id=derived_event_text(self._cause_id, effect),
-            occurred_at=cause.occurred_at,
-            producer=PRODUCER,
-            correlation_id=cause.correlation_id,
-            causation_id=self._cause_id,
-        )
-        return Emit(topic, key, value)
+        return _caused(topic, key, payload, self._cause, effect, self._cause_id)
 
     def _one(self, index: int, effect: Effect) -> Emit:
         outlet = self._outlet

@@ -4,6 +4,8 @@ from pydantic_settings import SettingsConfigDict
 
 from lumbung.platform.settings import ServiceSettings
 
+PRICE_TOLERANCE = 10.0
+
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(
@@ -16,3 +18,8 @@ class Settings(ServiceSettings):
     restock_review_s: float = 600.0
     """How long a restock the forecast sized waits for ops (`RestockSuggested`) before it
     goes to the supplier; 0 sends it at once."""
+    void_minutes: float = 30.0
+    """How long after a sale's `sold_at` it may still be voided (`returns.check`)."""
+    price_tolerance_percent: float = PRICE_TOLERANCE
+    """A sale line priced further than this off the outlet's price is flagged to ops
+    (`inventory.PriceFlagged`); the sale itself stands."""

@@ -37,8 +37,9 @@ from lumbung.inventory.handlers import (
     outlet_of,
     predict_stockouts,
 )
+from lumbung.inventory.returns import VOID_WINDOW
 from lumbung.inventory.service import Committed
-from lumbung.inventory.settings import Settings
+from lumbung.inventory.settings import PRICE_TOLERANCE, Settings
 from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
 from lumbung.platform.clock import Clock, clock_from_env
@@ -81,12 +82,14 @@ def stock_stream(
     forecast_every_s: float = FORECAST_EVERY_S,
     review: timedelta = timedelta(0),
     committed: Committed | None = None,
+    void_window: timedelta = VOID_WINDOW,
+    price_tolerance: float = PRICE_TOLERANCE,
 ) -> Stream:
     return Stream(
         service=SERVICE,
         name="stock",
         inputs=INPUTS,
-        handlers=handlers(catalog),
+        handlers=handlers(catalog, void_window, price_tolerance),
         remember_ids=frozenset(INPUTS),
         id_horizon=ID_HORIZON,
         ticks=(
@@ -132,6 +135,8 @@ class Worker:
                 settings.forecast_every_s,
                 timedelta(seconds=settings.restock_review_s),
                 self.restocks.committed,
+                timedelta(minutes=settings.void_minutes),
+                settings.price_tolerance_percent,
             ),
             registry,
             bootstrap,
