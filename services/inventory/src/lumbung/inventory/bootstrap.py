@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from lumbung.inventory.adapters.read_model import StockReadModel
+from lumbung.inventory.adapters.sale_memory import SaleMemory
 from lumbung.inventory.entrypoints.api import routers
+from lumbung.inventory.entrypoints.worker import ID_HORIZON
 from lumbung.inventory.ingest import Ingest
 from lumbung.inventory.settings import Settings
 from lumbung.platform.clock import Clock, SystemClock
@@ -37,7 +41,10 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         on_start=[publisher.start, catalog.start, restocks.start],
         on_stop=[restocks.stop, catalog.stop, publisher.stop],
     )
-    app.state.ingest = Ingest(publisher, catalog, clock.now)
+    memory = SaleMemory(kit.redis, kit.registry.prefix, ID_HORIZON)
+    app.state.ingest = Ingest(
+        publisher, catalog, clock.now, memory, timedelta(minutes=settings.void_minutes)
+    )
     app.state.read_model = read_model
     app.state.restocks = restocks
     app.state.catalog = catalog

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as default
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -20,7 +20,11 @@ from lumbung.contracts import Envelope, command_event_id, make_event, sale_event
 from lumbung.contracts.bounds import MAX_UNITS, whole_number
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
+from lumbung.contracts.events.catalog import OutletChanged, ProductChanged
 from lumbung.contracts.events.common import Payload
+from lumbung.contracts.events.inventory import ReturnRefusal
+from lumbung.inventory import returns
+from lumbung.inventory.service import Prices
 from lumbung.platform.sheets import SheetError, cell
 from lumbung.platform.sheets import rows as sheet_rows
 from lumbung.platform.web import FieldError
@@ -35,9 +39,45 @@ class Catalog(Protocol):
 
     def knows_outlet(self, outlet_id: str) -> bool: ...
 
+    def outlet(self, outlet_id: str) -> OutletChanged | None: ...
+
+    def product(self, sku: str) -> ProductChanged | None: ...
+
+
+class SaleMemory(Protocol):
+    """What the ingest remembers of the sales it took (`adapters.sale_memory`)."""
+
+    async def remember(self, outlet_id: str, sales: list[pos.SaleRecorded]) -> None: ...
+
+    async def lookup(
+        self, outlet_id: str, sale_id: str
+    ) -> tuple[returns.Sold, dict[str, int]] | None: ...
+
+    async def came_back(self, outlet_id: str, back: pos.SaleReturned) -> None: ...
+
+
+class LineIn(Protocol):
+    """A sale line as a device sends it: the price may be left to the catalog."""
+
+    sku: str
+    qty: int
+    unit_price_idr: int | None
+
 
 class IngestError(FieldError):
     """Bad input to the ingest: a 4xx naming the field."""
+
+
+def _field_of(refusal: returns.Refusal, back: pos.SaleReturned) -> str:
+    """The field a refused return is named by: the line that asks for too much."""
+    match refusal.reason:
+        case ReturnRefusal.MORE_THAN_SOLD:
+            j = next(j for j, line in enumerate(back.lines) if line.sku == refusal.sku)
+            return f"lines.{j}.qty"
+        case ReturnRefusal.VOID_TOO_LATE:
+            return "returned_at"
+        case _:
+            return "lines"
 
 
 @dataclass
@@ -57,10 +97,37 @@ class Accepted:
 
 
 class Ingest:
-    def __init__(self, publisher: Publisher, catalog: Catalog, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        publisher: Publisher,
+        catalog: Catalog,
+        now: Callable[[], datetime],
+        memory: SaleMemory | None = None,
+        void_window: timedelta = returns.VOID_WINDOW,
+    ) -> None:
         self._publisher = publisher
         self._catalog = catalog
         self._now = now
+        self._memory = memory
+        self._void_window = void_window
+        self._prices = Prices(catalog)
+
+    def priced(self, outlet_id: str, lines: Sequence[LineIn], field: str) -> list[pos.SaleLine]:
+        """Sale lines with every price filled in: a line the device sent without one
+        takes the outlet's price (its assortment's, else the product's). A sale always
+        carries its price on Kafka."""
+        out = []
+        for j, line in enumerate(lines):
+            price = line.unit_price_idr
+            if price is None:
+                price = self._prices.of(outlet_id, line.sku)
+            if price is None:
+                name = f"{field}.{j}.unit_price_idr"
+                raise IngestError(
+                    422, name, f"{name}: the catalog has no price of {line.sku!r}; send one"
+                )
+            out.append(pos.SaleLine(sku=line.sku, qty=line.qty, unit_price_idr=price))
+        return out
 
     def _outlet(self, outlet_id: str, field: str = "outlet_id") -> None:
         if not self._catalog.knows_outlet(outlet_id):
@@ -110,11 +177,21 @@ class Ingest:
             )
             events.append(("pos.sales", outlet_id, event))
         await self._publisher.publish_many(events)
+        if self._memory is not None:
+            await self._memory.remember(outlet_id, sales)
         return [Accepted(s.sale_id, e.event_id) for s, (_, _, e) in zip(sales, events, strict=True)]
 
     async def sale_return(self, outlet_id: str, back: pos.SaleReturned, producer: str) -> Accepted:
+        """A return or void, refused here when the sale it names is known and it does not
+        fit (`returns.check`); a sale not known here passes to the worker, which keeps
+        the truth."""
         self._outlet(outlet_id)
         self._skus([(f"lines.{j}.sku", line.sku) for j, line in enumerate(back.lines)])
+        known = await self._memory.lookup(outlet_id, back.sale_id) if self._memory else None
+        if known is not None:
+            refusal = returns.check(*known, back, self._void_window)
+            if refusal is not None:
+                raise IngestError(422, _field_of(refusal, back), refusal.message)
         event_id = command_event_id("return", outlet_id, back.return_id)
         event = make_event(
             back,
@@ -124,6 +201,8 @@ class Ingest:
             correlation_id=back.sale_id,
         )
         await self._publisher.publish_many([("pos.sales", outlet_id, event)])
+        if self._memory is not None:
+            await self._memory.came_back(outlet_id, back)
         return Accepted(back.return_id, event_id)
 
     async def command(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from lumbung.contracts.bounds import Count, Units, UnitsDelta
+from lumbung.contracts.bounds import Count, Price, Units, UnitsDelta
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.catalog import Channel
@@ -37,9 +37,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SaleLineIn(Strict):
+    sku: Sku = Field(description="The product's SKU as the catalog knows it.")
+    qty: Units = Field(description="Units sold; always more than zero.")
+    unit_price_idr: Price | None = Field(
+        default=None,
+        description="Price of one unit in whole rupiah; the outlet's price in the catalog "
+        "when left out. A price further than the tolerance from the outlet's is recorded "
+        "and flagged to ops.",
+    )
+
+
 class SaleIn(Strict):
     sale_id: Identifier
-    lines: list[pos.SaleLine] = Field(min_length=1, max_length=500)
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     sold_at: AwareDatetime
     receipt_no: str | None = Field(default=None, max_length=64)
     device_id: str | None = Field(default=None, max_length=64)
@@ -51,10 +62,18 @@ class SalesIn(Strict):
 
 class ReturnIn(Strict):
     return_id: Identifier
-    sale_id: Identifier
-    kind: pos.ReturnKind = pos.ReturnKind.RETURN
-    lines: list[pos.SaleLine] = Field(min_length=1, max_length=500)
+    sale_id: Identifier = Field(description="The sale it reverses, which it must fit.")
+    kind: pos.ReturnKind = Field(
+        default=pos.ReturnKind.RETURN,
+        description="`return`: part or all of a sale; `void`: the whole sale, within the "
+        "void window after its sold_at.",
+    )
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     returned_at: AwareDatetime
+    refund_idr: Price | None = Field(
+        default=None, description="What the customer got back; qty times price when left out."
+    )
+    disposition: pos.ReturnDisposition = pos.ReturnDisposition.RESTOCK
 
 
 class CountIn(Strict):
@@ -154,8 +173,19 @@ def routers(principal: Any) -> list[APIRouter]:
     ) -> AcceptedMany:
         authorize(caller, Role.OUTLET, outlet_id)
         sales = body.sales if isinstance(body, SalesIn) else [body]
-        contract = [pos.SaleRecorded(outlet_id=outlet_id, **s.model_dump()) for s in sales]
-        done = await ingest(request).sales(outlet_id, contract, producer(caller))
+        service = ingest(request)
+        prefix = "sales" if isinstance(body, SalesIn) else ""
+        contract = [
+            pos.SaleRecorded(
+                outlet_id=outlet_id,
+                **s.model_dump(exclude={"lines"}),
+                lines=service.priced(
+                    outlet_id, s.lines, f"{prefix}.{i}.lines" if prefix else "lines"
+                ),
+            )
+            for i, s in enumerate(sales)
+        ]
+        done = await service.sales(outlet_id, contract, producer(caller))
         return AcceptedMany(accepted=[_out(a) for a in done])
 
     @outlets.post(
@@ -165,8 +195,13 @@ def routers(principal: Any) -> list[APIRouter]:
         outlet_id: OutletPath, request: Request, caller: Caller, body: ReturnIn
     ) -> AcceptedOut:
         authorize(caller, Role.OUTLET, outlet_id)
-        back = pos.SaleReturned(outlet_id=outlet_id, **body.model_dump())
-        return _out(await ingest(request).sale_return(outlet_id, back, producer(caller)))
+        service = ingest(request)
+        back = pos.SaleReturned(
+            outlet_id=outlet_id,
+            **body.model_dump(exclude={"lines"}),
+            lines=service.priced(outlet_id, body.lines, "lines"),
+        )
+        return _out(await service.sale_return(outlet_id, back, producer(caller)))
 
     @outlets.post(
         "/counts",

@@ -1,0 +1,71 @@
+"""What the ingest remembers of the sales it took, in Redis, so it can refuse a return
+that does not fit its sale with a 422 before anything reaches Kafka.
+
+A cache, safe to lose: a sale it does not find (another gateway took it, Redis was
+wiped, it is older than the horizon) passes to the worker, which keeps the truth and
+refuses what does not fit with `inventory.ReturnRefused`. An unreachable Redis never
+stops a sale or a return: the ingest needs only Kafka.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from lumbung.contracts.events import pos
+from lumbung.inventory.returns import Sold
+
+log = logging.getLogger(__name__)
+
+
+class SaleMemory:
+    def __init__(self, client: aioredis.Redis, prefix: str, horizon: timedelta) -> None:
+        self._redis = client
+        self._prefix = f"{prefix}:inv:" if prefix else "inv:"
+        self._ttl = int(horizon.total_seconds())
+
+    def _sale(self, outlet_id: str, sale_id: str) -> str:
+        return f"{self._prefix}sale:{outlet_id}:{sale_id}"
+
+    def _back(self, outlet_id: str, sale_id: str) -> str:
+        return f"{self._prefix}back:{outlet_id}:{sale_id}"
+
+    async def remember(self, outlet_id: str, sales: list[pos.SaleRecorded]) -> None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for sale in sales:
+                    note = orjson.dumps(Sold.of(sale).note())
+                    pipe.set(self._sale(outlet_id, sale.sale_id), note, ex=self._ttl)
+                await pipe.execute()
+        except RedisError as exc:
+            log.warning("sales not remembered for their returns (the worker checks): %s", exc)
+
+    async def lookup(self, outlet_id: str, sale_id: str) -> tuple[Sold, dict[str, int]] | None:
+        """What the sale sold and what came back of it, or None when unknown here."""
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(self._sale(outlet_id, sale_id))
+                pipe.hgetall(self._back(outlet_id, sale_id))
+                raw, back = await pipe.execute()
+        except RedisError as exc:
+            log.warning("a return passes unchecked to the worker: %s", exc)
+            return None
+        sold = Sold.from_note(orjson.loads(raw)) if raw is not None else None
+        if sold is None:
+            return None
+        return sold, {k.decode(): int(v) for k, v in back.items()}
+
+    async def came_back(self, outlet_id: str, back: pos.SaleReturned) -> None:
+        key = self._back(outlet_id, back.sale_id)
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for line in back.lines:
+                    pipe.hincrby(key, line.sku, line.qty)
+                pipe.expire(key, self._ttl)
+                await pipe.execute()
+        except RedisError as exc:
+            log.warning("a return not remembered (the worker checks the next): %s", exc)
