@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from lumbung.contracts import Registry, sale_event_id
+from lumbung.contracts.events.pos import ReturnKind
 from lumbung.inventory.outlet import GatewaySender, HttpSender, OutletClient, Spool, Unreachable
 from tests.support.fixtures import ApiProcess
 
 pytestmark = pytest.mark.broker
 OUTLET, SKU = "RA-KM47", "KERIPIK-PISANG-200"
+VOID = ReturnKind.VOID
 
 
 def opening(events: Any, read_model: Any, outlet: str, qty: int) -> None:
@@ -68,24 +70,28 @@ def test_sales_spooled_while_the_api_is_down_go_in_once_and_in_order(
     assert client.flush() == 5
 
     api.stop()
-    sale_ids += [
-        client.record([(SKU, 2, 15000)], datetime.now().astimezone(), f"S-{n:02d}")
-        for n in range(5, 25)
-    ]
+    for n in range(5, 25):
+        sale_ids.append(client.record([(SKU, 2, None)], datetime.now().astimezone(), f"S-{n:02d}"))
+        if n == 5:  # voided at once, offline: the void goes after its sale
+            client.give_back("S-05", [(SKU, 2, None)], datetime.now().astimezone(), VOID)
+    client.give_back("S-06", [(SKU, 1, None)], datetime.now().astimezone())
     with pytest.raises(Unreachable):
         client.flush()
-    assert client.spool.counts()["pending"] == 20
+    assert client.spool.counts()["pending"] == 22
 
     api.start()
     try:
-        assert client.flush() == 20
+        assert client.flush() == 22
         client.spool._db.execute("UPDATE sales SET state = 'pending' WHERE sale_id = 'S-07'")
         assert client.flush() == 1
     finally:
         api.stop()
         client.close()
 
-    assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 100 - 5 - 40)
+    voided, returned = 2, 1
+    assert read_model.wait_for(
+        lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 100 - 5 - 40 + voided + returned
+    )
     assert applied_in_order(read_model, OUTLET) == [str(sale_event_id(OUTLET, s)) for s in sale_ids]
 
 

@@ -43,8 +43,8 @@ def client_with(tmp_path: Path, sender: HttpSender, sales: int = 3) -> OutletCli
         ("AMPLANG-IKAN-250:two:25000", "QTY"),
         ("AMPLANG-IKAN-250:2:25.000", "PRICE"),
         ("AMPLANG-IKAN-250:0:25000", "QTY"),
-        ("AMPLANG-IKAN-250:2", "SKU:QTY:PRICE"),
-        (":2:25000", "SKU:QTY:PRICE"),
+        ("AMPLANG-IKAN-250:2:25000:1", "SKU:QTY[:PRICE]"),
+        (":2:25000", "SKU:QTY[:PRICE]"),
     ],
 )
 def test_a_bad_line_is_refused_in_one_line_naming_the_part(
@@ -127,6 +127,58 @@ def test_a_refused_sale_is_set_aside_and_the_sales_behind_it_go_in(tmp_path: Pat
     assert client.spool.counts() == {"pending": 0, "sent": 2, "refused": 1}
     [refused] = client.spool.refused()
     assert refused.reason == "422: invalid request (lines.0.sku: 'X' is not a product)"
+
+
+def test_returns_and_voids_go_out_in_order_with_the_sales_each_on_its_own(
+    tmp_path: Path,
+) -> None:
+    asked: list[tuple[str, list[str]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = orjson.loads(request.content)
+        ids = [s["sale_id"] for s in body["sales"]] if "sales" in body else [body["return_id"]]
+        asked.append((request.url.path.rsplit("/", 1)[1], ids))
+        return httpx.Response(202, json={"accepted": []})
+
+    sender = HttpSender("http://inventory", "key", transport=httpx.MockTransport(handler))
+    spool = tmp_path / "spool.sqlite"
+    assert cli(spool, "record", "--sale-id", "S-1", "--line", "AMPLANG-IKAN-250:2") == 0
+    assert (
+        cli(spool, "void", "--sale-id", "S-1", "--return-id", "V-1", "--line", "AMPLANG-IKAN-250:2")
+        == 0
+    )
+    assert cli(spool, "record", "--sale-id", "S-2", "--line", "AMPLANG-IKAN-250:1:25000") == 0
+    assert cli(spool, "record", "--sale-id", "S-3", "--line", "AMPLANG-IKAN-250:3") == 0
+    assert (
+        cli(
+            spool,
+            "return",
+            "--sale-id",
+            "S-3",
+            "--return-id",
+            "R-1",
+            "--damaged",
+            "--line",
+            "AMPLANG-IKAN-250:1",
+        )
+        == 0
+    )
+    client = OutletClient(OUTLET, Spool(spool), sender)
+
+    assert client.flush() == 5
+
+    assert asked == [
+        ("sales", ["S-1"]),
+        ("returns", ["V-1"]),
+        ("sales", ["S-2", "S-3"]),
+        ("returns", ["R-1"]),
+    ]
+    assert client.spool.counts() == {"pending": 0, "sent": 5, "refused": 0}
+    rows = client.spool._db.execute("SELECT sale_id, body FROM sales ORDER BY seq").fetchall()
+    bodies = {key: orjson.loads(body) for key, body in rows}
+    assert bodies["return:V-1"]["kind"] == "void"
+    assert bodies["return:R-1"]["disposition"] == "damaged"
+    assert "unit_price_idr" not in bodies["S-1"]["lines"][0]  # the ingest fills it in
 
 
 def test_status_is_a_table_for_people_and_json_for_machines(

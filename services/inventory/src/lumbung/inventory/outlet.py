@@ -3,6 +3,9 @@
 Every sale goes first into a local spool (SQLite, durable across power cuts), then out in
 the order it was made, whenever the network and the service are there. A sale keeps its
 `sale_id`, so its event id never changes: a resend after a lost answer is harmless.
+Returns and voids go into the same spool (keyed `return:<return_id>`), so they go out in
+order with the sales they reverse: a void made offline right after its sale is sent
+after it.
 
 Two ways out:
 - `HttpSender`: the inventory ingest API with the outlet's key (the usual way);
@@ -32,7 +35,14 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
-from lumbung.contracts import Registry, cloudevents, encode, make_event, sale_event_id
+from lumbung.contracts import (
+    Registry,
+    cloudevents,
+    command_event_id,
+    encode,
+    make_event,
+    sale_event_id,
+)
 from lumbung.contracts.events import pos
 
 BATCH = 200
@@ -50,7 +60,20 @@ class Unreachable(Exception):
 @dataclass(frozen=True)
 class Refused:
     sale_id: str
+    """The spool entry: a sale's id, or `return:<return_id>` for a return or void."""
     reason: str
+
+
+def entry_id(body: dict[str, Any]) -> str:
+    """A spool entry's id: its sale id, or `return:<return_id>` for a return or void."""
+    return f"return:{body['return_id']}" if "return_id" in body else str(body["sale_id"])
+
+
+def _lines(lines: list[tuple[str, int, int | None]]) -> list[dict[str, Any]]:
+    """Sale lines as the ingest takes them; a line without a price gets the outlet's."""
+    return [
+        {"sku": s, "qty": q} | ({"unit_price_idr": p} if p is not None else {}) for s, q, p in lines
+    ]
 
 
 class Sender(Protocol):
@@ -81,11 +104,11 @@ class Spool:
             raise
 
     def add(self, sale: dict[str, Any]) -> bool:
-        """Queue a sale; False when this sale_id was queued before (nothing changes)."""
+        """Queue a sale, return or void; False when it was queued before (nothing changes)."""
         with self._tx() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO sales (sale_id, body) VALUES (?, ?)",
-                (sale["sale_id"], orjson.dumps(sale).decode()),
+                (entry_id(sale), orjson.dumps(sale).decode()),
             )
             return cursor.rowcount == 1
 
@@ -151,26 +174,45 @@ class HttpSender:
         )
 
     def send(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
+        """Runs of sales in one request each, every return or void on its own, in order."""
+        refused: list[Refused] = []
+        run: list[dict[str, Any]] = []
+        for body in sales:
+            if "return_id" not in body:
+                run.append(body)
+                continue
+            if run:
+                refused += self._sales(outlet_id, run)
+                run = []
+            refused += self._post(f"/v1/outlets/{outlet_id}/returns", body, [body])
+        if run:
+            refused += self._sales(outlet_id, run)
+        return refused
+
+    def _sales(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
+        return self._post(f"/v1/outlets/{outlet_id}/sales", {"sales": sales}, sales)
+
+    def _post(self, path: str, body: dict[str, Any], sent: list[dict[str, Any]]) -> list[Refused]:
         try:
-            answer = self._http.post(f"/v1/outlets/{outlet_id}/sales", json={"sales": sales})
+            answer = self._http.post(path, json=body)
         except httpx.HTTPError as exc:
             raise Unreachable(str(exc)) from exc
         if answer.status_code == 202:
             return []
         if answer.status_code >= 500 or answer.status_code in RETRY_LATER:
             raise Unreachable(_reason(answer))
-        if len(sales) > 1 and answer.status_code not in KEY_REFUSED:
-            return self._one_by_one(outlet_id, sales)
-        return [Refused(sale["sale_id"], _reason(answer)) for sale in sales]
+        if len(sent) > 1 and answer.status_code not in KEY_REFUSED:
+            return self._one_by_one(path, sent)
+        return [Refused(entry_id(one), _reason(answer)) for one in sent]
 
     def close(self) -> None:
         self._http.close()
 
-    def _one_by_one(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
+    def _one_by_one(self, path: str, sales: list[dict[str, Any]]) -> list[Refused]:
         """A batch was refused: find which sales, so the good ones still go in order."""
         refused: list[Refused] = []
         for sale in sales:
-            refused += self.send(outlet_id, [sale])
+            refused += self._post(path, {"sales": [sale]}, [sale])
         return refused
 
 
@@ -212,21 +254,9 @@ class GatewaySender:
         events = []
         for body in sales:
             try:
-                sale = pos.SaleRecorded(outlet_id=outlet_id, **body)
+                events.append(_gateway_event(outlet_id, body))
             except ValueError as exc:
-                refused.append(Refused(body.get("sale_id", "?"), str(exc)))
-                continue
-            events.append(
-                encode(
-                    make_event(
-                        sale,
-                        event_id=sale_event_id(outlet_id, sale.sale_id),
-                        occurred_at=sale.sold_at,
-                        producer=f"gateway:{outlet_id}",
-                        correlation_id=sale.sale_id,
-                    )
-                )
-            )
+                refused.append(Refused(entry_id(body), str(exc)))
         try:
             if self._producer is None:
                 self._producer = self._durable_producer(self._bootstrap, "lumbung-gateway")
@@ -253,6 +283,31 @@ class GatewaySender:
         return refused
 
 
+def _gateway_event(outlet_id: str, body: dict[str, Any]) -> bytes:
+    """A spooled sale, return or void as the ingest would write it (the same event id);
+    a gateway has no catalog, so every line needs its price (ValueError otherwise)."""
+    producer = f"gateway:{outlet_id}"
+    if "return_id" in body:
+        back = pos.SaleReturned(outlet_id=outlet_id, **body)
+        event = make_event(
+            back,
+            event_id=command_event_id("return", outlet_id, back.return_id),
+            occurred_at=back.returned_at,
+            producer=producer,
+            correlation_id=back.sale_id,
+        )
+    else:
+        sale = pos.SaleRecorded(outlet_id=outlet_id, **body)
+        event = make_event(
+            sale,
+            event_id=sale_event_id(outlet_id, sale.sale_id),
+            occurred_at=sale.sold_at,
+            producer=producer,
+            correlation_id=sale.sale_id,
+        )
+    return encode(event)
+
+
 def _drop(producer: Any) -> None:
     """Close a kafka-python producer now, dropping what it still holds. Its close() flushes
     first and raises when the broker is away, leaving its sender thread retrying; that
@@ -275,22 +330,49 @@ class OutletClient:
 
     def record(
         self,
-        lines: list[tuple[str, int, int]],
+        lines: list[tuple[str, int, int | None]],
         sold_at: datetime,
         sale_id: str | None = None,
         receipt_no: str | None = None,
     ) -> str:
-        """Spool one sale (sku, qty, unit price); returns its sale id."""
+        """Spool one sale (sku, qty, unit price or None for the outlet's); returns its
+        sale id."""
         sale_id = sale_id or uuid.uuid4().hex[:16]
         self.spool.add(
             {
                 "sale_id": sale_id,
                 "sold_at": sold_at.isoformat(),
                 "receipt_no": receipt_no,
-                "lines": [{"sku": s, "qty": q, "unit_price_idr": p} for s, q, p in lines],
+                "lines": _lines(lines),
             }
         )
         return sale_id
+
+    def give_back(
+        self,
+        sale_id: str,
+        lines: list[tuple[str, int, int | None]],
+        returned_at: datetime,
+        kind: pos.ReturnKind = pos.ReturnKind.RETURN,
+        return_id: str | None = None,
+        disposition: pos.ReturnDisposition = pos.ReturnDisposition.RESTOCK,
+        refund_idr: int | None = None,
+    ) -> str:
+        """Spool a return (part of a sale) or a void (all of it, within minutes of the
+        sale), after everything spooled before it; returns its return id."""
+        return_id = return_id or uuid.uuid4().hex[:16]
+        body: dict[str, Any] = {
+            "return_id": return_id,
+            "sale_id": sale_id,
+            "kind": kind.value,
+            "lines": _lines(lines),
+            "returned_at": returned_at.isoformat(),
+            "disposition": disposition.value,
+        }
+        if refund_idr is not None:
+            body["refund_idr"] = refund_idr
+        self.spool.add(body)
+        return return_id
 
     def close(self) -> None:
         if self.sender is not None:
@@ -308,11 +390,7 @@ class OutletClient:
             reasons = {r.sale_id: r.reason for r in refused}
             self.spool.settle(
                 [seq for seq, _ in batch],
-                {
-                    seq: reasons[sale["sale_id"]]
-                    for seq, sale in batch
-                    if sale["sale_id"] in reasons
-                },
+                {seq: reasons[entry_id(sale)] for seq, sale in batch if entry_id(sale) in reasons},
             )
             sent += len(batch) - len(refused)
         return sent

@@ -1,6 +1,8 @@
 """`lumbung-outlet`: the outlet client's command line.
 
     lumbung-outlet --outlet IKN-01 record --line AMPLANG-IKAN-250:2:25000 [--sale-id S-1]
+    lumbung-outlet --outlet IKN-01 return --sale-id S-1 --line AMPLANG-IKAN-250:1 [--damaged]
+    lumbung-outlet --outlet IKN-01 void --sale-id S-1 --line AMPLANG-IKAN-250:2
     lumbung-outlet --outlet IKN-01 flush          send what is spooled, in order
     lumbung-outlet --outlet IKN-01 run --every 5  keep flushing; survives the network going
     lumbung-outlet --outlet IKN-01 status [--json]  pending, sent and refused sales
@@ -9,6 +11,10 @@
 Through the ingest API (--url, key in --key or LUMBUNG_API_KEY) or, for a trusted gateway,
 straight to Kafka (--gateway, with KAFKA_BOOTSTRAP_SERVERS). The spool is a SQLite file
 (--spool, default ~/.lumbung/<outlet>.sqlite).
+
+A line's price may be left out (SKU:QTY): the ingest fills in the outlet's price. A return
+brings back part of a sale; a void cancels all of it within minutes of the sale (the
+service's void window). Both are spooled with the sales and go out in order after them.
 
 Offline (no connection, 5xx, 429): the sales stay pending and go on a later flush; `flush`
 exits 1. Refused (any other 4xx): the sales are set aside with the reason, shown by
@@ -29,6 +35,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from lumbung.contracts import Registry
+from lumbung.contracts.events import pos
 from lumbung.inventory.outlet import (
     GatewaySender,
     HttpSender,
@@ -38,7 +45,7 @@ from lumbung.inventory.outlet import (
     Unreachable,
 )
 
-LINE_FORMAT = "SKU:QTY:PRICE, e.g. AMPLANG-IKAN-250:2:25000"
+LINE_FORMAT = "SKU:QTY[:PRICE], e.g. AMPLANG-IKAN-250:2:25000 or AMPLANG-IKAN-250:2"
 OFFLINE, REFUSED = 1, 2
 
 
@@ -53,23 +60,25 @@ def _sender(args: argparse.Namespace) -> Sender:
     return HttpSender(args.url, args.key)
 
 
-def sale_line(text: str) -> tuple[str, int, int]:
+def sale_line(text: str) -> tuple[str, int, int | None]:
     """One `--line`, or SystemExit with a one-line message naming what is wrong."""
     parts = text.split(":")
-    if len(parts) != 3 or not parts[0]:
+    if len(parts) not in (2, 3) or not parts[0]:
         raise SystemExit(f"lumbung-outlet: --line {text!r}: expected {LINE_FORMAT}")
+    if len(parts) == 2:
+        parts.append("")
     sku, qty, price = parts
     if not qty.isdigit() or int(qty) < 1:
         raise SystemExit(
             f"lumbung-outlet: --line {text!r}: QTY must be a whole number of at least 1 "
             f"({LINE_FORMAT})"
         )
-    if not price.isdigit():
+    if price and not price.isdigit():
         raise SystemExit(
             f"lumbung-outlet: --line {text!r}: PRICE must be whole rupiah, digits only "
             f"({LINE_FORMAT})"
         )
-    return sku, int(qty), int(price)
+    return sku, int(qty), int(price) if price else None
 
 
 def counted(counts: dict[str, int]) -> str:
@@ -137,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     record = commands.add_parser("record", help="spool one sale")
     record.add_argument("--line", action="append", required=True, help=LINE_FORMAT)
     record.add_argument("--sale-id")
+    for name, what in (("return", "spool a return of part of a sale"), ("void", "spool a void")):
+        back = commands.add_parser(name, help=what)
+        back.add_argument("--sale-id", required=True, help="the sale it reverses")
+        back.add_argument("--line", action="append", required=True, help=LINE_FORMAT)
+        back.add_argument("--return-id")
+        back.add_argument("--damaged", action="store_true", help="not fit to sell again")
     commands.add_parser("flush", help="send what is spooled")
     run = commands.add_parser("run", help="flush again and again")
     run.add_argument("--every", type=float, default=5.0)
@@ -152,6 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         spool = Spool(spool_path)
         client = OutletClient(args.outlet, spool)
         print(client.record(lines, datetime.now(ZoneInfo("Asia/Makassar")), args.sale_id))
+        return 0
+    if args.command in ("return", "void"):
+        client = OutletClient(args.outlet, Spool(spool_path))
+        returned = client.give_back(
+            args.sale_id,
+            [sale_line(line) for line in args.line],
+            datetime.now(ZoneInfo("Asia/Makassar")),
+            pos.ReturnKind(args.command),
+            args.return_id,
+            pos.ReturnDisposition.DAMAGED if args.damaged else pos.ReturnDisposition.RESTOCK,
+        )
+        print(returned)
         return 0
     spool = Spool(spool_path)
     if args.command == "status":
