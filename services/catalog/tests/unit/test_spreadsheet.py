@@ -72,28 +72,43 @@ def test_rupiah_accepts_indonesian_thousands(text: str, value: int | str) -> Non
     assert rupiah(text) == value
 
 
-def test_a_product_row_carries_its_pack_size_and_a_bad_one_is_a_row_problem() -> None:
-    data = (
-        "sku;name;supplier_id;category;unit;price_idr;pack_size\n"
-        "MADU-250;Madu Kelulut;SUP-KELULUT;madu;botol;85000;6\n"
-        "ANJAT-1;Anjat Rotan;SUP-ANJAT;kerajinan;pcs;150000;\n"
-        "AMPLANG-1;Amplang;SUP-SARI;camilan;pack;25000;lusin\n"
-        "AMPLANG-2;Amplang;SUP-SARI;camilan;pack;25000;0\n"
-        "AMPLANG-3;Amplang;SUP-SARI;camilan;pack;25000;10001\n"
+@pytest.mark.parametrize(
+    ("column", "cells", "values", "problems"),
+    [
+        (
+            "pack_size",
+            ["6", "", "lusin", "0", "10001"],
+            [6, 1],
+            [
+                "row 4: pack_size 'lusin' is not a number",
+                "row 5: pack_size '0': Input should be greater than or equal to 1",
+                "row 6: pack_size '10001': Input should be less than or equal to 10000",
+            ],
+        ),
+        (
+            "cost_idr",
+            ["Rp 16.000", "", "enam belas ribu", "-1"],
+            [16000, None],
+            [
+                "row 4: cost_idr 'enam belas ribu' is not a number",
+                "row 5: cost_idr '-1': Input should be greater than or equal to 0",
+            ],
+        ),
+    ],
+)
+def test_an_optional_product_column_is_read_and_a_bad_value_is_a_row_problem(
+    column: str, cells: list[str], values: list[object], problems: list[str]
+) -> None:
+    data = f"sku;name;supplier_id;category;unit;price_idr;{column}\n" + "".join(
+        f"AMPLANG-{n};Amplang;SUP-SARI;camilan;pack;Rp 25.000;{text}\n"
+        for n, text in enumerate(cells, 1)
     )
     report = Report("products", dry_run=True)
 
     rows = read("products", data.encode(), report)
 
-    assert [(r.entity_id, r.details.pack_size) for r in rows] == [  # type: ignore[attr-defined]
-        ("MADU-250", 6),
-        ("ANJAT-1", 1),
-    ]
-    assert [p["message"] for p in report.problems] == [
-        "row 4: pack_size 'lusin' is not a number",
-        "row 5: pack_size '0': Input should be greater than or equal to 1",
-        "row 6: pack_size '10001': Input should be less than or equal to 10000",
-    ]
+    assert [getattr(r.details, column) for r in rows] == values
+    assert [p["message"] for p in report.problems] == problems
 
 
 SUPPLIERS = (

@@ -93,6 +93,32 @@ PACK_SIZES = {
     "SARUNG-TENUN": 1,
 }
 
+# what one unit costs its producer to make (rupiah): about 60 % of the price, so that a
+# consigned unit still earns after the store's commission
+COSTS = {
+    "AMPLANG-IKAN-250": 16_000,
+    "AMPLANG-UDANG-250": 19_500,
+    "AMPLANG-MINI-100": 7_500,
+    "KERUPUK-IKAN-500": 23_000,
+    "KERUPUK-UDANG-250": 14_000,
+    "MADU-KELULUT-250": 55_000,
+    "MADU-KELULUT-500": 105_000,
+    "GULA-AREN-500": 17_000,
+    "GULA-AREN-SEMUT": 15_500,
+    "KOPI-LIBERIKA-200": 27_000,
+    "KOPI-LIBERIKA-BIJI": 60_000,
+    "KERIPIK-PISANG-200": 9_000,
+    "KERIPIK-SINGKONG-200": 8_500,
+    "ANJAT-BESAR": 210_000,
+    "ANJAT-KECIL": 90_000,
+    "GANTUNGAN-ROTAN": 7_000,
+    "BATIK-PASER-KAIN": 180_000,
+    "BATIK-PASER-KEMEJA": 215_000,
+    "LEMPOK-DURIAN-250": 26_000,
+    "TERASI-UDANG-100": 11_000,
+    "SARUNG-TENUN": 300_000,
+}
+
 SNACKS = [
     "AMPLANG-IKAN-250",
     "AMPLANG-MINI-100",
@@ -320,6 +346,7 @@ def products() -> list[tuple[str, dict[str, Any]]]:
                 "price_idr": price,
                 "pirt_no": f"20664030{i:05d}-26",
                 "pack_size": PACK_SIZES[sku],
+                "cost_idr": COSTS[sku],
             },
         )
         for i, (sku, name, supplier, category, unit, price) in enumerate(PRODUCTS, 1)

@@ -104,12 +104,19 @@ PUBLIC_SUPPLIER_FIELDS = ("supplier_id", "name", "retired")
 """What anyone with a key may read of a supplier. The owner's name and the contacts are
 personal data (OWASP API3): whole only to ops and to the supplier itself."""
 
+PRIVATE_PRODUCT_FIELDS = ("cost_idr",)
+"""What only ops and the product's own supplier read of a product: what it costs to make
+is the producer's business, not the business of the store that sells it."""
+
 
 def shown_to(kind: Kind, entity: Revision, role: KeyRole, subject: str) -> dict[str, Any]:
     """The entity as a caller with `role` acting for `subject` may read it."""
     whole = entity.model_dump(mode="json")
-    if kind is not SUPPLIER or role is KeyRole.OPS:
+    if role is KeyRole.OPS or kind not in (SUPPLIER, PRODUCT):
         return whole
-    if role is KeyRole.SUPPLIER and subject == kind.id_of(entity):
+    owner = whole["supplier_id"]
+    if role is KeyRole.SUPPLIER and subject == owner:
         return whole
+    if kind is PRODUCT:
+        return {name: v for name, v in whole.items() if name not in PRIVATE_PRODUCT_FIELDS}
     return {name: whole[name] for name in PUBLIC_SUPPLIER_FIELDS}

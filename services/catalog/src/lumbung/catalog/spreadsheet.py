@@ -103,6 +103,9 @@ def _product(cells: dict[str, str | None]) -> dict[str, Any]:
         "active": _flag(cells.get("active")),
     }
     _given(row, cells, "pack_size")
+    cost = _blank_to_none(cells.get("cost_idr"))
+    if cost is not None:
+        row["cost_idr"] = rupiah(cost)
     return row
 
 
@@ -171,6 +174,7 @@ SHEETS = {
             "pirt_no",
             "active",
             "pack_size",
+            "cost_idr",
         ),
         _product,
     ),

@@ -228,8 +228,8 @@ class ImportReport(BaseModel):
 
 
 CSV_EXAMPLE = (
-    "sku;name;supplier_id;category;unit;price_idr\n"
-    "AMPLANG-250;Amplang Ikan Pipih 250 g;SUP-SARI;snack;pack;Rp 25.000\n"
+    "sku;name;supplier_id;category;unit;price_idr;cost_idr\n"
+    "AMPLANG-250;Amplang Ikan Pipih 250 g;SUP-SARI;snack;pack;Rp 25.000;Rp 16.000\n"
 )
 
 
