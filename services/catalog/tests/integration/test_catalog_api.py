@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from lumbung.catalog.settings import Settings
 from lumbung.contracts import DEFAULT, Channel, KeyRole, Registry
 from lumbung.contracts.bounds import MAX_PRICE_IDR
 from lumbung.contracts.events.catalog import GeoPoint
+from lumbung.platform.clock import ManualClock
 
 pytestmark = pytest.mark.broker
 WITA = demo.WITA
@@ -194,6 +195,43 @@ def test_an_entity_written_without_the_forecasters_fields_gets_their_defaults(
     assert supplier["delivery_days"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     assert supplier["weekly_capacity"] is None
     assert client.get("/v1/products/AMPLANG-250").json()["pack_size"] == 1
+
+
+STORE = {
+    "name": "Indomaret Jl. Kusuma Bangsa",
+    "channel": "indomaret",
+    "address": "Tanah Grogot",
+    "commission_percent": 15.0,
+}
+
+
+def test_a_commission_change_reaches_the_outlets_topic_with_the_rate_of_every_day(
+    settings: Settings, ops_key: str, kafka_bootstrap: str, registry: Registry
+) -> None:
+    clock = ManualClock(datetime(2026, 10, 1, 10, 0, tzinfo=WITA))
+    with TestClient(build_api(settings, clock)) as client:
+        client.headers["X-API-Key"] = ops_key
+        assert client.put("/v1/outlets/IDM-GROGOT-2", json=STORE).status_code == 201
+        clock.advance(timedelta(days=15))
+        changed = client.put("/v1/outlets/IDM-GROGOT-2", json={**STORE, "commission_percent": 12.5})
+        read = client.get("/v1/outlets/IDM-GROGOT-2").json()
+
+    history = [
+        {"effective_from": "2026-10-01", "percent": 15.0},
+        {"effective_from": "2026-10-16", "percent": 12.5},
+    ]
+    assert changed.status_code == 200
+    assert read["commission_history"] == history
+    [*_, latest] = [
+        m
+        for m in messages(kafka_bootstrap, registry.name("catalog.outlets"))
+        if m.key == b"IDM-GROGOT-2"
+    ]
+    outlet = DEFAULT.parse(latest.value).data
+    assert outlet.version == 2
+    assert outlet.model_dump(mode="json")["commission_history"] == history
+    assert outlet.commission_on(date(2026, 10, 15)) == 15.0
+    assert outlet.commission_on(date(2026, 10, 16)) == 12.5
 
 
 def test_a_stale_if_match_is_refused_and_nothing_reaches_kafka(

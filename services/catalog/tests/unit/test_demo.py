@@ -5,12 +5,15 @@ from datetime import date, datetime
 from lumbung.catalog import demo
 from lumbung.catalog.domain import CALENDAR, OUTLET, PRODUCT, SUPPLIER
 from lumbung.contracts.events.catalog import (
+    CONSIGNMENT_CHANNELS,
     CalendarEventDetails,
     OutletDetails,
     ProductDetails,
     SessionKind,
     SupplierDetails,
 )
+from lumbung.platform.clock import WITA
+from services.catalog.tests.unit.fakes import Catalog
 
 TODAY = date(2026, 11, 20)
 KINDS = {k.plural: k for k in (PRODUCT, SUPPLIER, OUTLET, CALENDAR)}
@@ -90,3 +93,53 @@ def test_the_demo_sessions_follow_the_load_day() -> None:
     sessions = demo.sessions(later)
 
     assert sessions[0]["starts_at"].startswith("2027-02-28")
+
+
+def consignment_outlets() -> dict[str, OutletDetails]:
+    return {
+        outlet_id: outlet
+        for outlet_id, outlet in entities("outlets").items()
+        if isinstance(outlet, OutletDetails) and outlet.channel in CONSIGNMENT_CHANNELS
+    }
+
+
+def test_every_demo_product_costs_less_than_a_consigned_unit_brings_in() -> None:
+    products = {sku: p for sku, p in entities("products").items() if isinstance(p, ProductDetails)}
+    highest = max(
+        rate.percent for o in consignment_outlets().values() for rate in o.commission_history
+    )
+
+    for sku, product in products.items():
+        assert product.cost_idr is not None, sku
+        assert 0 < product.cost_idr < product.price_idr * (1 - highest / 100), sku
+    assert len(products) == len(demo.PRODUCTS)
+
+
+def test_the_demo_indomaret_stores_changed_their_commission_in_the_middle_of_last_month() -> None:
+    stores = consignment_outlets()
+
+    assert sorted(stores) == ["IDM-GROGOT-1", "IDM-GROGOT-2", "IDM-KUARO"]
+    for store in stores.values():
+        assert store.commission_on(date(2026, 9, 1)) == 17.5
+        assert store.commission_on(date(2026, 10, 15)) == 17.5
+        assert store.commission_on(date(2026, 10, 16)) == 15.0
+        assert store.commission_on(TODAY) == store.commission_percent == 15.0
+
+
+def test_the_demo_commission_change_is_last_month_across_a_new_year() -> None:
+    assert demo.commission_history(date(2027, 1, 5)) == [
+        {"effective_from": "2026-11-01", "percent": 17.5},
+        {"effective_from": "2026-12-16", "percent": 15.0},
+    ]
+
+
+def test_the_whole_demo_is_accepted_by_the_catalog_and_keeps_its_histories() -> None:
+    catalog = Catalog()
+    catalog.now = datetime.combine(TODAY, datetime.min.time(), WITA)
+
+    for collection, entity_id, body in demo.catalog(TODAY):
+        answer = catalog.api.put(f"/v1/{collection}/{entity_id}", json=body)
+        assert answer.status_code == 201, answer.text
+
+    store = catalog.api.get("/v1/outlets/IDM-KUARO").json()
+    assert store["commission_history"] == demo.commission_history(TODAY)

@@ -1,7 +1,8 @@
 """The demo catalog: Paser producers, their products, and outlets of every channel.
 
 Calendar windows are set relative to the day it is loaded, so the Porprov booths are open
-in the demo whatever the date.
+in the demo whatever the date; so is the Indomaret stores' commission change, which last
+month's consignment statements show.
 """
 
 from __future__ import annotations
@@ -218,6 +219,17 @@ def calendar(today: date) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def commission_history(today: date) -> list[dict[str, Any]]:
+    """The Indomaret stores' rates: 17.5 % from the first of the month before last, 15 %
+    from the 16th of last month, so last month's statement shows a change in mid-month."""
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month_before = (last_month - timedelta(days=1)).replace(day=1)
+    return [
+        {"effective_from": month_before.isoformat(), "percent": 17.5},
+        {"effective_from": last_month.replace(day=16).isoformat(), "percent": 15.0},
+    ]
+
+
 def outlets(today: date) -> list[tuple[str, dict[str, Any]]]:
     booth_window = {
         "starts_at": _moment(today - timedelta(days=1), ALL_DAY_START),
@@ -245,6 +257,7 @@ def outlets(today: date) -> list[tuple[str, dict[str, Any]]]:
             "address": address,
             "location": {"lat": lat, "lon": lon},
             "commission_percent": 15.0,
+            "commission_history": commission_history(today),
             "assortment": items([*SNACKS, "GULA-AREN-500", "TERASI-UDANG-100"]),
         }
 

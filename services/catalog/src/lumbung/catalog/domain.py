@@ -1,15 +1,20 @@
 """The catalog's rules, in plain Python: what kinds of entity there are, how a write
-becomes the next revision, and which references must exist."""
+becomes the next revision (an outlet's with its commission history), and which references
+must exist."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lumbung.contracts.events.catalog import (
+    CONSIGNMENT_CHANNELS,
     CalendarEventChanged,
     CalendarEventDetails,
+    CommissionRate,
     KeyRole,
     OutletChanged,
     OutletDetails,
@@ -69,10 +74,16 @@ class StaleVersion(CatalogError):
         )
 
 
-class BadReference(CatalogError):
+class InvalidField(CatalogError):
+    """A write refused for one of its fields, named in `field` (`commission_history.1.percent`)."""
+
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(message)
+
+
+class BadReference(InvalidField):
+    """A field that names an entity the catalog does not hold (or no longer offers)."""
 
 
 def next_revision(
@@ -94,6 +105,89 @@ def next_revision(
         {kind.id_field: entity_id, "version": actual + 1, "retired": retired, "changed_at": now}
     )
     return kind.changed.model_validate(fields)
+
+
+def as_stored(details: Payload, current: Revision | None, now: datetime) -> Payload:
+    """What a write stores: an outlet's with its commission history settled; any other
+    entity as written."""
+    if isinstance(details, OutletDetails):
+        return with_commission_history(
+            details, current if isinstance(current, OutletChanged) else None, now
+        )
+    return details
+
+
+HISTORY = "commission_history"
+
+
+def with_commission_history(
+    written: OutletDetails, current: OutletChanged | None, now: datetime
+) -> OutletDetails:
+    """The outlet with the history to store.
+
+    A history the write carries is ops correcting it: stored as given, once it holds
+    together. Otherwise the stored one is kept, and a new `commission_percent` takes
+    effect today in the outlet's time zone. A write that sends back the stored history
+    unchanged (a client that read the outlet and changed its rate) has not touched it.
+    """
+    today = now.astimezone(ZoneInfo(written.timezone)).date()
+    stored = current.commission_history if current is not None else []
+    given = written.commission_history
+    if HISTORY in written.model_fields_set and given and given != stored:
+        _check_history(written, today)
+        return written
+    if written.channel not in CONSIGNMENT_CHANNELS or written.commission_percent is None:
+        history: list[CommissionRate] = []
+    else:
+        was = current.commission_percent if current is not None else None
+        history = list(stored)
+        if not history and current is not None and was is not None:
+            # Stored before outlets had a history: its rate was in force at its last write.
+            since = current.changed_at.astimezone(ZoneInfo(current.timezone)).date()
+            history = [CommissionRate(effective_from=since, percent=was)]
+        if written.commission_percent != was:
+            history = _rate_from(history, today, written.commission_percent)
+    return written.model_copy(update={HISTORY: history})
+
+
+def _rate_from(history: list[CommissionRate], day: date, percent: float) -> list[CommissionRate]:
+    """`history` with `percent` in force from `day`: a change later the same day replaces
+    that day's, and one back to the rate before it leaves no entry of its own."""
+    kept = [rate for rate in history if rate.effective_from < day]
+    if kept and kept[-1].percent == percent:
+        return kept
+    return [*kept, CommissionRate(effective_from=day, percent=percent)]
+
+
+def _check_history(outlet: OutletDetails, today: date) -> None:
+    history = outlet.commission_history
+    if outlet.channel not in CONSIGNMENT_CHANNELS:
+        raise InvalidField(
+            HISTORY,
+            f"{HISTORY}: an outlet of channel {outlet.channel.value} takes no commission, so "
+            "it has no commission history; only consignment outlets (indomaret) do",
+        )
+    for i, (before, after) in enumerate(pairwise(history), 1):
+        if after.effective_from <= before.effective_from:
+            raise InvalidField(
+                f"{HISTORY}.{i}.effective_from",
+                f"{HISTORY}.{i}.effective_from: {after.effective_from} is not after "
+                f"{before.effective_from}; the rates go oldest first, at most one a day",
+            )
+    last = len(history) - 1
+    if history[last].effective_from > today:
+        raise InvalidField(
+            f"{HISTORY}.{last}.effective_from",
+            f"{HISTORY}.{last}.effective_from: {history[last].effective_from} is after today "
+            f"({today} in {outlet.timezone}); a rate is written on the day it takes effect",
+        )
+    if history[last].percent != outlet.commission_percent:
+        raise InvalidField(
+            f"{HISTORY}.{last}.percent",
+            f"{HISTORY}.{last}.percent: the last rate is {history[last].percent:g} %, but "
+            f"commission_percent is {outlet.commission_percent:g} %; they must agree "
+            f"(leave {HISTORY} out to have the new rate start today)",
+        )
 
 
 def details_of(kind: Kind, entity: Revision) -> Payload:

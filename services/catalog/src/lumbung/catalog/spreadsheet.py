@@ -195,6 +195,8 @@ SHEETS = {
         ),
         _supplier,
     ),
+    # No commission_history column: a row sets commission_percent, and the catalog keeps
+    # the history from it (a new rate takes effect on the day of the import).
     "outlets": Sheet(
         OUTLET,
         "outlet_id",

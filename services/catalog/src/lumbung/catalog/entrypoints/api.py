@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lumbung.catalog import demo
-from lumbung.catalog.domain import KINDS, BadReference, Kind, NotFound, StaleVersion, shown_to
+from lumbung.catalog.domain import KINDS, InvalidField, Kind, NotFound, StaleVersion, shown_to
 from lumbung.catalog.service import CatalogService, Filters
 from lumbung.catalog.spreadsheet import SpreadsheetError
 from lumbung.contracts import KeyRole
@@ -46,7 +46,7 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     version = whole_number(value.strip().removeprefix("W/").strip('"'), WIRE_MAX)
     if version is None:
-        raise BadReference("If-Match", f'If-Match: {value!r} is not an entity version like "3"')
+        raise InvalidField("If-Match", f'If-Match: {value!r} is not an entity version like "3"')
     return version
 
 
@@ -275,14 +275,14 @@ def install_error_mapping(app: FastAPI) -> None:
     statuses: dict[type[Exception], int] = {
         NotFound: 404,
         StaleVersion: 412,
-        BadReference: 422,
+        InvalidField: 422,
         SpreadsheetError: 422,
     }
 
     async def catalog_error(_: Request, exc: Exception) -> Response:
-        status = statuses.get(type(exc), 400)
+        status = next((s for error, s in statuses.items() if isinstance(exc, error)), 400)
         body: dict[str, Any] = {"detail": str(exc)}
-        if isinstance(exc, BadReference):
+        if isinstance(exc, InvalidField):
             body["errors"] = [{"field": exc.field, "message": str(exc)}]
         return JSONResponse(body, status_code=status)
 
