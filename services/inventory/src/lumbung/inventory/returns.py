@@ -35,17 +35,18 @@ class Sold:
     def of(cls, sale: pos.SaleRecorded) -> Sold:
         return cls(int(sale.sold_at.timestamp()), _per_sku(sale.lines))
 
-    def note(self) -> list[object]:
-        return [self.sold_at, self.units]
+    def note(self) -> str:
+        """One short string, `"<sold_at> SKU:QTY SKU:QTY"` (a SKU has no space or colon):
+        the worker keeps one per sale it remembers, 2,000 per outlet, so it is small."""
+        return " ".join([str(self.sold_at), *(f"{sku}:{qty}" for sku, qty in self.units.items())])
 
     @classmethod
-    def from_note(cls, note: list[object] | None) -> Sold | None:
+    def from_note(cls, note: str | None) -> Sold | None:
         if note is None:
             return None
-        sold_at, units = note
-        assert isinstance(sold_at, int)
-        assert isinstance(units, dict)
-        return cls(sold_at, units)
+        sold_at, *lines = note.split(" ")
+        units = {sku: int(qty) for sku, _, qty in (line.rpartition(":") for line in lines)}
+        return cls(int(sold_at), units)
 
 
 @dataclass(frozen=True)

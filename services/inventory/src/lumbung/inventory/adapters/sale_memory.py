@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -38,7 +37,7 @@ class SaleMemory:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for sale in sales:
-                    note = orjson.dumps(Sold.of(sale).note())
+                    note = Sold.of(sale).note()
                     pipe.set(self._sale(outlet_id, sale.sale_id), note, ex=self._ttl)
                 await pipe.execute()
         except RedisError as exc:
@@ -54,7 +53,7 @@ class SaleMemory:
         except RedisError as exc:
             log.warning("a return passes unchecked to the worker: %s", exc)
             return None
-        sold = Sold.from_note(orjson.loads(raw)) if raw is not None else None
+        sold = Sold.from_note(raw.decode()) if raw is not None else None
         if sold is None:
             return None
         return sold, {k.decode(): int(v) for k, v in back.items()}
