@@ -325,6 +325,16 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
         "returned_at": now,
     }
     succeeded(inventory.post(f"/v1/outlets/{OUTLET}/returns", json=back, headers=outlet))
+    # A sale far off the outlet's price (inventory.PriceFlagged), and a return of a sale
+    # nobody made, which only the worker can refuse (inventory.ReturnRefused).
+    dear = {
+        "sale_id": "S-4",
+        "sold_at": now,
+        "lines": [{"sku": SKU, "qty": 1, "unit_price_idr": 999_000}],
+    }
+    succeeded(inventory.post(f"/v1/outlets/{OUTLET}/sales", json=dear, headers=outlet))
+    stray = {**back, "return_id": "R-2", "sale_id": "S-NOBODY"}
+    succeeded(inventory.post(f"/v1/outlets/{OUTLET}/returns", json=stray, headers=outlet))
     adjustment = {"adjustment_id": "A-1", "sku": SKU, "delta": -1, "reason": "damaged"}
     succeeded(inventory.post(f"/v1/outlets/{OUTLET}/adjustments", json=adjustment, headers=outlet))
     transfer = {
