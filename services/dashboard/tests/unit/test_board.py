@@ -9,6 +9,7 @@ from typing import Any
 from lumbung.contracts import make_event
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import orders, pos, restock
+from lumbung.dashboard import board as board_module
 from lumbung.dashboard.board import Board
 
 AT = datetime(2026, 11, 29, 1, 30, tzinfo=UTC)  # 09:30 WITA
@@ -333,3 +334,158 @@ def test_a_suggestion_closed_before_it_went_out_leaves_the_board() -> None:
 
     assert (kind, update["restock_id"], update["status"]) == ("restock", "RS-1", "closed")
     assert [s["restock_id"] for s in board.snapshot()["suggestions"]] == ["RS-2"]
+
+
+# -- returns the inventory worker refused, and prices off the outlet's (issue 18) ----------
+
+LINE = pos.SaleLine(sku="AMPLANG-IKAN-250", qty=3, unit_price_idr=25_000)
+SALE = pos.SaleRecorded(sale_id="S1", outlet_id="BOOTH-GOR", lines=[LINE], sold_at=AT)
+
+
+def returned(return_id: str = "R1", qty: int = 1, refund_idr: int | None = 20_000) -> Any:
+    line = LINE.model_copy(update={"qty": qty})
+    back = pos.SaleReturned(
+        return_id=return_id,
+        sale_id="S1",
+        outlet_id="BOOTH-GOR",
+        lines=[line],
+        returned_at=AT + timedelta(minutes=40),  # 10:10 WITA: the hour after the sale's
+        refund_idr=refund_idr,
+    )
+    return event(back, minutes=40)
+
+
+def refusal(return_id: str = "R1") -> Any:
+    refused = inv.ReturnRefused(
+        return_id=return_id,
+        sale_id="S1",
+        outlet_id="BOOTH-GOR",
+        kind="return",
+        reason=inv.ReturnRefusal.MORE_THAN_SOLD,
+        message="3 of AMPLANG-IKAN-250 sold, 3 already back",
+    )
+    return event(refused, minutes=40)
+
+
+def takings(board: Board) -> tuple[dict[str, int], int]:
+    return board.sales["BOOTH-GOR"], board.revenue["BOOTH-GOR"]
+
+
+def test_a_return_takes_its_refund_off_revenue_not_its_price() -> None:
+    board = Board()
+    board.fold(event(SALE))
+
+    kind, update = board.fold(returned(refund_idr=20_000))
+
+    assert (kind, update["units"], update["amount_idr"]) == ("sale", -1, -20_000)
+    assert takings(board) == ({"2026-11-29T09": 3, "2026-11-29T10": -1}, 55_000)
+    board.fold(returned("R2", refund_idr=None))  # no refund given: qty x price
+    assert board.revenue["BOOTH-GOR"] == 30_000
+
+
+def test_a_refusal_read_after_its_return_adds_back_the_units_and_the_refund() -> None:
+    board = Board()
+    board.fold(event(SALE))
+    board.fold(returned())
+
+    folded = board.fold(refusal())
+
+    assert isinstance(folded, list)
+    [(kind, back), (alert_kind, alert)] = folded
+    assert (kind, back["hour"], back["units"], back["amount_idr"]) == (
+        "sale",
+        "2026-11-29T10",
+        1,
+        20_000,
+    )
+    assert (alert_kind, alert["alert"], alert["sale_id"], alert["reason"]) == (
+        "alert",
+        "return_refused",
+        "S1",
+        "more_than_sold",
+    )
+    assert takings(board) == ({"2026-11-29T09": 3, "2026-11-29T10": 0}, 75_000)
+    assert board.snapshot()["alerts"] == [alert]
+
+
+def test_a_return_read_after_its_refusal_counts_nothing() -> None:
+    board = Board()
+    board.fold(event(SALE))
+    kind, alert = board.fold(refusal())
+    assert (kind, alert["alert"], alert["return_id"]) == ("alert", "return_refused", "R1")
+
+    kind, update = board.fold(returned())
+
+    assert (kind, update["units"], update["amount_idr"]) == ("sale", 0, 0)
+    assert takings(board) == ({"2026-11-29T09": 3, "2026-11-29T10": 0}, 75_000)
+    assert board.last_seen["BOOTH-GOR"] == (AT + timedelta(minutes=40)).isoformat()
+
+
+def test_a_refused_return_leaves_the_same_board_in_either_order() -> None:
+    sale, back, refused = event(SALE), returned(), refusal()
+    first, then = Board(), Board()
+    for folded in (sale, back, refused):
+        first.fold(folded)
+    for folded in (sale, refused, back):
+        then.fold(folded)
+
+    assert first.snapshot() == then.snapshot()
+
+
+def test_a_refused_return_read_twice_in_either_order_is_taken_back_once() -> None:
+    board = Board()
+    sale, back, refused = event(SALE), returned(), refusal()
+    for folded in (sale, back, back, refused, refused, back):
+        board.fold(folded)
+
+    assert takings(board) == ({"2026-11-29T09": 3, "2026-11-29T10": 0}, 75_000)
+    assert len(board.alerts) == 1
+    # The same refusal with an event id of its own (sent again) takes back nothing more.
+    assert board.fold(refusal()) == ("alert", board.alerts[0])
+    assert board.revenue["BOOTH-GOR"] == 75_000
+
+
+def test_the_board_remembers_a_bounded_number_of_returns(monkeypatch: Any) -> None:
+    monkeypatch.setattr(board_module, "REMEMBERED_RETURNS", 2)
+    board = Board()
+    board.fold(event(SALE))
+    for return_id in ("R1", "R2", "R3"):
+        board.fold(returned(return_id))
+        board.fold(refusal(f"GONE-{return_id}"))
+
+    assert list(board.counted_returns) == [("BOOTH-GOR", "R2"), ("BOOTH-GOR", "R3")]
+    assert list(board.refused_returns) == [("BOOTH-GOR", "GONE-R2"), ("BOOTH-GOR", "GONE-R3")]
+    # R1 was forgotten: its refusal can only tell ops; the others' still take them back.
+    assert board.fold(refusal("R1"))[0] == "alert"
+    board.fold(refusal("R3"))
+    assert board.revenue["BOOTH-GOR"] == 75_000 - 20_000 - 20_000
+
+
+def test_a_price_off_the_outlet_s_is_an_alert_and_the_sale_stands() -> None:
+    board = Board()
+    cheap = SALE.model_copy(update={"lines": [LINE.model_copy(update={"unit_price_idr": 15_000})]})
+    board.fold(event(cheap))
+    flagged = inv.PriceFlagged(
+        outlet_id="BOOTH-GOR",
+        sale_id="S1",
+        sku="AMPLANG-IKAN-250",
+        qty=3,
+        unit_price_idr=15_000,
+        outlet_price_idr=25_000,
+        difference_percent=-40.0,
+        tolerance_percent=10.0,
+        sold_at=AT,
+    )
+
+    kind, alert = board.fold(event(flagged))
+
+    assert kind == "alert"
+    assert {k: alert[k] for k in ("alert", "sale_id", "sku", "difference_percent")} == {
+        "alert": "price_flagged",
+        "sale_id": "S1",
+        "sku": "AMPLANG-IKAN-250",
+        "difference_percent": -40.0,
+    }
+    assert (alert["unit_price_idr"], alert["outlet_price_idr"]) == (15_000, 25_000)
+    assert board.revenue["BOOTH-GOR"] == 45_000, "sold at the price it was sold at"
+    assert board.snapshot()["alerts"] == [alert]

@@ -1,17 +1,23 @@
 """What the ops dashboard shows, folded from events: no Kafka here.
 
-`Board.fold(event)` turns one contract event into the update a page applies (or None),
-and keeps what a new page needs beside the Redis read models: sales per outlet per hour
-(WITA), when each outlet was last heard of, the recent alerts, the reorder point each
-(outlet, SKU) alerted with (so a page colours a cell low), orders and restock requests
-as they move, the stockouts inventory foresees, until they clear or the cell runs out,
-and the restocks the forecast suggested and holds for ops, until they go out or close.
+`Board.fold(event)` turns one contract event into the update a page applies (None, or a
+list when one event makes two), and keeps what a new page needs beside the Redis read
+models: sales per outlet per hour (WITA), when each outlet was last heard of, the recent
+alerts, the reorder point each (outlet, SKU) alerted with (so a page colours a cell low),
+orders and restock requests as they move, the stockouts inventory foresees, until they
+clear or the cell runs out, and the restocks the forecast suggested and holds for ops,
+until they go out or close.
 
 Pages stitch by entity: a stock cell by its `version` (newer wins), an order by the
 length of its history, a restock request by the rank of its status (open < answered <
 closed), an alert by its event id, a foreseen stockout by its cell (the newest prediction
 is the cell's mark, and goes with its clearing or with the cell's stock going out), a
 suggested restock by its restock_id (it goes with the request or closing of that id).
+
+A return the inventory worker refused (`inventory.ReturnRefused`) counts for nothing: read
+after its return, it takes back what the return took off sales and revenue (a `sale`
+update with the units and the refund added back); read before it, the return counts 0.
+`pos.sales` and `inventory.alerts` are read in no order between them, so both happen.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from lumbung.contracts import Envelope
 from lumbung.contracts.events import inventory as inv
@@ -36,6 +42,14 @@ SEEN_IDS = 200_000
 """Event ids the board remembers, so an event read twice (a redelivery after a restart
 of the stream, a point of sale sending a sale again) counts once: about 15 MB, a few
 event days of sales at one outlet in ten seconds each."""
+REMEMBERED_RETURNS = 20_000
+"""Returns the board remembers as counted (with what they took off), and as refused, so a
+refusal can take back its return in whichever order the two are read: about 8 MB and 5 MB,
+well over a day of returns at every outlet (sales are read from the start of the day)."""
+
+Update = tuple[str, dict[str, Any]]
+K = TypeVar("K")
+V = TypeVar("V")
 
 ORDER_STATES: dict[type[Any], str] = {
     orders.OrderPlaced: "placed",
@@ -83,16 +97,20 @@ class Board:
     """The latest ENDED_PREDICTIONS prediction ids cleared or run out, oldest first."""
     seen: dict[bytes, None] = field(default_factory=dict)
     """The latest SEEN_IDS event ids folded, oldest first."""
+    counted_returns: dict[tuple[str, str], tuple[datetime, int, int]] = field(default_factory=dict)
+    """(outlet, return id) -> when a counted return happened, its units and its refund,
+    until its refusal comes."""
+    refused_returns: dict[tuple[str, str], None] = field(default_factory=dict)
+    """(outlet, return id) of the latest refused returns: read later, they count 0."""
 
-    def fold(self, event: Envelope[Any]) -> tuple[str, dict[str, Any]] | None:
-        """The page update this event makes, as (kind, data); None when it shows nothing,
-        or when the board has folded this event (its id) before."""
+    def fold(self, event: Envelope[Any]) -> Update | list[Update] | None:
+        """The page update this event makes, as (kind, data), or a list of them in order;
+        None when it shows nothing, or when the board has folded this event (its id)
+        before."""
         event_id = event.event_id.bytes
         if event_id in self.seen:
             return None
-        self.seen[event_id] = None
-        if len(self.seen) > SEEN_IDS:
-            del self.seen[next(iter(self.seen))]
+        remember(self.seen, event_id, None, SEEN_IDS)
         data = event.data
         at = event.occurred_at.isoformat()
         match data:
@@ -110,40 +128,30 @@ class Board:
                     "reason": data.reason,
                     "at": at,
                 }
-            case pos.SaleRecorded() | pos.SaleReturned():
-                sign = 1 if isinstance(data, pos.SaleRecorded) else -1
-                moment = data.sold_at if isinstance(data, pos.SaleRecorded) else data.returned_at
-                units = sign * sum(line.qty for line in data.lines)
-                amount = sign * sum(line.qty * line.unit_price_idr for line in data.lines)
-                hour = hour_of(moment)
-                per_hour = self.sales[data.outlet_id]
-                per_hour[hour] = per_hour.get(hour, 0) + units
-                self.revenue[data.outlet_id] += amount
-                self._seen(data.outlet_id, moment)
-                return "sale", {
-                    "outlet_id": data.outlet_id,
-                    "hour": hour,
-                    "units": units,
-                    "amount_idr": amount,
-                    "at": moment.isoformat(),
-                }
+            case pos.SaleRecorded():
+                units = sum(line.qty for line in data.lines)
+                amount = sum(line.qty * line.unit_price_idr for line in data.lines)
+                return self._sold(data.outlet_id, data.sold_at, units, amount)
+            case pos.SaleReturned():
+                return self._returned(data)
+            case inv.ReturnRefused():
+                return self._refused(data, event)
+            case inv.PriceFlagged():
+                return "alert", self._alert(event, "price_flagged", **data.model_dump(mode="json"))
             case inv.StockAlertRaised():
                 if data.alert in (inv.AlertKind.LOW_STOCK, inv.AlertKind.BACK_IN_STOCK):
                     self.levels[data.outlet_id][data.sku] = data.reorder_point
                 if data.alert in STOCK_GONE:
                     self._stock_gone(data.outlet_id, data.sku)
-                alert = {
-                    "id": str(event.event_id),
-                    "alert": data.alert.value,
-                    "outlet_id": data.outlet_id,
-                    "sku": data.sku,
-                    "on_hand": data.on_hand,
-                    "available": data.available,
-                    "reorder_point": data.reorder_point,
-                    "at": at,
-                }
-                self.alerts.appendleft(alert)
-                return "alert", alert
+                return "alert", self._alert(
+                    event,
+                    data.alert.value,
+                    outlet_id=data.outlet_id,
+                    sku=data.sku,
+                    on_hand=data.on_hand,
+                    available=data.available,
+                    reorder_point=data.reorder_point,
+                )
             case inv.StockoutPredicted():
                 return self._predicted(data, at)
             case inv.StockoutCleared():
@@ -163,6 +171,55 @@ class Board:
             case _ if type(data) in RESTOCK_STATES:
                 return "restock", self._restock(event)
         return None
+
+    def _sold(self, outlet_id: str, moment: datetime, units: int, amount: int) -> Update:
+        """Units and rupiah taken at an outlet in the WITA hour of `moment` (less when
+        negative: a return)."""
+        hour = hour_of(moment)
+        per_hour = self.sales[outlet_id]
+        per_hour[hour] = per_hour.get(hour, 0) + units
+        self.revenue[outlet_id] += amount
+        self._seen(outlet_id, moment)
+        return "sale", {
+            "outlet_id": outlet_id,
+            "hour": hour,
+            "units": units,
+            "amount_idr": amount,
+            "at": moment.isoformat(),
+        }
+
+    def _returned(self, back: pos.SaleReturned) -> Update:
+        """A return takes its units off its hour and its refund off revenue, unless its
+        refusal was read first: then it counts 0 (the outlet was still heard of)."""
+        key = (back.outlet_id, back.return_id)
+        if key in self.refused_returns:
+            return self._sold(back.outlet_id, back.returned_at, 0, 0)
+        units, refund = sum(line.qty for line in back.lines), back.refund()
+        remember(self.counted_returns, key, (back.returned_at, units, refund), REMEMBERED_RETURNS)
+        return self._sold(back.outlet_id, back.returned_at, -units, -refund)
+
+    def _refused(self, data: inv.ReturnRefused, event: Envelope[Any]) -> Update | list[Update]:
+        """The refusal, to ops; a return already counted is taken back first."""
+        alert = self._alert(event, "return_refused", **data.model_dump(mode="json"))
+        key = (data.outlet_id, data.return_id)
+        remember(self.refused_returns, key, None, REMEMBERED_RETURNS)
+        counted = self.counted_returns.pop(key, None)
+        if counted is None:
+            return "alert", alert
+        returned_at, units, refund = counted
+        return [self._sold(data.outlet_id, returned_at, units, refund), ("alert", alert)]
+
+    def _alert(self, event: Envelope[Any], kind: str, /, **about: Any) -> dict[str, Any]:
+        """An entry of the recent alerts (a page keeps each by its event id): its kind
+        (a stock alert's own, `return_refused`, `price_flagged`) and what it is about."""
+        alert = {
+            "id": str(event.event_id),
+            "alert": kind,
+            **about,
+            "at": event.occurred_at.isoformat(),
+        }
+        self.alerts.appendleft(alert)
+        return alert
 
     def _seen(self, outlet_id: str, moment: datetime) -> None:
         iso = moment.isoformat()
@@ -211,9 +268,7 @@ class Board:
             cell = (forecast["outlet_id"], forecast["sku"])
             if self.forecast_of.get(cell) == prediction_id:
                 del self.forecast_of[cell]
-        self.ended[prediction_id] = None
-        if len(self.ended) > ENDED_PREDICTIONS:
-            del self.ended[next(iter(self.ended))]
+        remember(self.ended, prediction_id, None, ENDED_PREDICTIONS)
 
     def _suggested(
         self, data: restock.RestockSuggested, at: str
@@ -295,6 +350,13 @@ class Board:
             "forecasts": [dict(f) for f in self.forecasts.values()],
             "suggestions": [dict(s) for s in self.suggestions.values()],
         }
+
+
+def remember(memory: dict[K, V], key: K, value: V, limit: int) -> None:
+    """Keep `key` in `memory`, dropping the oldest key past `limit`."""
+    memory[key] = value
+    if len(memory) > limit:
+        del memory[next(iter(memory))]
 
 
 def status_rank(status: str) -> int:

@@ -4,9 +4,10 @@ every open page.
 The hub reads without a consumer group (each dashboard process sees everything): sales and
 stock changes from the start of today (WITA), alerts, orders and restocks from the
 beginning of their topics (they are few, and a page shows what is still open). Every
-update it folds gets a sequence number within this process (`epoch`), goes into a ring
-buffer and to each subscriber's queue. A page that reconnects with the id of the last
-update it saw gets what came after, when the buffer still holds it; else a new snapshot.
+update it folds (an event may make two: a refused return's reversal, then its alert)
+gets a sequence number within this process (`epoch`), goes into a ring buffer and to each
+subscriber's queue. A page that reconnects with the id of the last update it saw gets
+what came after, when the buffer still holds it; else a new snapshot.
 
 `freshness()` tells a page how old its data is: the wall-clock moment the hub last had
 read everything its topics held, and how many events it is behind now. So ops can tell a
@@ -169,8 +170,8 @@ class Hub:
             if event is None:
                 return
             folded = self.board.fold(event)
-            if folded is not None:
-                self._publish(*folded)
+            for kind, data in [folded] if isinstance(folded, tuple) else folded or []:
+                self._publish(kind, data)
         except Exception:  # one bad update must not stop the page's stream
             ERRORS.labels(SERVICE, "fold").inc()
             log.exception("could not fold a record of %s", topic)
