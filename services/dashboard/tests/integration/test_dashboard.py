@@ -39,13 +39,14 @@ def dashboard(
 
 @pytest.fixture
 def sell(inventory_api: Any, demo_catalog: dict[str, str]) -> Callable[..., None]:
-    """sell(sale_id, qty, sold_at): a sale of SKU at OUTLET through the ingest API."""
+    """sell(sale_id, qty, sold_at, price=15_000): a sale of SKU at OUTLET through the
+    ingest API (Rp 15.000 is its price in the demo catalog)."""
 
-    def sale(sale_id: str, qty: int, sold_at: datetime) -> None:
+    def sale(sale_id: str, qty: int, sold_at: datetime, price: int = 15_000) -> None:
         body = {
             "sale_id": sale_id,
             "sold_at": sold_at.isoformat(),
-            "lines": [{"sku": SKU, "qty": qty, "unit_price_idr": 15_000}],
+            "lines": [{"sku": SKU, "qty": qty, "unit_price_idr": price}],
         }
         posted = inventory_api.post(
             f"/v1/outlets/{OUTLET}/sales", json=body, headers={"X-API-Key": demo_catalog[OUTLET]}
@@ -182,6 +183,8 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     sell: Callable[..., None],
     tmp_path: Path,
     browser: Any,
+    inventory_api: Any,
+    demo_catalog: dict[str, str],
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -262,6 +265,49 @@ def test_the_page_in_a_browser_shows_the_grid_and_live_sales_and_alerts(
     assert shown(browser, '#restocks li[data-restock="RS-BROWSER"]'), "among the requests now"
     until(browser, lambda: "data as of" in (shown(browser, "#fresh") or ""), "how old its data is")
     assert shown(browser, "#fresh", "data-stale") == "no"
+
+    # Through the real ingest and worker (issue 18): a sale far under the outlet's price is
+    # flagged and stands; a return of a sale the worker does not know is refused, and
+    # counts nothing in the outlet's takings, whichever of the two the dashboard reads first.
+    sell("S-CHEAP", 1, events.clock, price=9_000)
+    give_back = {
+        "return_id": "R-GHOST",
+        "sale_id": "S-GHOST",
+        "lines": [{"sku": SKU, "qty": 2, "unit_price_idr": 15_000}],
+        "returned_at": events.clock.isoformat(),
+    }
+    posted = inventory_api.post(
+        f"/v1/outlets/{OUTLET}/returns", json=give_back, headers={"X-API-Key": demo_catalog[OUTLET]}
+    )
+    assert posted.status_code == 202, posted.text
+    refused, flagged = (
+        '#alerts li[data-alert="return_refused"]',
+        '#alerts li[data-alert="price_flagged"]',
+    )
+    until(browser, lambda: shown(browser, refused), "the refused return")
+    assert "return R-GHOST · sale S-GHOST @ " in (shown(browser, refused) or "")
+    assert "sale not known" in (shown(browser, refused) or "")
+    until(browser, lambda: shown(browser, flagged), "the price off")
+    assert "1 \N{MULTIPLICATION SIGN} Rp 9.000, outlet price Rp 15.000 (-40 %) · sale S-CHEAP" in (
+        shown(browser, flagged) or ""
+    )
+    refusal_seen = datetime.now(UTC)  # the return was on pos.sales before its refusal
+
+    def read_past_the_refusal() -> dict[str, Any] | None:
+        now = orjson.loads(httpx.get(f"{dashboard.url}/v1/board", params={"key": ops_key}).content)
+        as_of = now["freshness"]["as_of"]
+        return now if as_of and datetime.fromisoformat(as_of) > refusal_seen else None
+
+    board_now = until(browser, read_past_the_refusal, "the return read")
+    assert board_now["revenue"][OUTLET] == 22 * 15_000 + 9_000, "the sales, not the return"
+    takings = f'tr[data-outlet="{OUTLET}"] th .sub'
+    until(browser, lambda: "Rp 339.000" in (shown(browser, takings) or ""), "the takings")
+    browser.find_element(By.ID, "lang").click()
+    until(browser, lambda: "retur ditolak" in (shown(browser, refused) or ""), "Bahasa again")
+    assert "retur R-GHOST · penjualan S-GHOST @ " in (shown(browser, refused) or "")
+    assert "penjualan tak dikenal" in (shown(browser, refused) or "")
+    assert "harga menyimpang" in (shown(browser, flagged) or "")
+    assert "harga gerai Rp 15.000 (-40 %)" in (shown(browser, flagged) or "")
 
     shot = tmp_path / "dashboard.png"
     browser.save_screenshot(str(shot))

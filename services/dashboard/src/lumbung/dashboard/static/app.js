@@ -16,6 +16,10 @@ const T = {
     data_as_of: "data per", lag: "tertinggal", behind: "peristiwa belum terbaca",
     low_stock: "menipis", out_of_stock: "habis", back_in_stock: "tersedia lagi",
     negative_stock: "stok minus", unknown_sku: "SKU tak dikenal",
+    return_refused: "retur ditolak", price_flagged: "harga menyimpang", sale: "penjualan",
+    return: "retur", void: "pembatalan", outlet_price: "harga gerai",
+    sale_unknown: "penjualan tak dikenal", more_than_sold: "melebihi yang terjual",
+    void_too_late: "pembatalan terlambat", void_not_whole: "pembatalan tidak utuh",
     open: "terbuka", accepted: "diterima", declined: "ditolak", overdue: "terlambat", closed: "selesai",
     foreseen: "segera habis", per_hour: "/jam", lead: "pemasok perlu", hours: "jam",
     placed: "menunggu", reserved: "disiapkan", pickup: "ambil",
@@ -36,6 +40,10 @@ const T = {
     data_as_of: "data as of", lag: "lag", behind: "events not read yet",
     low_stock: "low", out_of_stock: "out of stock", back_in_stock: "back in stock",
     negative_stock: "negative stock", unknown_sku: "unknown SKU",
+    return_refused: "return refused", price_flagged: "price off", sale: "sale",
+    return: "return", void: "void", outlet_price: "outlet price",
+    sale_unknown: "sale not known", more_than_sold: "more than was sold",
+    void_too_late: "void too late", void_not_whole: "void not of the whole sale",
     open: "open", accepted: "accepted", declined: "declined", overdue: "overdue", closed: "closed",
     foreseen: "running out", per_hour: "/h", lead: "supplier needs", hours: "h",
     placed: "waiting", reserved: "ready", pickup: "pickup",
@@ -250,11 +258,27 @@ function renderGrid() {
   flashes.clear();
 }
 
+// What an alert is about, enough to act on: a refused return names its sale and why (the
+// worker's own words on hover); a price off the outlet's, both prices and the sale.
+function alertText(a) {
+  const where = esc(outletName(a.outlet_id));
+  if (a.alert === "return_refused") {
+    return `${esc(t(a.kind))} ${esc(a.return_id)} · ${t("sale")} ${esc(a.sale_id)} @ ${where}: ${esc(t(a.reason))}`;
+  }
+  if (a.alert === "price_flagged") {
+    const off = Number(a.difference_percent).toLocaleString(lang === "id" ? "id-ID" : "en-GB",
+      { maximumFractionDigits: 1, signDisplay: "always" });
+    return `${esc(productName(a.sku))} @ ${where}: ${a.qty} × ${rupiah(a.unit_price_idr)}, ` +
+      `${t("outlet_price")} ${rupiah(a.outlet_price_idr)} (${off} %) · ${t("sale")} ${esc(a.sale_id)}`;
+  }
+  return `${esc(productName(a.sku))} @ ${where} (${a.on_hand})`;
+}
+
 function renderLists() {
   const shown = new Set(shownOutlets().map((o) => o.outlet_id));
   $("alerts").innerHTML = state.alerts.filter((a) => shown.has(a.outlet_id)).slice(0, 60).map((a) =>
-    `<li data-alert="${esc(a.alert)}"><span class="when">${wita(a.at)}</span><span class="tag ${esc(a.alert)}">${esc(t(a.alert))}</span> ` +
-    `${esc(productName(a.sku))} @ ${esc(outletName(a.outlet_id))} (${a.on_hand})</li>`).join("");
+    `<li data-alert="${esc(a.alert)}"${a.message ? ` title="${esc(a.message)}"` : ""}><span class="when">${wita(a.at)}</span>` +
+    `<span class="tag ${esc(a.alert)}">${esc(t(a.alert))}</span> ${alertText(a)}</li>`).join("");
   const restocks = Object.values(state.restocks).filter((r) => r.status !== "closed" && shown.has(r.outlet_id))
     .sort((a, b) => (b.requested_at || "").localeCompare(a.requested_at || ""));
   $("restocks").innerHTML = restocks.slice(0, 60).map((r) =>
