@@ -4,7 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/contracts libs/platform services/catalog services/inventory \
-            services/orders services/notifications services/dashboard libs/simulator
+            services/orders services/notifications services/dashboard services/books \
+            libs/simulator
 STAMP := $(VENV)/.installed
 TOOLS := .tools/bin/check-jsonschema
 ASYNCAPI_CLI := .tools/npm/asyncapi

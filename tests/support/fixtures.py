@@ -377,6 +377,34 @@ def serving(readyz: Any) -> bool:
     return bool(checks) and all(ok for name, ok in checks.items() if name not in WORKER_CHECKS)
 
 
+@contextlib.contextmanager
+def in_process_api(
+    service: str, env: dict[str, str], registry: Registry, key: str
+) -> Iterator[Any]:
+    """A service's API in this process (`lumbung.<service>.bootstrap.build_api`) on the test's
+    broker and Redis, with the clock of the test's workers, once it serves, calling with
+    `key`."""
+    import importlib
+
+    from fastapi.testclient import TestClient
+
+    from lumbung.platform.clock import ShiftedClock
+
+    build_api = importlib.import_module(f"lumbung.{service}.bootstrap").build_api
+    settings = importlib.import_module(f"lumbung.{service}.settings").Settings(
+        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+        redis_url=env["REDIS_URL"],
+        topic_prefix=registry.prefix,
+    )
+    clock = ShiftedClock(Path(env["LUMBUNG_CLOCK_FILE"]))
+    with TestClient(build_api(settings, clock)) as client:
+        client.headers["X-API-Key"] = key
+        deadline = time.monotonic() + 30
+        while not serving(client.get("/readyz").json()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        yield client
+
+
 class ApiProcess:
     """A service's HTTP API as its own process (`lumbung-<service> api`) on a free port."""
 

@@ -3,41 +3,20 @@ with the clock of the test's workers. Shared fixtures come from tests/support/fi
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lumbung.contracts import Registry
-from tests.support.fixtures import serving
+from tests.support.fixtures import in_process_api
 
 
 @pytest.fixture
 def orders_api(
-    kafka_bootstrap: str,
-    redis_url: str,
-    registry: Registry,
-    ops_key: str,
-    demo_catalog: dict[str, str],
-    worker_env: dict[str, str],
+    registry: Registry, ops_key: str, demo_catalog: dict[str, str], worker_env: dict[str, str]
 ) -> Iterator[Any]:
-    from fastapi.testclient import TestClient
-
-    from lumbung.orders.bootstrap import build_api
-    from lumbung.orders.settings import Settings
-    from lumbung.platform.clock import ShiftedClock
-
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap, redis_url=redis_url, topic_prefix=registry.prefix
-    )
-    clock = ShiftedClock(Path(worker_env["LUMBUNG_CLOCK_FILE"]))
-    with TestClient(build_api(settings, clock)) as client:
-        client.headers["X-API-Key"] = ops_key
-        deadline = time.monotonic() + 30
-        while not serving(client.get("/readyz").json()) and time.monotonic() < deadline:
-            time.sleep(0.2)
+    with in_process_api("orders", worker_env, registry, ops_key) as client:
         yield client
 
 

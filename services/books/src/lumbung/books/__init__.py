@@ -1,0 +1,1 @@
+"""Lumbung books: consignment statements and payments."""

@@ -1,0 +1,147 @@
+"""HTTP routes of the books service: consignment statements and their payments.
+
+No `from __future__ import annotations`: FastAPI reads these signatures, whose key
+dependency is built per app.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from lumbung.books.domain import BooksError, NotAllowed, UnknownStatement
+from lumbung.books.render import as_csv, as_html
+from lumbung.books.service import BooksService
+from lumbung.contracts.bounds import MAX_PRICE_IDR
+from lumbung.contracts.events.books import PaymentMethod
+from lumbung.contracts.events.common import Identifier
+from lumbung.platform.auth import Principal, Role, authorize
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    HTML = "html"
+
+
+NumberPath = Annotated[
+    str,
+    Path(
+        pattern=r"^ST-[0-9]{4}-[0-9]{2}-[A-Za-z0-9._-]+$",
+        max_length=160,
+        description="ST-<YYYY-MM>-<supplier>-<outlet>, e.g. ST-2026-11-SUP-KERIPIK-IDM-GROGOT-1.",
+    ),
+]
+PeriodQuery = Annotated[
+    str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="A month, YYYY-MM.")
+]
+IdQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment_id: Identifier = Field(description="Your own id of this payment: sent twice, once.")
+    amount_idr: int = Field(gt=0, le=MAX_PRICE_IDR, description="Whole rupiah paid.")
+    paid_at: AwareDatetime
+    method: PaymentMethod = PaymentMethod.TRANSFER
+    note: str = Field(default="", max_length=300)
+
+
+def csv_file(statements: list[dict[str, Any]], name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+    return Response(as_csv(statements), media_type="text/csv", headers=headers)
+
+
+def routers(principal: Any) -> list[APIRouter]:
+    router = APIRouter(prefix="/v1/statements", tags=["statements"])
+    Caller = Annotated[Principal, principal]
+
+    def service(request: Request) -> BooksService:
+        svc: BooksService = request.app.state.books
+        return svc
+
+    @router.get("", summary="Statements of a month, a supplier, an outlet (JSON or CSV)")
+    async def list_statements(
+        request: Request,
+        who: Caller,
+        period: PeriodQuery = None,
+        supplier_id: IdQuery = None,
+        outlet_id: IdQuery = None,
+        format: Annotated[Format, Query(description="json or csv")] = Format.JSON,
+    ) -> Response:
+        if who.role is Role.SUPPLIER:  # a supplier sees its own statements only
+            supplier_id = who.subject
+        authorize(who, Role.SUPPLIER, supplier_id)
+        found = await service(request).list(period, supplier_id, outlet_id)
+        if format is Format.CSV:
+            return csv_file(found, f"statements-{period or 'all'}")
+        return JSONResponse({"statements": found})
+
+    @router.get(
+        "/{number}",
+        summary="One statement: JSON, CSV, or a printable page in Bahasa Indonesia",
+        responses={404: {"description": "No such supplier and outlet in the catalog"}},
+    )
+    async def get_one(
+        request: Request, number: NumberPath, who: Caller, format: Format = Format.JSON
+    ) -> Response:
+        statement = await service(request).statement(number)
+        authorize(who, Role.SUPPLIER, statement["supplier_id"])
+        if format is Format.CSV:
+            return csv_file([statement], number)
+        if format is Format.HTML:
+            return HTMLResponse(as_html(statement))
+        return JSONResponse(statement)
+
+    @router.post(
+        "/{number}/issue",
+        summary="Issue a statement to its supplier (again: the same statement)",
+        responses={
+            200: {"description": "Issued already"},
+            201: {"description": "Issued now"},
+            409: {"description": "The period has not ended (force=true issues it anyway)"},
+        },
+    )
+    async def issue(
+        request: Request,
+        number: NumberPath,
+        who: Caller,
+        force: Annotated[bool, Query(description="Issue before the period has ended.")] = False,
+    ) -> JSONResponse:
+        authorize(who, Role.OPS)
+        statement, new = await service(request).issue(number, force)
+        return JSONResponse(statement, status_code=201 if new else 200)
+
+    @router.post(
+        "/{number}/payments",
+        summary="Record a payment to the supplier against an issued statement",
+        responses={
+            200: {"description": "The same payment again: recorded once"},
+            201: {"description": "Recorded"},
+            409: {"description": "Not issued, more than is left, or the id used otherwise"},
+        },
+    )
+    async def pay(
+        request: Request, number: NumberPath, body: PaymentIn, who: Caller
+    ) -> JSONResponse:
+        authorize(who, Role.OPS)
+        statement, new = await service(request).pay(number, body.model_dump())
+        return JSONResponse(statement, status_code=201 if new else 200)
+
+    return [router]
+
+
+def install_error_mapping(app: FastAPI) -> None:
+    """The books' refusals, each to one status, with the field that was wrong."""
+    statuses: dict[type[BooksError], int] = {UnknownStatement: 404, NotAllowed: 409}
+
+    async def books_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BooksError)
+        status = next((s for error, s in statuses.items() if isinstance(exc, error)), 422)
+        body = {"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]}
+        return JSONResponse(body, status_code=status)
+
+    app.add_exception_handler(BooksError, books_error)

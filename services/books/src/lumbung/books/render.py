@@ -1,0 +1,154 @@
+"""A statement as CSV (for spreadsheets) and as a printable HTML page in Bahasa Indonesia
+(no script, no stylesheet from elsewhere: it prints from a booth's laptop offline)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any
+
+CSV_COLUMNS = (
+    "number",
+    "period",
+    "supplier_id",
+    "outlet_id",
+    "state",
+    "sku",
+    "unit_price_idr",
+    "commission_percent",
+    "sold",
+    "returned",
+    "gross_idr",
+    "commission_idr",
+    "net_idr",
+)
+LINE_FIELDS = CSV_COLUMNS[5:]
+STATES = {
+    "open": "Terbuka (belum diterbitkan)",
+    "issued": "Diterbitkan",
+    "part_paid": "Dibayar sebagian",
+    "paid": "Lunas",
+}
+METHODS = {"transfer": "Transfer", "cash": "Tunai", "qris": "QRIS", "other": "Lainnya"}
+
+
+def rupiah(amount: int) -> str:
+    """1491750 -> 'Rp 1.491.750'."""
+    return f"{'-' if amount < 0 else ''}Rp {abs(amount):,}".replace(",", ".")
+
+
+def percent(value: float) -> str:
+    return f"{value:g}".replace(".", ",") + " %"
+
+
+def as_csv(statements: list[dict[str, Any]]) -> str:
+    """One row per line of every statement, then one `TOTAL` row per statement."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for st in statements:
+        head = [st["number"], st["period"], st["supplier_id"], st["outlet_id"], st["state"]]
+        for line in st["lines"]:
+            writer.writerow([*head, *(line[name] for name in LINE_FIELDS)])
+        totals = ["TOTAL", "", "", st["sold"], st["returned"]]
+        writer.writerow([*head, *totals, st["gross_idr"], st["commission_idr"], st["net_idr"]])
+    return out.getvalue()
+
+
+PAGE = """<!doctype html>
+<html lang="id">
+<head>
+<meta charset="utf-8">
+<title>Nota Konsinyasi {number}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #111; }}
+table {{ border-collapse: collapse; width: 100%; margin: 1em 0; }}
+th, td {{ border: 1px solid #999; padding: 4px 8px; }}
+td.n, th.n {{ text-align: right; }}
+tfoot td {{ font-weight: bold; }}
+@media print {{ body {{ margin: 0; }} }}
+</style>
+</head>
+<body>
+<h1>{forum}</h1>
+<h2>Nota Konsinyasi (Titip Jual) {number}</h2>
+<p>Pemasok: <strong>{supplier}</strong> ({supplier_id})<br>
+Outlet: <strong>{outlet}</strong> ({outlet_id})<br>
+Periode: {period}<br>
+Status: {state}{issued}</p>
+<table>
+<thead><tr><th>SKU</th><th class="n">Harga satuan</th><th class="n">Komisi</th>
+<th class="n">Terjual</th><th class="n">Retur</th><th class="n">Bruto</th>
+<th class="n">Komisi (Rp)</th><th class="n">Bersih</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+<tfoot><tr><td colspan="3">Jumlah</td><td class="n">{sold}</td><td class="n">{returned}</td>
+<td class="n">{gross}</td><td class="n">{commission}</td><td class="n">{net}</td></tr></tfoot>
+</table>
+<p>Pengembalian dana ke pembeli (retur), dicatat saja: {refunds}</p>
+<p>Harus dibayar ke pemasok: <strong>{net}</strong><br>
+Sudah dibayar: {paid}<br>
+Sisa: <strong>{outstanding}</strong></p>
+{payments}
+<p><small>Komisi per baris dibulatkan ke rupiah penuh (setengah ke atas).
+Bruto = (terjual - retur) x harga satuan.</small></p>
+</body>
+</html>
+"""
+
+
+def _row(line: dict[str, Any]) -> str:
+    cells = [
+        escape(line["sku"]),
+        rupiah(line["unit_price_idr"]),
+        percent(line["commission_percent"]),
+        str(line["sold"]),
+        str(line["returned"]),
+        rupiah(line["gross_idr"]),
+        rupiah(line["commission_idr"]),
+        rupiah(line["net_idr"]),
+    ]
+    numbers = "".join(f'<td class="n">{cell}</td>' for cell in cells[1:])
+    return f"<tr><td>{cells[0]}</td>{numbers}</tr>"
+
+
+def _payments(payments: list[dict[str, Any]]) -> str:
+    if not payments:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(p['payment_id'])}</td><td>{escape(p['paid_at'][:10])}</td>"
+        f"<td>{METHODS.get(p['method'], escape(p['method']))}</td>"
+        f'<td class="n">{rupiah(p["amount_idr"])}</td><td>{escape(p["note"])}</td></tr>'
+        for p in payments
+    )
+    return (
+        "<h3>Pembayaran</h3><table><thead><tr><th>No.</th><th>Tanggal</th><th>Cara</th>"
+        f'<th class="n">Jumlah</th><th>Catatan</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
+def as_html(st: dict[str, Any]) -> str:
+    issued = f"<br>Diterbitkan: {escape(st['issued_at'][:10])}" if st["issued_at"] else ""
+    return PAGE.format(
+        number=escape(st["number"]),
+        forum=escape(st["forum_name"]),
+        supplier=escape(st["supplier_name"]),
+        supplier_id=escape(st["supplier_id"]),
+        outlet=escape(st["outlet_name"]),
+        outlet_id=escape(st["outlet_id"]),
+        period=escape(st["period"]),
+        state=STATES[st["state"]],
+        issued=issued,
+        rows="\n".join(_row(line) for line in st["lines"]),
+        sold=st["sold"],
+        returned=st["returned"],
+        gross=rupiah(st["gross_idr"]),
+        commission=rupiah(st["commission_idr"]),
+        net=rupiah(st["net_idr"]),
+        refunds=rupiah(st["refunds_idr"]),
+        paid=rupiah(st["paid_idr"]),
+        outstanding=rupiah(st["outstanding_idr"]),
+        payments=_payments(st["payments"]),
+    )
