@@ -124,7 +124,7 @@ def test_restock_requests_and_alerts_follow_the_stock(
     assert Counter(r["data"]["sku"] for r in requests) == {SKU: 1, OTHER: 2}
     assert len({r["data"]["restock_id"] for r in requests}) == 3
 
-    alerts = on_topic("inventory.alerts", wait_for=4)
+    alerts = on_topic("inventory.alerts", "inventory.StockAlertRaised", wait_for=4)
     kinds = [(a["data"]["sku"], a["data"]["alert"]) for a in alerts]
     assert kinds.count((SKU, "low_stock")) == 1
     assert kinds.count((OTHER, "low_stock")) == 1
