@@ -18,9 +18,9 @@ payload type, and optional ticks. The kernel does the rest, once for every worke
   producer per task, as Kafka Streams' first exactly-once mode did);
 - event ids of the inputs named in `remember_ids` are kept (`IdMemory`: append-only
   chunks on the changelog, a bounded number per input key, none past `id_horizon`), so
-  a sale resent later at a new offset is applied once; a handler may keep a small note
-  beside its event's id (`Outcome.note`: what a sale sold, for its returns), which
-  later handlers read at `note_key(event_id)` and which goes when the id goes;
+  a sale resent later at a new offset is applied once; a handler may keep a small named
+  note beside its event's id (`Outcome.note`: what a sale sold, for its returns), which
+  later handlers read at `note_key(name)` and which goes when the id goes;
 - ticks reach handlers inside their task's transaction, so timers are as safe as events,
   and only once the task has applied everything its inputs held (a timeout is not
   decided while its answer may wait in a backlog).
@@ -43,7 +43,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -156,16 +155,16 @@ class Outcome:
     changes: dict[str, Any] = field(default_factory=dict)
     events: list[Emit] = field(default_factory=list)
     after: list[Any] = field(default_factory=list)
-    note: Any = None
-    """A small JSON value kept beside the event's remembered id (inputs in
+    note: tuple[str, Any] | None = None
+    """(name, a small JSON value) kept beside the event's remembered id (inputs in
     `remember_ids` only), in the id's changelog chunk rather than a record of its own:
-    later handlers read it at `state[note_key(event_id)]`; it goes when the id goes
+    later handlers read it at `state[note_key(name)]`; it goes when the id goes
     (`ids_per_key`, `id_horizon`)."""
 
 
-def note_key(event_id: UUID) -> str:
-    """The state key of the note kept beside a remembered event's id (`Outcome.note`)."""
-    return NOTE_PREFIX + event_id.hex
+def note_key(name: str) -> str:
+    """The state key of a note kept beside a remembered event's id (`Outcome.note`)."""
+    return NOTE_PREFIX + name
 
 
 class Unprocessable(Exception):
@@ -239,15 +238,16 @@ class IdMemory:
     of 16 bytes per outlet, and their notes).
 
     The notes live in `notes`, which a `Batch` (and the kernel's restore) points at the
-    task's state, at `note_key(id)`: handlers read them like any other state."""
+    task's state, at `note_key(name)`: handlers read them like any other state."""
 
     def __init__(self, per_key: int, horizon: timedelta) -> None:
         self.per_key = per_key
         self.horizon = horizon
         self.notes: dict[str, Any] = {}
         self._known: set[bytes] = set()
-        self._chunks: dict[str, deque[tuple[int, int, list[bytes], bool]]] = {}
-        """key -> its chunks, oldest first: (seq, hour applied, ids, whether any has a note)."""
+        self._chunks: dict[str, deque[tuple[int, int, list[bytes], list[str]]]] = {}
+        """key -> its chunks, oldest first: (seq, hour applied, ids, the state keys of
+        their notes)."""
         self._count: dict[str, int] = {}
         self._new: dict[str, list[bytes]] = {}
         self._new_notes: dict[str, dict[str, Any]] = {}
@@ -258,13 +258,13 @@ class IdMemory:
     def seen(self, event_id: bytes) -> bool:
         return event_id in self._known
 
-    def add(self, key: str, event_id: bytes, note: Any = None) -> None:
+    def add(self, key: str, event_id: bytes, note: tuple[str, Any] | None = None) -> None:
         self._known.add(event_id)
         self._new.setdefault(key, []).append(event_id)
         if note is not None:
-            text = event_id.hex()
-            self.notes[NOTE_PREFIX + text] = note
-            self._new_notes.setdefault(key, {})[text] = note
+            name, value = note
+            self.notes[NOTE_PREFIX + name] = value
+            self._new_notes.setdefault(key, {})[name] = value
 
     def flush(self, now: datetime) -> dict[str, Any]:
         """The changelog records for this batch's new ids, and tombstones for the chunks
@@ -275,7 +275,7 @@ class IdMemory:
             chunks = self._chunks.setdefault(key, deque())
             seq = chunks[-1][0] + 1 if chunks else 0
             notes = self._new_notes.get(key)
-            chunks.append((seq, hour, new, notes is not None))
+            chunks.append((seq, hour, new, [NOTE_PREFIX + name for name in notes or ()]))
             self._count[key] = self._count.get(key, 0) + len(new)
             record: list[Any] = [hour, [i.hex() for i in new]]
             if notes is not None:
@@ -304,11 +304,10 @@ class IdMemory:
                 self._evict(key)
             return
         ids = [bytes.fromhex(i) for i in value[1]]
-        notes = value[2] if len(value) > 2 else None
-        chunks.append((int(seq), int(value[0]), ids, notes is not None))
-        if notes is not None:
-            for text, note in notes.items():
-                self.notes[NOTE_PREFIX + text] = note
+        notes = value[2] if len(value) > 2 else {}
+        chunks.append((int(seq), int(value[0]), ids, [NOTE_PREFIX + name for name in notes]))
+        for name, note in notes.items():
+            self.notes[NOTE_PREFIX + name] = note
         self._known.update(ids)
         self._count[key] = self._count.get(key, 0) + len(ids)
 
@@ -316,9 +315,8 @@ class IdMemory:
         seq, _, ids, noted = self._chunks[key].popleft()
         self._count[key] -= len(ids)
         self._known.difference_update(ids)
-        if noted:
-            for event_id in ids:
-                self.notes.pop(NOTE_PREFIX + event_id.hex(), None)
+        for state_key in noted:
+            self.notes.pop(state_key, None)
         return f"{ID_PREFIX}{key}|{seq}"
 
 
