@@ -58,7 +58,7 @@ PYTHON_IMAGE=localhost/lumbung-python:$TAG
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' stack/pom.xml)
 KAFKA_IMAGE=localhost/lumbung-kafka:$KAFKA_VERSION-$TAG
 REDIS_IMAGE=localhost/lumbung-redis:$TAG
-SERVICES=(catalog inventory orders notifications dashboard)
+SERVICES=(catalog inventory orders notifications books dashboard)
 
 started_at=$SECONDS
 say() { echo "compose-test [$((SECONDS - started_at)) s]: $*" >&2; }

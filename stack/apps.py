@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stack import Stack, fail, free_port, pid_alive, port_open, say
 
-SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
-WORKERS = ("inventory", "orders", "notifications")
+SERVICES = ("catalog", "inventory", "orders", "notifications", "books", "dashboard")
+WORKERS = ("inventory", "orders", "notifications", "books")
 """Services that also run a stream worker process (`lumbung-<service> worker`)."""
-WORKER_PORTS = {"inventory": 8102, "orders": 8103, "notifications": 8104}
+WORKER_PORTS = {"inventory": 8102, "orders": 8103, "notifications": 8104, "books": 8105}
 """Where each worker answers /healthz, /readyz and /metrics, unless `--ports auto`:
 ops/prometheus/local.yml scrapes these (the APIs' ports plus 100)."""
 RECEIVER_PORTS = (8025, 8026)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.broker
 LIMIT = 5
 
 
-@pytest.mark.parametrize("service", ["catalog", "inventory", "orders", "notifications"])
+@pytest.mark.parametrize("service", ["catalog", "inventory", "orders", "notifications", "books"])
 def test_a_key_past_its_limit_gets_429_and_another_key_does_not(
     service: str, kafka_bootstrap: str, redis_url: str, registry: Registry
 ) -> None:

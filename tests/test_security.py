@@ -27,7 +27,7 @@ from lumbung.catalog.settings import Settings as CatalogSettings
 from lumbung.contracts import KeyRole, Registry
 
 pytestmark = pytest.mark.broker
-SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
+SERVICES = ("catalog", "inventory", "orders", "notifications", "books", "dashboard")
 
 
 @pytest.fixture
@@ -96,6 +96,7 @@ WRITES = {
     "inventory": ("POST", "/v1/outlets/IKN-01/sales"),
     "orders": ("POST", "/v1/orders"),
     "notifications": ("POST", "/v1/restocks/RS-1/accept"),
+    "books": ("POST", "/v1/statements/ST-2026-11-SUP-A-OUTLET-B/payments"),
     "dashboard": ("POST", "/v1/board"),
 }
 TOO_BIG = 2 * 1024 * 1024

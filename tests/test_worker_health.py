@@ -25,7 +25,7 @@ def get(url: str) -> tuple[int, str]:
         return 0, ""
 
 
-@pytest.mark.parametrize("service", ["inventory", "orders", "notifications"])
+@pytest.mark.parametrize("service", ["inventory", "orders", "notifications", "books"])
 def test_a_worker_reports_its_health_readiness_and_lag(
     service: str, worker_env: dict[str, str], workers: Any
 ) -> None:
