@@ -14,7 +14,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import uvloop
@@ -141,3 +141,29 @@ class WorkerShell:
         site = web.TCPSite(runner, self.settings.http_host, self.settings.worker_http_port)
         await site.start()
         return runner
+
+
+Check = Callable[[], Awaitable[bool]]
+
+
+def run_jobs(
+    service: str,
+    settings: ServiceSettings,
+    jobs: Mapping[str, Job],
+    only: frozenset[str],
+    stop: Callable[[], None],
+    checks: Mapping[str, tuple[str, Check]],
+) -> None:
+    """A worker's `--jobs`: run those of `jobs` named in `only` under a `WorkerShell`, with
+    the broker's readiness check and each of `checks` (name -> (the job it is about, the
+    check)) whose job runs here."""
+    from lumbung.platform.broker import broker_ready
+
+    unknown = only - set(jobs)
+    if unknown or not only:
+        raise SystemExit(f"jobs are {', '.join(sorted(jobs))}; not {', '.join(sorted(unknown))}")
+    bootstrap = settings.kafka_bootstrap_servers
+    ready: dict[str, Check] = {"kafka": lambda: broker_ready(bootstrap)}
+    ready.update({name: check for name, (job, check) in checks.items() if job in only})
+    shell = WorkerShell(service, settings, checks=ready)
+    shell.run([(name, job) for name, job in jobs.items() if name in only], stop)

@@ -71,10 +71,10 @@ tfoot td {{ font-weight: bold; }}
 </style>
 </head>
 <body>
-<h1>{forum}</h1>
+<h1>{forum_name}</h1>
 <h2>Nota Konsinyasi (Titip Jual) {number}</h2>
-<p>Pemasok: <strong>{supplier}</strong> ({supplier_id})<br>
-Outlet: <strong>{outlet}</strong> ({outlet_id})<br>
+<p>Pemasok: <strong>{supplier_name}</strong> ({supplier_id})<br>
+Outlet: <strong>{outlet_name}</strong> ({outlet_id})<br>
 Periode: {period}<br>
 Status: {state}{issued}</p>
 <table>
@@ -85,12 +85,13 @@ Status: {state}{issued}</p>
 {rows}
 </tbody>
 <tfoot><tr><td colspan="3">Jumlah</td><td class="n">{sold}</td><td class="n">{returned}</td>
-<td class="n">{gross}</td><td class="n">{commission}</td><td class="n">{net}</td></tr></tfoot>
+<td class="n">{gross_idr}</td><td class="n">{commission_idr}</td>
+<td class="n">{net_idr}</td></tr></tfoot>
 </table>
-<p>Pengembalian dana ke pembeli (retur), dicatat saja: {refunds}</p>
-<p>Harus dibayar ke pemasok: <strong>{net}</strong><br>
-Sudah dibayar: {paid}<br>
-Sisa: <strong>{outstanding}</strong></p>
+<p>Pengembalian dana ke pembeli (retur), dicatat saja: {refunds_idr}</p>
+<p>Harus dibayar ke pemasok: <strong>{net_idr}</strong><br>
+Sudah dibayar: {paid_idr}<br>
+Sisa: <strong>{outstanding_idr}</strong></p>
 {payments}
 <p><small>Komisi per baris dibulatkan ke rupiah penuh (setengah ke atas).
 Bruto = (terjual - retur) x harga satuan.</small></p>
@@ -129,26 +130,19 @@ def _payments(payments: list[dict[str, Any]]) -> str:
     )
 
 
+TEXTS = ("number", "forum_name", "supplier_name", "supplier_id", "outlet_name", "outlet_id")
+MONEY = ("gross_idr", "commission_idr", "net_idr", "refunds_idr", "paid_idr", "outstanding_idr")
+
+
 def as_html(st: dict[str, Any]) -> str:
     issued = f"<br>Diterbitkan: {escape(st['issued_at'][:10])}" if st["issued_at"] else ""
     return PAGE.format(
-        number=escape(st["number"]),
-        forum=escape(st["forum_name"]),
-        supplier=escape(st["supplier_name"]),
-        supplier_id=escape(st["supplier_id"]),
-        outlet=escape(st["outlet_name"]),
-        outlet_id=escape(st["outlet_id"]),
-        period=escape(st["period"]),
+        **{name: escape(st[name]) for name in (*TEXTS, "period")},
+        **{name: rupiah(st[name]) for name in MONEY},
+        sold=st["sold"],
+        returned=st["returned"],
         state=STATES[st["state"]],
         issued=issued,
         rows="\n".join(_row(line) for line in st["lines"]),
-        sold=st["sold"],
-        returned=st["returned"],
-        gross=rupiah(st["gross_idr"]),
-        commission=rupiah(st["commission_idr"]),
-        net=rupiah(st["net_idr"]),
-        refunds=rupiah(st["refunds_idr"]),
-        paid=rupiah(st["paid_idr"]),
-        outstanding=rupiah(st["outstanding_idr"]),
         payments=_payments(st["payments"]),
     )

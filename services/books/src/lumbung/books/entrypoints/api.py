@@ -55,6 +55,19 @@ def csv_file(statements: list[dict[str, Any]], name: str) -> Response:
     return Response(as_csv(statements), media_type="text/csv", headers=headers)
 
 
+def written(done: str, conflict: str) -> dict[int | str, dict[str, Any]]:
+    """The answers of a write that may have been done already, for the OpenAPI document."""
+    return {
+        200: {"description": f"{done} already: the same statement, nothing written again"},
+        201: {"description": f"{done} now"},
+        409: {"description": conflict},
+    }
+
+
+def answered(statement: dict[str, Any], new: bool) -> JSONResponse:
+    return JSONResponse(statement, status_code=201 if new else 200)
+
+
 def routers(principal: Any) -> list[APIRouter]:
     router = APIRouter(prefix="/v1/statements", tags=["statements"])
     Caller = Annotated[Principal, principal]
@@ -99,11 +112,7 @@ def routers(principal: Any) -> list[APIRouter]:
     @router.post(
         "/{number}/issue",
         summary="Issue a statement to its supplier (again: the same statement)",
-        responses={
-            200: {"description": "Issued already"},
-            201: {"description": "Issued now"},
-            409: {"description": "The period has not ended (force=true issues it anyway)"},
-        },
+        responses=written("Issued", "The period has not ended (force=true issues it anyway)"),
     )
     async def issue(
         request: Request,
@@ -112,24 +121,18 @@ def routers(principal: Any) -> list[APIRouter]:
         force: Annotated[bool, Query(description="Issue before the period has ended.")] = False,
     ) -> JSONResponse:
         authorize(who, Role.OPS)
-        statement, new = await service(request).issue(number, force)
-        return JSONResponse(statement, status_code=201 if new else 200)
+        return answered(*await service(request).issue(number, force))
 
     @router.post(
         "/{number}/payments",
         summary="Record a payment to the supplier against an issued statement",
-        responses={
-            200: {"description": "The same payment again: recorded once"},
-            201: {"description": "Recorded"},
-            409: {"description": "Not issued, more than is left, or the id used otherwise"},
-        },
+        responses=written("Recorded", "Not issued, more than is left, or the id used otherwise"),
     )
     async def pay(
         request: Request, number: NumberPath, body: PaymentIn, who: Caller
     ) -> JSONResponse:
         authorize(who, Role.OPS)
-        statement, new = await service(request).pay(number, body.model_dump())
-        return JSONResponse(statement, status_code=201 if new else 200)
+        return answered(*await service(request).pay(number, body.model_dump()))
 
     return [router]
 

@@ -15,9 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -30,19 +27,17 @@ from lumbung.books.handlers import (
     outlet_of,
 )
 from lumbung.books.settings import Settings
-from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
 from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kernel import Kernel, Projection, Stream, read_to_end
-from lumbung.platform.shell import WorkerShell
+from lumbung.platform.projected import keep_projected
+from lumbung.platform.shell import run_jobs
 from lumbung.platform.views import CatalogView
 
-log = logging.getLogger(__name__)
 SERVICE = "books"
 INPUTS = ("pos.sales", "inventory.alerts")
 ID_HORIZON = timedelta(days=7)
 """How long applied sale ids are kept: an outlet resends a sale within days."""
-REBUILD_CHECK_S = 2.0
 JOBS = frozenset({"ledgers", "read-model"})
 
 
@@ -114,21 +109,9 @@ class Worker:
     async def keep_read_model(self) -> None:
         """The projections, and a rebuild whenever Redis lost the model."""
         await asyncio.to_thread(self.ledgers.declare)  # the changelog the model is read from
-        projecting = [asyncio.create_task(p.run()) for p in self.projections]
-        try:
-            while not self._stopping.is_set() and not any(p.done() for p in projecting):
-                if not await self.read_model.is_built():
-                    log.warning("the books read model is missing (Redis wiped?): rebuilding")
-                    await self.rebuild()
-                await asyncio.sleep(REBUILD_CHECK_S)
-            for task in projecting:
-                if task.done():
-                    task.result()  # a failure: the shell starts this job again
-        finally:
-            for task in projecting:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        model = self.read_model
+        what = "the books read model"
+        await keep_projected(self.projections, model.is_built, self.rebuild, self._stopping, what)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -137,21 +120,12 @@ class Worker:
             projection.stop()
 
     def run(self, only: frozenset[str] = JOBS) -> None:
-        bootstrap = self.settings.kafka_bootstrap_servers
-        unknown = only - JOBS
-        if unknown or not only:
-            raise SystemExit(f"jobs are {', '.join(sorted(JOBS))}; not {', '.join(unknown)}")
-
         async def consumer() -> bool:
             return self.ledgers.owns_tasks()
 
-        checks: dict[str, Callable[[], Awaitable[bool]]] = {
-            "kafka": lambda: broker_ready(bootstrap)
-        }
-        if "read-model" in only:
-            checks["redis"] = lambda: redis_ready(self.redis)
-        if "ledgers" in only:
-            checks["consumer"] = consumer
         jobs = {"ledgers": self.apply_inputs, "read-model": self.keep_read_model}
-        shell = WorkerShell(SERVICE, self.settings, checks=checks)
-        shell.run([(name, job) for name, job in jobs.items() if name in only], self.stop)
+        checks = {
+            "redis": ("read-model", lambda: redis_ready(self.redis)),
+            "consumer": ("ledgers", consumer),
+        }
+        run_jobs(SERVICE, self.settings, jobs, only, self.stop, checks)
