@@ -205,15 +205,25 @@ STORE = {
 }
 
 
-def test_a_commission_change_reaches_the_outlets_topic_with_the_rate_of_every_day(
+def test_a_commission_change_reaches_the_outlets_topic_and_a_broken_history_is_refused(
     settings: Settings, ops_key: str, kafka_bootstrap: str, registry: Registry
 ) -> None:
     clock = ManualClock(datetime(2026, 10, 1, 10, 0, tzinfo=WITA))
+    same_day_twice = [
+        {"effective_from": "2026-09-01", "percent": 17.5},
+        {"effective_from": "2026-09-01", "percent": 12.5},
+    ]
+    outlets = registry.name("catalog.outlets")
     with TestClient(build_api(settings, clock)) as client:
         client.headers["X-API-Key"] = ops_key
         assert client.put("/v1/outlets/IDM-GROGOT-2", json=STORE).status_code == 201
         clock.advance(timedelta(days=15))
         changed = client.put("/v1/outlets/IDM-GROGOT-2", json={**STORE, "commission_percent": 12.5})
+        before = written(kafka_bootstrap, outlets)
+        refused = client.put(
+            "/v1/outlets/IDM-GROGOT-2",
+            json={**STORE, "commission_percent": 12.5, "commission_history": same_day_twice},
+        )
         read = client.get("/v1/outlets/IDM-GROGOT-2").json()
 
     history = [
@@ -221,12 +231,13 @@ def test_a_commission_change_reaches_the_outlets_topic_with_the_rate_of_every_da
         {"effective_from": "2026-10-16", "percent": 12.5},
     ]
     assert changed.status_code == 200
-    assert read["commission_history"] == history
-    [*_, latest] = [
-        m
-        for m in messages(kafka_bootstrap, registry.name("catalog.outlets"))
-        if m.key == b"IDM-GROGOT-2"
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "commission_history.1.effective_from", "message": refused.json()["detail"]}
     ]
+    assert written(kafka_bootstrap, outlets) == before
+    assert read["commission_history"] == history
+    [*_, latest] = [m for m in messages(kafka_bootstrap, outlets) if m.key == b"IDM-GROGOT-2"]
     outlet = DEFAULT.parse(latest.value).data
     assert outlet.version == 2
     assert outlet.model_dump(mode="json")["commission_history"] == history
@@ -429,6 +440,47 @@ def test_an_outlet_key_sees_no_suppliers_contact_details(client: TestClient) -> 
     assert client.get("/v1/suppliers/SUP-SARI").json()["contacts"]["email"] == "sari@example.id"
 
 
+def test_a_products_cost_is_published_and_read_only_by_ops_and_its_own_supplier(
+    client: TestClient, kafka_bootstrap: str, registry: Registry
+) -> None:
+    seed(client)
+    assert client.get("/v1/products/AMPLANG-250").json()["cost_idr"] is None
+    assert client.put("/v1/suppliers/SUP-UDIN", json=OTHER_SUPPLIER).status_code == 201
+    with_cost = {**PRODUCT, "cost_idr": 16000}
+    assert client.put("/v1/products/AMPLANG-250", json=with_cost).status_code == 200
+    refused = client.put("/v1/products/AMPLANG-250", json={**PRODUCT, "cost_idr": "murah"})
+    keys = {
+        (role, subject): client.post("/v1/keys", json={"role": role, "subject": subject}).json()
+        for role, subject in [
+            ("supplier", "SUP-SARI"),
+            ("supplier", "SUP-UDIN"),
+            ("outlet", "BOOTH-STADION"),
+        ]
+    }
+
+    def seen_by(key: str | None) -> dict[str, Any]:
+        as_key = {} if key is None else {"X-API-Key": key}
+        one = client.get("/v1/products/AMPLANG-250", headers=as_key).json()
+        listed = client.get("/v1/products", headers=as_key).json()["items"]
+        assert {p["sku"]: p for p in listed}["AMPLANG-250"] == one
+        return dict(one)
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["cost_idr"]
+    [*_, latest] = [
+        m
+        for m in messages(kafka_bootstrap, registry.name("catalog.products"))
+        if m.key == b"AMPLANG-250"
+    ]
+    assert DEFAULT.parse(latest.value).data.cost_idr == 16000
+    assert seen_by(None)["cost_idr"] == 16000
+    assert seen_by(keys["supplier", "SUP-SARI"]["key"])["cost_idr"] == 16000
+    for stranger in (("supplier", "SUP-UDIN"), ("outlet", "BOOTH-STADION")):
+        shown = seen_by(keys[stranger]["key"])
+        assert "cost_idr" not in shown, stranger
+        assert shown["price_idr"] == 25000
+
+
 def test_a_revoked_key_is_refused_within_seconds(client: TestClient, settings: Settings) -> None:
     issued = client.post("/v1/keys", json={"role": "ops", "label": "temp"}).json()
     assert client.get("/v1/products", headers={"X-API-Key": issued["key"]}).status_code == 200
@@ -534,7 +586,9 @@ def test_an_import_with_a_wrong_header_is_refused_whole(client: TestClient) -> N
     assert "'sku'" in answer.json()["detail"]
 
 
-def test_the_demo_catalog_loads_with_every_channel_and_open_booths(client: TestClient) -> None:
+def test_the_demo_catalog_loads_with_every_channel_open_booths_and_histories(
+    client: TestClient,
+) -> None:
     today = datetime.now(WITA)
     for collection, entity_id, body in demo.catalog(today.date()):
         assert client.put(f"/v1/{collection}/{entity_id}", json=body).status_code == 201
@@ -549,4 +603,7 @@ def test_the_demo_catalog_loads_with_every_channel_and_open_booths(client: TestC
     assert client.get("/v1/suppliers").json()["total"] >= 10
     porprov = client.get("/v1/events/PORPROV-2026").json()
     assert {s["kind"] for s in porprov["sessions"]} == {"match", "ceremony"}
-    assert client.get("/v1/products/MADU-KELULUT-250").json()["pack_size"] == 6
+    madu = client.get("/v1/products/MADU-KELULUT-250").json()
+    assert (madu["pack_size"], madu["cost_idr"]) == (6, demo.COSTS["MADU-KELULUT-250"])
+    store = client.get("/v1/outlets/IDM-KUARO").json()
+    assert store["commission_history"] == demo.commission_history(today.date())

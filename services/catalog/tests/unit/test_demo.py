@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from lumbung.catalog import demo
-from lumbung.catalog.domain import CALENDAR, OUTLET, PRODUCT, SUPPLIER
+from lumbung.catalog.domain import CALENDAR, OUTLET, PRODUCT, SUPPLIER, next_revision
 from lumbung.contracts.events.catalog import (
     CONSIGNMENT_CHANNELS,
     CalendarEventDetails,
@@ -13,7 +13,6 @@ from lumbung.contracts.events.catalog import (
     SupplierDetails,
 )
 from lumbung.platform.clock import WITA
-from services.catalog.tests.unit.fakes import Catalog
 
 TODAY = date(2026, 11, 20)
 KINDS = {k.plural: k for k in (PRODUCT, SUPPLIER, OUTLET, CALENDAR)}
@@ -133,13 +132,16 @@ def test_the_demo_commission_change_is_last_month_across_a_new_year() -> None:
     ]
 
 
-def test_the_whole_demo_is_accepted_by_the_catalog_and_keeps_its_histories() -> None:
-    catalog = Catalog()
-    catalog.now = datetime.combine(TODAY, datetime.min.time(), WITA)
+def test_the_whole_demo_is_accepted_by_the_catalogs_rules_and_keeps_its_histories() -> None:
+    loaded_at = datetime.combine(TODAY, datetime.min.time(), WITA)
 
-    for collection, entity_id, body in demo.catalog(TODAY):
-        answer = catalog.api.put(f"/v1/{collection}/{entity_id}", json=body)
-        assert answer.status_code == 201, answer.text
+    stored = {
+        entity_id: next_revision(
+            KINDS[c], entity_id, KINDS[c].details.model_validate(body), None, None, loaded_at
+        )
+        for c, entity_id, body in demo.catalog(TODAY)
+    }
 
-    store = catalog.api.get("/v1/outlets/IDM-KUARO").json()
-    assert store["commission_history"] == demo.commission_history(TODAY)
+    for store_id in ("IDM-GROGOT-1", "IDM-GROGOT-2", "IDM-KUARO"):
+        store = stored[store_id].model_dump(mode="json")
+        assert store["commission_history"] == demo.commission_history(TODAY), store_id

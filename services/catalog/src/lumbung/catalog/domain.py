@@ -96,11 +96,16 @@ def next_revision(
     *,
     retired: bool = False,
 ) -> Revision:
-    """The entity after this write, or StaleVersion when the writer saw an older one."""
+    """The entity after this write, or StaleVersion when the writer saw an older one.
+
+    A write stores `details` as `as_stored` settles them (InvalidField when they do not
+    hold together); a retirement stores the entity as it was.
+    """
+    stored = details if retired else as_stored(details, current, now)
     actual = current.version if current is not None else 0
     if if_match is not None and if_match != actual:
         raise StaleVersion(kind, entity_id, if_match, actual)
-    fields: dict[str, Any] = details.model_dump()
+    fields: dict[str, Any] = stored.model_dump()
     fields.update(
         {kind.id_field: entity_id, "version": actual + 1, "retired": retired, "changed_at": now}
     )

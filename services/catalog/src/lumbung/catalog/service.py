@@ -22,7 +22,6 @@ from lumbung.catalog.domain import (
     BadReference,
     Kind,
     NotFound,
-    as_stored,
     details_of,
     next_revision,
 )
@@ -85,9 +84,7 @@ class CatalogService:
         await self._check_references(details)
         async with self._locks[kind.name]:
             current = await self._model.get(kind, entity_id)
-            now = self._now()
-            stored = as_stored(details, current, now)
-            entity = next_revision(kind, entity_id, stored, current, if_match, now)
+            entity = next_revision(kind, entity_id, details, current, if_match, self._now())
             await self._log.publish(kind.topic, entity_id, entity, cause=f"put:{kind.name}")
             await self._model.put(kind, entity)
         return entity, current is None
