@@ -18,9 +18,10 @@ from lumbung.contracts import sale_event_id
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.platform.clock import WITA
+from services.books.tests.unit.test_handlers import SHOP, sale
 
 pytestmark = pytest.mark.broker
-SHOP, SUPPLIER = "IDM-GROGOT-1", "SUP-KERIPIK"
+SUPPLIER = "SUP-KERIPIK"
 PISANG, SINGKONG, AMPLANG = "KERIPIK-PISANG-200", "KERIPIK-SINGKONG-200", "AMPLANG-IKAN-250"
 
 
@@ -96,15 +97,6 @@ def statement_when(api: Any, number: str, done: Any, seconds: float = 120) -> di
         if done(answer.json()) or time.monotonic() > deadline:
             return dict(answer.json())
         time.sleep(0.3)
-
-
-def sale(sale_id: str, at: datetime, *lines: tuple[str, int, int]) -> pos.SaleRecorded:
-    return pos.SaleRecorded(
-        sale_id=sale_id,
-        outlet_id=SHOP,
-        sold_at=at,
-        lines=[pos.SaleLine(sku=s, qty=q, unit_price_idr=p) for s, q, p in lines],
-    )
 
 
 def test_a_month_at_an_indomaret_store_is_stated_to_the_rupiah_issued_and_paid(
