@@ -191,7 +191,7 @@ def handlers(
         outcome = handle(state, event, now)
         outcome.events += price_flags(event, prices, price_tolerance)
         sold = event.data
-        outcome.note = (sold_key(sold.outlet_id, sold.sale_id), returns.Sold.of(sold).note())
+        outcome.note = (sold_key(sold.outlet_id, sold.sale_id), returns.Sold.note_of(sold))
         return outcome
 
     def sale_return(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:

@@ -31,21 +31,23 @@ class Sold:
     """Seconds since the epoch."""
     units: dict[str, int]
 
-    @classmethod
-    def of(cls, sale: pos.SaleRecorded) -> Sold:
-        return cls(int(sale.sold_at.timestamp()), _per_sku(sale.lines))
-
-    def note(self) -> str:
-        """One short string, `"<sold_at> SKU:QTY SKU:QTY"` (a SKU has no space or colon):
-        the worker keeps one per sale it remembers, 2,000 per outlet, so it is small."""
-        return " ".join([str(self.sold_at), *(f"{sku}:{qty}" for sku, qty in self.units.items())])
+    @staticmethod
+    def note_of(sale: pos.SaleRecorded) -> str:
+        """What a sale sold as one short string, `"<sold_at> SKU:QTY SKU:QTY"` (a SKU has
+        no space or colon): the worker keeps one per sale it remembers, 2,000 per outlet,
+        and builds one per sale it applies, so it is small and quick to make."""
+        lines = " ".join([f"{line.sku}:{line.qty}" for line in sale.lines])
+        return f"{int(sale.sold_at.timestamp())} {lines}"
 
     @classmethod
     def from_note(cls, note: str | None) -> Sold | None:
         if note is None:
             return None
         sold_at, *lines = note.split(" ")
-        units = {sku: int(qty) for sku, _, qty in (line.rpartition(":") for line in lines)}
+        units: dict[str, int] = {}
+        for line in lines:
+            sku, _, qty = line.rpartition(":")
+            units[sku] = units.get(sku, 0) + int(qty)
         return cls(int(sold_at), units)
 
 

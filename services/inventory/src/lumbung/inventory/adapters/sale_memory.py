@@ -37,7 +37,7 @@ class SaleMemory:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for sale in sales:
-                    note = Sold.of(sale).note()
+                    note = Sold.note_of(sale)
                     pipe.set(self._sale(outlet_id, sale.sale_id), note, ex=self._ttl)
                 await pipe.execute()
         except RedisError as exc:
