@@ -394,3 +394,49 @@ def test_finished_messages_and_marks_are_pruned_after_eight_days_pending_ones_ke
     task.tick(OUTBOX.prune)
 
     assert [k[:2] for k in task.state] == ["d|"]  # pending: kept until delivered
+
+
+def test_an_issued_statement_goes_to_its_supplier_at_once_and_a_payment_to_nobody() -> None:
+    from lumbung.contracts.events import books
+
+    issued = books.StatementIssued(
+        number=f"ST-2026-11-{SUPPLIER}-IDM-GROGOT-1",
+        period="2026-11",
+        supplier_id=SUPPLIER,
+        outlet_id="IDM-GROGOT-1",
+        sold=30,
+        returned=2,
+        gross_idr=420_000,
+        commission_idr=63_000,
+        net_idr=357_000,
+        refunds_idr=30_000,
+    )
+    [(_, key, value, headers)] = Task(ROUTE).take("books.events", SUPPLIER, envelope(issued))
+    assert key == RECIPIENT
+    paid = books.PaymentRecorded(
+        payment_id="PAY-1",
+        number=issued.number,
+        period="2026-11",
+        supplier_id=SUPPLIER,
+        outlet_id="IDM-GROGOT-1",
+        amount_idr=357_000,
+        paid_at=NOW,
+    )
+    assert Task(ROUTE).take("books.events", SUPPLIER, envelope(paid)) == []
+
+    task = Task(STREAM)
+    assert task.take("notifications.outbox", key, value, headers.items()) == []
+
+    [message] = task.after  # no digest window: a statement is told at once
+    assert (message["recipient"], message["kind"], message["channel"]) == (
+        RECIPIENT,
+        "statement",
+        "webhook",
+    )
+    assert message["subject"] == f"Nota konsinyasi {issued.number}: IDM-GROGOT-1, Nov 2026"
+    assert message["text"] == (
+        "Halo Bu Sari,\nNota konsinyasi Anda untuk IDM-GROGOT-1, Nov 2026 sudah terbit "
+        f"({issued.number}).\nTerjual 30, retur 2: bruto Rp 420.000, komisi Rp 63.000.\n"
+        "Dibayarkan ke Anda: Rp 357.000.\n— Lumbung"
+    )
+    assert (message["data"]["number"], message["data"]["net_idr"]) == (issued.number, 357_000)

@@ -3,10 +3,10 @@ a message, the messages they make, and what became of each.
 
 Two streams:
 
-- `route` reads `restock.events`, `inventory.alerts` and `orders.events`, and forwards
-  each event that may call for a message to `notifications.outbox` as it came, once per
-  recipient (`supplier:<id>`, `ops`, or both for a predicted stockout) and keyed by it,
-  with where it came from in its headers;
+- `route` reads `restock.events`, `inventory.alerts`, `orders.events` and `books.events`
+  (statements issued), and forwards each event that may call for a message to
+  `notifications.outbox` as it came, once per recipient (`supplier:<id>`, `ops`, or both
+  for a predicted stockout) and keyed by it, with where it came from in its headers;
 - `outbox` reads the outbox and the delivery log (`notifications.deliveries`), both keyed
   by recipient, so one task owns each recipient's messages. Its state:
 
@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lumbung.contracts import Envelope, Registry
+from lumbung.contracts.events.books import StatementIssued
 from lumbung.contracts.events.inventory import StockAlertRaised, StockoutPredicted
 from lumbung.contracts.events.notifications import NotificationDelivered, NotificationFailed
 from lumbung.contracts.events.orders import OrderFailed
@@ -44,11 +45,18 @@ from lumbung.platform.dlq import DeadLetter
 from lumbung.platform.kernel import Emit, Handler, Outcome, Tick
 
 SERVICE = "notifications"
-ROUTED = ("restock.events", "inventory.alerts", "orders.events")
+ROUTED = ("restock.events", "inventory.alerts", "orders.events", "books.events")
 ORIGIN = "lumbung.origin"
 """Header of a forwarded event: where it was read ("topic:partition@offset")."""
 ORIGIN_KEY = "lumbung.origin.key"
-CAUSES = (RestockRequested, RestockOverdue, StockAlertRaised, StockoutPredicted, OrderFailed)
+CAUSES = (
+    RestockRequested,
+    RestockOverdue,
+    StockAlertRaised,
+    StockoutPredicted,
+    OrderFailed,
+    StatementIssued,
+)
 """The events that may call for a message (`plan.recipients_of` says whose)."""
 KEEP = timedelta(days=8)
 """How long a cause's mark and a finished message are kept: longer than the outbox's
@@ -124,7 +132,7 @@ class Outbox:
         kept = _cause(came, event)
         out = Outcome(changes={seen: {"t": now.isoformat()}})
         if not digested(event):
-            _put_records(state, out, self.planner.for_ops(event), [kept], now)
+            _put_records(state, out, self.planner.at_once(event), [kept], now)
             return out
         held = state.get(digest_key(recipient))
         opened: dict[str, Any] = {"opened_at": now.isoformat(), "causes": []}

@@ -242,3 +242,48 @@ def stockouts_for_ops(lines: list[tuple[StockoutLine, str]]) -> Message:
         return Message(f"Segera habis: {line.product_name} di {line.outlet_name}", texts[0])
     items = [f"{n}. {text}" for n, text in enumerate(texts, 1)]
     return Message(f"{len(lines)} produk segera habis", "\n".join(items))
+
+
+@dataclass(frozen=True)
+class StatementNote:
+    """An issued consignment statement, as its supplier reads it."""
+
+    number: str
+    outlet_name: str
+    period: str
+    """`YYYY-MM`."""
+    sold: int
+    returned: int
+    gross_idr: int
+    commission_idr: int
+    net_idr: int
+
+
+def month(period: str, language: str = "id") -> str:
+    """'2026-11' -> 'Nov 2026'."""
+    year, number = period.split("-")
+    return f"{MONTHS[language if language in MONTHS else 'id'][int(number) - 1]} {year}"
+
+
+def statement_issued(language: str, owner_name: str, note: StatementNote) -> Message:
+    """A consignment statement issued to its supplier: what sold, and what they are owed."""
+    when = month(note.period, language)
+    gross, commission, net = (
+        rupiah(n) for n in (note.gross_idr, note.commission_idr, note.net_idr)
+    )
+    if language == "en":
+        return Message(
+            f"Consignment statement {note.number}: {note.outlet_name}, {when}",
+            f"Hello {owner_name},\n"
+            f"Your consignment statement for {note.outlet_name}, {when} is issued "
+            f"({note.number}).\n"
+            f"Sold {note.sold}, returned {note.returned}: {gross} gross, "
+            f"{commission} commission.\nOwed to you: {net}.\n— Lumbung",
+        )
+    return Message(
+        f"Nota konsinyasi {note.number}: {note.outlet_name}, {when}",
+        f"Halo {owner_name},\n"
+        f"Nota konsinyasi Anda untuk {note.outlet_name}, {when} sudah terbit ({note.number}).\n"
+        f"Terjual {note.sold}, retur {note.returned}: bruto {gross}, komisi {commission}.\n"
+        f"Dibayarkan ke Anda: {net}.\n— Lumbung",
+    )

@@ -9,6 +9,8 @@
 - Ops hear of negative stock and unknown SKUs anywhere (discrepancies to count), of
   out-of-stock at event booths (where a queue is waiting), of orders that failed, and of
   accepted restocks still on order after their due time (call the supplier).
+- An issued consignment statement (`books.StatementIssued`) goes to its supplier at once,
+  in their language: what sold at the outlet that month and what they are owed.
 - Every message goes out once per channel the recipient has. Its delivery id is derived
   from its causes' event ids, the recipient and the channel, so the same alert gives the same
   id however often it is read, and a message sent again after a crash carries it too.
@@ -24,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lumbung.contracts import Envelope
-from lumbung.contracts.events import orders, restock
+from lumbung.contracts.events import books, orders, restock
 from lumbung.contracts.events.catalog import Channel as OutletChannel
 from lumbung.contracts.events.catalog import SupplierChanged
 from lumbung.contracts.events.inventory import AlertKind, StockAlertRaised, StockoutPredicted
@@ -74,6 +76,8 @@ def recipients_of(event: Envelope[Any]) -> list[str]:
         return [OPS]
     if isinstance(data, orders.OrderFailed | restock.RestockOverdue):
         return [OPS]
+    if isinstance(data, books.StatementIssued):
+        return [supplier_recipient(data.supplier_id)]
     return []
 
 
@@ -272,6 +276,35 @@ class Planner:
             nonce=str(uuid.uuid5(LUMBUNG_NAMESPACE, f"link:{request.restock_id}:{action}"))[:8],
         )
         return f"{self._public_url}/v1/links/{make_token(self._link_secret, token)}"
+
+    def statement(self, cause: Envelope[Any]) -> list[Planned]:
+        """An issued statement to its supplier, by each of their channels."""
+        issued: books.StatementIssued = cause.data
+        supplier = self._catalog.suppliers.get(issued.supplier_id)
+        if supplier is None:
+            return []
+        outlet = self._catalog.outlets.get(issued.outlet_id)
+        note = messages.StatementNote(
+            number=issued.number,
+            outlet_name=outlet.name if outlet else issued.outlet_id,
+            period=issued.period,
+            sold=issued.sold,
+            returned=issued.returned,
+            gross_idr=issued.gross_idr,
+            commission_idr=issued.commission_idr,
+            net_idr=issued.net_idr,
+        )
+        message = messages.statement_issued(supplier.language.value, supplier.owner_name, note)
+        recipient = supplier_recipient(issued.supplier_id)
+        data = {"kind": "statement", **_plain(issued)}
+        targets = supplier_targets(supplier, self._channels)
+        return self._planned(recipient, "statement", targets, message, data, [cause])
+
+    def at_once(self, cause: Envelope[Any]) -> list[Planned]:
+        """The messages of an event that waits in no digest."""
+        if isinstance(cause.data, books.StatementIssued):
+            return self.statement(cause)
+        return self.for_ops(cause)
 
     # -- ops ---------------------------------------------------------------------------------
 
