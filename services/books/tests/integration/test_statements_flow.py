@@ -54,14 +54,23 @@ def expected_statement(
 ) -> dict[tuple[str, int, float], tuple[int, int, int, int, int]]:
     """(sku, price, rate) -> (sold, returned, gross, commission, net) of the supplier's
     goods at the shop last month, from the raw events: each event id once, refused
-    returns left out, each unit at the rate of its day, commission rounded half up (away
-    from zero) in whole numbers."""
+    returns left out, each unit at the rate of the day it sold (a returned one too),
+    commission rounded half up (away from zero) in whole numbers."""
     period, _ = last_month()
     supplier_of = {sku: body["supplier_id"] for sku, body in demo.products()}
     refused = {
         e["data"]["return_id"] for e in alerts if e["event_type"] == "inventory.ReturnRefused"
     }
     rate = rate_on(outlets)
+
+    def day_of(moment: str) -> str:
+        return datetime.fromisoformat(moment).astimezone(WITA).date().isoformat()
+
+    sold_on = {
+        e["data"]["sale_id"]: day_of(e["data"]["sold_at"])
+        for e in sales
+        if e["event_type"] == "pos.SaleRecorded" and e["data"]["outlet_id"] == SHOP
+    }
     seen: set[str] = set()
     units: dict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0])
     for event in sales:
@@ -72,13 +81,13 @@ def expected_statement(
         is_return = event["event_type"] == "pos.SaleReturned"
         if is_return and data["return_id"] in refused:
             continue
-        day = datetime.fromisoformat(data["returned_at" if is_return else "sold_at"])
-        day_text = day.astimezone(WITA).date().isoformat()
-        if not day_text.startswith(period):
+        day = day_of(data["returned_at" if is_return else "sold_at"])
+        if not day.startswith(period):
             continue
+        rated = sold_on.get(data["sale_id"], day)
         for line in data["lines"]:
             if supplier_of[line["sku"]] == SUPPLIER:
-                key = (line["sku"], line["unit_price_idr"], rate(day_text))
+                key = (line["sku"], line["unit_price_idr"], rate(rated))
                 units[key][is_return] += line["qty"]
     out = {}
     for (sku, price, tenths), (sold, returned) in units.items():

@@ -157,15 +157,23 @@ def test_the_month_is_the_outlets_month_in_wita_not_utc() -> None:
     assert task.ledger(SHOP, "2026-11", "SUP-KERIPIK").sold == {f"2026-11-30|{KERIPIK}|15000": 1}
 
 
-def test_a_return_is_kept_with_its_day_lines_and_refund() -> None:
+def test_a_return_is_kept_with_its_day_its_sales_day_lines_and_refund() -> None:
     task = Task()
-    task.send("pos.sales", sale("S-1", NOW, (KERIPIK, 3, 15_000)))
+    task.send("pos.sales", sale("S-1", NOW - timedelta(days=5), (KERIPIK, 3, 15_000)))
     task.send("pos.sales", returned("R-1", NOW, (KERIPIK, 1, 15_000), refund=14_000))
+    task.send(
+        "pos.sales",
+        returned("R-9", NOW, (KERIPIK, 1, 15_000)).model_copy(update={"sale_id": "S-UNKNOWN"}),
+    )
 
-    ledger = task.ledger(SHOP, "2026-11", "SUP-KERIPIK")
-    assert ledger.returns == {
-        "R-1": {"day": "2026-11-20", "lines": [[KERIPIK, 15_000, 1]], "refund": 14_000}
+    returns = task.ledger(SHOP, "2026-11", "SUP-KERIPIK").returns
+    assert returns["R-1"] == {
+        "day": "2026-11-20",
+        "sold_on": "2026-11-15",
+        "lines": [[KERIPIK, 15_000, 1]],
+        "refund": 14_000,
     }
+    assert returns["R-9"]["sold_on"] == "2026-11-20"  # a sale not remembered: its own day
 
 
 def test_a_return_over_two_suppliers_splits_its_refund_by_value() -> None:

@@ -110,7 +110,7 @@ def test_a_commission_change_in_mid_month_applies_from_its_day() -> None:
     ]
 
 
-def test_a_return_counts_at_the_rate_of_its_own_day() -> None:
+def test_a_return_counts_at_the_rate_of_the_day_its_sale_sold() -> None:
     outlet = shop(
         commission_percent=12.0,
         commission_history=[
@@ -119,12 +119,11 @@ def test_a_return_counts_at_the_rate_of_its_own_day() -> None:
         ],
     )
     sold = {f"2026-11-10|{SKU}|15000": 4}
-    lines, _ = lines_of([ledger(sold, R1=("2026-11-20", 15_000, 1))], rate_on(outlet))
+    back = ledger(sold, R1=("2026-11-20", 15_000, 1))
+    back.returns["R1"]["sold_on"] = "2026-11-10"
+    lines, _ = lines_of([back], rate_on(outlet))
 
-    assert [(line.commission_percent, line.sold, line.returned) for line in lines] == [
-        (12.0, 0, 1),
-        (15.0, 4, 0),
-    ]
+    assert [(line.commission_percent, line.sold, line.returned) for line in lines] == [(15.0, 4, 1)]
 
 
 def test_an_outlet_the_forum_runs_takes_no_commission() -> None:

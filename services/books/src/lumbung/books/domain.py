@@ -10,8 +10,9 @@ Money rules (written down in the books notes):
 - a line is one (SKU, unit price, commission rate); gross = (sold - returned) x price;
 - commission = gross x rate / 100, rounded to whole rupiah half up, per line;
 - net = gross - commission; the statement's totals are the sums of its lines;
-- a return counts in the period and at the rate of the day it happened, at the price of
-  its line; what the outlet refunded its customer is shown, never subtracted;
+- a return counts in the period it happened, at the price of its line and at the rate of
+  the day its sale sold (the return's own day once the sale is no longer remembered);
+  what the outlet refunded its customer is shown, never subtracted;
 - outlets the forum runs itself (not a consignment channel) take no commission.
 """
 
@@ -112,7 +113,7 @@ def payment_event_id(number: str, payment_id: str) -> uuid.UUID:
 class Ledger:
     """What sold and came back of one supplier's goods at one outlet in one month.
 
-    `sold`: "DAY|SKU|PRICE" -> units; `returns`: return id -> {"day", "lines":
+    `sold`: "DAY|SKU|PRICE" -> units; `returns`: return id -> {"day", "sold_on", "lines":
     [[sku, price, units]], "refund"}; `version` grows with every change (the read model
     keeps the newest)."""
 
@@ -134,8 +135,11 @@ class Ledger:
         self.sold[key] = self.sold.get(key, 0) + qty
         self.version += 1
 
-    def take_back(self, return_id: str, day: str, lines: list[list[Any]], refund: int) -> None:
-        self.returns[return_id] = {"day": day, "lines": lines, "refund": refund}
+    def take_back(
+        self, return_id: str, day: str, lines: list[list[Any]], refund: int, sold_on: str
+    ) -> None:
+        """A return on `day` of units sold on `sold_on` (the day whose rate applies)."""
+        self.returns[return_id] = {"day": day, "sold_on": sold_on, "lines": lines, "refund": refund}
         self.version += 1
 
     def forget_return(self, return_id: str) -> bool:
@@ -213,7 +217,7 @@ def lines_of(ledgers: Iterable[Ledger], rate_on: RateOn) -> tuple[list[Line], in
         for back in ledger.returns.values():
             refunds += int(back["refund"])
             for sku, price, qty in back["lines"]:
-                line(back["day"], sku, int(price)).returned += int(qty)
+                line(back.get("sold_on", back["day"]), sku, int(price)).returned += int(qty)
     return [lines[key] for key in sorted(lines)], refunds
 
 

@@ -7,7 +7,9 @@ State:
 - `b|OUTLET|MONTH|SUPPLIER`  the `domain.Ledger` of that supplier's goods at the outlet in
   that month (the outlet's time zone): what the read model and the statements show;
 - `r|OUTLET|RETURN`  [hour applied, [ledger keys]]: a return counted, and where;
-- `x|OUTLET|RETURN`  hour refused: inventory refused this return (`ReturnRefused`).
+- `x|OUTLET|RETURN`  hour refused: inventory refused this return (`ReturnRefused`);
+- the note `OUTLET|SALE` kept beside a sale's remembered id (`kernel.Outcome.note`): the
+  day it sold, so its returns are charged at that day's rate (while the id is kept).
 
 A refused return never counts, whichever comes first: a refusal after its return takes it
 out of the ledgers `r|` names; a return after its refusal finds the `x|` marker. Both are
@@ -27,7 +29,7 @@ from lumbung.contracts import DEFAULT, Envelope, OutletChanged
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.platform.clock import WITA
-from lumbung.platform.kernel import Handler, Outcome
+from lumbung.platform.kernel import Handler, Outcome, note_key
 
 RETURN_MEMORY = timedelta(days=90)
 """How long a counted or refused return is remembered: inventory refuses a return as it
@@ -53,6 +55,10 @@ def counted_key(outlet_id: str, return_id: str) -> str:
 
 def refused_key(outlet_id: str, return_id: str) -> str:
     return f"x|{outlet_id}|{return_id}"
+
+
+def sale_note(outlet_id: str, sale_id: str) -> str:
+    return f"{outlet_id}|{sale_id}"
 
 
 def outlet_of(data: Any) -> str:
@@ -83,7 +89,8 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
         for line in data.lines:
             key = ledger_key(data.outlet_id, month, supplier(line.sku))
             load(state, ledgers, key).sell(day, line.sku, line.unit_price_idr, line.qty)
-        return Outcome({key: ledger.to_dict() for key, ledger in ledgers.items()})
+        changes = {key: ledger.to_dict() for key, ledger in ledgers.items()}
+        return Outcome(changes, note=(sale_note(data.outlet_id, data.sale_id), day))
 
     def sale_returned(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
         data: pos.SaleReturned = event.data
@@ -98,9 +105,11 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
             key = ledger_key(outlet, month, supplier(line.sku))
             by_ledger.setdefault(key, []).append([line.sku, line.unit_price_idr, line.qty])
         refunds = _shares(data.refund(), by_ledger)
+        sold_on = state.get(note_key(sale_note(outlet, data.sale_id)), day)
         ledgers: dict[str, Ledger] = {}
         for key, lines in by_ledger.items():
-            load(state, ledgers, key).take_back(data.return_id, day, lines, refunds[key])
+            ledger = load(state, ledgers, key)
+            ledger.take_back(data.return_id, day, lines, refunds[key], sold_on)
         changes: dict[str, Any] = {key: ledger.to_dict() for key, ledger in ledgers.items()}
         changes[counted_key(outlet, data.return_id)] = [_hour(now), sorted(ledgers)]
         return Outcome(changes)
