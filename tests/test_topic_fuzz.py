@@ -28,7 +28,9 @@ CONSUMERS = {
         "inventory.alerts",
         "orders.events",
         "notifications.deliveries",
+        "books.events",
     ),
+    "books": ("pos.sales", "inventory.alerts"),
 }
 
 
