@@ -24,7 +24,7 @@ from tests.support.fixtures import ApiProcess, require_tool
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMATHESIS = ROOT / ".tools" / "bin" / "schemathesis"
-SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
+SERVICES = ("catalog", "inventory", "orders", "notifications", "books", "dashboard")
 OUTLET = "IKN-01"
 SUPPLIER = "SUP-SARI"
 
