@@ -30,7 +30,7 @@ from lumbung.contracts import DEFAULT, ContractError, Envelope, Registry, encode
 from lumbung.platform.testing import read_records
 from tests.support.properties import SLOW_OR_FILTERED, allowed_by, committed, newest
 
-SERVICES = ("catalog", "inventory", "orders", "notifications", "dashboard")
+SERVICES = ("catalog", "inventory", "orders", "notifications", "books", "dashboard")
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=SLOW_OR_FILTERED)
 
