@@ -54,6 +54,11 @@ class NotAllowed(BooksError):
     """The statement's state or the period does not allow it (a conflict)."""
 
 
+class Rebuilding(BooksError):
+    """The read model is being rebuilt from Kafka: a write now would go by figures that
+    are not all there yet (an issue would freeze a short statement)."""
+
+
 # -- periods and numbers ------------------------------------------------------------------
 
 PERIOD = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")

@@ -17,6 +17,7 @@ from lumbung.books.adapters.read_model import BooksReadModel
 from lumbung.books.domain import (
     Ledger,
     NotAllowed,
+    Rebuilding,
     StatementState,
     UnknownStatement,
     figures,
@@ -32,6 +33,7 @@ from lumbung.books.render import rupiah
 from lumbung.contracts import make_event
 from lumbung.contracts.events import books
 from lumbung.contracts.events.catalog import CONSIGNMENT_CHANNELS, OutletChanged
+from lumbung.platform.clock import WITA
 from lumbung.platform.publisher import EventPublisher
 from lumbung.platform.views import CatalogView
 
@@ -110,14 +112,20 @@ class BooksService:
                 found.append(await self.build(month, supplier, outlet))
         return found
 
+    async def _whole(self, number: str) -> dict[str, Any]:
+        """The statement to write about, once the read model holds everything."""
+        if not await self.read_model.is_built():
+            raise Rebuilding("number", "the books are being rebuilt from Kafka: try again soon")
+        return await self.statement(number)
+
     async def issue(self, number: str, force: bool = False) -> tuple[dict[str, Any], bool]:
         """The statement and whether this call issued it (False: it was already)."""
-        statement = await self.statement(number)
+        statement = await self._whole(number)
         if statement["state"] != StatementState.OPEN.value:
             return statement, False
         outlet = self.catalog.outlet(statement["outlet_id"])
-        zone = ZoneInfo(outlet.timezone) if outlet is not None else self.now().tzinfo
-        ends = period_end(statement["period"], zone)  # type: ignore[arg-type]
+        zone = ZoneInfo(outlet.timezone) if outlet is not None else WITA
+        ends = period_end(statement["period"], zone)
         if self.now() < ends and not force:
             raise NotAllowed(
                 "period",
@@ -137,7 +145,7 @@ class BooksService:
     async def pay(self, number: str, payment: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """The statement after the payment, and whether this call recorded it (False: the
         same payment again)."""
-        statement = await self.statement(number)
+        statement = await self._whole(number)
         if statement["state"] == StatementState.OPEN.value:
             raise NotAllowed("number", f"{number} is not issued yet: issue it first")
         recorded = books.PaymentRecorded(

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from redis import asyncio as aioredis
 
-from lumbung.contracts import Registry
+from lumbung.contracts import ContractError, Registry
 from lumbung.contracts.events import books
 from lumbung.platform.cache import as_text
 
@@ -66,7 +66,7 @@ class BooksReadModel:
         for record in records:
             try:
                 event = registry.parse(record.value or b"")
-            except Exception as exc:  # written by this service's API: logged, not fatal
+            except ContractError as exc:  # written by this service's API: logged, not fatal
                 log.warning("skipped an unreadable record on books.events: %r", exc)
                 continue
             await self.put_event(event)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from lumbung.books.domain import BooksError, NotAllowed, UnknownStatement
+from lumbung.books.domain import BooksError, NotAllowed, Rebuilding, UnknownStatement
 from lumbung.books.render import as_csv, as_html
 from lumbung.books.service import BooksService
 from lumbung.contracts.bounds import MAX_PRICE_IDR
@@ -61,6 +61,7 @@ def written(done: str, conflict: str) -> dict[int | str, dict[str, Any]]:
         200: {"description": f"{done} already: the same statement, nothing written again"},
         201: {"description": f"{done} now"},
         409: {"description": conflict},
+        503: {"description": "The books are being rebuilt from Kafka: send it again soon"},
     }
 
 
@@ -139,12 +140,17 @@ def routers(principal: Any) -> list[APIRouter]:
 
 def install_error_mapping(app: FastAPI) -> None:
     """The books' refusals, each to one status, with the field that was wrong."""
-    statuses: dict[type[BooksError], int] = {UnknownStatement: 404, NotAllowed: 409}
+    statuses: dict[type[BooksError], int] = {
+        UnknownStatement: 404,
+        NotAllowed: 409,
+        Rebuilding: 503,
+    }
 
     async def books_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, BooksError)
         status = next((s for error, s in statuses.items() if isinstance(exc, error)), 422)
         body = {"detail": str(exc), "errors": [{"field": exc.field, "message": str(exc)}]}
-        return JSONResponse(body, status_code=status)
+        retry = {"Retry-After": "2"} if status == 503 else None
+        return JSONResponse(body, status_code=status, headers=retry)
 
     app.add_exception_handler(BooksError, books_error)
