@@ -13,6 +13,7 @@ from lumbung.books.service import BooksService
 from lumbung.contracts import OutletChanged, SupplierChanged
 from lumbung.contracts.events.catalog import Channel
 from lumbung.platform.clock import WITA
+from services.books.tests.unit.test_handlers import outlet
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=WITA)
 NUMBER = "ST-2026-11-SUP-KERIPIK-IDM-GROGOT-1"
@@ -49,15 +50,7 @@ class ReadModel:
 
 class Catalog:
     def __init__(self) -> None:
-        shop = OutletChanged(
-            outlet_id="IDM-GROGOT-1",
-            name="Indomaret Jl. Sultan Ibrahim Khaliludin",
-            channel=Channel.INDOMARET,
-            address="Tanah Grogot",
-            commission_percent=15.0,
-            version=1,
-            changed_at=NOW - timedelta(days=90),
-        )
+        shop = outlet("IDM-GROGOT-1", Channel.INDOMARET, commission_percent=15.0)
         keripik = SupplierChanged(
             supplier_id="SUP-KERIPIK",
             name="Keripik Pisang Kuaro",

@@ -22,20 +22,13 @@ from lumbung.books.service import rate_on
 from lumbung.contracts import OutletChanged
 from lumbung.contracts.events.catalog import Channel, CommissionRate
 from lumbung.platform.clock import WITA
+from services.books.tests.unit.test_handlers import outlet
 
 SKU = "KERIPIK-PISANG-200"
 
 
 def shop(**more: object) -> OutletChanged:
-    return OutletChanged(
-        outlet_id="IDM-GROGOT-1",
-        name="Indomaret Jl. Sultan Ibrahim Khaliludin",
-        channel=Channel.INDOMARET,
-        address="Tanah Grogot",
-        version=1,
-        changed_at=datetime(2026, 10, 1, tzinfo=WITA),
-        **more,  # type: ignore[arg-type]
-    )
+    return outlet("IDM-GROGOT-1", Channel.INDOMARET, **more)
 
 
 def ledger(sold: dict[str, int], **returns: tuple[str, int, int]) -> Ledger:
@@ -127,14 +120,7 @@ def test_a_return_counts_at_the_rate_of_the_day_its_sale_sold() -> None:
 
 
 def test_an_outlet_the_forum_runs_takes_no_commission() -> None:
-    kiosk = OutletChanged(
-        outlet_id="IKN-01",
-        name="Kios UMKM Paser di IKN",
-        channel=Channel.IKN_KIOSK,
-        address="IKN",
-        version=1,
-        changed_at=datetime(2026, 10, 1, tzinfo=WITA),
-    )
+    kiosk = outlet("IKN-01", Channel.IKN_KIOSK)
     lines, _ = lines_of([ledger({f"2026-11-03|{SKU}|15000": 7})], rate_on(kiosk))
 
     assert [(line.commission_percent, line.gross_idr, line.net_idr) for line in lines] == [
