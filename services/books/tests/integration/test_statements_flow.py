@@ -5,6 +5,7 @@ computation from the raw topics; then issued and paid in two payments."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ import pytest
 import redis
 
 from lumbung.catalog import demo
-from lumbung.contracts import sale_event_id
+from lumbung.contracts import KeyRole, sale_event_id
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.platform.clock import WITA
@@ -98,6 +99,24 @@ def expected_statement(
     return out
 
 
+def issue_key(env: dict[str, str], registry: Any, api: Any, role: KeyRole, subject: str) -> str:
+    """A key of `role` for `subject`, issued through the catalog's own key store."""
+    from lumbung.catalog.bootstrap import issue_key_directly
+    from lumbung.catalog.settings import Settings
+
+    settings = Settings(
+        kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+        redis_url=env["REDIS_URL"],
+        topic_prefix=registry.prefix,
+    )
+    key = asyncio.run(issue_key_directly(settings, role, subject, "books test"))
+    deadline = time.monotonic() + 30  # until the books API's key view has it
+    while api.get("/v1/whoami", headers={"X-API-Key": key}).status_code != 200:
+        assert time.monotonic() < deadline, "the books API never learnt the new key"
+        time.sleep(0.2)
+    return key
+
+
 def statement_when(api: Any, number: str, done: Any, seconds: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + seconds
     while True:
@@ -115,8 +134,11 @@ def test_a_month_at_an_indomaret_store_is_stated_to_the_rupiah_issued_and_paid(
     on_topic: Any,
     redis_url: str,
     registry: Any,
+    demo_catalog: dict[str, str],
+    worker_env: dict[str, str],
 ) -> None:
     workers("books")
+    supplier_key = issue_key(worker_env, registry, books_api, KeyRole.SUPPLIER, SUPPLIER)
     period, start = last_month()
     third, twentieth = start + timedelta(days=2, hours=10), start + timedelta(days=19, hours=15)
     sales = [
@@ -192,6 +214,14 @@ def test_a_month_at_an_indomaret_store_is_stated_to_the_rupiah_issued_and_paid(
     assert statement["supplier_name"] == "Keripik Pisang Kuaro"
     listed = books_api.get("/v1/statements", params={"period": period, "outlet_id": SHOP})
     assert {s["supplier_id"] for s in listed.json()["statements"]} == {SUPPLIER, "SUP-SARI"}
+    # A supplier's key reads its own statements only; an outlet's key none.
+    own = {"X-API-Key": supplier_key}
+    mine = books_api.get("/v1/statements", params={"period": period}, headers=own)
+    assert [s["number"] for s in mine.json()["statements"]] == [number]
+    other = books_api.get(f"/v1/statements/ST-{period}-SUP-SARI-{SHOP}", headers=own)
+    assert other.status_code == 403
+    shop_key = {"X-API-Key": demo_catalog["IKN-01"]}
+    assert books_api.get(f"/v1/statements/{number}", headers=shop_key).status_code == 403
 
     page = books_api.get(f"/v1/statements/{number}", params={"format": "html"})
     assert page.status_code == 200
