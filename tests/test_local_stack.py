@@ -245,7 +245,7 @@ def test_under_make_up_workers_come_back_after_the_broker_restarts_and_readyz_te
     )
     system = LocalSystem(tmp_path / name, env)
     outlets = [outlet for outlet, _ in demo.outlets(time_today())]
-    apis = ("inventory", "orders", "notifications", "dashboard")
+    apis = ("inventory", "orders", "notifications", "books", "dashboard")
     try:
         system.make("up")
         system.wait_for_simulator()
@@ -261,7 +261,7 @@ def test_under_make_up_workers_come_back_after_the_broker_restarts_and_readyz_te
         time.sleep(10)
         subprocess.run([*stack, "up", "--name", name], env=env, check=True, timeout=180)
 
-        workers = [f"{w}-worker" for w in ("inventory", "orders", "notifications")]
+        workers = [f"{w}-worker" for w in ("inventory", "orders", "notifications", "books")]
         assert wait(lambda: all(readyz(system.url(w))[0] == 200 for w in workers), 240), [
             readyz(system.url(w)) for w in workers
         ]
