@@ -95,8 +95,8 @@ class LocalSystem:
     def down_leaves_nothing(self) -> None:
         pids = self.processes()
         ports = [int(p.read_text()) for p in self.home.glob("*.port")]
-        # Kafka, Redis, five APIs, three workers, the demo's notification receiver
-        assert len(pids) == 11
+        # Kafka, Redis, six APIs, four workers, the demo's notification receiver
+        assert len(pids) == 13
         assert all(alive(pid) for pid in pids)
         self.make("down")
         assert wait(lambda: not any(alive(pid) for pid in pids), 10)
