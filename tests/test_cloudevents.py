@@ -28,7 +28,7 @@ from tests.support.fixtures import ApiProcess
 from tests.support.receivers import Receiver, wait_until
 
 pytestmark = pytest.mark.broker
-APIS = ("catalog", "inventory", "orders", "notifications")
+APIS = ("catalog", "inventory", "orders", "notifications", "books")
 OUTLET, DESTINATION = "IKN-01", "RA-KM47"
 RESTOCKED = {"KERIPIK-PISANG-200": "SUP-KERIPIK", "KOPI-LIBERIKA-200": "SUP-KOPI"}
 """SKUs sold below their reorder point, by their supplier in the demo catalog: the first
@@ -162,6 +162,29 @@ def read_as_cloudevent(record: Any) -> str:
     return str(event_type)
 
 
+def issue_and_pay_a_statement(books: httpx.Client) -> None:
+    """The kiosk's statement for the supplier of SKU, issued before its month has ended
+    (books.StatementIssued), and paid in full (books.PaymentRecorded)."""
+    supplier = {"supplier_id": "SUP-SARI", "outlet_id": OUTLET}
+
+    def owed() -> list[dict[str, Any]]:
+        found = succeeded(books.get("/v1/statements", params=supplier))["statements"]
+        return [s for s in found if s["net_idr"] > 0]
+
+    ready = wait_until(lambda: books.get("/readyz").status_code == 200 and bool(owed()))
+    assert ready, "the books worker states the kiosk's sales"
+    number = owed()[0]["number"]
+    issued = succeeded(books.post(f"/v1/statements/{number}/issue", params={"force": "true"}))
+    payment = {
+        "payment_id": "PAY-1",
+        "amount_idr": issued["net_idr"],
+        "paid_at": datetime.now(WITA).isoformat(),
+        "method": "cash",
+    }
+    paid = succeeded(books.post(f"/v1/statements/{number}/payments", json=payment))
+    assert paid["state"] == "paid"
+
+
 def predict_and_clear_a_stockout(
     catalog: httpx.Client,
     inventory: httpx.Client,
@@ -257,7 +280,7 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
     registry: Registry,
     tmp_path: Path,
 ) -> None:
-    catalog, inventory, orders, notifications = (apis[name] for name in APIS)
+    catalog, inventory, orders, notifications, books = (apis[name] for name in APIS)
     outlet = {"X-API-Key": demo_catalog[OUTLET]}
     # The catalog and the keys come from demo_catalog, ops_key and the key of the supplier
     # who declines (auth.ApiKeyChanged and every catalog.*Changed).
@@ -276,6 +299,7 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
         shift_clock(step * (ANSWER_TIMEOUT_S + 1))
         assert wait_until(order_shows(orders, unanswered, **wanted)), wanted
     workers("inventory")
+    workers("books")
 
     # Opening stock and reorder levels, applied before anything is sold.
     opening = {ACCEPTED_SKU: 20, DECLINED_SKU: 20, SKU: 50}
@@ -408,6 +432,7 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
     receive("GR-2", 20)
     worker_now = datetime.now(WITA) + SHIFTED
     predict_and_clear_a_stockout(catalog, inventory, worker_now, kafka_bootstrap, registry)
+    issue_and_pay_a_statement(books)
 
     event_topics = [
         registry.name(topic.name)
