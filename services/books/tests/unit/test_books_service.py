@@ -25,6 +25,7 @@ class ReadModel:
 
     def __init__(self, built: bool = True) -> None:
         self.built = built
+        self.ledger_: dict[str, Any] = LEDGER
         self.issued_: dict[str, Any] = {}
         self.payments_: dict[str, dict[str, Any]] = {}
 
@@ -32,7 +33,7 @@ class ReadModel:
         return self.built
 
     async def ledger(self, outlet_id: str, month: str, supplier_id: str) -> dict[str, Any]:
-        return LEDGER
+        return self.ledger_
 
     async def issued(self, number: str) -> dict[str, Any] | None:
         return self.issued_.get(number)
@@ -139,3 +140,17 @@ async def test_a_payment_before_the_issue_is_refused() -> None:
     with pytest.raises(NotAllowed, match="not issued"):
         await service.pay(NUMBER, payment("PAY-1", 1_000))
     assert publisher.sent == []
+
+
+async def test_an_issued_statement_keeps_its_figures_and_says_when_sales_came_after() -> None:
+    read_model = ReadModel()
+    service, _ = books(read_model)
+    issued, _ = await service.issue(NUMBER)
+    assert issued["changed_since_issue"] is False
+
+    late = {"2026-11-30|KERIPIK-PISANG-200|15000": 2}  # an offline till, sent late
+    read_model.ledger_ = {**LEDGER, "sold": {**LEDGER["sold"], **late}, "v": 2}
+    shown = await service.statement(NUMBER)
+
+    assert (shown["net_idr"], shown["sold"]) == (127_500, 10)  # as issued
+    assert shown["changed_since_issue"] is True
