@@ -155,3 +155,41 @@ def test_a_handler_with_the_record_forwards_it_with_headers_and_effects_wait_for
     assert headers[0] == ("origin", b"pos.sales:0@41")
     assert dict(headers)["ce_type"] == b"pos.SaleRecorded"  # an event: CloudEvents headers
     assert applying.after == [("deliver", "S-9")]  # handed over by the kernel after commit
+
+
+def test_a_large_batch_keeps_its_notes_until_the_key_holds_enough_newer_ids() -> None:
+    ids = IdMemory(per_key=2000, horizon=timedelta(days=7))
+    state: dict[str, Any] = {}
+    big = batch(keep_what_sold, state, ids)
+    for n in range(2500):
+        big.add("pos.sales", record(sale(f"S-{n}"), n))
+    big.finish()
+    for n in range(2500, 2502):  # two small batches after it
+        step = batch(keep_what_sold, state, ids)
+        step.add("pos.sales", record(sale(f"S-{n}"), n))
+        step.finish()
+
+    assert note_key("S-2499") in state  # the big chunk stays until 2,000 newer ids
+    assert len(ids) == 2502
+
+
+def test_a_note_named_twice_stays_when_the_older_chunk_goes() -> None:
+    ids = IdMemory(per_key=2, horizon=timedelta(days=7))
+    state: dict[str, Any] = {}
+    changelog: dict[str, Any] = {}
+
+    def named_once(state: Mapping[str, Any], event: Any, now: datetime) -> Outcome:
+        return Outcome(note=("the-sale", event.data.sale_id))
+
+    for n in range(4):  # four events (other ids) naming the same note, one batch each
+        step = batch(named_once, state, ids)
+        step.add("pos.sales", record(sale(f"S-{n}"), n))
+        step.finish()
+        changelog.update(step.deltas)
+
+    assert state[note_key("the-sale")] == "S-3"
+    restored, again = IdMemory(per_key=2, horizon=timedelta(days=7)), {}
+    restored.notes = again
+    for key in sorted(changelog, key=lambda k: int(k.rpartition("|")[2])):
+        restored.restore(key, changelog[key])
+    assert again == {note_key("the-sale"): "S-3"}

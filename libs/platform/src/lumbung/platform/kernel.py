@@ -232,8 +232,8 @@ class IdMemory:
     Kept per input key (an outlet), at most `per_key` ids each and none older than the
     horizon. On the changelog they are append-only: one record per key and batch holding
     that batch's new ids and the notes kept beside them (`~ids|KEY|SEQ` -> [hour
-    applied, [ids], {id: note}]); the oldest chunks of a key are tombstoned when it holds
-    more than `per_key`, or when they pass the horizon. So a sale line costs no changelog
+    applied, [ids], {name: note}]); the oldest chunk of a key is tombstoned when the key
+    holds `per_key` ids without it, or when it passes the horizon. So a sale line costs no changelog
     record of its own, and memory stays flat however long the worker runs (`per_key` ids
     of 16 bytes per outlet, and their notes).
 
@@ -263,6 +263,8 @@ class IdMemory:
         self._new.setdefault(key, []).append(event_id)
         if note is not None:
             name, value = note
+            if NOTE_PREFIX + name in self.notes:
+                self._disown(key, NOTE_PREFIX + name)
             self.notes[NOTE_PREFIX + name] = value
             self._new_notes.setdefault(key, {})[name] = value
 
@@ -281,7 +283,7 @@ class IdMemory:
             if notes is not None:
                 record.append(notes)
             out[f"{ID_PREFIX}{key}|{seq}"] = record
-            while self._count[key] > self.per_key and len(chunks) > 1:
+            while len(chunks) > 1 and self._count[key] - len(chunks[0][2]) >= self.per_key:
                 out[self._evict(key)] = None
         self._new = {}
         self._new_notes = {}
@@ -305,11 +307,21 @@ class IdMemory:
             return
         ids = [bytes.fromhex(i) for i in value[1]]
         notes = value[2] if len(value) > 2 else {}
+        for name in notes:
+            if NOTE_PREFIX + name in self.notes:
+                self._disown(key, NOTE_PREFIX + name)
         chunks.append((int(seq), int(value[0]), ids, [NOTE_PREFIX + name for name in notes]))
         for name, note in notes.items():
             self.notes[NOTE_PREFIX + name] = note
         self._known.update(ids)
         self._count[key] = self._count.get(key, 0) + len(ids)
+
+    def _disown(self, key: str, state_key: str) -> None:
+        """A note named again (two events of one sale): the older chunks no longer hold
+        it, so evicting them keeps the newer one (rare: a scan of the key's chunks)."""
+        for chunk in self._chunks.get(key, ()):
+            if state_key in chunk[3]:
+                chunk[3].remove(state_key)
 
     def _evict(self, key: str) -> str:
         seq, _, ids, noted = self._chunks[key].popleft()
