@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -40,11 +39,10 @@ from lumbung.notifications.plan import OpsContacts, Planner, channels_on
 from lumbung.notifications.plan import webhook_secret as secret_for
 from lumbung.notifications.sender import Outcome, Record, Sender
 from lumbung.notifications.settings import Settings
-from lumbung.platform.broker import broker_ready
 from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kernel import Kernel, Stream
 from lumbung.platform.publisher import EventPublisher
-from lumbung.platform.shell import WorkerShell
+from lumbung.platform.shell import run_jobs
 from lumbung.platform.views import CatalogView
 
 log = logging.getLogger(__name__)
@@ -216,19 +214,8 @@ class Worker:
         self.outbox.stop()
 
     def run(self, only: frozenset[str] = JOBS) -> None:
-        bootstrap = self.settings.kafka_bootstrap_servers
-        unknown = only - JOBS
-        if unknown or not only:
-            raise SystemExit(f"jobs are {', '.join(sorted(JOBS))}; not {', '.join(unknown)}")
-
         async def consumer() -> bool:
             return self.outbox.owns_tasks()
 
-        checks: dict[str, Callable[[], Awaitable[bool]]] = {
-            "kafka": lambda: broker_ready(bootstrap)
-        }
-        if "outbox" in only:
-            checks["consumer"] = consumer
         jobs = {"route": self.route.run, "outbox": self.run_outbox}
-        shell = WorkerShell(SERVICE, self.settings, checks=checks)
-        shell.run([(name, job) for name, job in jobs.items() if name in only], self.stop)
+        run_jobs(SERVICE, self.settings, jobs, only, self.stop, {"consumer": ("outbox", consumer)})

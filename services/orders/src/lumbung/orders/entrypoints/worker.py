@@ -14,9 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,17 +22,15 @@ import orjson
 from lumbung.orders.adapters.read_model import OrdersReadModel
 from lumbung.orders.handlers import handlers, moves, order_of
 from lumbung.orders.settings import Settings
-from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
 from lumbung.platform.clock import Clock, clock_from_env
 from lumbung.platform.kernel import Kernel, Projection, Stream, read_to_end
-from lumbung.platform.shell import WorkerShell
+from lumbung.platform.projected import keep_projected
+from lumbung.platform.shell import run_jobs
 
-log = logging.getLogger(__name__)
 SERVICE = "orders"
 INPUTS = ("orders.events", "inventory.reservations")
 MOVE_EVERY_S = 1.0
-REBUILD_CHECK_S = 2.0
 JOBS = frozenset({"orders", "read-model"})
 
 
@@ -102,19 +97,8 @@ class Worker:
     async def keep_read_model(self) -> None:
         """The projection, and a rebuild whenever Redis lost the model."""
         await asyncio.to_thread(self.orders.declare)  # the changelog the model is read from
-        projecting = asyncio.create_task(self.projection.run())
-        try:
-            while not self._stopping.is_set() and not projecting.done():
-                if not await self.read_model.is_built():
-                    log.warning("the orders read model is missing (Redis wiped?): rebuilding")
-                    await self.rebuild()
-                await asyncio.sleep(REBUILD_CHECK_S)
-            if projecting.done():
-                projecting.result()  # a failure: the shell starts this job again
-        finally:
-            projecting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await projecting
+        model, what = self.read_model, "the orders read model"
+        await keep_projected([self.projection], model.is_built, self.rebuild, self._stopping, what)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -122,21 +106,12 @@ class Worker:
         self.projection.stop()
 
     def run(self, only: frozenset[str] = JOBS) -> None:
-        bootstrap = self.settings.kafka_bootstrap_servers
-        unknown = only - JOBS
-        if unknown or not only:
-            raise SystemExit(f"jobs are {', '.join(sorted(JOBS))}; not {', '.join(unknown)}")
-
         async def consumer() -> bool:
             return self.orders.owns_tasks()
 
-        checks: dict[str, Callable[[], Awaitable[bool]]] = {
-            "kafka": lambda: broker_ready(bootstrap)
-        }
-        if "read-model" in only:
-            checks["redis"] = lambda: redis_ready(self.redis)
-        if "orders" in only:
-            checks["consumer"] = consumer
         jobs = {"orders": self.orders.run, "read-model": self.keep_read_model}
-        shell = WorkerShell(SERVICE, self.settings, checks=checks)
-        shell.run([(name, job) for name, job in jobs.items() if name in only], self.stop)
+        checks = {
+            "redis": ("read-model", lambda: redis_ready(self.redis)),
+            "consumer": ("orders", consumer),
+        }
+        run_jobs(SERVICE, self.settings, jobs, only, self.stop, checks)
