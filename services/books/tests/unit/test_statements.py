@@ -86,14 +86,19 @@ def test_rounding_is_per_line_not_on_the_total() -> None:
     assert figures(lines, 0)["commission_idr"] == 3_003  # not round(3,002.0)
 
 
-def test_a_commission_change_in_mid_month_applies_from_its_day() -> None:
-    outlet = shop(
+def shop_whose_rate_falls_on_the_16th() -> OutletChanged:
+    """15 % from January, 12 % from 16 November 2026."""
+    return shop(
         commission_percent=12.0,
         commission_history=[
             CommissionRate(effective_from=date(2026, 1, 1), percent=15.0),
             CommissionRate(effective_from=date(2026, 11, 16), percent=12.0),
         ],
     )
+
+
+def test_a_commission_change_in_mid_month_applies_from_its_day() -> None:
+    outlet = shop_whose_rate_falls_on_the_16th()
     sold = {f"2026-11-15|{SKU}|15000": 10, f"2026-11-16|{SKU}|15000": 10}
     lines, _ = lines_of([ledger(sold)], rate_on(outlet))
 
@@ -104,13 +109,7 @@ def test_a_commission_change_in_mid_month_applies_from_its_day() -> None:
 
 
 def test_a_return_counts_at_the_rate_of_the_day_its_sale_sold() -> None:
-    outlet = shop(
-        commission_percent=12.0,
-        commission_history=[
-            CommissionRate(effective_from=date(2026, 1, 1), percent=15.0),
-            CommissionRate(effective_from=date(2026, 11, 16), percent=12.0),
-        ],
-    )
+    outlet = shop_whose_rate_falls_on_the_16th()
     sold = {f"2026-11-10|{SKU}|15000": 4}
     back = ledger(sold, R1=("2026-11-20", 15_000, 1))
     back.returns["R1"]["sold_on"] = "2026-11-10"
