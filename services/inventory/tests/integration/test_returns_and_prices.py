@@ -73,11 +73,26 @@ def test_prices_are_filled_in_and_checked_and_returns_must_fit_their_sale(
     assert "1 left to return" in refused.text
     assert written(kafka_bootstrap, registry, "pos.sales") == before
 
-    # A partial return fits; the rest of the sale can come back, not more.
+    # A SKU the catalog never knew, with no price, is named as the SKU it is.
+    unknown = {"sale_id": "S-9", "sold_at": now, "lines": [{"sku": "KUE-MISTERI", "qty": 1}]}
+    named = inventory_api.post("/v1/outlets/IKN-01/sales", headers=outlet, json=unknown)
+    assert named.status_code == 422
+    assert "sales.0.lines.0.sku" in named.text or "lines.0.sku" in named.text
+
+    # A partial return fits, at the price its sale was made at; sent again after a lost
+    # answer it is the same event; the rest of the sale can come back, not more.
     taken = inventory_api.post(
         "/v1/outlets/IKN-01/returns", headers=outlet, json=back("R-2", "S-2", 1)
     )
     assert taken.status_code == 202, taken.text
+    resent = inventory_api.post(
+        "/v1/outlets/IKN-01/returns", headers=outlet, json=back("R-2", "S-2", 1)
+    )
+    assert resent.status_code == 202, resent.text
+    assert resent.json()["event_id"] == taken.json()["event_id"]
+    returned = on_topic("pos.sales", "pos.SaleReturned", wait_for=2)  # the same event twice
+    assert {r["event_id"] for r in returned} == {taken.json()["event_id"]}
+    assert {r["data"]["lines"][0]["unit_price_idr"] for r in returned} == {40_000}
     again = inventory_api.post(
         "/v1/outlets/IKN-01/returns", headers=outlet, json=back("R-3", "S-2", 2)
     )

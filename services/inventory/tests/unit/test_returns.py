@@ -3,7 +3,9 @@ stream with no broker: what is applied, what is refused, and what ops hear."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
+from types import SimpleNamespace
+from typing import Any
 
 from lumbung.contracts.events import catalog as cat
 from lumbung.contracts.events import pos
@@ -12,7 +14,7 @@ from lumbung.inventory.handlers import came_back, forget_old_decisions, sold_key
 from lumbung.platform.kernel import note_key
 
 from .test_forecast import KIOSK, Catalog
-from .test_handlers import BOOTH, NOW, Sent, Shelf, ledger, on
+from .test_handlers import BOOTH, NOW, Sent, Shelf, envelope, ledger, on
 
 
 def sold(shelf: Shelf, sale_id: str = "S-1", qty: int = 3, price: int = 25_000) -> list[Sent]:
@@ -35,6 +37,7 @@ def back(
     kind: pos.ReturnKind = pos.ReturnKind.RETURN,
     after: timedelta = timedelta(minutes=5),
     disposition: pos.ReturnDisposition = pos.ReturnDisposition.RESTOCK,
+    zone: tzinfo | None = None,
 ) -> list[Sent]:
     return shelf.send(
         "pos.sales",
@@ -44,9 +47,20 @@ def back(
             outlet_id=BOOTH,
             kind=kind,
             lines=[pos.SaleLine(sku="AMPLANG", qty=qty, unit_price_idr=25_000)],
-            returned_at=NOW + after,
+            returned_at=(NOW + after).astimezone(zone or NOW.tzinfo),
             disposition=disposition,
         ),
+    )
+
+
+def shelf_record(payload: Any, offset: int) -> SimpleNamespace:
+    """A record of `payload` on pos.sales, keyed by its outlet, as a batch consumes it."""
+    return SimpleNamespace(
+        topic="pos.sales",
+        partition=0,
+        offset=1000 + offset,
+        key=payload.outlet_id.encode(),
+        value=envelope(payload),
     )
 
 
@@ -126,16 +140,68 @@ def test_a_damaged_return_is_booked_in_and_written_off() -> None:
     ]
 
 
-def test_what_a_sale_sold_and_what_came_back_are_forgotten_after_the_horizon() -> None:
+def test_what_came_back_of_a_sale_is_kept_as_long_as_the_sale_is_remembered() -> None:
     shelf = opened()
     sold(shelf, qty=3)
-    back(shelf, 1)
-    assert note_key(sold_key(BOOTH, "S-1")) in shelf.state
+    back(shelf, 3)
+
+    # A tick days later, the sale still remembered: what came back stays, so a second
+    # full return is refused, not applied again.
+    kept = forget_old_decisions(shelf.state, NOW + timedelta(days=8))
+    shelf.state.update(kept.changes)
     assert came_back(BOOTH, "S-1") in shelf.state
+    assert refusals(back(shelf, 3, "R-2")) == [("R-2", "more_than_sold")]
 
-    later = forget_old_decisions(shelf.state, NOW + timedelta(days=8))
+    # Once the sale's note went with its remembered id, what came back of it goes too.
+    del shelf.state[note_key(sold_key(BOOTH, "S-1"))]
+    gone = forget_old_decisions(shelf.state, NOW + timedelta(days=8))
+    assert gone.changes == {came_back(BOOTH, "S-1"): None}
 
-    assert later.changes == {came_back(BOOTH, "S-1"): None}
+
+def test_a_return_in_the_same_batch_as_its_sale_finds_it() -> None:
+    shelf = opened()
+    batch = shelf.batch()
+    for n, payload in enumerate(
+        [
+            pos.SaleRecorded(
+                sale_id="S-1",
+                outlet_id=BOOTH,
+                lines=[pos.SaleLine(sku="AMPLANG", qty=2, unit_price_idr=25_000)],
+                sold_at=NOW,
+            ),
+            pos.SaleReturned(
+                return_id="R-1",
+                sale_id="S-1",
+                outlet_id=BOOTH,
+                lines=[pos.SaleLine(sku="AMPLANG", qty=2, unit_price_idr=25_000)],
+                returned_at=NOW,
+            ),
+        ]
+    ):
+        batch.add("pos.sales", shelf_record(payload, n))
+    batch.finish()
+
+    assert shelf.stock(BOOTH, "AMPLANG").on_hand == 10
+
+
+def test_the_void_window_is_the_same_whatever_zone_the_times_are_written_in() -> None:
+    shelf = opened()
+    sold(shelf, qty=2)  # sold at 10.00 WITA (02.00 UTC)
+
+    in_utc = back(shelf, 2, "V-1", kind=pos.ReturnKind.VOID, after=timedelta(minutes=29), zone=UTC)
+
+    assert ledger(in_utc) == [("AMPLANG", 10, 0, 2, "sale_void")]
+
+
+def test_a_sale_at_any_price_is_applied_though_its_flag_states_at_most_a_million_percent() -> None:
+    shelf = Shelf(stock_stream(priced(10)))
+    shelf.count(AMPLANG=10)
+
+    off = sold(shelf, "S-1", qty=1, price=200_000_000)
+
+    assert shelf.stock(BOOTH, "AMPLANG").on_hand == 9
+    [flag] = on("inventory.alerts", off)
+    assert flag.data["difference_percent"] == 1_000_000.0
 
 
 def priced(own_price: int | None) -> Catalog:

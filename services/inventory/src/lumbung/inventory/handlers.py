@@ -8,9 +8,10 @@ only the cells it touches:
 - `p|OUTLET`       the outlet's learned daily shape (`forecast.Profile`);
 - `d|OUTLET|ORDER` the answer given to an order [reserved?, hour], so a repeated
   `OrderPlaced` gets the same answer; dropped after `DECISION_HORIZON` by a tick;
-- `r|OUTLET|SALE`  what came back of a sale, [sold at, {sku: units}], dropped with the
-  sale's note (`returns`); what the sale sold is the note `OUTLET|SALE` kept beside its
-  remembered id (`kernel.Outcome.note`).
+- `r|OUTLET|SALE`  what came back of a sale, [sold at, {sku: units}], kept while the
+  sale's note is (`returns`), so a return never finds the sale without what came back
+  of it; what the sale sold is the note `OUTLET|SALE` kept beside its remembered id
+  (`kernel.Outcome.note`).
 
 Each handler loads the cells an event touches into the domain's `OutletStock`, lets
 `service.apply` decide and translate, and returns the cells that changed. The rules live
@@ -30,6 +31,7 @@ from lumbung.inventory import returns
 from lumbung.inventory.domain import OutletStock, Stock
 from lumbung.inventory.forecast import Profile
 from lumbung.inventory.service import (
+    PRICE_TOLERANCE,
     CatalogLookup,
     Committed,
     Prices,
@@ -169,7 +171,7 @@ def _changes(
 def handlers(
     catalog: CatalogLookup,
     void_window: timedelta = returns.VOID_WINDOW,
-    price_tolerance: float = 10.0,
+    price_tolerance: float = PRICE_TOLERANCE,
 ) -> dict[type[Any], Handler]:
     """{payload type: handler} for every event the inventory worker applies. A sale is
     kept (what it sold, beside its remembered id) for its returns, and its lines priced
@@ -215,14 +217,14 @@ def handlers(
 
 
 def forget_old_decisions(state: Mapping[str, Any], now: datetime) -> Outcome:
-    """A tick: answers to orders, and what came back of sales, older than the horizon
-    are dropped (a sale's own note goes with its remembered id)."""
+    """A tick: answers to orders older than the horizon are dropped, and what came back
+    of a sale once the sale's own note is gone (with its remembered id)."""
     horizon = int((now - DECISION_HORIZON).timestamp())
     old: dict[str, Any] = {}
     for key, value in state.items():
-        # d|: [reserved?, when answered]; r|: [when sold, {sku: units}]
-        when = value[1] if key.startswith("d|") else value[0] if key.startswith("r|") else None
-        if when is not None and when < horizon:
+        answered_long_ago = key.startswith("d|") and value[1] < horizon  # [reserved?, when]
+        sale_forgotten = key.startswith("r|") and note_key(key[2:]) not in state
+        if answered_long_ago or sale_forgotten:
             old[key] = None
     return Outcome(old)
 

@@ -9,7 +9,7 @@ and command id), so a device that resends gets the same event and nothing twice.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import datetime, timedelta
@@ -20,11 +20,10 @@ from lumbung.contracts import Envelope, command_event_id, make_event, sale_event
 from lumbung.contracts.bounds import MAX_UNITS, whole_number
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
-from lumbung.contracts.events.catalog import OutletChanged, ProductChanged
 from lumbung.contracts.events.common import Payload
 from lumbung.contracts.events.inventory import ReturnRefusal
 from lumbung.inventory import returns
-from lumbung.inventory.service import Prices
+from lumbung.inventory.service import PriceLookup, Prices
 from lumbung.platform.sheets import SheetError, cell
 from lumbung.platform.sheets import rows as sheet_rows
 from lumbung.platform.web import FieldError
@@ -34,14 +33,10 @@ class Publisher(Protocol):
     async def publish_many(self, events: list[tuple[str, str, Envelope[Any]]]) -> None: ...
 
 
-class Catalog(Protocol):
+class Catalog(PriceLookup, Protocol):
     def knows_sku(self, sku: str) -> bool: ...
 
     def knows_outlet(self, outlet_id: str) -> bool: ...
-
-    def outlet(self, outlet_id: str) -> OutletChanged | None: ...
-
-    def product(self, sku: str) -> ProductChanged | None: ...
 
 
 class SaleMemory(Protocol):
@@ -50,8 +45,8 @@ class SaleMemory(Protocol):
     async def remember(self, outlet_id: str, sales: list[pos.SaleRecorded]) -> None: ...
 
     async def lookup(
-        self, outlet_id: str, sale_id: str
-    ) -> tuple[returns.Sold, dict[str, int]] | None: ...
+        self, outlet_id: str, sale_id: str, return_id: str
+    ) -> tuple[returns.Sold, dict[str, int], bool] | None: ...
 
     async def came_back(self, outlet_id: str, back: pos.SaleReturned) -> None: ...
 
@@ -112,13 +107,25 @@ class Ingest:
         self._void_window = void_window
         self._prices = Prices(catalog)
 
-    def priced(self, outlet_id: str, lines: Sequence[LineIn], field: str) -> list[pos.SaleLine]:
+    def priced(
+        self,
+        outlet_id: str,
+        lines: Sequence[LineIn],
+        field: str,
+        sold_at: Mapping[str, int] | None = None,
+    ) -> list[pos.SaleLine]:
         """Sale lines with every price filled in: a line the device sent without one
-        takes the outlet's price (its assortment's, else the product's). A sale always
-        carries its price on Kafka."""
+        takes the outlet's price (its assortment's, else the product's), or for a
+        return the price its sale was made at (`sold_at`, when known). A sale always
+        carries its price on Kafka. The outlet and SKUs are checked first, so a wrong
+        one is named as such."""
+        self._outlet(outlet_id)
+        self._skus([(f"{field}.{j}.sku", line.sku) for j, line in enumerate(lines)])
         out = []
         for j, line in enumerate(lines):
             price = line.unit_price_idr
+            if price is None and sold_at is not None:
+                price = sold_at.get(line.sku)
             if price is None:
                 price = self._prices.of(outlet_id, line.sku)
             if price is None:
@@ -181,15 +188,29 @@ class Ingest:
             await self._memory.remember(outlet_id, sales)
         return [Accepted(s.sale_id, e.event_id) for s, (_, _, e) in zip(sales, events, strict=True)]
 
-    async def sale_return(self, outlet_id: str, back: pos.SaleReturned, producer: str) -> Accepted:
-        """A return or void, refused here when the sale it names is known and it does not
-        fit (`returns.check`); a sale not known here passes to the worker, which keeps
-        the truth."""
+    async def sale_return(
+        self,
+        outlet_id: str,
+        fields: Mapping[str, Any],
+        lines: Sequence[LineIn],
+        producer: str,
+    ) -> Accepted:
+        """A return or void (`fields` of `pos.SaleReturned` but its lines), refused here
+        when the sale it names is known and it does not fit (`returns.check`); a sale not
+        known here passes to the worker, which keeps the truth. The same return sent
+        again (a lost answer) is the same event, not checked against itself."""
         self._outlet(outlet_id)
-        self._skus([(f"lines.{j}.sku", line.sku) for j, line in enumerate(back.lines)])
-        known = await self._memory.lookup(outlet_id, back.sale_id) if self._memory else None
-        if known is not None:
-            refusal = returns.check(*known, back, self._void_window)
+        sale_id, return_id = str(fields["sale_id"]), str(fields["return_id"])
+        known = None
+        if self._memory is not None:
+            known = await self._memory.lookup(outlet_id, sale_id, return_id)
+        sold, returned, again = known if known is not None else (None, {}, False)
+        prices = sold.prices if sold is not None else None
+        back = pos.SaleReturned(
+            outlet_id=outlet_id, **fields, lines=self.priced(outlet_id, lines, "lines", prices)
+        )
+        if sold is not None and not again:
+            refusal = returns.check(sold, returned, back, self._void_window)
             if refusal is not None:
                 raise IngestError(422, _field_of(refusal, back), refusal.message)
         event_id = command_event_id("return", outlet_id, back.return_id)

@@ -13,7 +13,7 @@ of a sale is kept beside it (`Returned`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from lumbung.contracts.events import pos
@@ -30,6 +30,8 @@ class Sold:
     sold_at: int
     """Seconds since the epoch."""
     units: dict[str, int]
+    prices: dict[str, int] = field(default_factory=dict)
+    """The price each SKU sold at, where the note has it (the ingest's, not the worker's)."""
 
     @staticmethod
     def note_of(sale: pos.SaleRecorded) -> str:
@@ -39,16 +41,26 @@ class Sold:
         lines = " ".join([f"{line.sku}:{line.qty}" for line in sale.lines])
         return f"{int(sale.sold_at.timestamp())} {lines}"
 
+    @staticmethod
+    def priced_note_of(sale: pos.SaleRecorded) -> str:
+        """`note_of` with each line's price, `"<sold_at> SKU:QTY:PRICE …"`: the ingest's
+        memory, which prices a return's lines at what its sale sold them for."""
+        lines = " ".join([f"{x.sku}:{x.qty}:{x.unit_price_idr}" for x in sale.lines])
+        return f"{int(sale.sold_at.timestamp())} {lines}"
+
     @classmethod
     def from_note(cls, note: str | None) -> Sold | None:
         if note is None:
             return None
         sold_at, *lines = note.split(" ")
         units: dict[str, int] = {}
+        prices: dict[str, int] = {}
         for line in lines:
-            sku, _, qty = line.rpartition(":")
+            sku, qty, *price = line.split(":")
             units[sku] = units.get(sku, 0) + int(qty)
-        return cls(int(sold_at), units)
+            if price:
+                prices.setdefault(sku, int(price[0]))
+        return cls(int(sold_at), units, prices)
 
 
 @dataclass(frozen=True)

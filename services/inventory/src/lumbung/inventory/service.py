@@ -4,11 +4,14 @@ gets an id computed from its cause, so a reprocessed input re-emits the same ids
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
 
 from lumbung.contracts import Envelope, derived_event_text, event_json
 from lumbung.contracts.events import inventory as inv
@@ -55,6 +58,7 @@ from lumbung.inventory.forecast import (
 from lumbung.platform.clock import WITA
 from lumbung.platform.kernel import Emit
 
+log = logging.getLogger(__name__)
 PRODUCER = "inventory"
 DEFAULT_LEAD_TIME = timedelta(days=2)
 """A SKU whose supplier the catalog does not know is assumed to need two days."""
@@ -64,6 +68,8 @@ it arrives: the next request, sent when the next stockout is predicted, has that
 arrive (`docs/FORECAST.md` has the trade-off between stockouts and leftovers)."""
 NEAR_KM = 3.0
 """A session at a venue this close to an outlet brings it a rush."""
+PRICE_TOLERANCE = 10.0
+"""Percent a sale line's price may differ from the outlet's before ops are told."""
 
 
 class CatalogLookup(Protocol):
@@ -149,6 +155,11 @@ def apply(
     return Translator(state, cause, catalog).events(effects)
 
 
+FLAG_MAX_PERCENT = 1_000_000.0
+"""The largest difference a flag states (`PriceFlagged.difference_percent`'s bound): a
+sale at Rp 200.000 of a Rp 10 item is flagged as +1,000,000 %."""
+
+
 class PriceLookup(Protocol):
     def product(self, sku: str) -> ProductChanged | None: ...
 
@@ -191,17 +202,21 @@ def price_flags(cause: Envelope[Any], prices: Prices, tolerance: float) -> list[
         difference = (line.unit_price_idr - expected) * 100 / expected
         if abs(difference) <= tolerance:
             continue
-        flag = inv.PriceFlagged(
-            outlet_id=sale.outlet_id,
-            sale_id=sale.sale_id,
-            sku=line.sku,
-            qty=line.qty,
-            unit_price_idr=line.unit_price_idr,
-            outlet_price_idr=expected,
-            difference_percent=round(difference, 1),
-            tolerance_percent=tolerance,
-            sold_at=sale.sold_at,
-        )
+        try:
+            flag = inv.PriceFlagged(
+                outlet_id=sale.outlet_id,
+                sale_id=sale.sale_id,
+                sku=line.sku,
+                qty=line.qty,
+                unit_price_idr=line.unit_price_idr,
+                outlet_price_idr=expected,
+                difference_percent=round(min(difference, FLAG_MAX_PERCENT), 1),
+                tolerance_percent=tolerance,
+                sold_at=sale.sold_at,
+            )
+        except ValidationError:  # a flag must never take its sale down (a fact)
+            log.exception("no price flag for sale %s line %d", sale.sale_id, index)
+            continue
         flags.append(_caused("inventory.alerts", sale.outlet_id, flag, cause, f"{index}:price"))
     return flags
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from lumbung.inventory.service import PRICE_TOLERANCE
 from lumbung.platform.settings import ServiceSettings
-
-PRICE_TOLERANCE = 10.0
 
 
 class Settings(ServiceSettings):
@@ -18,8 +18,8 @@ class Settings(ServiceSettings):
     restock_review_s: float = 600.0
     """How long a restock the forecast sized waits for ops (`RestockSuggested`) before it
     goes to the supplier; 0 sends it at once."""
-    void_minutes: float = 30.0
+    void_minutes: float = Field(default=30.0, ge=0, le=24 * 60)
     """How long after a sale's `sold_at` it may still be voided (`returns.check`)."""
-    price_tolerance_percent: float = PRICE_TOLERANCE
+    price_tolerance_percent: float = Field(default=PRICE_TOLERANCE, ge=0, le=100)
     """A sale line priced further than this off the outlet's price is flagged to ops
     (`inventory.PriceFlagged`); the sale itself stands."""

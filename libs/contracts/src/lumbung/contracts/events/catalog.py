@@ -297,14 +297,6 @@ class OutletDetails(Payload):
                 rate = entry.percent
         return rate
 
-    def price_of(self, sku: str) -> int | None:
-        """The outlet's own price of `sku` from its assortment, or None (the product's
-        price then applies)."""
-        for item in self.assortment:
-            if item.sku == sku:
-                return item.price_idr
-        return None
-
 
 class OutletChanged(OutletDetails, Revision):
     """The whole outlet after a write, on `catalog.outlets`, keyed by outlet id."""

@@ -195,13 +195,10 @@ def routers(principal: Any) -> list[APIRouter]:
         outlet_id: OutletPath, request: Request, caller: Caller, body: ReturnIn
     ) -> AcceptedOut:
         authorize(caller, Role.OUTLET, outlet_id)
-        service = ingest(request)
-        back = pos.SaleReturned(
-            outlet_id=outlet_id,
-            **body.model_dump(exclude={"lines"}),
-            lines=service.priced(outlet_id, body.lines, "lines"),
+        fields = body.model_dump(exclude={"lines"})
+        return _out(
+            await ingest(request).sale_return(outlet_id, fields, body.lines, producer(caller))
         )
-        return _out(await service.sale_return(outlet_id, back, producer(caller)))
 
     @outlets.post(
         "/counts",

@@ -38,8 +38,8 @@ from lumbung.inventory.handlers import (
     predict_stockouts,
 )
 from lumbung.inventory.returns import VOID_WINDOW
-from lumbung.inventory.service import Committed
-from lumbung.inventory.settings import PRICE_TOLERANCE, Settings
+from lumbung.inventory.service import PRICE_TOLERANCE, Committed
+from lumbung.inventory.settings import Settings
 from lumbung.platform.broker import broker_ready
 from lumbung.platform.cache import redis_client, redis_ready
 from lumbung.platform.clock import Clock, clock_from_env
