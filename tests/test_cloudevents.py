@@ -322,7 +322,8 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
     # Sales through the ingest API: both restocked SKUs below their reorder point
     # (restock.RestockRequested, inventory.StockAlertRaised); one more sale through an
     # outlet gateway straight onto pos.sales; a return, an adjustment and a transfer
-    # (TransferArrived at the destination).
+    # (TransferDispatched to the destination, which counts it: TransferArrived), and one
+    # never counted (TransferOverdue once the workers' clock passes its time, below).
     now = datetime.now(WITA).isoformat()
     sold = [("S-1", ACCEPTED_SKU, 11), ("S-2", DECLINED_SKU, 12), ("S-3", SKU, 2)]
     sales = [
@@ -368,6 +369,10 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
         "lines": [{"sku": SKU, "qty": 3}],
     }
     succeeded(inventory.post("/v1/transfers", json=transfer, headers=outlet))
+    counted = {"from_outlet_id": OUTLET, "lines": [{"sku": SKU, "qty": 3}]}
+    succeeded(inventory.post(f"/v1/outlets/{DESTINATION}/transfers/T-1/arrival", json=counted))
+    lost = {**transfer, "transfer_id": "T-2"}
+    succeeded(inventory.post("/v1/transfers", json=lost, headers=outlet))
 
     # The suppliers answer through the notifications API (ops for one, the other with its
     # own key); the accepted goods arrive

@@ -392,31 +392,6 @@ def test_an_adjustment_moves_on_hand_and_names_its_reason() -> None:
     assert ledger(sent) == [("AMPLANG", 8, 0, -2, "adjustment:damaged")]
 
 
-def test_a_transfer_leaves_the_source_and_arrives_at_the_destination() -> None:
-    booth, ikn = Shelf(), Shelf()
-    booth.count(AMPLANG=10)
-
-    sent = booth.send(
-        "inventory.commands",
-        inv.TransferRequested(
-            transfer_id="T-1",
-            from_outlet_id=BOOTH,
-            to_outlet_id=IKN,
-            lines=[inv.TransferLine(sku="AMPLANG", qty=4)],
-        ),
-    )
-
-    assert booth.stock(BOOTH, "AMPLANG").on_hand == 6
-    [arrival] = on("inventory.commands", sent)
-    assert (arrival.key, arrival.type) == (IKN, "inventory.TransferArrived")
-
-    arrived = ikn.send_raw("inventory.commands", arrival.key, arrival.value)
-
-    assert ikn.stock(IKN, "AMPLANG").on_hand == 4
-    assert ledger(arrived) == [("AMPLANG", 4, 0, 4, "transfer_in")]
-    assert {s.key for s in arrived} == {IKN}
-
-
 # -- restock -----------------------------------------------------------------------------
 
 

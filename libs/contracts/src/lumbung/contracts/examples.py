@@ -267,6 +267,29 @@ EXAMPLES: dict[str, Example] = {
         "inventory",
         "S-IKN-01-0042",
     ),
+    "inventory.TransferDispatched": Example(
+        inventory.TransferDispatched(
+            transfer_id="TRF-0042",
+            from_outlet_id=OUTLET,
+            to_outlet_id=OTHER_OUTLET,
+            lines=[inventory.TransferLine(sku=SKU, qty=12)],
+            dispatched_at=AT,
+            expected_at=AT + timedelta(hours=3),
+        ),
+        "inventory",
+        "TRF-0042",
+    ),
+    "inventory.TransferOverdue": Example(
+        inventory.TransferOverdue(
+            transfer_id="TRF-0042",
+            from_outlet_id=OUTLET,
+            to_outlet_id=OTHER_OUTLET,
+            lines=[inventory.TransferLine(sku=SKU, qty=12)],
+            expected_at=AT + timedelta(hours=3),
+        ),
+        "inventory",
+        "TRF-0042",
+    ),
     "restock.RestockSuggested": Example(
         restock.RestockSuggested(
             restock_id=RESTOCK,

@@ -237,6 +237,11 @@ EVENTS: tuple[EventSpec, ...] = (
     # Issue 18: consignment money.
     EventSpec("inventory.ReturnRefused", 1, inventory.ReturnRefused, "inventory.alerts"),
     EventSpec("inventory.PriceFlagged", 1, inventory.PriceFlagged, "inventory.alerts"),
+    # Issue 21: stock that moves.
+    EventSpec(
+        "inventory.TransferDispatched", 1, inventory.TransferDispatched, "inventory.commands"
+    ),
+    EventSpec("inventory.TransferOverdue", 1, inventory.TransferOverdue, "inventory.alerts"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.

@@ -296,9 +296,24 @@ class OutletStock:
         return effects
 
     def arrive(self, lines: list[tuple[str, int]]) -> list[Effect]:
+        """Units in from another outlet, as counted (or, with no dispatch to check them
+        against, as sent: the arrivals written before issue 21)."""
         effects: list[Effect] = []
         for sku, qty in lines:
             effects += self._change(sku, qty, 0, "transfer_in")
+        return effects
+
+    def receive_transfer(self, sent: dict[str, int], counted: dict[str, int]) -> list[Effect]:
+        """A dispatched transfer counted at arrival: what was sent comes in, and every
+        difference from what was counted is booked at once, as lost (short) or found
+        (over), so the ledger shows both the transfer and its loss with their causes."""
+        effects = self.arrive(list(sent.items()))
+        for sku in [*sent, *(s for s in counted if s not in sent)]:
+            difference = counted.get(sku, 0) - sent.get(sku, 0)
+            if difference < 0:
+                effects += self.adjust(sku, difference, "lost")
+            elif difference > 0:
+                effects += self.adjust(sku, difference, "found")
         return effects
 
     def restock_declined(self, sku: str, restock_id: str) -> list[Effect]:

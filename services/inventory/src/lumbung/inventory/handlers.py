@@ -11,7 +11,9 @@ only the cells it touches:
 - `r|OUTLET|SALE`  what came back of a sale, [sold at, {sku: units}], kept while the
   sale's note is (`returns`), so a return never finds the sale without what came back
   of it; what the sale sold is the note `OUTLET|SALE` kept beside its remembered id
-  (`kernel.Outcome.note`).
+  (`kernel.Outcome.note`);
+- `t|OUTLET|TRANSFER` a transfer in transit to this outlet, [expected at, {sku: units
+  sent}, from outlet, flagged overdue?], until it counts what arrived.
 
 Each handler loads the cells an event touches into the domain's `OutletStock`, lets
 `service.apply` decide and translate, and returns the cells that changed. The rules live
@@ -41,6 +43,8 @@ from lumbung.inventory.service import (
     overdue,
     price_flags,
     refused,
+    transfer_overdue,
+    translate,
 )
 from lumbung.platform.kernel import Handler, Outcome, Tick, Unprocessable, note_key
 
@@ -57,6 +61,7 @@ APPLIED: tuple[type[Any], ...] = (
     inv.StockAdjusted,
     inv.TransferRequested,
     inv.TransferArrived,
+    inv.TransferDispatched,
     inv.RestockReceived,
     inv.StockLevelsSet,
     inv.RestockQuantitySet,
@@ -92,6 +97,17 @@ def sold_key(outlet: str, sale_id: str) -> str:
     return f"{outlet}|{sale_id}"
 
 
+def in_transit(outlet: str, transfer_id: str) -> str:
+    return f"t|{outlet}|{transfer_id}"
+
+
+def counted_key(outlet: str, transfer_id: str) -> str:
+    """The name of the note an arrival with no dispatch to check leaves, so a dispatch
+    read after it (the destination counted before the source's worker wrote it) is not
+    taken for a transfer still on its way."""
+    return f"arrived|{outlet}|{transfer_id}"
+
+
 def came_back(outlet: str, sale_id: str) -> str:
     return f"r|{outlet}|{sale_id}"
 
@@ -106,7 +122,7 @@ def outlet_of(data: Any) -> str:
     match data:
         case inv.TransferRequested():
             return str(data.from_outlet_id)
-        case inv.TransferArrived():
+        case inv.TransferArrived() | inv.TransferDispatched():
             return str(data.to_outlet_id)
         case _:
             return str(data.outlet_id)
@@ -210,9 +226,46 @@ def handlers(
         outcome.changes[key] = [sold.sold_at, returns.after(returned, back)]
         return outcome
 
+    def dispatched(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
+        """Units on their way here: kept until this outlet counts what arrived."""
+        sent: inv.TransferDispatched = event.data
+        key = in_transit(sent.to_outlet_id, sent.transfer_id)
+        if key in state or note_key(counted_key(sent.to_outlet_id, sent.transfer_id)) in state:
+            return Outcome()  # read again, or counted already (the count came first)
+        lines: dict[str, int] = {}
+        for line in sent.lines:
+            lines[line.sku] = lines.get(line.sku, 0) + line.qty
+        record = [sent.expected_at.isoformat(), lines, sent.from_outlet_id, False]
+        return Outcome({key: record})
+
+    def arrived(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
+        """What arrived, as counted: against its dispatch when this outlet knows it
+        (differences booked lost or found), else as it says (arrivals before issue 21)."""
+        came: inv.TransferArrived = event.data
+        key = in_transit(came.to_outlet_id, came.transfer_id)
+        record = state.get(key)
+        if record is None:
+            outcome = handle(state, event, now)
+            outcome.note = (counted_key(came.to_outlet_id, came.transfer_id), 1)
+            return outcome
+        view = _load(state, came.to_outlet_id, came)
+        for sku in record[1]:
+            raw = state.get(cell(came.to_outlet_id, sku))
+            if raw is not None:
+                view.skus[sku] = Stock.from_list(raw)
+        counted: dict[str, int] = {}
+        for line in came.lines:
+            counted[line.sku] = counted.get(line.sku, 0) + line.qty
+        outbound = translate(view, event, catalog, view.receive_transfer(dict(record[1]), counted))
+        changes = _changes(state, view, None, now)
+        changes[key] = None
+        return Outcome(changes, outbound)
+
     table: dict[type[Any], Handler] = dict.fromkeys(APPLIED, handle)
     table[pos.SaleRecorded] = sale
     table[pos.SaleReturned] = sale_return
+    table[inv.TransferDispatched] = dispatched
+    table[inv.TransferArrived] = arrived
     return table
 
 
@@ -227,6 +280,21 @@ def forget_old_decisions(state: Mapping[str, Any], now: datetime) -> Outcome:
         if answered_long_ago or sale_forgotten:
             old[key] = None
     return Outcome(old)
+
+
+def flag_overdue_transfers(state: Mapping[str, Any], now: datetime) -> Outcome:
+    """A tick: a transfer still in transit after its expected time is flagged to ops once
+    (`inventory.TransferOverdue`)."""
+    moment = now.isoformat()
+    out = Outcome()
+    for key, record in state.items():
+        if not key.startswith("t|") or record[3]:
+            continue
+        if datetime.fromisoformat(record[0]) <= now:
+            _, outlet, transfer_id = key.split("|", 2)
+            out.changes[key] = [record[0], record[1], record[2], moment]
+            out.events.append(transfer_overdue(outlet, transfer_id, record, now))
+    return out
 
 
 def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:

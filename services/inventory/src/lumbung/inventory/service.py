@@ -70,6 +70,12 @@ NEAR_KM = 3.0
 """A session at a venue this close to an outlet brings it a rush."""
 PRICE_TOLERANCE = 10.0
 """Percent a sale line's price may differ from the outlet's before ops are told."""
+TRAVEL_KMH = 30.0
+"""How fast goods move between outlets by road here (Paser's roads, a pickup truck)."""
+HANDLING = timedelta(hours=2)
+"""Loading, waiting and unloading, on top of the drive."""
+UNKNOWN_TRANSIT = timedelta(hours=24)
+"""A transfer between outlets whose places the catalog does not know is expected in a day."""
 
 
 class CatalogLookup(Protocol):
@@ -128,6 +134,8 @@ def apply(
             effects = state.dispatch(data.transfer_id, data.to_outlet_id, _lines(data.lines))
         case inv.TransferArrived():
             effects = state.arrive(_lines(data.lines))
+        case inv.TransferDispatched():
+            effects = []
         case inv.RestockReceived():
             effects = state.receive(data.sku, data.qty, data.restock_id)
         case inv.StockLevelsSet():
@@ -152,6 +160,13 @@ def apply(
             effects = state.restock_declined(data.sku, data.restock_id)
         case _:
             raise UnexpectedEvent(f"inventory does not apply {cause.event_type}")
+    return translate(state, cause, catalog, effects)
+
+
+def translate(
+    state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup, effects: list[Effect]
+) -> list[Emit]:
+    """The contract events that `effects` of `cause` emit."""
     return Translator(state, cause, catalog).events(effects)
 
 
@@ -255,6 +270,35 @@ def _caused(
         causation_id=cause_id,
     )
     return Emit(topic, key, value)
+
+
+def transit_time(catalog: CatalogLookup, from_outlet_id: str, to_outlet_id: str) -> timedelta:
+    """How long a transfer takes: the distance between the outlets at `TRAVEL_KMH` (as the
+    crow flies, times 1.3 for the road), plus `HANDLING`."""
+    source, destination = catalog.outlet(from_outlet_id), catalog.outlet(to_outlet_id)
+    if source is None or destination is None or not source.location or not destination.location:
+        return UNKNOWN_TRANSIT
+    km = source.location.km_to(destination.location) * 1.3
+    return HANDLING + timedelta(hours=km / TRAVEL_KMH)
+
+
+def transfer_overdue(to_outlet: str, transfer_id: str, record: list[Any], now: datetime) -> Emit:
+    """The flag to ops of a transfer not received by its expected time (a tick's event)."""
+    expected_at, lines, from_outlet = record[0], record[1], record[2]
+    value = event_json(
+        inv.TransferOverdue(
+            transfer_id=transfer_id,
+            from_outlet_id=from_outlet,
+            to_outlet_id=to_outlet,
+            lines=[inv.TransferLine(sku=sku, qty=qty) for sku, qty in lines.items()],
+            expected_at=datetime.fromisoformat(expected_at),
+        ),
+        event_id=derived_event_text(f"{to_outlet}|{transfer_id}", "transfer-overdue"),
+        occurred_at=now,
+        producer=PRODUCER,
+        correlation_id=transfer_id,
+    )
+    return Emit("inventory.alerts", to_outlet, value)
 
 
 def overdue(outlet: str, sku: str, stock: Stock, now: datetime) -> Emit:
@@ -728,15 +772,19 @@ class Translator:
                 )
             case TransferSent():
                 data = self._cause.data
+                sent_at = self._cause.occurred_at
+                took = transit_time(self._catalog, outlet, effect.to_outlet_id)
                 return self._event(
                     "inventory.commands",
                     effect.to_outlet_id,
-                    inv.TransferArrived(
+                    inv.TransferDispatched(
                         transfer_id=effect.transfer_id,
                         from_outlet_id=outlet,
                         to_outlet_id=effect.to_outlet_id,
                         lines=data.lines,
+                        dispatched_at=sent_at,
+                        expected_at=sent_at + took,
                     ),
-                    tag("transfer-arrival"),
+                    tag("transfer-dispatch"),
                 )
         raise AssertionError(f"no translation for {effect!r}")

@@ -91,12 +91,32 @@ class TransferRequested(Payload):
 
 
 class TransferArrived(Payload):
-    """Written by the source's worker, keyed by the destination, which receives it."""
+    """What reached the destination, as it counted it, keyed by the destination (issue 21;
+    before it, the source's worker wrote it at once with the units sent). A line left out
+    arrived with none. The difference from what was dispatched is booked as lost or found."""
 
     transfer_id: Identifier
     from_outlet_id: Identifier
     to_outlet_id: Identifier
     lines: list[TransferLine] = Field(min_length=1, max_length=500)
+    received_at: AwareDatetime | None = Field(
+        default=None, description="When the destination counted it (issue 21)."
+    )
+
+
+class TransferDispatched(Payload):
+    """The source sent the units: they are in transit to the destination, which expects
+    them by `expected_at`, until it counts what arrived (`TransferArrived`). Written by the
+    source's worker, keyed by the destination."""
+
+    transfer_id: Identifier
+    from_outlet_id: Identifier
+    to_outlet_id: Identifier
+    lines: list[TransferLine] = Field(min_length=1, max_length=500)
+    dispatched_at: AwareDatetime
+    expected_at: AwareDatetime = Field(
+        description="From the outlets' distance at the travel speed setting, plus handling."
+    )
 
 
 class RestockReceived(Payload):
@@ -263,3 +283,13 @@ class PriceFlagged(Payload):
     difference_percent: float = Field(ge=-100, le=MAX_UNITS)
     tolerance_percent: float = Field(ge=0, le=100)
     sold_at: AwareDatetime
+
+
+class TransferOverdue(Payload):
+    """A transfer not received by its expected time: ops should call the destination."""
+
+    transfer_id: Identifier
+    from_outlet_id: Identifier
+    to_outlet_id: Identifier
+    lines: list[TransferLine] = Field(min_length=1, max_length=500)
+    expected_at: AwareDatetime

@@ -121,6 +121,16 @@ class TransferIn(Strict):
     lines: list[inv.TransferLine] = Field(min_length=1, max_length=500)
 
 
+class ArrivalIn(Strict):
+    from_outlet_id: Identifier = Field(description="The outlet that sent it.")
+    lines: list[inv.TransferLine] = Field(
+        min_length=1,
+        max_length=500,
+        description="What arrived, as counted; a product that did not arrive is left out.",
+    )
+    received_at: AwareDatetime | None = None
+
+
 class AcceptedOut(BaseModel):
     id: str
     event_id: str
@@ -426,5 +436,33 @@ def routers(principal: Any) -> list[APIRouter]:
         authorize(caller, Role.OUTLET, body.from_outlet_id)
         requested = inv.TransferRequested(**body.model_dump())
         return _out(await ingest(request).transfer(requested, producer(caller)))
+
+    @outlets.post(
+        "/transfers/{transfer_id}/arrival",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Count what a transfer brought: in transit until then; short is booked lost",
+    )
+    async def transfer_arrived(
+        outlet_id: OutletPath,
+        transfer_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")],
+        request: Request,
+        caller: Caller,
+        body: ArrivalIn,
+    ) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        arrival = inv.TransferArrived(
+            transfer_id=transfer_id,
+            from_outlet_id=body.from_outlet_id,
+            to_outlet_id=outlet_id,
+            lines=body.lines,
+            received_at=body.received_at or request.app.state.now(),
+        )
+        skus = [(f"lines.{i}.sku", line.sku) for i, line in enumerate(body.lines)]
+        return _out(
+            await ingest(request).command(
+                outlet_id, "arrival", transfer_id, arrival, skus, producer(caller)
+            )
+        )
 
     return [outlets, stock]

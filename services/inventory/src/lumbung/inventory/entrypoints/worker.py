@@ -32,6 +32,7 @@ from lumbung.inventory.handlers import (
     FORECAST_EVERY_S,
     OVERDUE_EVERY_S,
     flag_overdue_restocks,
+    flag_overdue_transfers,
     forget_old_decisions,
     handlers,
     outlet_of,
@@ -95,6 +96,7 @@ def stock_stream(
         ticks=(
             (600.0, forget_old_decisions),
             (OVERDUE_EVERY_S, flag_overdue_restocks),
+            (OVERDUE_EVERY_S, flag_overdue_transfers),
             (forecast_every_s, predict_stockouts(catalog, True, review, committed)),
         ),
         key_of=outlet_of,
