@@ -50,9 +50,14 @@ def recompute(kafka_bootstrap: str, registry: Registry) -> dict[tuple[str, str],
                 asked: dict[str, int] = defaultdict(int)
                 for line in data["lines"]:
                     asked[line["sku"]] += line["qty"]
-                if all(qty <= rest.get(sku, 0) for sku, qty in asked.items()):
+                if data.get("kind") == "void":  # all the sale has left (all at one time here)
+                    fits = bool(asked) and asked == {s: q for s, q in rest.items() if q > 0}
+                else:
+                    fits = all(qty <= rest.get(sku, 0) for sku, qty in asked.items())
+                if fits:
+                    damaged = data.get("disposition") == "damaged"  # in, and written off
                     for sku, qty in asked.items():
-                        stock[(data["outlet_id"], sku)] += qty
+                        stock[(data["outlet_id"], sku)] += 0 if damaged else qty
                         rest[sku] -= qty
             elif kind == "inventory.StockAdjusted":
                 stock[(data["outlet_id"], data["sku"])] += data["delta"]
@@ -85,6 +90,10 @@ def send_opening(events: Any) -> None:
     events.flush()
 
 
+LAST_SALE: dict[str, Any] = {}
+"""The last sale made by `random_event`, so some returns and voids fit it."""
+
+
 def random_event(rng: random.Random, events: Any, n: int) -> tuple[str, str, bytes]:
     outlet = rng.choice(OUTLETS)
     roll = rng.random()
@@ -97,14 +106,29 @@ def random_event(rng: random.Random, events: Any, n: int) -> tuple[str, str, byt
             sold_at=events.clock,
             lines=[pos.SaleLine(sku=s, qty=q, unit_price_idr=10_000) for s, q in lines],
         )
+        LAST_SALE.update(outlet=outlet, sale_id=sale_id, lines=lines)
         return "pos.sales", outlet, events.envelope(sale, events.sale_event_id(outlet, sale_id))
     if roll < 0.78:
+        # Most name the last sale at its own outlet (a part of it, all of it as a void, or
+        # damaged); the rest a sale elsewhere or none, which the worker must refuse.
+        kind, disposition = pos.ReturnKind.RETURN, pos.ReturnDisposition.RESTOCK
+        sale_id, back_lines = f"S{n - 1}", lines[:1]
+        if LAST_SALE and rng.random() < 0.7:
+            outlet, sale_id, back_lines = LAST_SALE["outlet"], LAST_SALE["sale_id"], []
+            for sku, qty in LAST_SALE["lines"]:
+                back_lines.append((sku, qty if rng.random() < 0.5 else 1))
+            if rng.random() < 0.3:
+                kind, back_lines = pos.ReturnKind.VOID, list(LAST_SALE["lines"])
+        if rng.random() < 0.3:
+            disposition = pos.ReturnDisposition.DAMAGED
         back = pos.SaleReturned(
             return_id=f"R{n}",
-            sale_id=f"S{n - 1}",
+            sale_id=sale_id,
             outlet_id=outlet,
+            kind=kind,
+            disposition=disposition,
             returned_at=events.clock,
-            lines=[pos.SaleLine(sku=s, qty=q, unit_price_idr=10_000) for s, q in lines[:1]],
+            lines=[pos.SaleLine(sku=s, qty=q, unit_price_idr=10_000) for s, q in back_lines],
         )
         return "pos.sales", outlet, events.envelope(back)
     if roll < 0.85:
@@ -133,6 +157,7 @@ def random_event(rng: random.Random, events: Any, n: int) -> tuple[str, str, byt
 
 def run_mixed(events: Any, count: int, seed: int, on_progress: Any = None) -> int:
     """Produce `count` random events; about one in ten is sent twice, some much later."""
+    LAST_SALE.clear()
     rng = random.Random(seed)
     later: list[tuple[str, str, bytes]] = []
     sent = 0
