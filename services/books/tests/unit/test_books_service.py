@@ -1,5 +1,7 @@
-"""Issuing and paying without HTTP or a broker: the service over an in-memory read model,
-catalog and publisher."""
+"""Issuing and paying as pure rules of `lumbung.books.service`: a statement from its
+ledger, issue and payments, which issue and which payment may be written. Whatever needs
+Redis or Kafka (503 while the books are rebuilt, a write sent twice through the API) is
+checked on the real broker and Redis in tests/integration."""
 
 from __future__ import annotations
 
@@ -8,8 +10,14 @@ from typing import Any
 
 import pytest
 
-from lumbung.books.domain import NotAllowed, Rebuilding
-from lumbung.books.service import BooksService
+from lumbung.books.domain import Ledger, NotAllowed
+from lumbung.books.service import (
+    Parties,
+    payment_to_record,
+    statement_of,
+    statement_to_issue,
+    zone_of,
+)
 from lumbung.contracts import OutletChanged, SupplierChanged
 from lumbung.contracts.events.catalog import Channel
 from lumbung.platform.clock import WITA
@@ -17,140 +25,167 @@ from services.books.tests.unit.test_handlers import outlet
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=WITA)
 NUMBER = "ST-2026-11-SUP-KERIPIK-IDM-GROGOT-1"
-LEDGER = {"sold": {"2026-11-03|KERIPIK-PISANG-200|15000": 10}, "returns": {}, "v": 1}
+SOLD = {"2026-11-03|KERIPIK-PISANG-200|15000": 10}  # 150,000 gross, 15 % commission
+KERIPIK = SupplierChanged(
+    supplier_id="SUP-KERIPIK",
+    name="Keripik Pisang Kuaro",
+    owner_name="Nur Hasanah",
+    version=1,
+    changed_at=NOW - timedelta(days=90),
+)
 
 
-class ReadModel:
-    """The read model as the service reads it, in memory."""
-
-    def __init__(self, built: bool = True) -> None:
-        self.built = built
-        self.ledger_: dict[str, Any] = LEDGER
-        self.issued_: dict[str, Any] = {}
-        self.payments_: dict[str, dict[str, Any]] = {}
-
-    async def is_built(self) -> bool:
-        return self.built
-
-    async def ledger(self, outlet_id: str, month: str, supplier_id: str) -> dict[str, Any]:
-        return self.ledger_
-
-    async def issued(self, number: str) -> dict[str, Any] | None:
-        return self.issued_.get(number)
-
-    async def payments(self, number: str) -> list[dict[str, Any]]:
-        return list(self.payments_.get(number, {}).values())
-
-    async def put_event(self, event: Any) -> None:
-        data = event.data.model_dump(mode="json") | {"at": event.occurred_at.isoformat()}
-        if "payment_id" in data:
-            self.payments_.setdefault(data["number"], {})[data["payment_id"]] = data
-        else:
-            self.issued_.setdefault(data["number"], data)
+def shop(**more: Any) -> OutletChanged:
+    return outlet("IDM-GROGOT-1", Channel.INDOMARET, commission_percent=15.0, **more)
 
 
-class Catalog:
-    def __init__(self) -> None:
-        shop = outlet("IDM-GROGOT-1", Channel.INDOMARET, commission_percent=15.0)
-        keripik = SupplierChanged(
-            supplier_id="SUP-KERIPIK",
-            name="Keripik Pisang Kuaro",
-            owner_name="Nur Hasanah",
-            version=1,
-            changed_at=NOW - timedelta(days=90),
-        )
-        self.outlets = {shop.outlet_id: shop}
-        self.suppliers = {keripik.supplier_id: keripik}
+class Books:
+    """One statement's records as the read model holds them: its ledger, its issue and
+    its payments, each as its event's data (and when it was written)."""
 
-    def outlet(self, outlet_id: str) -> OutletChanged | None:
-        return self.outlets.get(outlet_id)
+    def __init__(self, sold: dict[str, int] = SOLD) -> None:
+        self.ledger = Ledger(sold=dict(sold), version=1)
+        self.issued: dict[str, Any] | None = None
+        self.payments: list[dict[str, Any]] = []
 
-    def supplier(self, supplier_id: str) -> SupplierChanged | None:
-        return self.suppliers.get(supplier_id)
+    def statement(self) -> dict[str, Any]:
+        parties = Parties("2026-11", KERIPIK, shop(), "SUP-KERIPIK", "IDM-GROGOT-1", "Forum")
+        return statement_of(parties, self.ledger, self.issued, self.payments)
+
+    def issue(self, now: datetime = NOW, force: bool = False) -> bool:
+        issued = statement_to_issue(self.statement(), WITA, now, force)
+        if issued is not None:
+            self.issued = issued.model_dump(mode="json") | {"at": now.isoformat()}
+        return issued is not None
+
+    def pay(self, payment_id: str, amount: int, **more: Any) -> bool:
+        paid = {"payment_id": payment_id, "amount_idr": amount, "paid_at": NOW, **more}
+        recorded = payment_to_record(self.statement(), paid)
+        if recorded is not None:
+            self.payments.append(recorded.model_dump(mode="json"))
+        return recorded is not None
 
 
-class Publisher:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, Any]] = []
+def test_an_open_statement_shows_its_ledger_with_the_catalogs_names() -> None:
+    shown = Books().statement()
 
-    async def publish(self, topic: str, key: str, event: Any) -> None:
-        self.sent.append((topic, key, event))
+    assert (shown["number"], shown["state"], shown["net_idr"]) == (NUMBER, "open", 127_500)
+    assert (shown["supplier_name"], shown["channel"]) == ("Keripik Pisang Kuaro", "indomaret")
+    assert (shown["paid_idr"], shown["outstanding_idr"], shown["issued_at"]) == (0, 127_500, None)
 
 
-def books(read_model: ReadModel, now: datetime = NOW) -> tuple[BooksService, Publisher]:
-    publisher = Publisher()
-    service = BooksService(
-        publisher,  # type: ignore[arg-type]
-        Catalog(),  # type: ignore[arg-type]
-        read_model,  # type: ignore[arg-type]
-        lambda: now,
-        "Forum UMKM Kabupaten Paser",
+def test_issue_then_two_payments_move_it_to_issued_part_paid_and_paid() -> None:
+    books = Books()
+
+    assert books.issue()
+    assert (books.statement()["state"], books.statement()["issued_at"]) == (
+        "issued",
+        NOW.isoformat(),
     )
-    return service, publisher
+    assert books.pay("PAY-1", 100_000)
+    part = books.statement()
+    assert (part["state"], part["paid_idr"], part["outstanding_idr"]) == (
+        "part_paid",
+        100_000,
+        27_500,
+    )
+    assert books.pay("PAY-2", 27_500)
+    paid = books.statement()
+    assert (paid["state"], paid["paid_idr"], paid["outstanding_idr"]) == ("paid", 127_500, 0)
 
 
-def payment(payment_id: str, amount: int) -> dict[str, Any]:
-    return {"payment_id": payment_id, "amount_idr": amount, "paid_at": NOW, "method": "cash"}
+def test_issuing_an_issued_statement_again_writes_nothing() -> None:
+    books = Books()
+    books.issue()
+
+    assert books.issue() is False
+    assert books.issue(force=True) is False
 
 
-async def test_issue_then_two_payments_move_it_to_issued_part_paid_and_paid() -> None:
-    service, publisher = books(ReadModel())
+def test_the_issue_carries_the_statements_figures_for_its_supplier() -> None:
+    statement = Books().statement()
+    issued = statement_to_issue(statement, WITA, NOW, force=False)
 
-    issued, new = await service.issue(NUMBER)
-    assert (issued["state"], issued["net_idr"], new) == ("issued", 127_500, True)
-    again, new = await service.issue(NUMBER)
-    assert (again["state"], new) == ("issued", False)
-    part, _ = await service.pay(NUMBER, payment("PAY-1", 100_000))
-    assert (part["state"], part["outstanding_idr"]) == ("part_paid", 27_500)
-    with pytest.raises(NotAllowed, match=r"Rp 27\.500 left"):
-        await service.pay(NUMBER, payment("PAY-2", 30_000))
-    paid, _ = await service.pay(NUMBER, payment("PAY-2", 27_500))
-    assert (paid["state"], paid["paid_idr"]) == ("paid", 127_500)
-
-    assert [event.event_type for _, _, event in publisher.sent] == [
-        "books.StatementIssued",
-        "books.PaymentRecorded",
-        "books.PaymentRecorded",
-    ]
-    assert {key for _, key, _ in publisher.sent} == {"SUP-KERIPIK"}
+    assert issued is not None
+    assert (issued.number, issued.supplier_id, issued.outlet_id) == (
+        NUMBER,
+        "SUP-KERIPIK",
+        "IDM-GROGOT-1",
+    )
+    assert (issued.net_idr, issued.commission_idr, issued.sold) == (127_500, 22_500, 10)
 
 
-async def test_a_month_not_ended_is_issued_only_when_forced() -> None:
-    service, _ = books(ReadModel(), now=datetime(2026, 11, 30, 23, 59, tzinfo=WITA))
+def test_a_month_not_ended_is_issued_only_when_forced() -> None:
+    books = Books()
+    last_minute = datetime(2026, 11, 30, 23, 59, tzinfo=WITA)
 
+    with pytest.raises(NotAllowed, match="has not ended") as refused:
+        books.issue(now=last_minute)
+    assert refused.value.field == "period"
+    assert books.issued is None
+    assert books.issue(now=last_minute, force=True)
+    assert books.statement()["state"] == "issued"
+
+
+def test_a_month_ends_in_the_outlets_own_zone() -> None:
+    statement = Books().statement()
+    # Half past midnight in Makassar is still 30 November in Jakarta.
+    moment = datetime(2026, 12, 1, 0, 30, tzinfo=WITA)
+    jakarta = zone_of(shop(timezone="Asia/Jakarta"))
+
+    assert statement_to_issue(statement, zone_of(shop()), moment, force=False) is not None
     with pytest.raises(NotAllowed, match="has not ended"):
-        await service.issue(NUMBER)
-    issued, _ = await service.issue(NUMBER, force=True)
-    assert issued["state"] == "issued"
+        statement_to_issue(statement, jakarta, moment, force=False)
+    assert zone_of(None) is WITA
 
 
-async def test_nothing_is_written_while_the_read_model_is_rebuilt() -> None:
-    service, publisher = books(ReadModel(built=False))
+def test_a_payment_before_the_issue_is_refused() -> None:
+    books = Books()
 
-    with pytest.raises(Rebuilding):
-        await service.issue(NUMBER)
-    with pytest.raises(Rebuilding):
-        await service.pay(NUMBER, payment("PAY-1", 1_000))
-    assert publisher.sent == []
+    with pytest.raises(NotAllowed, match="not issued") as refused:
+        books.pay("PAY-1", 1_000)
+    assert refused.value.field == "number"
 
 
-async def test_a_payment_before_the_issue_is_refused() -> None:
-    service, publisher = books(ReadModel())
+def test_a_payment_over_what_is_left_is_refused_naming_what_is_left() -> None:
+    books = Books()
+    books.issue()
+    books.pay("PAY-1", 100_000)
 
-    with pytest.raises(NotAllowed, match="not issued"):
-        await service.pay(NUMBER, payment("PAY-1", 1_000))
-    assert publisher.sent == []
+    with pytest.raises(NotAllowed, match=r"Rp 30\.000 is more than the Rp 27\.500 left") as over:
+        books.pay("PAY-2", 30_000)
+    assert over.value.field == "amount_idr"
+    assert [p["payment_id"] for p in books.payments] == ["PAY-1"]
 
 
-async def test_an_issued_statement_keeps_its_figures_and_says_when_sales_came_after() -> None:
-    read_model = ReadModel()
-    service, _ = books(read_model)
-    issued, _ = await service.issue(NUMBER)
-    assert issued["changed_since_issue"] is False
+def test_the_same_payment_again_is_recorded_once() -> None:
+    books = Books()
+    books.issue()
+    books.pay("PAY-1", 100_000, method="cash")
 
-    late = {"2026-11-30|KERIPIK-PISANG-200|15000": 2}  # an offline till, sent late
-    read_model.ledger_ = {**LEDGER, "sold": {**LEDGER["sold"], **late}, "v": 2}
-    shown = await service.statement(NUMBER)
+    assert books.pay("PAY-1", 100_000, method="cash") is False
+    assert books.statement()["paid_idr"] == 100_000
+
+
+def test_a_payment_id_used_with_other_figures_is_refused() -> None:
+    books = Books()
+    books.issue()
+    books.pay("PAY-1", 100_000, method="cash")
+
+    with pytest.raises(NotAllowed, match="other figures") as reused:
+        books.pay("PAY-1", 20_000, method="cash")
+    assert reused.value.field == "payment_id"
+    with pytest.raises(NotAllowed, match="other figures"):
+        books.pay("PAY-1", 100_000, method="transfer")
+
+
+def test_an_issued_statement_keeps_its_figures_and_says_when_sales_came_after() -> None:
+    books = Books()
+    books.issue()
+    assert books.statement()["changed_since_issue"] is False
+
+    books.ledger.sell("2026-11-30", "KERIPIK-PISANG-200", 15_000, 2)  # an offline till, late
+    shown = books.statement()
 
     assert (shown["net_idr"], shown["sold"]) == (127_500, 10)  # as issued
     assert shown["changed_since_issue"] is True

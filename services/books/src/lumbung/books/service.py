@@ -4,12 +4,15 @@ A statement is computed when it is read, from the worker's ledger in the read mo
 the catalog (names, the outlet's commission history); once issued, it shows the figures
 its `books.StatementIssued` carried. The API writes events only (acknowledged by Kafka
 first), then puts them into the read model the projections also fill (first one wins).
+The rules are plain functions (`statement_of`, `statement_to_issue`, `payment_to_record`)
+of what `BooksService` reads from the read model and the catalog.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +35,7 @@ from lumbung.books.domain import (
 from lumbung.books.render import rupiah
 from lumbung.contracts import make_event
 from lumbung.contracts.events import books
-from lumbung.contracts.events.catalog import CONSIGNMENT_CHANNELS, OutletChanged
+from lumbung.contracts.events.catalog import CONSIGNMENT_CHANNELS, OutletChanged, SupplierChanged
 from lumbung.platform.clock import WITA
 from lumbung.platform.publisher import EventPublisher
 from lumbung.platform.views import CatalogView
@@ -46,6 +49,112 @@ def rate_on(outlet: OutletChanged | None) -> Callable[[date], float]:
     if outlet is None or outlet.channel not in CONSIGNMENT_CHANNELS:
         return lambda _: 0.0
     return lambda day: outlet.commission_on(day) or 0.0
+
+
+def zone_of(outlet: OutletChanged | None) -> tzinfo:
+    """The zone whose calendar the outlet's months follow (WITA where it is unknown)."""
+    return ZoneInfo(outlet.timezone) if outlet is not None else WITA
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Whom a statement is between, for which month: the catalog's records where it has
+    them, else their ids."""
+
+    period: str
+    supplier: SupplierChanged | None
+    outlet: OutletChanged | None
+    supplier_id: str
+    outlet_id: str
+    forum_name: str
+
+
+def statement_of(
+    parties: Parties,
+    ledger: Ledger,
+    issued: Mapping[str, Any] | None,
+    payments: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A statement as the API shows it: the live figures of its ledger until it is
+    issued, the issued ones after (and whether sales came since), with its payments."""
+    outlet, supplier = parties.outlet, parties.supplier
+    live = figures(*lines_of([ledger], rate_on(outlet)))
+    shown = {name: issued[name] for name in FIGURES} if issued is not None else live
+    paid = sum(p["amount_idr"] for p in payments)
+    state = state_of(issued is not None, shown["net_idr"], paid)
+    return {
+        "number": statement_number(parties.period, parties.supplier_id, parties.outlet_id),
+        "period": parties.period,
+        "state": state.value,
+        "forum_name": parties.forum_name,
+        "supplier_id": parties.supplier_id,
+        "supplier_name": supplier.name if supplier is not None else parties.supplier_id,
+        "outlet_id": parties.outlet_id,
+        "outlet_name": outlet.name if outlet is not None else parties.outlet_id,
+        "channel": outlet.channel.value if outlet is not None else None,
+        **shown,
+        "issued_at": issued["at"] if issued is not None else None,
+        "changed_since_issue": issued is not None and live != shown,
+        "payments": payments,
+        "paid_idr": paid,
+        "outstanding_idr": max(shown["net_idr"] - paid, 0),
+    }
+
+
+def statement_to_issue(
+    statement: Mapping[str, Any], zone: tzinfo, now: datetime, force: bool
+) -> books.StatementIssued | None:
+    """The issue of an open statement (None: it is issued already), refused before its
+    month has ended in the outlet's zone unless forced."""
+    if statement["state"] != StatementState.OPEN.value:
+        return None
+    ends = period_end(statement["period"], zone)
+    if now < ends and not force:
+        raise NotAllowed(
+            "period",
+            f"{statement['period']} has not ended (it ends {ends.isoformat()}); "
+            "issue it with force=true to issue it now",
+        )
+    return books.StatementIssued(
+        number=statement["number"],
+        period=statement["period"],
+        supplier_id=statement["supplier_id"],
+        outlet_id=statement["outlet_id"],
+        **{name: statement[name] for name in FIGURES},
+    )
+
+
+def payment_to_record(
+    statement: Mapping[str, Any], payment: Mapping[str, Any]
+) -> books.PaymentRecorded | None:
+    """The payment to record against an issued statement (None: the same payment is
+    recorded already), refused when its id was used with other figures or it is more
+    than is left to pay."""
+    number = statement["number"]
+    if statement["state"] == StatementState.OPEN.value:
+        raise NotAllowed("number", f"{number} is not issued yet: issue it first")
+    recorded = books.PaymentRecorded(
+        number=number,
+        period=statement["period"],
+        supplier_id=statement["supplier_id"],
+        outlet_id=statement["outlet_id"],
+        **payment,
+    )
+    wanted = recorded.model_dump(mode="json")
+    for earlier in statement["payments"]:
+        if earlier["payment_id"] == recorded.payment_id:
+            if all(earlier[k] == v for k, v in wanted.items()):
+                return None
+            raise NotAllowed(
+                "payment_id", f"{recorded.payment_id} is recorded already, with other figures"
+            )
+    if recorded.amount_idr > statement["outstanding_idr"]:
+        raise NotAllowed(
+            "amount_idr",
+            f"{rupiah(recorded.amount_idr)} is more than the "
+            f"{rupiah(statement['outstanding_idr'])} left to pay on {number}",
+        )
+    return recorded
 
 
 class BooksService:
@@ -74,31 +183,15 @@ class BooksService:
     async def build(self, period: str, supplier_id: str, outlet_id: str) -> dict[str, Any]:
         number = statement_number(period, supplier_id, outlet_id)
         ledger = Ledger.from_dict(await self.read_model.ledger(outlet_id, period, supplier_id))
-        outlet = self.catalog.outlet(outlet_id)
-        supplier = self.catalog.supplier(supplier_id)
-        live = figures(*lines_of([ledger], rate_on(outlet)))
         issued = await self.read_model.issued(number)
-        shown = {name: issued[name] for name in FIGURES} if issued is not None else live
         payments = await self.read_model.payments(number)
-        paid = sum(p["amount_idr"] for p in payments)
-        state = state_of(issued is not None, shown["net_idr"], paid)
-        return {
-            "number": number,
-            "period": period,
-            "state": state.value,
-            "forum_name": self.forum_name,
-            "supplier_id": supplier_id,
-            "supplier_name": supplier.name if supplier is not None else supplier_id,
-            "outlet_id": outlet_id,
-            "outlet_name": outlet.name if outlet is not None else outlet_id,
-            "channel": outlet.channel.value if outlet is not None else None,
-            **shown,
-            "issued_at": issued["at"] if issued is not None else None,
-            "changed_since_issue": issued is not None and live != shown,
-            "payments": payments,
-            "paid_idr": paid,
-            "outstanding_idr": max(shown["net_idr"] - paid, 0),
-        }
+        outlet, supplier = self.catalog.outlet(outlet_id), self.catalog.supplier(supplier_id)
+        return statement_of(
+            Parties(period, supplier, outlet, supplier_id, outlet_id, self.forum_name),
+            ledger,
+            issued,
+            payments,
+        )
 
     async def list(
         self, period: str | None, supplier_id: str | None, outlet_id: str | None
@@ -121,24 +214,10 @@ class BooksService:
     async def issue(self, number: str, force: bool = False) -> tuple[dict[str, Any], bool]:
         """The statement and whether this call issued it (False: it was already)."""
         statement = await self._whole(number)
-        if statement["state"] != StatementState.OPEN.value:
+        zone = zone_of(self.catalog.outlet(statement["outlet_id"]))
+        payload = statement_to_issue(statement, zone, self.now(), force)
+        if payload is None:
             return statement, False
-        outlet = self.catalog.outlet(statement["outlet_id"])
-        zone = ZoneInfo(outlet.timezone) if outlet is not None else WITA
-        ends = period_end(statement["period"], zone)
-        if self.now() < ends and not force:
-            raise NotAllowed(
-                "period",
-                f"{statement['period']} has not ended (it ends {ends.isoformat()}); "
-                "issue it with force=true to issue it now",
-            )
-        payload = books.StatementIssued(
-            number=number,
-            period=statement["period"],
-            supplier_id=statement["supplier_id"],
-            outlet_id=statement["outlet_id"],
-            **{name: statement[name] for name in FIGURES},
-        )
         await self._write(payload, issued_event_id(number), number)
         return await self.statement(number), True
 
@@ -146,29 +225,9 @@ class BooksService:
         """The statement after the payment, and whether this call recorded it (False: the
         same payment again)."""
         statement = await self._whole(number)
-        if statement["state"] == StatementState.OPEN.value:
-            raise NotAllowed("number", f"{number} is not issued yet: issue it first")
-        recorded = books.PaymentRecorded(
-            number=number,
-            period=statement["period"],
-            supplier_id=statement["supplier_id"],
-            outlet_id=statement["outlet_id"],
-            **payment,
-        )
-        wanted = recorded.model_dump(mode="json")
-        for earlier in statement["payments"]:
-            if earlier["payment_id"] == recorded.payment_id:
-                if all(earlier[k] == v for k, v in wanted.items()):
-                    return statement, False
-                raise NotAllowed(
-                    "payment_id", f"{recorded.payment_id} is recorded already, with other figures"
-                )
-        if recorded.amount_idr > statement["outstanding_idr"]:
-            raise NotAllowed(
-                "amount_idr",
-                f"{rupiah(recorded.amount_idr)} is more than the "
-                f"{rupiah(statement['outstanding_idr'])} left to pay on {number}",
-            )
+        recorded = payment_to_record(statement, payment)
+        if recorded is None:
+            return statement, False
         await self._write(recorded, payment_event_id(number, recorded.payment_id), number)
         return await self.statement(number), True
 
