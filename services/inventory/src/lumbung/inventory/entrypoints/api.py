@@ -184,14 +184,12 @@ def routers(principal: Any) -> list[APIRouter]:
         authorize(caller, Role.OUTLET, outlet_id)
         sales = body.sales if isinstance(body, SalesIn) else [body]
         service = ingest(request)
-        prefix = "sales" if isinstance(body, SalesIn) else ""
+        # Fields are named as in a batch (`sales.0.lines.1.sku`), one sale or many.
         contract = [
             pos.SaleRecorded(
                 outlet_id=outlet_id,
                 **s.model_dump(exclude={"lines"}),
-                lines=service.priced(
-                    outlet_id, s.lines, f"{prefix}.{i}.lines" if prefix else "lines"
-                ),
+                lines=service.priced(outlet_id, s.lines, f"sales.{i}.lines"),
             )
             for i, s in enumerate(sales)
         ]
