@@ -45,12 +45,13 @@ SUPPLIER_CHANNELS = {"whatsapp", "email"}  # every demo supplier has a phone and
 
 def channels_for(recipient: str, cause: dict[str, Any], booths: set[str]) -> set[str]:
     """Where a cause must be delivered (README, notifications): suppliers hear of their
-    restock requests; ops of negative stock and unknown SKUs anywhere, of out-of-stock only
-    at event booths, and of failed orders."""
+    restock requests and predicted stockouts; ops of negative stock and unknown SKUs
+    anywhere, of out-of-stock only at event booths, of failed orders, of predicted
+    stockouts (issue 17) and of accepted restocks still on order after their due time."""
     if recipient != "ops":
         return SUPPLIER_CHANNELS
     data, kind = cause["data"], cause["event_type"]
-    if kind.endswith("OrderFailed"):
+    if kind.endswith(("OrderFailed", "StockoutPredicted", "RestockOverdue")):
         return OPS_CHANNELS
     alert = data.get("alert")
     if alert in ("negative_stock", "unknown_sku"):

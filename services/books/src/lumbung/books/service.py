@@ -206,10 +206,12 @@ class BooksService:
         return found
 
     async def _whole(self, number: str) -> dict[str, Any]:
-        """The statement to write about, once the read model holds everything."""
+        """The statement to write about, once the read model holds everything (a number
+        that names no supplier and outlet is a 404 first, rebuilding or not)."""
+        parts = self._parse(number)
         if not await self.read_model.is_built():
             raise Rebuilding("number", "the books are being rebuilt from Kafka: try again soon")
-        return await self.statement(number)
+        return await self.build(*parts)
 
     async def issue(self, number: str, force: bool = False) -> tuple[dict[str, Any], bool]:
         """The statement and whether this call issued it (False: it was already)."""
