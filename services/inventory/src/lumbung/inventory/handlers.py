@@ -22,7 +22,7 @@ in `domain.py`; this module only knows where they are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,10 +142,13 @@ def _skus_of(data: Any) -> list[str]:
     return [sku] if sku is not None else []
 
 
-def _load(state: Mapping[str, Any], outlet: str, data: Any) -> OutletStock:
+def _load(
+    state: Mapping[str, Any], outlet: str, data: Any, more: Iterable[str] = ()
+) -> OutletStock:
+    """The cells `data` touches (and the SKUs `more`), with its order's hold and answer."""
     view = OutletStock(outlet)
     order_id = _field(data, "order_id")
-    skus = _skus_of(data)
+    skus = [*_skus_of(data), *more]
     if order_id is not None:
         held = state.get(hold(outlet, order_id))
         if held is not None:
@@ -232,9 +235,7 @@ def handlers(
         key = in_transit(sent.to_outlet_id, sent.transfer_id)
         if key in state or note_key(counted_key(sent.to_outlet_id, sent.transfer_id)) in state:
             return Outcome()  # read again, or counted already (the count came first)
-        lines: dict[str, int] = {}
-        for line in sent.lines:
-            lines[line.sku] = lines.get(line.sku, 0) + line.qty
+        lines = returns.per_sku(sent.lines)
         record = [sent.expected_at.isoformat(), lines, sent.from_outlet_id, False]
         return Outcome({key: record})
 
@@ -248,14 +249,8 @@ def handlers(
             outcome = handle(state, event, now)
             outcome.note = (counted_key(came.to_outlet_id, came.transfer_id), 1)
             return outcome
-        view = _load(state, came.to_outlet_id, came)
-        for sku in record[1]:
-            raw = state.get(cell(came.to_outlet_id, sku))
-            if raw is not None:
-                view.skus[sku] = Stock.from_list(raw)
-        counted: dict[str, int] = {}
-        for line in came.lines:
-            counted[line.sku] = counted.get(line.sku, 0) + line.qty
+        view = _load(state, came.to_outlet_id, came, record[1])
+        counted = returns.per_sku(came.lines)
         outbound = translate(view, event, catalog, view.receive_transfer(dict(record[1]), counted))
         changes = _changes(state, view, None, now)
         changes[key] = None

@@ -13,8 +13,10 @@ of a sale is kept beside it (`Returned`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.inventory import ReturnRefusal
@@ -34,18 +36,16 @@ class Sold:
     """The price each SKU sold at, where the note has it (the ingest's, not the worker's)."""
 
     @staticmethod
-    def note_of(sale: pos.SaleRecorded) -> str:
+    def note_of(sale: pos.SaleRecorded, priced: bool = False) -> str:
         """What a sale sold as one short string, `"<sold_at> SKU:QTY SKU:QTY"` (a SKU has
         no space or colon): the worker keeps one per sale it remembers, 2,000 per outlet,
-        and builds one per sale it applies, so it is small and quick to make."""
-        lines = " ".join([f"{line.sku}:{line.qty}" for line in sale.lines])
-        return f"{int(sale.sold_at.timestamp())} {lines}"
-
-    @staticmethod
-    def priced_note_of(sale: pos.SaleRecorded) -> str:
-        """`note_of` with each line's price, `"<sold_at> SKU:QTY:PRICE …"`: the ingest's
-        memory, which prices a return's lines at what its sale sold them for."""
-        lines = " ".join([f"{x.sku}:{x.qty}:{x.unit_price_idr}" for x in sale.lines])
+        and builds one per sale it applies, so it is small and quick to make. `priced`
+        adds each line's price (`SKU:QTY:PRICE`): the ingest's memory, which prices a
+        return's lines at what its sale sold them for."""
+        if priced:
+            lines = " ".join([f"{x.sku}:{x.qty}:{x.unit_price_idr}" for x in sale.lines])
+        else:
+            lines = " ".join([f"{x.sku}:{x.qty}" for x in sale.lines])
         return f"{int(sale.sold_at.timestamp())} {lines}"
 
     @classmethod
@@ -71,7 +71,16 @@ class Refusal:
     """The SKU of the line that asks for too much (`MORE_THAN_SOLD`)."""
 
 
-def _per_sku(lines: list[pos.SaleLine]) -> dict[str, int]:
+class Line(Protocol):
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def qty(self) -> int: ...
+
+
+def per_sku(lines: Iterable[Line]) -> dict[str, int]:
+    """Units per SKU of sale, return or transfer lines (a SKU may stand on two lines)."""
     units: dict[str, int] = {}
     for line in lines:
         units[line.sku] = units.get(line.sku, 0) + line.qty
@@ -98,7 +107,7 @@ def check(
             "older than the sales Lumbung checks returns against); record an adjustment",
         )
     rest = left(sold, returned)
-    asked = _per_sku(back.lines)
+    asked = per_sku(back.lines)
     if back.kind is pos.ReturnKind.VOID:
         late = back.returned_at - datetime.fromtimestamp(sold.sold_at, back.returned_at.tzinfo)
         if late > void_window:
@@ -129,7 +138,7 @@ def check(
 def after(returned: dict[str, int], back: pos.SaleReturned) -> dict[str, int]:
     """What came back of the sale once `back` is applied."""
     total = dict(returned)
-    for sku, qty in _per_sku(back.lines).items():
+    for sku, qty in per_sku(back.lines).items():
         total[sku] = total.get(sku, 0) + qty
     return total
 

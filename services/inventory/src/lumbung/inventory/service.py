@@ -134,8 +134,6 @@ def apply(
             effects = state.dispatch(data.transfer_id, data.to_outlet_id, _lines(data.lines))
         case inv.TransferArrived():
             effects = state.arrive(_lines(data.lines))
-        case inv.TransferDispatched():
-            effects = []
         case inv.RestockReceived():
             effects = state.receive(data.sku, data.qty, data.restock_id)
         case inv.StockLevelsSet():

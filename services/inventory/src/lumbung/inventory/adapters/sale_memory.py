@@ -51,7 +51,7 @@ class SaleMemory:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for sale in sales:
-                    note = Sold.priced_note_of(sale)
+                    note = Sold.note_of(sale, priced=True)
                     pipe.set(self._sale(outlet_id, sale.sale_id), note, ex=self._ttl)
                 await pipe.execute()
         except RedisError as exc:
