@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -139,7 +139,7 @@ class LocalSystem:
         pid_file = self.home / "simulator.pid"
         while pid_file.exists() and alive(int(pid_file.read_text())):
             assert time.monotonic() < deadline, "the simulated day did not end within 180 s"
-            time.sleep(1)
+            time.sleep(0.2)
 
 
 def wait(check: Callable[[], bool], seconds: float = 120) -> bool:
@@ -147,14 +147,18 @@ def wait(check: Callable[[], bool], seconds: float = 120) -> bool:
     while not check():
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.5)
+        time.sleep(0.2)
     return True
 
 
-def test_make_up_again_resumes_the_system_with_what_people_changed(tmp_path: Path) -> None:
-    """A second `make up`, on the running system and after `make down`, keeps a person's
-    own counts and catalog changes: no demo reload, no re-count, no new simulated day.
-    `make down` leaves no process and no port behind."""
+@pytest.fixture(scope="module")
+def made_up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSystem]:
+    """A fresh `make up` on a stack of its own (the demo and a short simulated day), shared
+    by the two tests below: each starts from a running system that holds the demo and
+    leaves it running, and a `make up` from nothing (the broker, six APIs, four workers,
+    the demo and its day) is the slowest step of both. At the end `make down` must leave
+    no process and no port behind."""
+    tmp_path = tmp_path_factory.mktemp("local-stack")
     name = f"updown-{uuid.uuid4().hex[:6]}"
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")}
     env.update(
@@ -163,56 +167,66 @@ def test_make_up_again_resumes_the_system_with_what_people_changed(tmp_path: Pat
         LUMBUNG_KAFKA_PORT="auto",
         LUMBUNG_REDIS_PORT="auto",
         LUMBUNG_APPS_PORTS="auto",
-        LUMBUNG_SIMULATE_HOURS="0.5",
+        LUMBUNG_SIMULATE_HOURS="0.2",
     )
     system = LocalSystem(tmp_path / name, env)
     try:
         system.make("up")
         system.wait_for_simulator()
-        assert system.days_simulated() == 1, "a new system gets the demo and a simulated day"
-        catalog, inventory = system.url("catalog"), system.url("inventory")
-        # What a person does with it: a supplier replaced (no email), a shelf counted.
-        status, _ = system.call(
-            "PUT",
-            f"{catalog}/v1/suppliers/SUP-SARI",
-            {
-                "name": "Amplang Bu Sari",
-                "owner_name": "Sari",
-                "contacts": {"whatsapp": "+6281234567890"},
-            },
-        )
-        assert status == 200
-        status, _ = system.call(
-            "POST",
-            f"{inventory}/v1/outlets/IKN-01/counts",
-            {
-                "count_id": "MY-COUNT",
-                "kind": "spot",
-                "lines": [{"sku": "AMPLANG-IKAN-250", "counted": 7}],
-            },
-        )
-        assert status == 202
-        counted = lambda: system.stock("IKN-01").get("AMPLANG-IKAN-250", {}).get("on_hand") == 7  # noqa: E731
-        assert wait(counted)
-
-        system.make("up")  # on the running system
-        system.wait_for_simulator()
-        assert counted()
-
-        system.down_leaves_nothing()
-
-        system.make("up")  # on the stopped system: Redis comes back empty
-        system.wait_for_simulator()
-        assert wait(lambda: "AMPLANG-IKAN-250" in system.stock("IKN-01")), "stock rebuilt"
-        assert counted(), system.stock("IKN-01").get("AMPLANG-IKAN-250")
-        status, supplier = system.call("GET", f"{system.url('catalog')}/v1/suppliers/SUP-SARI")
-        assert status == 200
-        assert isinstance(supplier, dict)
-        assert not supplier["contacts"].get("email"), "the demo's supplier came back"
-        assert system.days_simulated() == 1, "no new day, no re-count"
+        yield system
         system.down_leaves_nothing()
     finally:
         subprocess.run(["make", "-s", "down"], cwd=ROOT, env=env, timeout=120, capture_output=True)
+
+
+def test_make_up_again_resumes_the_system_with_what_people_changed(made_up: LocalSystem) -> None:
+    """A second `make up`, on the running system and after `make down`, keeps a person's
+    own counts and catalog changes: no demo reload, no re-count, no new simulated day.
+    `make down` leaves no process and no port behind."""
+    system = made_up
+    assert system.days_simulated() == 1, "a new system gets the demo and a simulated day"
+    catalog, inventory = system.url("catalog"), system.url("inventory")
+    # What a person does with it: a supplier replaced (no email), a shelf counted.
+    status, _ = system.call(
+        "PUT",
+        f"{catalog}/v1/suppliers/SUP-SARI",
+        {
+            "name": "Amplang Bu Sari",
+            "owner_name": "Sari",
+            "contacts": {"whatsapp": "+6281234567890"},
+        },
+    )
+    assert status == 200
+    status, _ = system.call(
+        "POST",
+        f"{inventory}/v1/outlets/IKN-01/counts",
+        {
+            "count_id": "MY-COUNT",
+            "kind": "spot",
+            "lines": [{"sku": "AMPLANG-IKAN-250", "counted": 7}],
+        },
+    )
+    assert status == 202
+    counted = lambda: system.stock("IKN-01").get("AMPLANG-IKAN-250", {}).get("on_hand") == 7  # noqa: E731
+    assert wait(counted)
+
+    system.make("up")  # on the running system
+    system.wait_for_simulator()
+    assert counted()
+
+    system.down_leaves_nothing()
+
+    system.make("up")  # on the stopped system: Redis comes back empty
+    system.wait_for_simulator()
+    assert wait(lambda: "AMPLANG-IKAN-250" in system.stock("IKN-01")), "stock rebuilt"
+    assert counted(), system.stock("IKN-01").get("AMPLANG-IKAN-250")
+    status, supplier = system.call("GET", f"{system.url('catalog')}/v1/suppliers/SUP-SARI")
+    assert status == 200
+    assert isinstance(supplier, dict)
+    assert not supplier["contacts"].get("email"), "the demo's supplier came back"
+    assert system.days_simulated() == 1, "no new day, no re-count"
+    # ...and `made_up` checks, once the module's tests are done, that `make down` leaves
+    # nothing behind (the next test goes on with this system).
 
 
 def readyz(url: str) -> tuple[int, dict[str, object]]:
@@ -226,66 +240,54 @@ def readyz(url: str) -> tuple[int, dict[str, object]]:
 
 
 def test_under_make_up_workers_come_back_after_the_broker_restarts_and_readyz_tells_a_rebuild(
-    tmp_path: Path,
+    made_up: LocalSystem,
 ) -> None:
     """Kafka and Redis stopped and started under a running `make up`: without any command
     every worker is back and the stock view is whole. Redis wiped: the APIs answer 503
     naming the read model being rebuilt, then 200 with the same stock."""
     from lumbung.catalog import demo
 
-    name = f"comeback-{uuid.uuid4().hex[:6]}"
-    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL")}
-    env.update(
-        LUMBUNG_STACK_NAME=name,
-        LUMBUNG_STACK_DIR=str(tmp_path),
-        LUMBUNG_KAFKA_PORT="auto",
-        LUMBUNG_REDIS_PORT="auto",
-        LUMBUNG_APPS_PORTS="auto",
-        LUMBUNG_SIMULATE_HOURS="0.2",
-    )
-    system = LocalSystem(tmp_path / name, env)
+    system = made_up
+    name, env = system.env["LUMBUNG_STACK_NAME"], system.env
     outlets = [outlet for outlet, _ in demo.outlets(time_today())]
     apis = ("inventory", "orders", "notifications", "books", "dashboard")
-    try:
-        system.make("up")
-        system.wait_for_simulator()
-        assert wait(lambda: all(readyz(system.url(api))[0] == 200 for api in apis)), [
-            readyz(system.url(api)) for api in apis
-        ]
-        before = {outlet: system.stock(outlet) for outlet in outlets}
-        assert sum(len(stock) for stock in before.values()) > 50
+    assert wait(lambda: all(readyz(system.url(api))[0] == 200 for api in apis)), [
+        readyz(system.url(api)) for api in apis
+    ]
+    before = {outlet: system.stock(outlet) for outlet in outlets}
+    assert sum(len(stock) for stock in before.values()) > 50
 
-        # `make stack-down` and `make stack` under it: the broker stops, Redis comes back empty.
-        stack = [sys.executable, str(ROOT / "stack" / "stack.py")]
-        subprocess.run([*stack, "down", "--name", name], env=env, check=True, timeout=120)
-        time.sleep(10)
-        subprocess.run([*stack, "up", "--name", name], env=env, check=True, timeout=180)
+    # `make stack-down` and `make stack` under it: the broker stops, Redis comes back empty.
+    stack = [sys.executable, str(ROOT / "stack" / "stack.py")]
+    workers = [f"{w}-worker" for w in ("inventory", "orders", "notifications", "books")]
+    subprocess.run([*stack, "down", "--name", name], env=env, check=True, timeout=120)
+    # Down until every worker has seen it (its /readyz no longer 200), for at most the
+    # 10 s this waited before.
+    wait(lambda: all(readyz(system.url(w))[0] != 200 for w in workers), 10)
+    subprocess.run([*stack, "up", "--name", name], env=env, check=True, timeout=180)
 
-        workers = [f"{w}-worker" for w in ("inventory", "orders", "notifications", "books")]
-        assert wait(lambda: all(readyz(system.url(w))[0] == 200 for w in workers), 240), [
-            readyz(system.url(w)) for w in workers
-        ]
-        assert wait(lambda: all(readyz(system.url(api))[0] == 200 for api in apis), 120), [
-            readyz(system.url(api)) for api in apis
-        ]
-        assert {outlet: system.stock(outlet) for outlet in outlets} == before
+    assert wait(lambda: all(readyz(system.url(w))[0] == 200 for w in workers), 240), [
+        readyz(system.url(w)) for w in workers
+    ]
+    assert wait(lambda: all(readyz(system.url(api))[0] == 200 for api in apis), 120), [
+        readyz(system.url(api)) for api in apis
+    ]
+    assert {outlet: system.stock(outlet) for outlet in outlets} == before
 
-        redis_port = (system.home / "redis.port").read_text()
-        wiped = subprocess.run(
-            ["redis-cli", "-p", redis_port, "FLUSHALL"], capture_output=True, check=True
-        )
-        assert wiped.stdout.strip() == b"OK"
-        seen: list[tuple[int, dict[str, object]]] = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and (not seen or seen[-1][0] != 200):
-            seen.append(readyz(system.url("inventory")))
-        assert seen[-1][0] == 200, seen[-1]
-        refused = [body for status, body in seen if status == 503]
-        assert refused, "readyz said ready while the read model was gone"
-        assert "rebuilt" in str(refused[0].get("reasons", {}).get("read_model", "")), refused[0]
-        assert {outlet: system.stock(outlet) for outlet in outlets} == before
-    finally:
-        subprocess.run(["make", "-s", "down"], cwd=ROOT, env=env, timeout=120, capture_output=True)
+    redis_port = (system.home / "redis.port").read_text()
+    wiped = subprocess.run(
+        ["redis-cli", "-p", redis_port, "FLUSHALL"], capture_output=True, check=True
+    )
+    assert wiped.stdout.strip() == b"OK"
+    seen: list[tuple[int, dict[str, object]]] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not seen or seen[-1][0] != 200):
+        seen.append(readyz(system.url("inventory")))
+    assert seen[-1][0] == 200, seen[-1]
+    refused = [body for status, body in seen if status == 503]
+    assert refused, "readyz said ready while the read model was gone"
+    assert "rebuilt" in str(refused[0].get("reasons", {}).get("read_model", "")), refused[0]
+    assert {outlet: system.stock(outlet) for outlet in outlets} == before
 
 
 def time_today() -> date:
