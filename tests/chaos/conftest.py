@@ -84,11 +84,19 @@ def system(
     )
     apis = {name: ApiProcess(name, worker_env, tmp_path / f"{name}.log") for name in APIS}
     for api in apis.values():
-        api.start()
+        api.launch()
     running = {service: workers(service) for service in WORKERS}
-    yield apis, running
-    for api in apis.values():
-        api.stop()
+    try:
+        for api in apis.values():
+            api.wait_ready()
+        yield apis, running
+    finally:  # asked to stop together, they stop side by side
+        for api in apis.values():
+            if api.proc is not None:
+                api.proc.terminate()
+        for api in apis.values():
+            if api.proc is not None:
+                api.proc.wait(timeout=30)
 
 
 @pytest.fixture

@@ -133,8 +133,10 @@ class Worker:
         self.env = env
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        self.asked_to_stop = False
 
     def start(self) -> None:
+        self.asked_to_stop = False
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", f"lumbung.{self.service}", "worker", *self.args],
@@ -150,13 +152,19 @@ class Worker:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+        self.ask_to_stop()
+        if self.proc is not None:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def ask_to_stop(self) -> None:
+        """SIGTERM, once: workers asked together stop side by side (`stop` waits)."""
+        if self.proc is not None and self.proc.poll() is None and not self.asked_to_stop:
+            self.proc.terminate()
+            self.asked_to_stop = True
 
 
 @pytest.fixture
@@ -236,6 +244,8 @@ def workers(
         return worker
 
     yield start
+    for worker in started:
+        worker.ask_to_stop()
     for worker in started:
         worker.stop()
     if request.node.stash.get(CALL_FAILED, False):
@@ -417,6 +427,12 @@ class ApiProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (`wait_ready` waits): several APIs
+        launched at once get ready in the time of the slowest, not of all of them."""
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", f"lumbung.{self.service}", "api"],
@@ -424,6 +440,8 @@ class ApiProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if serving(self.readyz()[1]):
@@ -524,6 +542,16 @@ class PrivateStack:
         time.sleep(down_s)
         started = self._run("kafka-start", "--node", str(node))
         assert started.returncode == 0, started.stderr
+
+    @contextlib.contextmanager
+    def broker_stopped(self, node: int = 1) -> Iterator[None]:
+        """The block runs with a broker stopped; then it starts again and answers."""
+        assert self._run("kafka-stop", "--node", str(node)).returncode == 0
+        try:
+            yield
+        finally:
+            started = self._run("kafka-start", "--node", str(node))
+            assert started.returncode == 0, started.stderr
 
     @contextlib.contextmanager
     def frozen_broker(self, node: int = 1) -> Iterator[None]:
