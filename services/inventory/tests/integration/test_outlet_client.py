@@ -1,9 +1,15 @@
 """An outlet that loses the inventory API keeps selling: its sales wait in the spool and
-go in, once each and in order, when the API is back."""
+go in, once each and in order, when the API is back.
+
+The module runs on a broker and Redis of its own: the gateway test stops and starts the
+broker, and the suite's broker, holding the thousands of partitions the tests before made
+by then, takes most of a minute to start again; an empty one takes seconds."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,11 +19,36 @@ import pytest
 from lumbung.contracts import Registry, sale_event_id
 from lumbung.contracts.events.pos import ReturnKind
 from lumbung.inventory.outlet import GatewaySender, HttpSender, OutletClient, Spool, Unreachable
-from tests.support.fixtures import ApiProcess
+from tests.support.fixtures import ApiProcess, PrivateStack
 
 pytestmark = pytest.mark.broker
 OUTLET, SKU = "RA-KM47", "KERIPIK-PISANG-200"
 VOID = ReturnKind.VOID
+
+
+@pytest.fixture(scope="module")
+def own_stack() -> Iterator[PrivateStack]:
+    stack = PrivateStack().up()
+    yield stack
+    stack.down()
+
+
+@pytest.fixture(scope="module")
+def kafka_bootstrap(own_stack: PrivateStack) -> str:
+    return own_stack.env["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+@pytest.fixture(scope="module")
+def redis_url(own_stack: PrivateStack) -> str:
+    return own_stack.env["REDIS_URL"]
+
+
+@pytest.fixture
+def broker_outage(
+    own_stack: PrivateStack,
+) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """`with broker_outage(): ...`: the block runs with this module's broker stopped."""
+    return own_stack.broker_stopped
 
 
 def opening(events: Any, read_model: Any, outlet: str, qty: int) -> None:
