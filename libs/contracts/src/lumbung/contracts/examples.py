@@ -8,7 +8,7 @@ that version 2 does), and the tests check each example against its frozen JSON S
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from hashlib import sha256
 from typing import Any, NamedTuple
 from uuid import uuid5
@@ -405,6 +405,41 @@ EXAMPLES: dict[str, Example] = {
         ),
         "books",
         STATEMENT,
+    ),
+    "books.ReportProfileSaved": Example(
+        books.ReportProfileSaved(
+            retailer="indomaret",
+            columns={
+                "store": "KODE TOKO",
+                "plu": "PLU",
+                "barcode": "BARCODE",
+                "date": "TANGGAL",
+                "qty": "QTY",
+                "amount": "RUPIAH",
+            },
+            date_format="%d/%m/%Y",
+            stores={"TGR1": CONSIGNMENT_OUTLET},
+            plus={"20117788": SKU},
+        ),
+        "books",
+        "profile|indomaret",
+    ),
+    "books.ReportImported": Example(
+        books.ReportImported(
+            report_id="indomaret|TGR1|2026-07",
+            retailer="indomaret",
+            store="TGR1",
+            outlet_id=CONSIGNMENT_OUTLET,
+            period_start=date(2026, 7, 1),
+            period_end=date(2026, 7, 31),
+            digest="5f0c1d8e9a7b6c5d4e3f2a1b0c9d8e7f",
+            filename="penjualan-konsinyasi-juli.xlsx",
+            lines=[books.ReportLine(day=date(2026, 7, 3), sku=SKU, qty=4, amount_idr=60_000)],
+            sale_ids=["RPT-TGR1-20260703"],
+            rows_ok=1,
+        ),
+        "books",
+        "report|indomaret|TGR1|2026-07",
     ),
     "notifications.NotificationDelivered": Example(
         notifications.NotificationDelivered(**DELIVERY),

@@ -187,6 +187,15 @@ TOPICS: tuple[TopicSpec, ...] = (
         Service.BOOKS,
         "Consignment statements issued to suppliers and the payments recorded against them.",
     ),
+    TopicSpec(
+        "books.reports",
+        "profile|<retailer> or report|<retailer>|<store>|<period>",
+        1,
+        Cleanup.COMPACT,
+        Service.BOOKS,
+        FOREVER,
+        "Retailers' sales report profiles and the reports imported (the newest per key).",
+    ),
     _dlq(Service.INVENTORY),
     _dlq(Service.ORDERS),
     _dlq(Service.NOTIFICATIONS),
@@ -266,6 +275,8 @@ EVENTS: tuple[EventSpec, ...] = (
     # Issue 18: consignment statements and payments, written by the books service.
     EventSpec("books.StatementIssued", 1, books.StatementIssued, "books.events"),
     EventSpec("books.PaymentRecorded", 1, books.PaymentRecorded, "books.events"),
+    EventSpec("books.ReportProfileSaved", 1, books.ReportProfileSaved, "books.reports"),
+    EventSpec("books.ReportImported", 1, books.ReportImported, "books.reports"),
 )
 
 

@@ -1,5 +1,6 @@
 """Consignment money on `books.events` (issue 18), keyed by supplier_id: the statements
-the forum issues to its producers, and the payments recorded against them.
+the forum issues to its producers, and the payments recorded against them; and on
+`books.reports` (compacted), the retailers' report profiles and the reports imported.
 
 A statement covers one supplier at one outlet for one period (a calendar month,
 `YYYY-MM`, in the outlet's time zone). Its number is derived from those three, so issuing
@@ -9,12 +10,20 @@ whole rupiah half up.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from lumbung.contracts.bounds import MAX_PERCENT, MAX_PRICE_IDR, Price, WireCount, WireInt
+from lumbung.contracts.bounds import (
+    MAX_PERCENT,
+    MAX_PRICE_IDR,
+    Price,
+    Units,
+    WireCount,
+    WireInt,
+)
 from lumbung.contracts.events.common import Identifier, Payload, Sku
 
 Period = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
@@ -80,3 +89,86 @@ class PaymentRecorded(Payload):
     paid_at: AwareDatetime
     method: PaymentMethod = PaymentMethod.TRANSFER
     note: str = Field(default="", max_length=300)
+
+
+# -- retailer sales reports on `books.reports` (compacted: the newest per key) -------------
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+REPORT_FIELDS = ("store", "plu", "barcode", "date", "qty", "amount")
+"""What a report's columns can hold, for Lumbung."""
+REPORT_REQUIRED = ("store", "date", "qty", "amount")
+MAX_REPORT_LINES = 5000
+"""(day, SKU) lines one import may add: a month of 160 products at one store."""
+
+
+class ReportProfileSaved(Payload):
+    """How one retailer's periodic sales report reads: which column holds what, and the
+    retailer's store codes and PLUs in Lumbung's outlets and SKUs. Keyed
+    `profile|<retailer>`; saving it again replaces it."""
+
+    retailer: Code = Field(description="The retailer's id, e.g. `indomaret`.")
+    columns: dict[str, Code] = Field(
+        description="Lumbung's field -> the header of that column in the retailer's file: "
+        "`store`, `date`, `qty`, `amount`, and `barcode` or `plu` (or both).",
+        max_length=len(REPORT_FIELDS),
+    )
+    date_format: Code = Field(default="%d/%m/%Y", description="strptime format of `date`.")
+    stores: dict[Code, Identifier] = Field(
+        default_factory=dict,
+        max_length=5000,
+        description="The retailer's store code -> Lumbung's outlet id.",
+    )
+    plus: dict[Code, Sku] = Field(
+        default_factory=dict, max_length=20000, description="The retailer's PLU -> Lumbung's SKU."
+    )
+
+    @model_validator(mode="after")
+    def _columns_make_sense(self) -> ReportProfileSaved:
+        unknown = sorted(set(self.columns) - set(REPORT_FIELDS))
+        if unknown:
+            known = ", ".join(REPORT_FIELDS)
+            raise ValueError(f"columns: unknown fields {unknown}; known: {known}")
+        missing = [f for f in REPORT_REQUIRED if f not in self.columns]
+        if missing:
+            raise ValueError(f"columns: {missing[0]!r} is needed")
+        if "barcode" not in self.columns and "plu" not in self.columns:
+            raise ValueError("columns: 'barcode' or 'plu' is needed to find the product")
+        headers = [h.lower() for h in self.columns.values()]
+        if len(set(headers)) != len(headers):
+            raise ValueError("columns: two fields read the same column")
+        return self
+
+
+class ReportLine(Payload):
+    """What a report says of one product on one day at one store (its rows summed)."""
+
+    day: date
+    sku: Sku
+    qty: Units
+    amount_idr: Price
+
+
+class ReportImported(Payload):
+    """A retailer's report imported: its lines became sales on `pos.sales` (one sale per
+    day, `RPT-…`, device `report:<retailer>`). Keyed `report|<report_id>`: importing the
+    same report again writes nothing, a changed one is refused."""
+
+    report_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="<retailer>|<store>|<period>: what identifies a report."
+    )
+    retailer: Code
+    store: Code
+    outlet_id: Identifier
+    period_start: date
+    period_end: date = Field(description="The period's last day, included.")
+    digest: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="Fingerprint of the lines: the same lines, the same digest."
+    )
+    filename: str = Field(default="", max_length=200)
+    lines: list[ReportLine] = Field(default_factory=list, max_length=MAX_REPORT_LINES)
+    sale_ids: list[Identifier] = Field(default_factory=list, max_length=MAX_REPORT_LINES)
+    rows_ok: WireCount = 0
+    rows_flagged: WireCount = Field(
+        default=0, description="Applied with a warning (more than the store held)."
+    )
+    rows_refused: WireCount = 0
