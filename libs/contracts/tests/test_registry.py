@@ -25,6 +25,7 @@ DESIGN_TOPICS = {
     "inventory.orders-by-outlet",
     "notifications.outbox",
     "books.events",
+    "books.reports",
     "books.dlq",
 }
 FACTS = {

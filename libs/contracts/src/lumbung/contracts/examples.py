@@ -409,14 +409,14 @@ EXAMPLES: dict[str, Example] = {
     "books.ReportProfileSaved": Example(
         books.ReportProfileSaved(
             retailer="indomaret",
-            columns={
-                "store": "KODE TOKO",
-                "plu": "PLU",
-                "barcode": "BARCODE",
-                "date": "TANGGAL",
-                "qty": "QTY",
-                "amount": "RUPIAH",
-            },
+            columns=books.ReportColumns(
+                store="KODE TOKO",
+                plu="PLU",
+                barcode="BARCODE",
+                date="TANGGAL",
+                qty="QTY",
+                amount="RUPIAH",
+            ),
             date_format="%d/%m/%Y",
             stores={"TGR1": CONSIGNMENT_OUTLET},
             plus={"20117788": SKU},

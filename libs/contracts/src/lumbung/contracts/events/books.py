@@ -94,11 +94,24 @@ class PaymentRecorded(Payload):
 # -- retailer sales reports on `books.reports` (compacted: the newest per key) -------------
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-REPORT_FIELDS = ("store", "plu", "barcode", "date", "qty", "amount")
-"""What a report's columns can hold, for Lumbung."""
-REPORT_REQUIRED = ("store", "date", "qty", "amount")
 MAX_REPORT_LINES = 5000
 """(day, SKU) lines one import may add: a month of 160 products at one store."""
+
+
+class ReportColumns(Payload):
+    """The header of the column in the retailer's file that holds each of Lumbung's fields
+    (matched without regard to case): `barcode` or `plu`, or both, find the product."""
+
+    store: Code
+    date: Code
+    qty: Code
+    amount: Code
+    plu: Code | None = None
+    barcode: Code | None = None
+
+    def named(self) -> dict[str, str]:
+        """Lumbung's field -> its header, for the fields the file has."""
+        return {name: header for name, header in self.model_dump().items() if header}
 
 
 class ReportProfileSaved(Payload):
@@ -107,11 +120,7 @@ class ReportProfileSaved(Payload):
     `profile|<retailer>`; saving it again replaces it."""
 
     retailer: Code = Field(description="The retailer's id, e.g. `indomaret`.")
-    columns: dict[str, Code] = Field(
-        description="Lumbung's field -> the header of that column in the retailer's file: "
-        "`store`, `date`, `qty`, `amount`, and `barcode` or `plu` (or both).",
-        max_length=len(REPORT_FIELDS),
-    )
+    columns: ReportColumns
     date_format: Code = Field(default="%d/%m/%Y", description="strptime format of `date`.")
     stores: dict[Code, Identifier] = Field(
         default_factory=dict,
@@ -124,16 +133,10 @@ class ReportProfileSaved(Payload):
 
     @model_validator(mode="after")
     def _columns_make_sense(self) -> ReportProfileSaved:
-        unknown = sorted(set(self.columns) - set(REPORT_FIELDS))
-        if unknown:
-            known = ", ".join(REPORT_FIELDS)
-            raise ValueError(f"columns: unknown fields {unknown}; known: {known}")
-        missing = [f for f in REPORT_REQUIRED if f not in self.columns]
-        if missing:
-            raise ValueError(f"columns: {missing[0]!r} is needed")
-        if "barcode" not in self.columns and "plu" not in self.columns:
+        named = self.columns.named()
+        if "barcode" not in named and "plu" not in named:
             raise ValueError("columns: 'barcode' or 'plu' is needed to find the product")
-        headers = [h.lower() for h in self.columns.values()]
+        headers = [h.lower() for h in named.values()]
         if len(set(headers)) != len(headers):
             raise ValueError("columns: two fields read the same column")
         return self
