@@ -20,60 +20,29 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from lumbung.contracts.bounds import MAX_UNITS
+from lumbung.contracts.events.books import ReportProfileSaved
 
 MAX_ROWS = 20_000
 HEADER_SEARCH = 10
 """Rows searched for the header: an export often starts with a title and a blank row."""
-FIELDS = ("store", "plu", "barcode", "date", "qty", "amount")
-REQUIRED = ("store", "date", "qty", "amount")
+LINES_PER_SALE = 200
+"""Products per reported sale: each may take two prices, and a sale holds 500 lines."""
+SALE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 SALE_HOUR = time(12, 0)
 """A reported day's sales are dated at noon in the outlet's time zone: a report has no
 times, and noon is inside every outlet's day."""
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-class Profile(BaseModel):
-    """How one retailer's report reads: which column holds what, and its codes."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    retailer: Code = Field(description="The retailer's id, e.g. `indomaret`.")
-    columns: dict[str, Code] = Field(
-        description="Lumbung's field -> the header of that column in the retailer's file: "
-        "`store`, `date`, `qty`, `amount`, and `barcode` or `plu` (or both)."
-    )
-    date_format: Code = Field(default="%d/%m/%Y", description="strptime format of `date`.")
-    stores: dict[Code, Code] = Field(
-        default_factory=dict, description="The retailer's store code -> Lumbung's outlet id."
-    )
-    plus: dict[Code, Code] = Field(
-        default_factory=dict, description="The retailer's PLU -> Lumbung's SKU."
-    )
-
-    @model_validator(mode="after")
-    def _columns_make_sense(self) -> Profile:
-        unknown = sorted(set(self.columns) - set(FIELDS))
-        if unknown:
-            raise ValueError(f"columns: unknown fields {unknown}; known: {', '.join(FIELDS)}")
-        missing = [f for f in REQUIRED if f not in self.columns]
-        if missing:
-            raise ValueError(f"columns: {missing[0]!r} is needed")
-        if "barcode" not in self.columns and "plu" not in self.columns:
-            raise ValueError("columns: 'barcode' or 'plu' is needed to find the product")
-        headers = [h.lower() for h in self.columns.values()]
-        if len(set(headers)) != len(headers):
-            raise ValueError("columns: two fields read the same column")
-        return self
+Profile = ReportProfileSaved
+"""How one retailer's report reads (`books.ReportProfileSaved`, saved on `books.reports`)."""
 
 
 class ReportError(Exception):
@@ -156,14 +125,36 @@ class Report:
         )
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
-    def sale_id(self, line: Line) -> str:
-        """The id of the sale a line becomes: from the report and the line, at most 64
-        characters, so a re-import of the same report writes the same events."""
-        readable = f"RPT-{self.store}-{line.day:%Y%m%d}-{line.sku}"
-        if len(readable) <= 64:
+    def sales(self) -> list[ReportSale]:
+        """The sales the report's lines become: one per day (split every `LINES_PER_SALE`
+        products), with ids that follow from the report and the day, so importing the same
+        report again writes the same events."""
+        by_day: dict[date, list[Line]] = {}
+        for line in sorted(self.lines.values(), key=lambda x: (x.day, x.sku)):
+            by_day.setdefault(line.day, []).append(line)
+        out = []
+        for day, lines in by_day.items():
+            for part, start in enumerate(range(0, len(lines), LINES_PER_SALE)):
+                chunk = tuple(lines[start : start + LINES_PER_SALE])
+                out.append(ReportSale(self._sale_id(day, part), day, chunk))
+        return out
+
+    def _sale_id(self, day: date, part: int) -> str:
+        """`RPT-<store>-<yyyymmdd>[-<part>]`, at most 64 characters (a digest of the
+        report id and the day for a long store code)."""
+        tail = f"-{part + 1}" if part else ""
+        readable = f"RPT-{self.store}-{day:%Y%m%d}{tail}"
+        if len(readable) <= 64 and SALE_ID.match(readable):
             return readable
-        digest = hashlib.sha256(f"{self.report_id}|{line.day}|{line.sku}".encode()).hexdigest()
-        return f"RPT-{digest[:40]}"
+        digest = hashlib.sha256(f"{self.report_id}|{day}".encode()).hexdigest()
+        return f"RPT-{digest[:40]}{tail}"
+
+
+@dataclass(frozen=True)
+class ReportSale:
+    sale_id: str
+    day: date
+    lines: tuple[Line, ...]
 
 
 def _cells(data: bytes, filename: str) -> list[list[str]]:
@@ -213,14 +204,14 @@ def _text(value: object) -> str:
 
 def _header(cells: list[list[str]], profile: Profile) -> tuple[int, dict[str, int]]:
     """(index of the header row, Lumbung field -> column index)."""
-    wanted = {header.lower(): name for name, header in profile.columns.items()}
+    wanted = {header.lower(): name for name, header in profile.columns.named().items()}
     for index, row in enumerate(cells[:HEADER_SEARCH]):
         seen = {cell.strip().lower(): i for i, cell in enumerate(row) if cell.strip()}
         if all(h in seen for h in wanted):
             return index, {name: seen[h] for h, name in wanted.items()}
     raise ReportError(
         f"no row among the first {HEADER_SEARCH} has the columns of the {profile.retailer} "
-        f"profile: {', '.join(profile.columns.values())}"
+        f"profile: {', '.join(profile.columns.named().values())}"
     )
 
 
