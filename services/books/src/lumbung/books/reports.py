@@ -40,7 +40,6 @@ SALE_HOUR = time(12, 0)
 times, and noon is inside every outlet's day."""
 
 
-
 Profile = ReportProfileSaved
 """How one retailer's report reads (`books.ReportProfileSaved`, saved on `books.reports`)."""
 
