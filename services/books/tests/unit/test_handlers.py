@@ -136,6 +136,22 @@ def test_a_sale_counts_per_day_sku_and_price_in_each_suppliers_ledger() -> None:
     assert task.ledger(SHOP, "2026-11", "SUP-AMPLANG").sold == {f"2026-11-20|{AMPLANG}|25000": 2}
 
 
+def test_a_day_of_till_sales_is_live_and_a_day_of_report_sales_is_not() -> None:
+    task = Task()
+    task.send("pos.sales", sale("S-1", NOW, (KERIPIK, 3, 15_000)))
+    reported = sale("RPT-TZ01-20261121", NOW + timedelta(days=1), (KERIPIK, 2, 15_000))
+    task.send("pos.sales", reported.model_copy(update={"device_id": "report:indomaret"}))
+
+    ledger = task.ledger(SHOP, "2026-11", "SUP-KERIPIK")
+    assert ledger.live == ["2026-11-20"]
+    assert ledger.sold == {
+        f"2026-11-20|{KERIPIK}|15000": 3,
+        f"2026-11-21|{KERIPIK}|15000": 2,
+    }
+    assert Ledger.from_dict(ledger.to_dict()) == ledger
+    assert Ledger.from_dict({"sold": {}, "returns": {}, "v": 3}).live == []
+
+
 def test_a_resent_sale_counts_once() -> None:
     task = Task()
     again = sale("S-1", NOW, (KERIPIK, 3, 15_000))

@@ -119,25 +119,31 @@ class Ledger:
     """What sold and came back of one supplier's goods at one outlet in one month.
 
     `sold`: "DAY|SKU|PRICE" -> units; `returns`: return id -> {"day", "sold_on", "lines":
-    [[sku, price, units]], "refund"}; `version` grows with every change (the read model
-    keeps the newest)."""
+    [[sku, price, units]], "refund"}; `live`: the days with sales from the outlet's own
+    tills (not from a retailer's report: a day is one or the other); `version` grows with
+    every change (the read model keeps the newest)."""
 
     sold: dict[str, int] = field(default_factory=dict)
     returns: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = 0
+    live: list[str] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any] | None) -> Ledger:
         if raw is None:
             return cls()
-        return cls(dict(raw["sold"]), dict(raw["returns"]), int(raw["v"]))
+        live = list(raw.get("live", []))  # ledgers kept before reports were imported
+        return cls(dict(raw["sold"]), dict(raw["returns"]), int(raw["v"]), live)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sold": self.sold, "returns": self.returns, "v": self.version}
+        return {"sold": self.sold, "returns": self.returns, "v": self.version, "live": self.live}
 
-    def sell(self, day: str, sku: str, price: int, qty: int) -> None:
+    def sell(self, day: str, sku: str, price: int, qty: int, live: bool = True) -> None:
         key = f"{day}|{sku}|{price}"
         self.sold[key] = self.sold.get(key, 0) + qty
+        if live and day not in self.live:
+            self.live.append(day)
+            self.live.sort()
         self.version += 1
 
     def take_back(

@@ -61,6 +61,14 @@ def sale_note(outlet_id: str, sale_id: str) -> str:
     return f"{outlet_id}|{sale_id}"
 
 
+REPORTED_DEVICE = "report:"
+"""The device of a sale imported from a retailer's report: `report:<retailer>`."""
+
+
+def is_reported(sale: pos.SaleRecorded) -> bool:
+    return (sale.device_id or "").startswith(REPORTED_DEVICE)
+
+
 def outlet_of(data: Any) -> str:
     return str(data.outlet_id)
 
@@ -86,9 +94,10 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
         data: pos.SaleRecorded = event.data
         month, day = period_of(data.sold_at, zone(data.outlet_id))
         ledgers: dict[str, Ledger] = {}
+        live = not is_reported(data)
         for line in data.lines:
             key = ledger_key(data.outlet_id, month, supplier(line.sku))
-            load(state, ledgers, key).sell(day, line.sku, line.unit_price_idr, line.qty)
+            load(state, ledgers, key).sell(day, line.sku, line.unit_price_idr, line.qty, live)
         changes = {key: ledger.to_dict() for key, ledger in ledgers.items()}
         return Outcome(changes, note=(sale_note(data.outlet_id, data.sale_id), day))
 
