@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from lumbung.books.adapters.inventory import InventoryApi
 from lumbung.books.adapters.read_model import BooksReadModel
 from lumbung.books.entrypoints.api import install_error_mapping, routers
 from lumbung.books.service import BooksService
@@ -36,5 +37,8 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         on_stop=[catalog.stop, publisher.stop],
     )
     install_error_mapping(app)
-    app.state.books = BooksService(publisher, catalog, read_model, clock.now, settings.forum_name)
+    inventory = InventoryApi(settings.inventory_url)
+    app.state.books = BooksService(
+        publisher, catalog, read_model, clock.now, settings.forum_name, inventory
+    )
     return app

@@ -10,14 +10,17 @@ of what `BooksService` reads from the read model and the catalog.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from lumbung.books.adapters.inventory import InventoryApi, InventoryUnavailable
 from lumbung.books.adapters.read_model import BooksReadModel
 from lumbung.books.domain import (
+    BooksError,
     Ledger,
     NotAllowed,
     Rebuilding,
@@ -32,10 +35,21 @@ from lumbung.books.domain import (
     state_of,
     statement_number,
 )
+from lumbung.books.imports import (
+    Decision,
+    Outcome,
+    decide,
+    differences_json,
+    live_days,
+    on_hand,
+    sales_body,
+)
 from lumbung.books.render import rupiah
+from lumbung.books.reports import Period, Report, ReportError, flag, read
 from lumbung.contracts import make_event
 from lumbung.contracts.events import books
 from lumbung.contracts.events.catalog import CONSIGNMENT_CHANNELS, OutletChanged, SupplierChanged
+from lumbung.contracts.ids import LUMBUNG_NAMESPACE
 from lumbung.platform.clock import WITA
 from lumbung.platform.publisher import EventPublisher
 from lumbung.platform.views import CatalogView
@@ -54,6 +68,21 @@ def rate_on(outlet: OutletChanged | None) -> Callable[[date], float]:
 def zone_of(outlet: OutletChanged | None) -> tzinfo:
     """The zone whose calendar the outlet's months follow (WITA where it is unknown)."""
     return ZoneInfo(outlet.timezone) if outlet is not None else WITA
+
+
+class BadReport(BooksError):
+    """The report file cannot be read with its profile: nothing is imported (422)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A report file as it was sent, with what identifies it."""
+
+    retailer: str
+    store: str
+    period: str
+    filename: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -157,6 +186,32 @@ def payment_to_record(
     return recorded
 
 
+def report_answer(report: Report, decision: Decision) -> dict[str, Any]:
+    """What an import answers: the outcome, the per-row report, and what was (or would
+    be) written, or the differences that refused it."""
+    imported = decision.imported
+    return {
+        "outcome": decision.outcome.value,
+        "report_id": report.report_id,
+        "outlet_id": report.outlet_id,
+        "period": report.period.name,
+        "digest": report.digest(),
+        "rows": [
+            {
+                "row": row.row,
+                "status": row.status,
+                "message": row.message,
+                "sku": row.sku,
+                "day": row.day.isoformat() if row.day else None,
+            }
+            for row in report.rows
+        ],
+        "lines": [line.model_dump(mode="json") for line in imported.lines],
+        "sale_ids": imported.sale_ids,
+        "differences": differences_json(decision.differences),
+    }
+
+
 class BooksService:
     def __init__(
         self,
@@ -165,12 +220,80 @@ class BooksService:
         read_model: BooksReadModel,
         now: Callable[[], datetime],
         forum_name: str,
+        inventory: InventoryApi | None = None,
     ) -> None:
         self.publisher = publisher
         self.catalog = catalog
         self.read_model = read_model
         self.now = now
         self.forum_name = forum_name
+        self.inventory = inventory
+
+    # -- retailer reports -------------------------------------------------------------------
+
+    async def save_profile(self, profile: books.ReportProfileSaved) -> dict[str, Any]:
+        for code, outlet_id in profile.stores.items():
+            if self.catalog.outlet(outlet_id) is None:
+                raise BadReport(f"stores.{code}", f"{outlet_id!r} is no outlet the catalog knows")
+        event = make_event(
+            profile,
+            event_id=uuid.uuid4(),
+            occurred_at=self.now(),
+            producer=PRODUCER,
+            correlation_id=f"profile|{profile.retailer}",
+        )
+        await self.publisher.publish("books.reports", f"profile|{profile.retailer}", event)
+        await self.read_model.put_report_event(event)
+        return profile.model_dump(mode="json")
+
+    async def profile(self, retailer: str) -> dict[str, Any]:
+        found = await self.read_model.profile(retailer)
+        if found is None:
+            raise UnknownStatement("retailer", f"no report profile for {retailer!r}: save one")
+        return found.model_dump(mode="json")
+
+    async def import_report(
+        self, upload: Upload, key: str, dry_run: bool
+    ) -> tuple[dict[str, Any], Outcome]:
+        """Read, check and (unless a dry run) import a retailer's report; see `imports`."""
+        if not await self.read_model.is_built():
+            raise Rebuilding("report", "the books are being rebuilt from Kafka: try again soon")
+        profile = await self.read_model.profile(upload.retailer)
+        if profile is None:
+            raise UnknownStatement("retailer", f"no report profile for {upload.retailer!r}")
+        products = self.catalog.products.values()
+        barcodes = {p.barcode: p.sku for p in products if p.barcode}
+        known = frozenset(p.sku for p in products)
+        try:
+            period = Period.month(upload.period)
+            report = read(
+                upload.data, upload.filename, profile, upload.store, period, barcodes, known
+            )
+        except ReportError as exc:
+            raise BadReport("file", str(exc)) from None
+        outlet_id = str(report.outlet_id)
+        if self.inventory is None:
+            raise InventoryUnavailable("inventory", "no inventory API is configured")
+        ledgers = await self.read_model.outlet_ledgers(outlet_id, upload.period)
+        stock = await self.inventory.stock(outlet_id, key)
+        flag(report, live_days(Ledger.from_dict(x) for x in ledgers), on_hand(stock))
+        before = await self.read_model.report(report.report_id)
+        decision = decide(report, before, upload.filename, dry_run)
+        if len(decision.imported.lines) > books.MAX_REPORT_LINES:
+            raise BadReport("file", f"more than {books.MAX_REPORT_LINES} lines: split it")
+        if decision.outcome is Outcome.IMPORTED:
+            zone = zone_of(self.catalog.outlet(outlet_id))
+            await self.inventory.record_sales(outlet_id, sales_body(report, zone), key)
+            event = make_event(
+                decision.imported,
+                event_id=uuid.uuid5(LUMBUNG_NAMESPACE, f"books:report:{report.report_id}"),
+                occurred_at=self.now(),
+                producer=PRODUCER,
+                correlation_id=report.report_id,
+            )
+            await self.publisher.publish("books.reports", f"report|{report.report_id}", event)
+            await self.read_model.put_report_event(event)
+        return report_answer(report, decision), decision.outcome
 
     def _parse(self, number: str) -> tuple[str, str, str]:
         suppliers = (s.supplier_id for s in self.catalog.suppliers.values())

@@ -11,13 +11,16 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from lumbung.books.adapters.inventory import InventoryUnavailable
 from lumbung.books.domain import BooksError, NotAllowed, Rebuilding, UnknownStatement
+from lumbung.books.imports import Outcome
 from lumbung.books.render import as_csv, as_html
-from lumbung.books.service import BooksService
+from lumbung.books.service import BadReport, BooksService, Upload
 from lumbung.contracts.bounds import MAX_PRICE_IDR
+from lumbung.contracts.events import books
 from lumbung.contracts.events.books import PaymentMethod
 from lumbung.contracts.events.common import Identifier
-from lumbung.platform.auth import Principal, Role, authorize
+from lumbung.platform.auth import KEY_HEADER, Principal, Role, authorize
 
 
 class Format(StrEnum):
@@ -38,6 +41,21 @@ PeriodQuery = Annotated[
     str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="A month, YYYY-MM.")
 ]
 IdQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+RetailerPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+MAX_REPORT_BYTES = 10_000_000
+
+
+class ProfileIn(BaseModel):
+    """A retailer's report profile as ops send it (the retailer is in the path)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: books.ReportColumns
+    date_format: str = Field(default="%d/%m/%Y", min_length=1, max_length=64)
+    stores: dict[str, str] = Field(default_factory=dict, max_length=5000)
+    plus: dict[str, str] = Field(default_factory=dict, max_length=20000)
 
 
 class PaymentIn(BaseModel):
@@ -135,7 +153,54 @@ def routers(principal: Any) -> list[APIRouter]:
         authorize(who, Role.OPS)
         return answered(*await service(request).pay(number, body.model_dump()))
 
-    return [router]
+    reports = APIRouter(prefix="/v1", tags=["retailer reports"])
+
+    @reports.put(
+        "/report-profiles/{retailer}",
+        summary="Save how a retailer's sales report reads (its columns and codes)",
+    )
+    async def save_profile(
+        request: Request, retailer: RetailerPath, body: ProfileIn, who: Caller
+    ) -> dict[str, Any]:
+        authorize(who, Role.OPS)
+        profile = books.ReportProfileSaved(**body.model_dump() | {"retailer": retailer})
+        return await service(request).save_profile(profile)
+
+    @reports.get("/report-profiles/{retailer}", summary="A retailer's saved report profile")
+    async def get_profile(request: Request, retailer: RetailerPath, who: Caller) -> dict[str, Any]:
+        authorize(who, Role.OPS)
+        return await service(request).profile(retailer)
+
+    @reports.post(
+        "/reports/{retailer}/{store}/{period}",
+        summary="Import a retailer's sales report (CSV or XLSX as the request body)",
+        responses={
+            200: {"description": "A dry run, or the same report imported before: nothing written"},
+            201: {"description": "Imported: its sales went through the inventory ingest"},
+            409: {"description": "The report was imported before with other lines"},
+            422: {"description": "The file cannot be read with the retailer's profile"},
+        },
+    )
+    async def import_report(
+        request: Request,
+        retailer: RetailerPath,
+        store: RetailerPath,
+        period: Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")],
+        who: Caller,
+        dry_run: Annotated[bool, Query(description="Check every row, write nothing.")] = True,
+        filename: Annotated[str, Query(max_length=200)] = "report.csv",
+    ) -> JSONResponse:
+        authorize(who, Role.OPS)
+        data = await request.body()
+        if len(data) > MAX_REPORT_BYTES:
+            raise BadReport("file", f"the file is over {MAX_REPORT_BYTES // 1_000_000} MB")
+        upload = Upload(retailer, store, period, filename, data)
+        key = request.headers.get(KEY_HEADER, "")
+        answer, outcome = await service(request).import_report(upload, key, dry_run)
+        status = {Outcome.IMPORTED: 201, Outcome.REFUSED: 409}.get(outcome, 200)
+        return JSONResponse(answer, status_code=status)
+
+    return [router, reports]
 
 
 def install_error_mapping(app: FastAPI) -> None:
@@ -144,6 +209,7 @@ def install_error_mapping(app: FastAPI) -> None:
         UnknownStatement: 404,
         NotAllowed: 409,
         Rebuilding: 503,
+        InventoryUnavailable: 503,
     }
 
     async def books_error(_: Request, exc: Exception) -> Response:
