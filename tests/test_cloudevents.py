@@ -79,6 +79,8 @@ def apis(
         }
     )
     processes = [ApiProcess(name, worker_env, tmp_path / f"{name}-api.log") for name in APIS]
+    by_name = {api.service: api for api in processes}  # books records reports via inventory
+    by_name["books"].env["LUMBUNG_BOOKS_INVENTORY_URL"] = by_name["inventory"].url
     clients: dict[str, httpx.Client] = {}
     try:
         # Started together, not one after the other: each takes seconds to get ready.
@@ -183,6 +185,23 @@ def issue_and_pay_a_statement(books: httpx.Client) -> None:
     }
     paid = succeeded(books.post(f"/v1/statements/{number}/payments", json=payment))
     assert paid["state"] == "paid"
+
+
+def import_a_report(books: httpx.Client) -> None:
+    """A retailer's profile saved (books.ReportProfileSaved) and one report of the
+    kiosk's last month imported (books.ReportImported), its sale through the ingest."""
+    profile = {
+        "columns": {"store": "Toko", "plu": "PLU", "date": "Tanggal", "qty": "Qty", "amount": "Rp"},
+        "stores": {"K1": OUTLET},
+        "plus": {"1001": SKU},
+    }
+    succeeded(books.put("/v1/report-profiles/mitra", json=profile))
+    first = datetime.now(WITA).replace(day=1)
+    day = (first - timedelta(days=1)).replace(day=15)
+    report = f"Toko,PLU,Tanggal,Qty,Rp\nK1,1001,{day:%d/%m/%Y},2,50000\n".encode()
+    url = f"/v1/reports/mitra/K1/{day:%Y-%m}"
+    done = succeeded(books.post(url, content=report, params={"dry_run": "false"}))
+    assert done["outcome"] == "imported", done
 
 
 def predict_and_clear_a_stockout(
@@ -438,6 +457,7 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
     worker_now = datetime.now(WITA) + SHIFTED
     predict_and_clear_a_stockout(catalog, inventory, worker_now, kafka_bootstrap, registry)
     issue_and_pay_a_statement(books)
+    import_a_report(books)
 
     event_topics = [
         registry.name(topic.name)
