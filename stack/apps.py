@@ -103,9 +103,11 @@ def up(stack: Stack, ports: str, demo: bool = False) -> None:
             f"LUMBUNG_{service.upper()}_HTTP_PORT": str(port),
             f"LUMBUNG_{service.upper()}_HTTP_HOST": "127.0.0.1",
         }
-        if service == "dashboard":  # the page's restock buttons reach inventory through it
+        if service in ("dashboard", "books"):  # restock buttons; a report's sales
             inventory = stack.file("inventory.port").read_text()
-            service_env["LUMBUNG_DASHBOARD_INVENTORY_URL"] = f"http://127.0.0.1:{inventory}"
+            service_env[f"LUMBUNG_{service.upper()}_INVENTORY_URL"] = (
+                f"http://127.0.0.1:{inventory}"
+            )
         with open(log, "ab") as out:
             proc = subprocess.Popen(
                 [str(BIN / f"lumbung-{service}"), "api"],

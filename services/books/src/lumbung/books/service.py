@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from lumbung.books.adapters.inventory import InventoryApi, InventoryUnavailable
 from lumbung.books.adapters.read_model import BooksReadModel
+from lumbung.books.adapters.reports_view import ReportsView
 from lumbung.books.domain import (
     BooksError,
     Ledger,
@@ -221,6 +222,7 @@ class BooksService:
         now: Callable[[], datetime],
         forum_name: str,
         inventory: InventoryApi | None = None,
+        reports: ReportsView | None = None,
     ) -> None:
         self.publisher = publisher
         self.catalog = catalog
@@ -228,6 +230,7 @@ class BooksService:
         self.now = now
         self.forum_name = forum_name
         self.inventory = inventory
+        self.reports = reports
 
     # -- retailer reports -------------------------------------------------------------------
 
@@ -243,22 +246,26 @@ class BooksService:
             correlation_id=f"profile|{profile.retailer}",
         )
         await self.publisher.publish("books.reports", f"profile|{profile.retailer}", event)
-        await self.read_model.put_report_event(event)
+        self._reports().put(profile)
         return profile.model_dump(mode="json")
 
     async def profile(self, retailer: str) -> dict[str, Any]:
-        found = await self.read_model.profile(retailer)
+        found = self._reports().profiles.get(retailer)
         if found is None:
             raise UnknownStatement("retailer", f"no report profile for {retailer!r}: save one")
         return found.model_dump(mode="json")
+
+    def _reports(self) -> ReportsView:
+        if self.reports is None:
+            raise InventoryUnavailable("retailer", "this books API does not follow books.reports")
+        return self.reports
 
     async def import_report(
         self, upload: Upload, key: str, dry_run: bool
     ) -> tuple[dict[str, Any], Outcome]:
         """Read, check and (unless a dry run) import a retailer's report; see `imports`."""
-        if not await self.read_model.is_built():
-            raise Rebuilding("report", "the books are being rebuilt from Kafka: try again soon")
-        profile = await self.read_model.profile(upload.retailer)
+        view = self._reports()
+        profile = view.profiles.get(upload.retailer)
         if profile is None:
             raise UnknownStatement("retailer", f"no report profile for {upload.retailer!r}")
         products = self.catalog.products.values()
@@ -272,12 +279,14 @@ class BooksService:
         except ReportError as exc:
             raise BadReport("file", str(exc)) from None
         outlet_id = str(report.outlet_id)
+        if not await self.read_model.is_built():  # the live days are in the ledgers
+            raise Rebuilding("report", "the books are being rebuilt from Kafka: try again soon")
         if self.inventory is None:
             raise InventoryUnavailable("inventory", "no inventory API is configured")
         ledgers = await self.read_model.outlet_ledgers(outlet_id, upload.period)
         stock = await self.inventory.stock(outlet_id, key)
         flag(report, live_days(Ledger.from_dict(x) for x in ledgers), on_hand(stock))
-        before = await self.read_model.report(report.report_id)
+        before = view.reports.get(report.report_id)
         decision = decide(report, before, upload.filename, dry_run)
         if len(decision.imported.lines) > books.MAX_REPORT_LINES:
             raise BadReport("file", f"more than {books.MAX_REPORT_LINES} lines: split it")
@@ -292,7 +301,7 @@ class BooksService:
                 correlation_id=report.report_id,
             )
             await self.publisher.publish("books.reports", f"report|{report.report_id}", event)
-            await self.read_model.put_report_event(event)
+            view.put(decision.imported)
         return report_answer(report, decision), decision.outcome
 
     def _parse(self, number: str) -> tuple[str, str, str]:

@@ -7,15 +7,13 @@ right after it).
     <prefix>:books:periods                              set of months with a ledger
     <prefix>:books:issued:<number>                      the StatementIssued data (+ when)
     <prefix>:books:payments:<number>                    hash payment_id -> payment JSON
-    <prefix>:books:profile:<retailer>                   a books.ReportProfileSaved as JSON
-    <prefix>:books:report:<retailer>|<store>|<period>   a books.ReportImported as JSON
     <prefix>:books:built                                set once everything was projected
 
 Ledgers come from the books worker's changelog (its committed state), statements and
-payments from `books.events`, profiles and imported reports from `books.reports`; after a
-Redis wipe the worker reads them all again. A ledger lands only when its version is
-newer, an issue, a payment and a report only once (the first wins), so replays and a
-rebuild beside the live projections never move the model backwards.
+payments from `books.events`; after a Redis wipe the worker reads both again. A ledger
+lands only when its version is newer, an issue and a payment only once (the first wins),
+so replays and a rebuild beside the live projections never move the model backwards.
+(Report profiles and imports are the API's own view of `books.reports`: ReportsView.)
 """
 
 from __future__ import annotations
@@ -65,17 +63,14 @@ class BooksReadModel:
             await self._put_if_newer(keys=[], args=[self._base, orjson.dumps(rows)])
 
     async def put_events(self, registry: Registry, records: list[Any]) -> None:
-        """Records of `books.events` and `books.reports`."""
+        """Records of `books.events`."""
         for record in records:
             try:
                 event = registry.parse(record.value or b"")
             except ContractError as exc:  # written by this service's API: logged, not fatal
                 log.warning("skipped an unreadable record on books.events: %r", exc)
                 continue
-            if isinstance(event.data, (books.ReportProfileSaved, books.ReportImported)):
-                await self.put_report_event(event)
-            else:
-                await self.put_event(event)
+            await self.put_event(event)
 
     async def put_event(self, event: Any) -> None:
         data = event.data
@@ -86,23 +81,6 @@ class BooksReadModel:
         elif isinstance(data, books.PaymentRecorded):
             raw = orjson.dumps(data.model_dump(mode="json") | stamp)
             await self.redis.hsetnx(f"{self._base}payments:{data.number}", data.payment_id, raw)
-
-    async def put_report_event(self, event: Any) -> None:
-        """A profile replaces the one before; a report is imported once (the first wins)."""
-        data = event.data
-        raw = orjson.dumps(data.model_dump(mode="json"))
-        if isinstance(data, books.ReportProfileSaved):
-            await self.redis.set(f"{self._base}profile:{data.retailer}", raw)
-        elif isinstance(data, books.ReportImported):
-            await self.redis.set(f"{self._base}report:{data.report_id}", raw, nx=True)
-
-    async def profile(self, retailer: str) -> books.ReportProfileSaved | None:
-        raw = await self.redis.get(f"{self._base}profile:{retailer}")
-        return None if raw is None else books.ReportProfileSaved.model_validate_json(raw)
-
-    async def report(self, report_id: str) -> books.ReportImported | None:
-        raw = await self.redis.get(f"{self._base}report:{report_id}")
-        return None if raw is None else books.ReportImported.model_validate_json(raw)
 
     async def outlet_ledgers(self, outlet_id: str, month: str) -> list[dict[str, Any]]:
         """Every supplier's ledger of the outlet in the month."""

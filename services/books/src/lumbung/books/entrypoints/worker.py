@@ -8,9 +8,8 @@
   remembered) counts once; one transaction per batch holds the changed ledgers, dead
   letters and input offsets;
 - `read-model`: the Redis books view, fed from the `ledgers` stream's changelog (its
-  committed state), from `books.events` (statements issued, payments) and from
-  `books.reports` (report profiles, reports imported), and rebuilt from them whenever
-  Redis lost it.
+  committed state) and from `books.events` (statements issued, payments), and rebuilt from
+  both whenever Redis lost it.
 """
 
 from __future__ import annotations
@@ -84,9 +83,6 @@ class Worker:
             Projection(
                 SERVICE, "read-model-events", registry, bootstrap, "books.events", self.events
             ),
-            Projection(
-                SERVICE, "read-model-reports", registry, bootstrap, "books.reports", self.events
-            ),
         )
         self._stopping = asyncio.Event()
         self._catalog_started = False
@@ -106,9 +102,8 @@ class Worker:
         bootstrap, registry = self.settings.kafka_bootstrap_servers, self.registry
         tasks = registry.spec(INPUTS[0]).partitions
         await read_to_end(bootstrap, self.ledgers.changelog, tasks, self.read_model.put_ledgers)
-        for topic in ("books.events", "books.reports"):
-            partitions = registry.spec(topic).partitions
-            await read_to_end(bootstrap, registry.name(topic), partitions, self.events)
+        events = registry.spec("books.events").partitions
+        await read_to_end(bootstrap, registry.name("books.events"), events, self.events)
         await self.read_model.mark_built()
 
     async def keep_read_model(self) -> None:
