@@ -19,6 +19,7 @@ from services.books.tests.integration.test_statements_flow import (
     SINGKONG,
     SUPPLIER,
     expected_statement,
+    figures_of,
     last_month,
     statement_when,
 )
@@ -138,17 +139,7 @@ def test_a_store_report_is_imported_once_and_a_changed_one_is_refused(
             expected = expected_statement(sales, [], on_topic("catalog.outlets"))
 
             def as_expected(st: dict[str, Any]) -> bool:
-                got = {
-                    (x["sku"], x["unit_price_idr"], x["commission_percent"]): (
-                        x["sold"],
-                        x["returned"],
-                        x["gross_idr"],
-                        x["commission_idr"],
-                        x["net_idr"],
-                    )
-                    for x in st["lines"]
-                }
-                return got == expected
+                return figures_of(st) == expected
 
             statement = statement_when(api, number, as_expected)
             assert as_expected(statement), (statement["lines"], expected)

@@ -100,6 +100,20 @@ def expected_statement(
     return out
 
 
+def figures_of(statement: dict[str, Any]) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """A statement's lines in the shape of `expected_statement`."""
+    return {
+        (line["sku"], line["unit_price_idr"], line["commission_percent"]): (
+            line["sold"],
+            line["returned"],
+            line["gross_idr"],
+            line["commission_idr"],
+            line["net_idr"],
+        )
+        for line in statement["lines"]
+    }
+
+
 def issue_key(env: dict[str, str], registry: Any, api: Any, role: KeyRole, subject: str) -> str:
     """A key of `role` for `subject`, issued through the catalog's own key store."""
     from lumbung.catalog.bootstrap import issue_key_directly
@@ -210,17 +224,7 @@ def test_a_month_at_an_indomaret_store_is_stated_to_the_rupiah_issued_and_paid(
     net = sum(line[4] for line in expected.values())
 
     def as_expected(st: dict[str, Any]) -> bool:
-        got = {
-            (line["sku"], line["unit_price_idr"], line["commission_percent"]): (
-                line["sold"],
-                line["returned"],
-                line["gross_idr"],
-                line["commission_idr"],
-                line["net_idr"],
-            )
-            for line in st["lines"]
-        }
-        return got == expected
+        return figures_of(st) == expected
 
     statement = statement_when(books_api, number, as_expected)
     # Writes wait for a whole read model (503 while the worker still builds it): as a
