@@ -381,6 +381,8 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
     succeeded(inventory.post(f"/v1/outlets/{OUTLET}/returns", json=stray, headers=outlet))
     adjustment = {"adjustment_id": "A-1", "sku": SKU, "delta": -1, "reason": "damaged"}
     succeeded(inventory.post(f"/v1/outlets/{OUTLET}/adjustments", json=adjustment, headers=outlet))
+    sent_back = {"sendback_id": "RB-1", "lines": [{"sku": SKU, "qty": 1}], "reason": "expired"}
+    succeeded(inventory.post(f"/v1/outlets/{OUTLET}/send-backs", json=sent_back, headers=outlet))
     transfer = {
         "transfer_id": "T-1",
         "from_outlet_id": OUTLET,

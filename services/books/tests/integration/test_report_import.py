@@ -1,8 +1,11 @@
-"""A retailer's report imported through the books API, on the real broker and Redis, with
-the inventory API and workers running: a dry run writes nothing, the import's sales reach
-`pos.sales` through the inventory ingest and the statement, the same report again changes
-nothing, a changed one is refused with its differences, and a day with live till sales
-is refused."""
+"""A month of one Indomaret store, on the real broker and Redis with the inventory API and
+workers running: live till sales and a partial return on some days, a retailer's report
+for the others imported through the books API (a dry run writes nothing, the import's
+sales reach `pos.sales` through the inventory ingest, the same report again changes
+nothing, a changed one is refused with its differences, a day with live till sales is
+refused), goods sent back to the producer, and the commission changing mid-month (the
+demo's stores take 17.5 % until the 16th, 15 % from then on). The supplier's statement is
+checked to the rupiah against this test's own computation from the raw topics."""
 
 from __future__ import annotations
 
@@ -11,9 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from lumbung.catalog import demo
 from lumbung.contracts import sale_event_id
+from lumbung.contracts.events import pos
 from services.books.tests.integration.test_statements_flow import (
     PISANG,
     SINGKONG,
@@ -48,7 +54,7 @@ def report_csv(rows: list[tuple[str, str, int, int]]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_a_store_report_is_imported_once_and_a_changed_one_is_refused(
+def test_a_month_of_one_indomaret_store_with_live_and_report_days_is_stated_to_the_rupiah(
     workers: Any,
     events: Any,
     on_topic: Any,
@@ -75,7 +81,25 @@ def test_a_store_report_is_imported_once_and_a_changed_one_is_refused(
                 sale("S-LIVE", live, (PISANG, 2, 15_000)), event_id=sale_event_id(SHOP, "S-LIVE")
             ),
         )
+        partial = pos.SaleReturned(  # one of the two back, the same day
+            return_id="R-LIVE",
+            sale_id="S-LIVE",
+            outlet_id=SHOP,
+            returned_at=live + timedelta(hours=3),
+            lines=[pos.SaleLine(sku=PISANG, qty=1, unit_price_idr=15_000)],
+        )
+        events.send("pos.sales", SHOP, events.envelope(partial))
         events.flush()
+        # Expired packs go back to the producer on the 25th: out of stock, not sold.
+        ops = {"X-API-Key": ops_key}
+        back = {
+            "sendback_id": "RB-1",
+            "lines": [{"sku": SINGKONG, "qty": 4}],
+            "reason": "expired",
+            "sent_at": (start + timedelta(days=24, hours=9)).isoformat(),
+        }
+        sent = httpx.post(f"{inventory.url}/v1/outlets/{SHOP}/send-backs", json=back, headers=ops)
+        assert sent.status_code == 202, sent.text
         monkeypatch.setenv("LUMBUNG_BOOKS_INVENTORY_URL", inventory.url)
         with in_process_api("books", worker_env, registry, ops_key) as api:
             assert api.put("/v1/report-profiles/indomaret", json=PROFILE).status_code == 200
@@ -89,8 +113,12 @@ def test_a_store_report_is_imported_once_and_a_changed_one_is_refused(
             ]
             number = f"ST-{period}-{SUPPLIER}-{SHOP}"
             # The store's stock and its live day are known before the report comes.
-            assert read_model.wait_for(lambda: read_model.on_hand([SHOP]).get((SHOP, PISANG)) == 38)
-            assert statement_when(api, number, lambda st: st["sold"] == 2)["sold"] == 2
+            stock = lambda: read_model.on_hand([SHOP])  # noqa: E731
+            assert read_model.wait_for(
+                lambda: (stock().get((SHOP, PISANG)), stock().get((SHOP, SINGKONG))) == (39, 26)
+            )
+            first = statement_when(api, number, lambda st: st["returned"] == 1 and st["sent_back"])
+            assert (first["sold"], first["returned"]) == (2, 1)
             url = f"/v1/reports/indomaret/TGR1/{period}"
             data = report_csv(rows)
             answer = ready_answer(api, url, data, dry_run=True)
@@ -136,16 +164,44 @@ def test_a_store_report_is_imported_once_and_a_changed_one_is_refused(
             written = on_topic("books.reports", wait_for=2)
             assert [e["event_type"] for e in written].count("books.ReportImported") == 1
 
-            expected = expected_statement(sales, [], on_topic("catalog.outlets"))
+            alerts = on_topic("inventory.alerts")
+            expected = expected_statement(sales, alerts, on_topic("catalog.outlets"))
 
             def as_expected(st: dict[str, Any]) -> bool:
                 return figures_of(st) == expected
 
             statement = statement_when(api, number, as_expected)
             assert as_expected(statement), (statement["lines"], expected)
-            assert statement["sold"] == 2 + 3 + 2 + 60
+            assert (statement["sold"], statement["returned"]) == (2 + 3 + 2 + 60, 1)
+            assert {line["commission_percent"] for line in statement["lines"]} == {17.5, 15.0}
+            assert statement["sent_back"] == sent_back_in(on_topic("inventory.commands"))
+            assert statement["sent_back"] == [{"sku": SINGKONG, "qty": 4, "reason": "expired"}]
     finally:
         inventory.stop()
+
+
+def sent_back_in(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Goods the shop sent back to the supplier last month, per SKU and reason, from the
+    raw `inventory.commands` (each send-back id once)."""
+    period, _ = last_month()
+    units: dict[tuple[str, str], int] = {}
+    seen: set[str] = set()
+    for event in commands:
+        data = event["data"]
+        if event["event_type"] != "inventory.GoodsSentBack" or data["sendback_id"] in seen:
+            continue
+        seen.add(data["sendback_id"])
+        if data["outlet_id"] != SHOP or not data["sent_at"].startswith(period):
+            continue
+        for line in data["lines"]:
+            if supplier_of(line["sku"]) == SUPPLIER:
+                key = (line["sku"], data["reason"])
+                units[key] = units.get(key, 0) + line["qty"]
+    return [{"sku": sku, "qty": units[sku, why], "reason": why} for sku, why in sorted(units)]
+
+
+def supplier_of(sku: str) -> str:
+    return {s: body["supplier_id"] for s, body in demo.products()}[sku]
 
 
 def ready_answer(api: Any, url: str, data: bytes, dry_run: bool) -> Any:

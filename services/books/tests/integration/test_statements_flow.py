@@ -257,7 +257,7 @@ def test_a_month_at_an_indomaret_store_is_stated_to_the_rupiah_issued_and_paid(
     sheet = books_api.get(f"/v1/statements/{number}", params={"format": "csv"})
     total = [row for row in sheet.text.splitlines() if ",TOTAL," in row]
     assert total == [
-        f"{number},{period},{SUPPLIER},{SHOP},open,TOTAL,,,{statement['sold']},{statement['returned']},{statement['gross_idr']},{statement['commission_idr']},{net}"
+        f"{number},{period},{SUPPLIER},{SHOP},open,TOTAL,,,{statement['sold']},{statement['returned']},{statement['gross_idr']},{statement['commission_idr']},{net},0,"
     ]
 
     this_month = datetime.now(WITA).strftime("%Y-%m")

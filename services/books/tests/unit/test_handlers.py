@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from lumbung.books.domain import Ledger
+from lumbung.books.domain import Ledger, sent_back_of
 from lumbung.books.entrypoints.worker import ledgers_stream
 from lumbung.books.handlers import UNKNOWN_SUPPLIER, forget_old_returns, ledger_key
 from lumbung.contracts import OutletChanged, Registry, encode, make_event, sale_event_id
@@ -241,6 +241,42 @@ def test_other_alerts_are_ignored_not_dead_lettered() -> None:
 
     assert task.dead == []
     assert task.state == {}
+
+
+def test_goods_sent_back_are_kept_per_supplier_once_and_never_as_sold() -> None:
+    task = Task()
+    back = inv.GoodsSentBack(
+        sendback_id="RB-1",
+        outlet_id=SHOP,
+        lines=[inv.TransferLine(sku=KERIPIK, qty=4), inv.TransferLine(sku=AMPLANG, qty=1)],
+        reason=inv.SendBackReason.EXPIRED,
+        sent_at=NOW,
+    )
+    task.send("inventory.commands", back)
+    task.send("inventory.commands", back)  # the same send-back under another event id
+
+    keripik = task.ledger(SHOP, "2026-11", "SUP-KERIPIK")
+    assert keripik.sent_back == {
+        "RB-1": {"day": "2026-11-20", "reason": "expired", "lines": [[KERIPIK, 4]]}
+    }
+    assert (keripik.sold, keripik.version) == ({}, 1)
+    assert sent_back_of([keripik, task.ledger(SHOP, "2026-11", "SUP-AMPLANG")]) == [
+        {"sku": AMPLANG, "qty": 1, "reason": "expired"},
+        {"sku": KERIPIK, "qty": 4, "reason": "expired"},
+    ]
+
+
+def test_other_commands_are_ignored_not_dead_lettered() -> None:
+    task = Task()
+    count = inv.StockCounted(
+        count_id="C-1",
+        outlet_id=SHOP,
+        lines=[inv.CountedLine(sku=KERIPIK, counted=5)],
+        counted_at=NOW,
+    )
+    task.send("inventory.commands", count)
+
+    assert (task.dead, task.state) == ([], {})
 
 
 def test_a_sku_the_catalog_does_not_know_is_kept_under_an_unknown_supplier() -> None:

@@ -28,6 +28,7 @@ STATEMENT: dict[str, Any] = {
     "lines": [LINE],
     **{k: LINE[k] for k in ("sold", "returned", "gross_idr", "commission_idr", "net_idr")},
     "refunds_idr": 15_000,
+    "sent_back": [{"sku": "KERIPIK-PISANG-200", "qty": 4, "reason": "expired"}],
     "issued_at": "2026-12-01T10:00:00+08:00",
     "payments": [
         {
@@ -61,15 +62,18 @@ def test_the_page_names_the_forum_and_the_supplier_in_bahasa_indonesia() -> None
     assert "Sisa: <strong>Rp 14.750</strong>" in page
     assert '<td class="n">17,5 %</td>' in page
     assert "<td>Tunai</td>" in page
+    assert "Dikembalikan ke pemasok (bukan penjualan)" in page
+    assert '<td class="n">4</td><td>Kedaluwarsa</td>' in page
     assert "http" not in page  # nothing loaded from elsewhere: it prints offline
 
 
-def test_the_csv_has_a_row_per_line_and_a_total_row() -> None:
+def test_the_csv_has_a_row_per_line_one_per_sku_sent_back_and_a_total_row() -> None:
     rows = as_csv([STATEMENT]).splitlines()
 
     assert rows[0].startswith("number,period,supplier_id,outlet_id,state,sku,")
     head = "ST-2026-11-SUP-KERIPIK-IDM-GROGOT-1,2026-11,SUP-KERIPIK,IDM-GROGOT-1,part_paid"
     assert rows[1:] == [
-        f"{head},KERIPIK-PISANG-200,15000,17.5,3,1,30000,5250,24750",
-        f"{head},TOTAL,,,3,1,30000,5250,24750",
+        f"{head},KERIPIK-PISANG-200,15000,17.5,3,1,30000,5250,24750,,",
+        f"{head},KERIPIK-PISANG-200,,,,,,,,4,expired",
+        f"{head},TOTAL,,,3,1,30000,5250,24750,4,",
     ]

@@ -392,6 +392,24 @@ def test_an_adjustment_moves_on_hand_and_names_its_reason() -> None:
     assert ledger(sent) == [("AMPLANG", 8, 0, -2, "adjustment:damaged")]
 
 
+def test_goods_sent_back_to_their_producer_leave_on_hand_with_their_reason() -> None:
+    shelf = Shelf()
+    shelf.count(AMPLANG=10)
+
+    sent = shelf.send(
+        "inventory.commands",
+        inv.GoodsSentBack(
+            sendback_id="RB-1",
+            outlet_id=BOOTH,
+            lines=[inv.TransferLine(sku="AMPLANG", qty=4)],
+            reason=inv.SendBackReason.EXPIRED,
+            sent_at=datetime(2026, 8, 3, 10, tzinfo=ZoneInfo("Asia/Makassar")),
+        ),
+    )
+
+    assert ledger(sent) == [("AMPLANG", 6, 0, -4, "sent_back:expired")]
+
+
 # -- restock -----------------------------------------------------------------------------
 
 

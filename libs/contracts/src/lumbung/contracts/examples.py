@@ -279,6 +279,18 @@ EXAMPLES: dict[str, Example] = {
         "inventory",
         "TRF-0042",
     ),
+    "inventory.GoodsSentBack": Example(
+        inventory.GoodsSentBack(
+            sendback_id="RB-0004",
+            outlet_id=OUTLET,
+            lines=[inventory.TransferLine(sku=SKU, qty=6)],
+            reason=inventory.SendBackReason.EXPIRED,
+            sent_at=AT + timedelta(days=2),
+            note="Lewat tanggal / past best-before",
+        ),
+        f"outlet:{OUTLET}",
+        "RB-0004",
+    ),
     "inventory.TransferOverdue": Example(
         inventory.TransferOverdue(
             transfer_id="TRF-0042",

@@ -246,6 +246,7 @@ EVENTS: tuple[EventSpec, ...] = (
     # Issue 18: consignment money.
     EventSpec("inventory.ReturnRefused", 1, inventory.ReturnRefused, "inventory.alerts"),
     EventSpec("inventory.PriceFlagged", 1, inventory.PriceFlagged, "inventory.alerts"),
+    EventSpec("inventory.GoodsSentBack", 1, inventory.GoodsSentBack, "inventory.commands"),
     # Issue 21: stock that moves.
     EventSpec(
         "inventory.TransferDispatched", 1, inventory.TransferDispatched, "inventory.commands"

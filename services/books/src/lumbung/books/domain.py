@@ -120,23 +120,32 @@ class Ledger:
 
     `sold`: "DAY|SKU|PRICE" -> units; `returns`: return id -> {"day", "sold_on", "lines":
     [[sku, price, units]], "refund"}; `live`: the days with sales from the outlet's own
-    tills (not from a retailer's report: a day is one or the other); `version` grows with
-    every change (the read model keeps the newest)."""
+    tills (not from a retailer's report: a day is one or the other); `sent_back`: send-back
+    id -> {"day", "reason", "lines": [[sku, units]]}, goods the outlet sent back to the
+    supplier; `version` grows with every change (the read model keeps the newest)."""
 
     sold: dict[str, int] = field(default_factory=dict)
     returns: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = 0
     live: list[str] = field(default_factory=list)
+    sent_back: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any] | None) -> Ledger:
         if raw is None:
             return cls()
-        live = list(raw.get("live", []))  # ledgers kept before reports were imported
-        return cls(dict(raw["sold"]), dict(raw["returns"]), int(raw["v"]), live)
+        # ledgers kept before reports were imported and goods sent back have neither
+        live, back = list(raw.get("live", [])), dict(raw.get("back", {}))
+        return cls(dict(raw["sold"]), dict(raw["returns"]), int(raw["v"]), live, back)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sold": self.sold, "returns": self.returns, "v": self.version, "live": self.live}
+        return {
+            "sold": self.sold,
+            "returns": self.returns,
+            "v": self.version,
+            "live": self.live,
+            "back": self.sent_back,
+        }
 
     def sell(self, day: str, sku: str, price: int, qty: int, live: bool = True) -> None:
         key = f"{day}|{sku}|{price}"
@@ -151,6 +160,13 @@ class Ledger:
     ) -> None:
         """A return on `day` of units sold on `sold_on` (the day whose rate applies)."""
         self.returns[return_id] = {"day": day, "sold_on": sold_on, "lines": lines, "refund": refund}
+        self.version += 1
+
+    def send_back(self, sendback_id: str, day: str, lines: list[list[Any]], reason: str) -> None:
+        """Goods sent back to the supplier on `day` (the same id again changes nothing)."""
+        if sendback_id in self.sent_back:
+            return
+        self.sent_back[sendback_id] = {"day": day, "reason": reason, "lines": lines}
         self.version += 1
 
     def forget_return(self, return_id: str) -> bool:
@@ -232,7 +248,20 @@ def lines_of(ledgers: Iterable[Ledger], rate_on: RateOn) -> tuple[list[Line], in
     return [lines[key] for key in sorted(lines)], refunds
 
 
-def figures(lines: list[Line], refunds: int) -> dict[str, Any]:
+def sent_back_of(ledgers: Iterable[Ledger]) -> list[dict[str, Any]]:
+    """The goods sent back to the supplier, in units per (SKU, reason)."""
+    units: dict[tuple[str, str], int] = {}
+    for ledger in ledgers:
+        for back in ledger.sent_back.values():
+            for sku, qty in back["lines"]:
+                key = (sku, back["reason"])
+                units[key] = units.get(key, 0) + int(qty)
+    return [{"sku": sku, "qty": units[sku, why], "reason": why} for sku, why in sorted(units)]
+
+
+def figures(
+    lines: list[Line], refunds: int, sent_back: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """A statement's figures as `books.StatementIssued` carries them."""
     return {
         "lines": [line.to_dict() for line in lines],
@@ -242,6 +271,7 @@ def figures(lines: list[Line], refunds: int) -> dict[str, Any]:
         "commission_idr": sum(line.commission_idr for line in lines),
         "net_idr": sum(line.net_idr for line in lines),
         "refunds_idr": refunds,
+        "sent_back": sent_back or [],
     }
 
 

@@ -1,6 +1,7 @@
 """The books worker's stream handlers: pure functions of (state, event, now) for the
-stream kernel, over `pos.sales` and `inventory.alerts` (both keyed by outlet_id, so an
-outlet's sales, returns and refused returns meet in one task).
+stream kernel, over `pos.sales`, `inventory.alerts` and `inventory.commands` (all keyed
+by outlet_id, so an outlet's sales, returns, refused returns and goods sent back to their
+producers meet in one task).
 
 State:
 
@@ -136,13 +137,31 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
             changes[counted_key(outlet, data.return_id)] = None
         return Outcome(changes)
 
-    # Every other event on inventory.alerts is not the books' business, and not bad input.
-    others = {spec.payload: ignore for spec in DEFAULT.events_on("inventory.alerts")}
+    def sent_back(state: Mapping[str, Any], event: Envelope[Any], _: datetime) -> Outcome:
+        data: inv.GoodsSentBack = event.data
+        month, day = period_of(data.sent_at, zone(data.outlet_id))
+        by_ledger: dict[str, list[list[Any]]] = {}
+        for line in data.lines:
+            key = ledger_key(data.outlet_id, month, supplier(line.sku))
+            by_ledger.setdefault(key, []).append([line.sku, line.qty])
+        ledgers: dict[str, Ledger] = {}
+        for key, lines in by_ledger.items():
+            load(state, ledgers, key).send_back(data.sendback_id, day, lines, data.reason.value)
+        return Outcome({key: ledger.to_dict() for key, ledger in ledgers.items()})
+
+    # Every other event on inventory.alerts and inventory.commands is not the books'
+    # business, and not bad input.
+    others = {
+        spec.payload: ignore
+        for topic in ("inventory.alerts", "inventory.commands")
+        for spec in DEFAULT.events_on(topic)
+    }
     return {
         **others,
         pos.SaleRecorded: sale,
         pos.SaleReturned: sale_returned,
         inv.ReturnRefused: return_refused,
+        inv.GoodsSentBack: sent_back,
     }
 
 

@@ -22,8 +22,10 @@ CSV_COLUMNS = (
     "gross_idr",
     "commission_idr",
     "net_idr",
+    "sent_back",
+    "sent_back_reason",
 )
-LINE_FIELDS = CSV_COLUMNS[5:]
+LINE_FIELDS = CSV_COLUMNS[5:13]
 STATES = {
     "open": "Terbuka (belum diterbitkan)",
     "issued": "Diterbitkan",
@@ -31,6 +33,12 @@ STATES = {
     "paid": "Lunas",
 }
 METHODS = {"transfer": "Transfer", "cash": "Tunai", "qris": "QRIS", "other": "Lainnya"}
+REASONS = {
+    "unsold": "Tidak laku",
+    "expired": "Kedaluwarsa",
+    "damaged": "Rusak",
+    "other": "Lainnya",
+}
 
 
 def rupiah(amount: int) -> str:
@@ -43,16 +51,20 @@ def percent(value: float) -> str:
 
 
 def as_csv(statements: list[dict[str, Any]]) -> str:
-    """One row per line of every statement, then one `TOTAL` row per statement."""
+    """One row per line of every statement, one per SKU and reason of the goods sent back
+    to the supplier (units in `sent_back`, no money), then one `TOTAL` row per statement."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for st in statements:
         head = [st["number"], st["period"], st["supplier_id"], st["outlet_id"], st["state"]]
         for line in st["lines"]:
-            writer.writerow([*head, *(line[name] for name in LINE_FIELDS)])
+            writer.writerow([*head, *(line[name] for name in LINE_FIELDS), "", ""])
+        for back in st["sent_back"]:
+            writer.writerow([*head, back["sku"], *[""] * 7, back["qty"], back["reason"]])
         totals = ["TOTAL", "", "", st["sold"], st["returned"]]
-        writer.writerow([*head, *totals, st["gross_idr"], st["commission_idr"], st["net_idr"]])
+        money = [st["gross_idr"], st["commission_idr"], st["net_idr"]]
+        writer.writerow([*head, *totals, *money, sum(b["qty"] for b in st["sent_back"]), ""])
     return out.getvalue()
 
 
@@ -89,6 +101,7 @@ Status: {state}{issued}</p>
 <td class="n">{net_idr}</td></tr></tfoot>
 </table>
 <p>Pengembalian dana ke pembeli (retur), dicatat saja: {refunds_idr}</p>
+{sent_back}
 <p>Harus dibayar ke pemasok: <strong>{net_idr}</strong><br>
 Sudah dibayar: {paid_idr}<br>
 Sisa: <strong>{outstanding_idr}</strong></p>
@@ -130,6 +143,21 @@ def _payments(payments: list[dict[str, Any]]) -> str:
     )
 
 
+def _sent_back(lines: list[dict[str, Any]]) -> str:
+    """Goods the outlet sent back to the supplier: neither sold nor paid for."""
+    if not lines:
+        return ""
+    rows = "".join(
+        f'<tr><td>{escape(b["sku"])}</td><td class="n">{b["qty"]}</td>'
+        f"<td>{REASONS.get(b['reason'], escape(b['reason']))}</td></tr>"
+        for b in lines
+    )
+    return (
+        "<h3>Dikembalikan ke pemasok (bukan penjualan)</h3><table><thead><tr><th>SKU</th>"
+        f'<th class="n">Jumlah</th><th>Alasan</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
 TEXTS = ("number", "forum_name", "supplier_name", "supplier_id", "outlet_name", "outlet_id")
 MONEY = ("gross_idr", "commission_idr", "net_idr", "refunds_idr", "paid_idr", "outstanding_idr")
 
@@ -145,4 +173,5 @@ def as_html(st: dict[str, Any]) -> str:
         issued=issued,
         rows="\n".join(_row(line) for line in st["lines"]),
         payments=_payments(st["payments"]),
+        sent_back=_sent_back(st["sent_back"]),
     )

@@ -33,6 +33,7 @@ from lumbung.books.domain import (
     parse_number,
     payment_event_id,
     period_end,
+    sent_back_of,
     state_of,
     statement_number,
 )
@@ -56,7 +57,16 @@ from lumbung.platform.publisher import EventPublisher
 from lumbung.platform.views import CatalogView
 
 PRODUCER = "books-api"
-FIGURES = ("lines", "sold", "returned", "gross_idr", "commission_idr", "net_idr", "refunds_idr")
+FIGURES = (
+    "lines",
+    "sold",
+    "returned",
+    "gross_idr",
+    "commission_idr",
+    "net_idr",
+    "refunds_idr",
+    "sent_back",
+)
 
 
 def rate_on(outlet: OutletChanged | None) -> Callable[[date], float]:
@@ -108,8 +118,9 @@ def statement_of(
     """A statement as the API shows it: the live figures of its ledger until it is
     issued, the issued ones after (and whether sales came since), with its payments."""
     outlet, supplier = parties.outlet, parties.supplier
-    live = figures(*lines_of([ledger], rate_on(outlet)))
-    shown = {name: issued[name] for name in FIGURES} if issued is not None else live
+    live = figures(*lines_of([ledger], rate_on(outlet)), sent_back_of([ledger]))
+    # (a statement issued before goods could be sent back has no `sent_back`)
+    shown = {name: issued.get(name, []) for name in FIGURES} if issued is not None else live
     paid = sum(p["amount_idr"] for p in payments)
     state = state_of(issued is not None, shown["net_idr"], paid)
     return {

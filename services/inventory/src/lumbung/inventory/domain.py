@@ -241,6 +241,13 @@ class OutletStock:
     def adjust(self, sku: str, delta: int, reason: str) -> list[Effect]:
         return self._change(sku, delta, 0, f"adjustment:{reason}")
 
+    def send_back(self, lines: list[tuple[str, int]], reason: str) -> list[Effect]:
+        """Goods back to their producer: out of on hand, like a loss, but not a loss."""
+        effects: list[Effect] = []
+        for sku, qty in lines:
+            effects += self._change(sku, -qty, 0, f"sent_back:{reason}")
+        return effects
+
     def receive(self, sku: str, qty: int, restock_id: str | None) -> list[Effect]:
         """Goods in. A receipt books what it brings against the open request (the one it
         names, or the SKU's): short of what the supplier accepted, the rest stays on

@@ -59,6 +59,7 @@ APPLIED: tuple[type[Any], ...] = (
     pos.SaleReturned,
     inv.StockCounted,
     inv.StockAdjusted,
+    inv.GoodsSentBack,
     inv.TransferRequested,
     inv.TransferArrived,
     inv.TransferDispatched,

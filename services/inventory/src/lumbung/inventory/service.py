@@ -130,6 +130,8 @@ def apply(
             effects = state.count([(line.sku, line.counted) for line in data.lines], reason)
         case inv.StockAdjusted():
             effects = state.adjust(data.sku, data.delta, data.reason.value)
+        case inv.GoodsSentBack():
+            effects = state.send_back(_lines(data.lines), data.reason.value)
         case inv.TransferRequested():
             effects = state.dispatch(data.transfer_id, data.to_outlet_id, _lines(data.lines))
         case inv.TransferArrived():

@@ -33,6 +33,9 @@ StatementNumber = Annotated[
 ]
 
 
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
 class StatementLine(Payload):
     """Units of one SKU at one price and one commission rate, and what they come to."""
 
@@ -50,6 +53,15 @@ class StatementLine(Payload):
     net_idr: WireInt = Field(description="gross_idr - commission_idr: owed to the supplier.")
 
 
+class SentBackLine(Payload):
+    """Units of one SKU the outlet sent back to the supplier in the period, for one reason:
+    not sold, so no money; shown so the supplier can check what came home."""
+
+    sku: Sku
+    qty: WireCount
+    reason: Code = Field(description="unsold, expired, damaged or other.")
+
+
 class StatementIssued(Payload):
     """A consignment statement issued to its supplier: the figures as they stood then."""
 
@@ -65,6 +77,11 @@ class StatementIssued(Payload):
     net_idr: WireInt = Field(description="Net payable to the supplier: the lines' sum.")
     refunds_idr: WireCount = Field(
         description="What the outlet refunded its customers for the returns (shown only)."
+    )
+    sent_back: list[SentBackLine] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="Goods the outlet sent back to the supplier in the period (not sold).",
     )
 
 
@@ -93,7 +110,6 @@ class PaymentRecorded(Payload):
 
 # -- retailer sales reports on `books.reports` (compacted: the newest per key) -------------
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 MAX_REPORT_LINES = 5000
 """(day, SKU) lines one import may add: a month of 160 products at one store."""
 

@@ -293,3 +293,23 @@ class TransferOverdue(Payload):
     to_outlet_id: Identifier
     lines: list[TransferLine] = Field(min_length=1, max_length=500)
     expected_at: AwareDatetime
+
+
+class SendBackReason(StrEnum):
+    UNSOLD = "unsold"
+    EXPIRED = "expired"
+    DAMAGED = "damaged"
+    OTHER = "other"
+
+
+class GoodsSentBack(Payload):
+    """Consigned goods an outlet sends back to their producer (unsold, expired, damaged):
+    they leave the outlet's stock, and the producer's statement shows them as sent back,
+    never as sold. Keyed by the outlet."""
+
+    sendback_id: Identifier
+    outlet_id: Identifier
+    lines: list[TransferLine] = Field(min_length=1, max_length=500)
+    reason: SendBackReason = SendBackReason.UNSOLD
+    sent_at: AwareDatetime
+    note: str = Field(default="", max_length=300)

@@ -2,8 +2,9 @@
 
     lumbung-books worker [--jobs ledgers,read-model]
 
-- `ledgers`: every sale and return on `pos.sales` and every refused return on
-  `inventory.alerts` (both keyed by outlet, so they meet in one task), applied by
+- `ledgers`: every sale and return on `pos.sales`, every refused return on
+  `inventory.alerts` and goods sent back to their producers on `inventory.commands` (all
+  keyed by outlet, so they meet in one task), applied by
   `handlers` to a ledger per (outlet, month, supplier); a resent sale (its event id
   remembered) counts once; one transaction per batch holds the changed ledgers, dead
   letters and input offsets;
@@ -35,7 +36,7 @@ from lumbung.platform.shell import run_jobs
 from lumbung.platform.views import CatalogView
 
 SERVICE = "books"
-INPUTS = ("pos.sales", "inventory.alerts")
+INPUTS = ("pos.sales", "inventory.alerts", "inventory.commands")
 ID_HORIZON = timedelta(days=7)
 """How long applied sale ids are kept: an outlet resends a sale within days."""
 JOBS = frozenset({"ledgers", "read-model"})

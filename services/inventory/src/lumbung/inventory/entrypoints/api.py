@@ -97,6 +97,14 @@ class AdjustmentIn(Strict):
         return self
 
 
+class SendBackIn(Strict):
+    sendback_id: Identifier
+    lines: list[inv.TransferLine] = Field(min_length=1, max_length=500)
+    reason: inv.SendBackReason = inv.SendBackReason.UNSOLD
+    sent_at: AwareDatetime | None = Field(default=None, description="Now when left out.")
+    note: str = Field(default="", max_length=300)
+
+
 class ReceiptIn(Strict):
     receipt_id: Identifier
     sku: Sku
@@ -280,6 +288,26 @@ def routers(principal: Any) -> list[APIRouter]:
                 adjustment,
                 [("sku", body.sku)],
                 producer(caller),
+            )
+        )
+
+    @outlets.post(
+        "/send-backs",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Send consigned goods back to their producer (unsold, expired, damaged)",
+    )
+    async def send_back(
+        outlet_id: OutletPath, request: Request, caller: Caller, body: SendBackIn
+    ) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        fields = body.model_dump()
+        fields["sent_at"] = body.sent_at or request.app.state.now()
+        sent = inv.GoodsSentBack(outlet_id=outlet_id, **fields)
+        skus = [(f"lines.{j}.sku", line.sku) for j, line in enumerate(body.lines)]
+        return _out(
+            await ingest(request).command(
+                outlet_id, "sendback", body.sendback_id, sent, skus, producer(caller)
             )
         )
 
