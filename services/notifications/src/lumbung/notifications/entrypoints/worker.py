@@ -54,6 +54,15 @@ SETTLED_KEEP_S = 60.0
 while the stream has not read the outcome back yet."""
 
 
+def incarnation(record: Record) -> tuple[str, ...]:
+    """What tells a message apart from an earlier one with the same delivery id: a failed
+    message is forgotten once its failure is read back, and its cause, produced again from
+    the DLQ, makes it anew (at a later time, from a new offset). Only the message whose
+    outcome was written is held back, never the one made again: that one waited out
+    SETTLED_KEEP_S before it went (57 s in the delivery-faults test)."""
+    return (record["t"], *(cause["origin"] for cause in record["causes"]))
+
+
 class Worker:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -118,8 +127,9 @@ class Worker:
             settings.backoff_max_s,
             settings.concurrency,
         )
-        self._settled: dict[str, float] = {}
-        """Delivery ids whose outcome was written but not yet read back: not sent again."""
+        self._settled: dict[str, tuple[tuple[str, ...], float]] = {}
+        """Delivery ids whose outcome was written but not yet read back, with the message's
+        `incarnation` and when: that message is not sent again."""
         self._task_of: dict[str, int] = {}
         """The task (outbox partition) of each message handed to the sender."""
 
@@ -140,10 +150,15 @@ class Worker:
     def deliver(self, task: int, records: list[Record]) -> None:
         """Messages whose transaction committed (or still pending): to the sender."""
         clock = time.monotonic()
-        self._settled = {k: at for k, at in self._settled.items() if clock - at < SETTLED_KEEP_S}
+        self._settled = {
+            k: (which, at)
+            for k, (which, at) in self._settled.items()
+            if clock - at < SETTLED_KEEP_S
+        }
         self._task_of = {k: t for k, t in self._task_of.items() if self.sender.busy_with(k)}
         for record in records:
-            if record["id"] not in self._settled:
+            settled = self._settled.get(record["id"])
+            if settled is None or settled[0] != incarnation(record):
                 self._task_of[record["id"]] = task
                 self.sender.schedule(record)  # skips one it is sending already
 
@@ -205,7 +220,7 @@ class Worker:
         except Exception:  # pending stays pending: the stream hands it over again
             log.exception("could not record the outcome of delivery %s", record["id"])
             return
-        self._settled[record["id"]] = time.monotonic()
+        self._settled[record["id"]] = (incarnation(record), time.monotonic())
 
     # -- the process ------------------------------------------------------------------------
 
