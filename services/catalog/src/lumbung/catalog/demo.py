@@ -347,6 +347,14 @@ def suppliers() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def ean13(number: int) -> str:
+    """A demo EAN-13 barcode under Indonesia's GS1 prefix 899 (the forum's made-up company
+    number 9123), with its check digit, so a retailer's report can name products by it."""
+    body = f"8999123{number:05d}"
+    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10) % 10
+    return f"{body}{check}"
+
+
 def products() -> list[tuple[str, dict[str, Any]]]:
     return [
         (
@@ -360,6 +368,7 @@ def products() -> list[tuple[str, dict[str, Any]]]:
                 "pirt_no": f"20664030{i:05d}-26",
                 "pack_size": PACK_SIZES[sku],
                 "cost_idr": COSTS[sku],
+                "barcode": ean13(i),
             },
         )
         for i, (sku, name, supplier, category, unit, price) in enumerate(PRODUCTS, 1)
