@@ -129,6 +129,19 @@ def test_the_kernel_offers_the_group_one_assignor() -> None:
     assert options["partition_assignment_strategy"] == (TaskAssignor,)
 
 
+def test_a_lingering_stream_asks_the_broker_to_hold_its_fetch_and_others_do_not() -> None:
+    """A stream nobody waits on (the books) takes fewer, larger batches; the sales' own
+    path answers at once (aiokafka's defaults)."""
+    from dataclasses import replace
+
+    registry = Registry()
+    stream = Stream("books", "ledgers", ("pos.sales",), {pos.SaleRecorded: lambda *a: None})
+    eager = Kernel(stream, registry, "127.0.0.1:1").consumer_options()
+    lazy = Kernel(replace(stream, linger_ms=1000), registry, "127.0.0.1:1").consumer_options()
+    assert "fetch_max_wait_ms" not in eager and "fetch_min_bytes" not in eager
+    assert (lazy["fetch_max_wait_ms"], lazy["fetch_min_bytes"]) == (1000, 1024 * 1024)
+
+
 def test_a_commit_asks_again_soon_when_the_last_one_s_markers_are_still_being_written() -> None:
     """A transaction started right after the last commit mostly finds its coordinator
     still writing that commit's markers; aiokafka waited 20 ms (AddPartitionsToTxn) and
