@@ -7,15 +7,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-
-from lumbung.platform.kernel import Projection
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 REBUILD_CHECK_S = 2.0
 
 
+class Runs(Protocol):
+    """A projection that runs until stopped or failed (`kernel.Projection`, the catalog's
+    projector)."""
+
+    async def run(self) -> None: ...
+
+
 async def keep_projected(
-    projections: Sequence[Projection],
+    projections: Sequence[Runs],
     is_built: Callable[[], Awaitable[bool]],
     rebuild: Callable[[], Awaitable[None]],
     stopping: asyncio.Event,

@@ -50,8 +50,9 @@ def _log_tasks() -> None:
         log.warning("task %s waits in %s", task.get_name(), " > ".join(where) or "?")
 
 
-async def _forever(name: str, job: Job) -> None:
-    """Run `job`; if it fails, log why and run it again after a growing pause."""
+async def forever(name: str, job: Job) -> None:
+    """Run `job`; if it fails, log why and run it again after a growing pause (a worker's
+    jobs, and an API's own followers, such as the catalog's projector)."""
     failures = 0
     while True:
         try:
@@ -95,7 +96,7 @@ class WorkerShell:
             loop.add_signal_handler(sig, stopping.set)
         loop.add_signal_handler(signal.SIGUSR1, _log_tasks)
         web = await self._pages() if self.settings.worker_http_port else None
-        tasks = [asyncio.create_task(_forever(name, job), name=name) for name, job in jobs]
+        tasks = [asyncio.create_task(forever(name, job), name=name) for name, job in jobs]
         await stopping.wait()
         log.info("stopping")
         stop()

@@ -17,6 +17,9 @@ from lumbung.contracts import ApiKeyChanged, KeyRole
 from lumbung.platform.auth import new_key
 from lumbung.platform.clock import Clock, SystemClock
 from lumbung.platform.kit import ServiceKit
+from lumbung.platform.projected import keep_projected
+from lumbung.platform.readiness import read_model_built
+from lumbung.platform.shell import forever
 
 SERVICE = "catalog"
 CATCH_UP_TIMEOUT_S = 60.0
@@ -41,17 +44,31 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         on_outlet=OUTLET_HOURS.put,
     )
 
+    stopping = asyncio.Event()
+    what = "the catalog read model"
+    following: list[asyncio.Task[None]] = []
+
+    async def follow() -> None:
+        await keep_projected([projector], projector.is_built, projector.rebuild, stopping, what)
+
     async def start() -> None:
         await log.start()
-        await projector.start()
+        # Started again when it fails: a Redis that went away ended it for good, and the
+        # catalog lacked what Redis lost when it came back empty, while /readyz said ready.
+        following.append(asyncio.create_task(forever("catalog-projector", follow)))
         await asyncio.wait_for(projector.caught_up.wait(), CATCH_UP_TIMEOUT_S)
 
     async def stop() -> None:
-        await projector.stop()
+        stopping.set()
+        for task in following:
+            task.cancel()
+        await asyncio.gather(*following, return_exceptions=True)
         await log.stop()
 
+    built = read_model_built(model.is_built, what)
+
     async def read_model_ready() -> bool:
-        return projector.caught_up.is_set()
+        return projector.caught_up.is_set() and bool(await built())
 
     app = kit.app(
         description="Catalog: products, suppliers, outlets, calendar events and API keys.",
