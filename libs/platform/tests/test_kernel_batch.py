@@ -131,6 +131,22 @@ def test_a_handler_that_fails_dead_letters_its_record_and_changes_nothing() -> N
     assert b"would not fit" in dict(headers or [])[HEADER_ERROR]
 
 
+def test_a_payload_the_stream_cannot_key_is_dead_lettered_not_stopping_the_partition() -> None:
+    def no_key(data: Any) -> str:
+        raise AttributeError("'TransferOverdue' object has no attribute 'outlet_id'")
+
+    stream = Stream("books", "test", ("pos.sales",), {pos.SaleRecorded: count_units}, key_of=no_key)
+    state: dict[str, Any] = {}
+    step = Batch(stream, Registry(), state, IdMemory(10, timedelta(days=7)), NOW)
+
+    step.add("pos.sales", record(sale("S-3")))
+
+    assert state == {}
+    [(topic, _key, _value, headers)] = step.out
+    assert topic == "books.dlq"
+    assert b"no key for pos.SaleRecorded" in dict(headers or [])[HEADER_ERROR]
+
+
 def test_a_handler_with_the_record_forwards_it_with_headers_and_effects_wait_for_the_commit() -> (
     None
 ):

@@ -138,7 +138,8 @@ def test_a_lingering_stream_asks_the_broker_to_hold_its_fetch_and_others_do_not(
     stream = Stream("books", "ledgers", ("pos.sales",), {pos.SaleRecorded: lambda *a: None})
     eager = Kernel(stream, registry, "127.0.0.1:1").consumer_options()
     lazy = Kernel(replace(stream, linger_ms=1000), registry, "127.0.0.1:1").consumer_options()
-    assert "fetch_max_wait_ms" not in eager and "fetch_min_bytes" not in eager
+    assert "fetch_max_wait_ms" not in eager
+    assert "fetch_min_bytes" not in eager
     assert (lazy["fetch_max_wait_ms"], lazy["fetch_min_bytes"]) == (1000, 1024 * 1024)
 
 

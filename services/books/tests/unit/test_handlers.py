@@ -76,7 +76,7 @@ class Task:
             topic=REGISTRY.name(topic),
             partition=0,
             offset=next(self.offsets),
-            key=payload.outlet_id.encode(),  # type: ignore[attr-defined]
+            key=inv.outlet_key(payload).encode(),
             value=encode(event),
         )
         batch = Batch(STREAM, REGISTRY, self.state, self.ids, NOW)
@@ -266,7 +266,7 @@ def test_goods_sent_back_are_kept_per_supplier_once_and_never_as_sold() -> None:
     ]
 
 
-def test_other_commands_are_ignored_not_dead_lettered() -> None:
+def test_other_commands_and_transfers_are_ignored_not_dead_lettered() -> None:
     task = Task()
     count = inv.StockCounted(
         count_id="C-1",
@@ -274,7 +274,16 @@ def test_other_commands_are_ignored_not_dead_lettered() -> None:
         lines=[inv.CountedLine(sku=KERIPIK, counted=5)],
         counted_at=NOW,
     )
+    lines = [inv.TransferLine(sku=KERIPIK, qty=2)]
+    transfer = inv.TransferRequested(
+        transfer_id="T-1", from_outlet_id=SHOP, to_outlet_id=KIOSK, lines=lines
+    )
+    overdue = inv.TransferOverdue(
+        transfer_id="T-1", from_outlet_id=SHOP, to_outlet_id=KIOSK, lines=lines, expected_at=NOW
+    )
     task.send("inventory.commands", count)
+    task.send("inventory.commands", transfer)
+    task.send("inventory.alerts", overdue)
 
     assert (task.dead, task.state) == ([], {})
 

@@ -32,7 +32,9 @@ def test_the_page_shows_every_topic_with_its_owner_key_partitions_retention_and_
     page = response.text
     for topic in DEFAULT.topics:
         cells = (topic.writer.value, topic.key, str(topic.partitions), retention(topic))
-        row = "".join(f"<td[^>]*>{re.escape(html.escape(cell, quote=False))}</td>" for cell in cells)
+        row = "".join(
+            f"<td[^>]*>{re.escape(html.escape(cell, quote=False))}</td>" for cell in cells
+        )
         assert re.search(rf'id="topic-{re.escape(topic.name)}"', page), topic.name
         assert re.search(rf">{re.escape(topic.name)}</a></th>{row}", page), topic.name
     for spec in DEFAULT.events:

@@ -997,7 +997,11 @@ class Batch:
             self._dead_letter(record, f"{stream.service} does not apply {event.event_type}")
             return
         if stream.key_of is not None:
-            about = stream.key_of(event.data)
+            try:
+                about = stream.key_of(event.data)
+            except Exception as exc:  # a payload the stream cannot place must not stop it
+                self._dead_letter(record, f"no key for {event.event_type}: {exc}")
+                return
             # Bytes, not text: a key that is not UTF-8 would raise here and stop the partition.
             if record.key != about.encode():
                 self._dead_letter(record, f"keyed {record.key!r} but about {about!r}")

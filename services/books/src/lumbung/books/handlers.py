@@ -70,8 +70,8 @@ def is_reported(sale: pos.SaleRecorded) -> bool:
     return (sale.device_id or "").startswith(REPORTED_DEVICE)
 
 
-def outlet_of(data: Any) -> str:
-    return str(data.outlet_id)
+outlet_of = inv.outlet_key
+"""The outlet an input is keyed by (a transfer on `inventory.commands` names two)."""
 
 
 def _hour(moment: datetime) -> int:

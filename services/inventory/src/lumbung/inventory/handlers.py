@@ -118,15 +118,8 @@ def sold_note(state: Mapping[str, Any], outlet: str, sale_id: str) -> returns.So
     return returns.Sold.from_note(state.get(note_key(sold_key(outlet, sale_id))))
 
 
-def outlet_of(data: Any) -> str:
-    """The outlet whose stock an event changes, which is also its key."""
-    match data:
-        case inv.TransferRequested():
-            return str(data.from_outlet_id)
-        case inv.TransferArrived() | inv.TransferDispatched():
-            return str(data.to_outlet_id)
-        case _:
-            return str(data.outlet_id)
+outlet_of = inv.outlet_key
+"""The outlet whose stock an event changes, which is also its key."""
 
 
 def _field(data: Any, name: str) -> Any:

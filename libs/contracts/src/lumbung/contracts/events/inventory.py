@@ -313,3 +313,16 @@ class GoodsSentBack(Payload):
     reason: SendBackReason = SendBackReason.UNSOLD
     sent_at: AwareDatetime
     note: str = Field(default="", max_length=300)
+
+
+def outlet_key(data: Payload) -> str:
+    """The outlet an event about an outlet's stock is keyed by (`pos.sales`,
+    `inventory.commands`, `inventory.alerts`): a transfer's source until it is dispatched,
+    its destination from then on; every other event's own `outlet_id`."""
+    match data:
+        case TransferRequested():
+            return str(data.from_outlet_id)
+        case TransferArrived() | TransferDispatched() | TransferOverdue():
+            return str(data.to_outlet_id)
+        case _:
+            return str(data.outlet_id)  # type: ignore[attr-defined]
