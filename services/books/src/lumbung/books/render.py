@@ -128,34 +128,45 @@ def _row(line: dict[str, Any]) -> str:
     return f"<tr><td>{cells[0]}</td>{numbers}</tr>"
 
 
-def _payments(payments: list[dict[str, Any]]) -> str:
-    if not payments:
+def _table(title: str, headers: list[str], rows: list[list[str]], numbers: set[int]) -> str:
+    """A titled table after the statement's own (nothing when it has no rows); the
+    columns in `numbers` are right-aligned. Cells come escaped."""
+    if not rows:
         return ""
-    rows = "".join(
-        f"<tr><td>{escape(p['payment_id'])}</td><td>{escape(p['paid_at'][:10])}</td>"
-        f"<td>{METHODS.get(p['method'], escape(p['method']))}</td>"
-        f'<td class="n">{rupiah(p["amount_idr"])}</td><td>{escape(p["note"])}</td></tr>'
+
+    def cells(tag: str, texts: list[str]) -> str:
+        return "".join(
+            f'<{tag} class="n">{t}</{tag}>' if n in numbers else f"<{tag}>{t}</{tag}>"
+            for n, t in enumerate(texts)
+        )
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    head = cells("th", headers)
+    return f"<h3>{title}</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _payments(payments: list[dict[str, Any]]) -> str:
+    rows = [
+        [
+            escape(p["payment_id"]),
+            escape(p["paid_at"][:10]),
+            METHODS.get(p["method"], escape(p["method"])),
+            rupiah(p["amount_idr"]),
+            escape(p["note"]),
+        ]
         for p in payments
-    )
-    return (
-        "<h3>Pembayaran</h3><table><thead><tr><th>No.</th><th>Tanggal</th><th>Cara</th>"
-        f'<th class="n">Jumlah</th><th>Catatan</th></tr></thead><tbody>{rows}</tbody></table>'
-    )
+    ]
+    return _table("Pembayaran", ["No.", "Tanggal", "Cara", "Jumlah", "Catatan"], rows, {3})
 
 
 def _sent_back(lines: list[dict[str, Any]]) -> str:
     """Goods the outlet sent back to the supplier: neither sold nor paid for."""
-    if not lines:
-        return ""
-    rows = "".join(
-        f'<tr><td>{escape(b["sku"])}</td><td class="n">{b["qty"]}</td>'
-        f"<td>{REASONS.get(b['reason'], escape(b['reason']))}</td></tr>"
+    rows = [
+        [escape(b["sku"]), str(b["qty"]), REASONS.get(b["reason"], escape(b["reason"]))]
         for b in lines
-    )
-    return (
-        "<h3>Dikembalikan ke pemasok (bukan penjualan)</h3><table><thead><tr><th>SKU</th>"
-        f'<th class="n">Jumlah</th><th>Alasan</th></tr></thead><tbody>{rows}</tbody></table>'
-    )
+    ]
+    title = "Dikembalikan ke pemasok (bukan penjualan)"
+    return _table(title, ["SKU", "Jumlah", "Alasan"], rows, {1})
 
 
 TEXTS = ("number", "forum_name", "supplier_name", "supplier_id", "outlet_name", "outlet_id")
