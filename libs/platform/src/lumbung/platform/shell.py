@@ -14,6 +14,7 @@ import contextlib
 import gc
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
 BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+HEALTHY_RUN_S = 300.0
+"""A job that ran this long before it failed was well: its next pause is the first."""
 STOP_TIMEOUT_S = 15.0
 GC_THRESHOLDS = (50_000, 20, 10)
 """A stream worker allocates a few dozen short-lived objects per record: Python's default
@@ -52,15 +55,19 @@ def _log_tasks() -> None:
 
 async def forever(name: str, job: Job) -> None:
     """Run `job`; if it fails, log why and run it again after a growing pause (a worker's
-    jobs, and an API's own followers, such as the catalog's projector)."""
+    jobs, and an API's own followers, such as the catalog's projector). A run that lasted
+    `HEALTHY_RUN_S` starts the pauses over: a failure a week later waits 1 s, not 30."""
     failures = 0
     while True:
+        started = time.monotonic()
         try:
             await job()
             return
         except asyncio.CancelledError:
             raise
         except Exception:
+            if time.monotonic() - started >= HEALTHY_RUN_S:
+                failures = 0
             pause = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
             failures += 1
             log.exception("%s failed; starting it again in %.0f s", name, pause)
