@@ -10,7 +10,7 @@ checked to the rupiah against this test's own computation from the raw topics.""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pytest
 from lumbung.catalog import demo
 from lumbung.contracts import sale_event_id
 from lumbung.contracts.events import pos
+from lumbung.platform.clock import WITA
 from services.books.tests.integration.test_statements_flow import (
     PISANG,
     SINGKONG,
@@ -191,7 +192,8 @@ def sent_back_in(commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if event["event_type"] != "inventory.GoodsSentBack" or data["sendback_id"] in seen:
             continue
         seen.add(data["sendback_id"])
-        if data["outlet_id"] != SHOP or not data["sent_at"].startswith(period):
+        sent = datetime.fromisoformat(data["sent_at"]).astimezone(WITA)  # the shop's zone
+        if data["outlet_id"] != SHOP or sent.strftime("%Y-%m") != period:
             continue
         for line in data["lines"]:
             if supplier_of(line["sku"]) == SUPPLIER:

@@ -254,12 +254,15 @@ def test_goods_sent_back_are_kept_per_supplier_once_and_never_as_sold() -> None:
     )
     task.send("inventory.commands", back)
     task.send("inventory.commands", back)  # the same send-back under another event id
+    # A retry dated anew, in the next month: still the one send-back.
+    task.send("inventory.commands", back.model_copy(update={"sent_at": NOW + timedelta(days=11)}))
 
     keripik = task.ledger(SHOP, "2026-11", "SUP-KERIPIK")
     assert keripik.sent_back == {
         "RB-1": {"day": "2026-11-20", "reason": "expired", "lines": [[KERIPIK, 4]]}
     }
     assert (keripik.sold, keripik.version) == ({}, 1)
+    assert task.ledger(SHOP, "2026-12", "SUP-KERIPIK").sent_back == {}
     assert sent_back_of([keripik, task.ledger(SHOP, "2026-11", "SUP-AMPLANG")]) == [
         {"sku": AMPLANG, "qty": 1, "reason": "expired"},
         {"sku": KERIPIK, "qty": 4, "reason": "expired"},

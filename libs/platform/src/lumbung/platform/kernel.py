@@ -202,7 +202,10 @@ class Stream:
     linger_ms: int = 0
     """How long the broker may hold a fetch of the inputs for more records (0: answer as
     soon as there is one). A stream nobody waits on (the books) lingers, and so takes
-    fewer, larger batches: fewer transactions on the cores the latency path shares."""
+    fewer, larger batches: fewer transactions on the cores the latency path shares. Its
+    ticks may then run with up to `linger_ms` of input still held at the broker ("caught
+    up" is as of the last fetch): a stream whose ticks decide from what did not come
+    (a timeout) should not linger."""
     ticks_wait_for_inputs: bool = True
     """Ticks run only once the task has applied all its inputs held (see
     `Kernel._caught_up`); False for ticks that decide nothing from what did not happen

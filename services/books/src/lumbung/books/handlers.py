@@ -9,6 +9,8 @@ State:
   that month (the outlet's time zone): what the read model and the statements show;
 - `r|OUTLET|RETURN`  [hour applied, [ledger keys]]: a return counted, and where;
 - `x|OUTLET|RETURN`  hour refused: inventory refused this return (`ReturnRefused`);
+- `s|OUTLET|SENDBACK`  hour applied: goods sent back counted once, whatever month or
+  supplier a retry of it would name (its `sent_at` may be filled in anew);
 - the note `OUTLET|SALE` kept beside a sale's remembered id (`kernel.Outcome.note`): the
   day it sold, so its returns are charged at that day's rate (while the id is kept).
 
@@ -56,6 +58,10 @@ def counted_key(outlet_id: str, return_id: str) -> str:
 
 def refused_key(outlet_id: str, return_id: str) -> str:
     return f"x|{outlet_id}|{return_id}"
+
+
+def sent_back_key(outlet_id: str, sendback_id: str) -> str:
+    return f"s|{outlet_id}|{sendback_id}"
 
 
 def sale_note(outlet_id: str, sale_id: str) -> str:
@@ -137,8 +143,11 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
             changes[counted_key(outlet, data.return_id)] = None
         return Outcome(changes)
 
-    def sent_back(state: Mapping[str, Any], event: Envelope[Any], _: datetime) -> Outcome:
+    def sent_back(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
         data: inv.GoodsSentBack = event.data
+        marker = sent_back_key(data.outlet_id, data.sendback_id)
+        if marker in state:  # a retry, maybe dated anew (inventory took it once too)
+            return Outcome()
         month, day = period_of(data.sent_at, zone(data.outlet_id))
         by_ledger: dict[str, list[list[Any]]] = {}
         for line in data.lines:
@@ -147,7 +156,9 @@ def handlers(catalog: CatalogLookup) -> dict[type[Any], Handler]:
         ledgers: dict[str, Ledger] = {}
         for key, lines in by_ledger.items():
             load(state, ledgers, key).send_back(data.sendback_id, day, lines, data.reason.value)
-        return Outcome({key: ledger.to_dict() for key, ledger in ledgers.items()})
+        changes: dict[str, Any] = {key: ledger.to_dict() for key, ledger in ledgers.items()}
+        changes[marker] = _hour(now)
+        return Outcome(changes)
 
     # Every other event on inventory.alerts and inventory.commands is not the books'
     # business, and not bad input.
@@ -181,12 +192,13 @@ def _shares(refund: int, by_ledger: dict[str, list[list[Any]]]) -> dict[str, int
 
 
 def forget_old_returns(state: Mapping[str, Any], now: datetime) -> Outcome:
-    """A tick: counted and refused returns older than `RETURN_MEMORY` are forgotten."""
+    """A tick: counted and refused returns, and goods sent back, older than
+    `RETURN_MEMORY` are forgotten."""
     horizon = _hour(now - RETURN_MEMORY)
     changes: dict[str, Any] = {}
     for key, value in state.items():
-        # r| holds [hour, ledgers], x| the hour alone
-        hour = value[0] if key.startswith("r|") else value if key.startswith("x|") else None
+        # r| holds [hour, ledgers], x| and s| the hour alone
+        hour = value[0] if key.startswith("r|") else value if key[:2] in ("x|", "s|") else None
         if hour is not None and hour < horizon:
             changes[key] = None
     return Outcome(changes)

@@ -119,8 +119,11 @@ def statement_of(
     issued, the issued ones after (and whether sales came since), with its payments."""
     outlet, supplier = parties.outlet, parties.supplier
     live = figures(*lines_of([ledger], rate_on(outlet)), sent_back_of([ledger]))
-    # (a statement issued before goods could be sent back has no `sent_back`)
-    shown = {name: issued.get(name, []) for name in FIGURES} if issued is not None else live
+    shown = live
+    if issued is not None:
+        # (a statement issued before goods could be sent back has no `sent_back`)
+        shown = {name: issued[name] for name in FIGURES if name != "sent_back"}
+        shown["sent_back"] = issued.get("sent_back", [])
     paid = sum(p["amount_idr"] for p in payments)
     state = state_of(issued is not None, shown["net_idr"], paid)
     return {
