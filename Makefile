@@ -100,12 +100,13 @@ chaos: install
 bench: install
 	scripts/with-stack.sh $(BIN)/python bench/end_to_end.py
 
-# docker-compose.yml for real under Podman (no Docker engine here), not part of `make test`:
-# see docs/operations.md, "Compose under Podman". `scripts/compose-test.sh secure|cluster`
-# for the other variants. The main one runs scripts/compose_checks.py with .venv.
+# docker-compose.yml for real under Podman (no Docker engine here), not part of `make test`
+# (.ci/run runs it after): see docs/operations.md, "Compose under Podman". The main, secure
+# and cluster variants in turn; `scripts/compose-test.sh main|secure|cluster` runs one. The
+# main one runs scripts/compose_checks.py with .venv.
 .PHONY: compose-test
 compose-test: $(TOOLS) $(STAMP)
-	scripts/compose-test.sh
+	scripts/compose-test.sh all
 
 # Issue 17: simulated Porprov weeks through the inventory worker's handlers and forecast
 # tick, scored against the truth (docs/FORECAST.md). No broker: under 15 minutes.

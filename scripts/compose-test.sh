@@ -3,37 +3,47 @@
 # no Docker engine and no reachable image registry (docs/operations.md, "Compose under
 # Podman"; issue 20).
 #
-#   scripts/compose-test.sh [main|secure|cluster]     (default: main)
+#   scripts/compose-test.sh all                        (`make compose-test`, and CI)
+#   scripts/compose-test.sh [main|secure|cluster]      (one variant; default: main)
+#   scripts/compose-test.sh down [main|secure|cluster|all]
+#
+# `all` builds the images once, then runs main, secure and cluster in turn, each on its
+# own project name and ports and each taken down (volumes included) before the next; it
+# prints how long each took and fails if any failed.
 #
 # 1. scripts/compose-base.sh: podman, runc, debootstrap, podman-compose, containers.conf,
 #    the local Debian base image.
 # 2. Images, from the local base: stand-ins for python:3.11-slim, apache/kafka (the Kafka
 #    jars from Maven Central) and redis (Debian's redis-server), compose/standins/; then
 #    every project Dockerfile with --build-arg PYTHON_IMAGE=<the python stand-in> (the
-#    services', and the demo receiver's, compose/receiver).
+#    services', and the demo receiver's, compose/receiver). The wheels they install from
+#    are built on the host again only when their inputs change (a stamp with a hash).
 # 3. An override file (.stack/podman/<project>.yml) points every service at those images
 #    and publishes every port on 127.0.0.1 only, at LUMBUNG_COMPOSE_PORT_BASE plus the
 #    last two digits of the port the compose file publishes (dashboard 8000 -> base+0,
 #    catalog 8001 -> base+1, ..., Kafka 29092 -> base+92).
 # 4. podman-compose starts the file in the order its depends_on conditions name: Kafka and
 #    Redis until healthy, then the topics job until it exits 0, then the rest (without
-#    --requires, which stops Podman 4.3 restarting them) until every healthcheck passes. Podman 4.3 cannot wait for `healthy` (podman-compose ignores the
-#    condition before podman 4.6) and runs healthchecks from systemd timers, which this
-#    kind of machine lacks: the script runs `podman healthcheck run` itself. Then the
-#    setup job (and the demo job) until they exit 0.
+#    --requires, which stops Podman 4.3 restarting them) until every healthcheck passes.
+#    Podman 4.3 cannot wait for `healthy` (podman-compose ignores the condition before
+#    podman 4.6) and runs healthchecks from systemd timers, which this kind of machine
+#    lacks: the script runs `podman healthcheck run` itself. Then the setup job (and the
+#    demo job) until they exit 0.
 # 5. Through the published ports: every API's /healthz; in the main variant, which runs
 #    the `demo` profile with compose/demo.env, scripts/compose_checks.py with the ops key
 #    the setup job printed: a sale on the dashboard's stream, an order reserved, a
 #    restock request at the demo receiver (.venv: `make install`).
 # 6. Everything it started goes away at the end, volumes and network included
-#    (LUMBUNG_COMPOSE_KEEP=1 leaves it running to look at; `scripts/compose-test.sh down`
-#    then removes it).
+#    (LUMBUNG_COMPOSE_KEEP=1 leaves one variant running to look at; `scripts/compose-test.sh
+#    down` then removes it).
 #
-# Environment: LUMBUNG_COMPOSE_PROJECT (default lumbung-ct-<variant>),
-# LUMBUNG_COMPOSE_PORT_BASE (default 38000 main, 38100 secure, 38200 cluster),
+# Environment, for one variant: LUMBUNG_COMPOSE_PROJECT (default lumbung-ct-<variant>),
+# LUMBUNG_COMPOSE_PORT_BASE (default 28000 main, 28100 secure, 28200 cluster: below Linux's
+# ephemeral range, 32768-60999, where any outgoing connection may hold a port for a while);
 # LUMBUNG_COMPOSE_HEALTH_TIMEOUT (seconds per stage, default 300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+self=$PWD/scripts/compose-test.sh # runs itself once per variant for `all`
 
 variant=${1:-main}
 action=test
@@ -42,11 +52,21 @@ if [ "$variant" = down ]; then
   variant=${2:-main}
 fi
 case $variant in
-  main) default_base=38000 ;;
-  secure) default_base=38100 ;;
-  cluster) default_base=38200 ;;
-  *) echo "usage: $0 [down] [main|secure|cluster]" >&2; exit 2 ;;
+  main) default_base=28000 ;;
+  secure) default_base=28100 ;;
+  cluster) default_base=28200 ;;
+  all) default_base= ;;
+  *) echo "usage: $0 [down] [main|secure|cluster|all]" >&2; exit 2 ;;
 esac
+VARIANTS=(main secure cluster)
+if [ "$variant" = all ]; then
+  # One project name and port range per variant: the single-variant settings would clash.
+  unset LUMBUNG_COMPOSE_PROJECT LUMBUNG_COMPOSE_PORT_BASE LUMBUNG_COMPOSE_KEEP
+fi
+if [ "$action" = down ] && [ "$variant" = all ]; then
+  for v in "${VARIANTS[@]}"; do "$self" down "$v"; done
+  exit 0
+fi
 PROJECT=${LUMBUNG_COMPOSE_PROJECT:-lumbung-ct-$variant}
 PORT_BASE=${LUMBUNG_COMPOSE_PORT_BASE:-$default_base}
 HEALTH_TIMEOUT=${LUMBUNG_COMPOSE_HEALTH_TIMEOUT:-300}
@@ -97,7 +117,17 @@ project_containers() {
   podman ps -a --filter "label=io.podman.compose.project=$PROJECT" --format '{{.Names}}' "$@"
 }
 
+project_volumes() {
+  podman volume ls -q --filter "label=io.podman.compose.project=$PROJECT"
+}
+
 teardown() {
+  # podman-compose down takes 15 s even with nothing to take down: not at every start.
+  if [ -z "$(project_containers)" ] && [ -z "$(project_volumes)" ] &&
+    ! podman network exists "${PROJECT}_default"; then
+    say "nothing of $PROJECT is running"
+    return
+  fi
   say "taking $PROJECT down, volumes included"
   if [ -f "$OVERRIDE" ]; then
     compose down -v -t 10 >"$PODMAN_DIR/$PROJECT-down.log" 2>&1 || true
@@ -106,7 +136,7 @@ teardown() {
   local leftovers
   leftovers=$(project_containers)
   [ -z "$leftovers" ] || podman rm -f -t 5 $leftovers >/dev/null || true
-  leftovers=$(podman volume ls -q --filter "label=io.podman.compose.project=$PROJECT")
+  leftovers=$(project_volumes)
   [ -z "$leftovers" ] || podman volume rm -f $leftovers >/dev/null || true
   podman network exists "${PROJECT}_default" && podman network rm -f "${PROJECT}_default" >/dev/null
   [ -z "$(project_containers)" ] || fail "containers of $PROJECT are left: $(project_containers)"
@@ -129,39 +159,90 @@ build() {
   say "built $image in $((SECONDS - t0)) s ($(podman image inspect -f '{{.Size}}' "$image" | numfmt --to=iec) )"
 }
 
-build "$PYTHON_IMAGE" compose/standins/python
-build "$REDIS_IMAGE" compose/standins/redis
-# The Kafka stand-in's context: its files and the jars (pom.xml there), fetched once.
-jars=$PODMAN_DIR/kafka-jars/$KAFKA_VERSION
-if [ ! -f "$jars/.complete" ]; then
-  say "fetching the Kafka $KAFKA_VERSION jars with Maven (first run only)"
-  mvn -q -B -f compose/standins/kafka/pom.xml dependency:copy-dependencies \
-    -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$jars" >&2
-  touch "$jars/.complete"
-fi
-context=$PODMAN_DIR/kafka-context
-rm -rf "$context"
-cp -r compose/standins/kafka "$context"
-cp -r "$jars" "$context/libs"
-rm -f "$context/libs/.complete"
-build "$KAFKA_IMAGE" "$context"
 # pip inside a build cannot verify the package index here (the egress has its own
 # certificate authority): the wheels every service needs, and hatchling to build the
 # project's own packages, are built on the host and mounted at /wheels, where the python
-# stand-in's pip looks (PIP_NO_INDEX, PIP_FIND_LINKS).
-wheels=$PODMAN_DIR/wheels
-t0=$SECONDS
-mkdir -p "$wheels"
-python3 -m pip wheel -q -w "$wheels" -c requirements/constraints.txt hatchling aiosmtpd \
-  ./libs/contracts ./libs/platform $(printf './services/%s ' "${SERVICES[@]}") \
-  >"$PODMAN_DIR/wheels.log" 2>&1 || { tail -20 "$PODMAN_DIR/wheels.log" >&2; fail "building the wheels"; }
-say "wheels on the host in $((SECONDS - t0)) s ($(du -sh "$wheels" | cut -f1))"
-for service in "${SERVICES[@]}"; do
-  build "localhost/lumbung-$service:$TAG" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
-    -v "$wheels:/wheels:ro" -f "services/$service/Dockerfile" .
-done
-build "localhost/lumbung-receiver:$TAG" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
-  -v "$wheels:/wheels:ro" -f compose/receiver/Dockerfile .
+# stand-in's pip looks (PIP_NO_INDEX, PIP_FIND_LINKS). Built again only when what decides
+# them changes: the constraints, the packages' pyproject files (their dependencies) or
+# this command; the stamp holds their hash. The builds install the project's own packages
+# from their directories, never from these wheels, so a change to their code needs none.
+WHEELS=$PODMAN_DIR/wheels
+build_wheels() {
+  local packages=(hatchling aiosmtpd ./libs/contracts ./libs/platform)
+  packages+=($(printf './services/%s ' "${SERVICES[@]}"))
+  local stamp=$WHEELS/.stamp t0=$SECONDS hash
+  hash=$(
+    {
+      echo "pip wheel -c requirements/constraints.txt ${packages[*]}"
+      python3 -c 'import sys; print(sys.version_info[:2])'
+      cat requirements/constraints.txt libs/contracts/pyproject.toml libs/platform/pyproject.toml \
+        $(printf 'services/%s/pyproject.toml ' "${SERVICES[@]}")
+    } | sha256sum | cut -d' ' -f1
+  )
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
+    say "wheels on the host are up to date ($(du -sh "$WHEELS" | cut -f1), stamp ${hash:0:12})"
+    return
+  fi
+  rm -rf "$WHEELS"
+  mkdir -p "$WHEELS"
+  python3 -m pip wheel -q -w "$WHEELS" -c requirements/constraints.txt "${packages[@]}" \
+    >"$PODMAN_DIR/wheels.log" 2>&1 || { tail -20 "$PODMAN_DIR/wheels.log" >&2; fail "building the wheels"; }
+  echo "$hash" >"$stamp"
+  say "wheels on the host in $((SECONDS - t0)) s ($(du -sh "$WHEELS" | cut -f1), stamp ${hash:0:12})"
+}
+
+build_images() {
+  build "$PYTHON_IMAGE" compose/standins/python
+  build "$REDIS_IMAGE" compose/standins/redis
+  # The Kafka stand-in's context: its files and the jars (pom.xml there), fetched once.
+  local jars=$PODMAN_DIR/kafka-jars/$KAFKA_VERSION context=$PODMAN_DIR/kafka-context service
+  if [ ! -f "$jars/.complete" ]; then
+    say "fetching the Kafka $KAFKA_VERSION jars with Maven (first run only)"
+    mvn -q -B -f compose/standins/kafka/pom.xml dependency:copy-dependencies \
+      -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$jars" >&2
+    touch "$jars/.complete"
+  fi
+  rm -rf "$context"
+  cp -r compose/standins/kafka "$context"
+  cp -r "$jars" "$context/libs"
+  rm -f "$context/libs/.complete"
+  build "$KAFKA_IMAGE" "$context"
+  build_wheels
+  for service in "${SERVICES[@]}"; do
+    build "localhost/lumbung-$service:$TAG" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
+      -v "$WHEELS:/wheels:ro" -f "services/$service/Dockerfile" .
+  done
+  build "localhost/lumbung-receiver:$TAG" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE" \
+    -v "$WHEELS:/wheels:ro" -f compose/receiver/Dockerfile .
+}
+
+minutes() { printf '%d min %02d s' $(($1 / 60)) $(($1 % 60)); }
+
+if [ "$variant" = all ]; then
+  build_images
+  images_s=$((SECONDS - started_at))
+  summary=("images: $(minutes "$images_s")")
+  failed=()
+  for v in "${VARIANTS[@]}"; do
+    t0=$SECONDS
+    say "--- variant $v"
+    # Each run takes its project down when it ends, passed or not (its EXIT trap).
+    if LUMBUNG_COMPOSE_IMAGES_READY=1 "$self" "$v"; then
+      summary+=("$v: passed in $(minutes $((SECONDS - t0)))")
+    else
+      summary+=("$v: FAILED after $(minutes $((SECONDS - t0)))")
+      failed+=("$v")
+    fi
+  done
+  summary+=("in all: $(minutes $((SECONDS - started_at)))")
+  for line in "${summary[@]}"; do say "$line"; done
+  [ ${#failed[@]} -eq 0 ] || fail "variants that failed: ${failed[*]}"
+  say "passed (main, secure, cluster)"
+  exit 0
+fi
+
+# `all` has built them already for this run.
+[ -n "${LUMBUNG_COMPOSE_IMAGES_READY:-}" ] || build_images
 
 # -- 3. the override -------------------------------------------------------------------------
 overlays=()
@@ -300,7 +381,7 @@ key=$(podman logs "$(container setup)" 2>/dev/null | sed -n 's/^ops key: //p' | 
 say "the one-shot jobs exited 0: ${jobs[*]}"
 
 # -- 5. through the published ports ----------------------------------------------------------
-for port in 0 1 2 3 4; do
+for port in 0 1 2 3 4 5; do # dashboard 8000 … books 8005
   curl -fsS -o /dev/null "http://127.0.0.1:$((PORT_BASE + port))/healthz" ||
     fail "nothing answers /healthz on 127.0.0.1:$((PORT_BASE + port))"
 done
