@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lumbung.books.entrypoints.worker import INPUTS as BOOKS_INPUTS
 from lumbung.contracts import Registry
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
@@ -30,7 +31,7 @@ CONSUMERS = {
         "notifications.deliveries",
         "books.events",
     ),
-    "books": ("pos.sales", "inventory.alerts"),
+    "books": BOOKS_INPUTS,
 }
 
 
