@@ -11,7 +11,7 @@ from typing import Any
 
 from lumbung.books.domain import Ledger, sent_back_of
 from lumbung.books.entrypoints.worker import ledgers_stream
-from lumbung.books.handlers import UNKNOWN_SUPPLIER, forget_old_returns, ledger_key
+from lumbung.books.handlers import UNKNOWN_SUPPLIER, forget_old_markers, ledger_key
 from lumbung.contracts import OutletChanged, Registry, encode, make_event, sale_event_id
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
@@ -300,11 +300,16 @@ def test_a_sku_the_catalog_does_not_know_is_kept_under_an_unknown_supplier() -> 
     }
 
 
-def test_returns_are_forgotten_after_their_horizon() -> None:
+def test_returns_and_send_backs_are_forgotten_after_their_horizon() -> None:
     task = Task()
     task.send("pos.sales", returned("R-1", NOW, (KERIPIK, 1, 15_000)))
     task.send("inventory.alerts", refused("R-2"))
+    lines = [inv.TransferLine(sku=KERIPIK, qty=1)]
+    task.send(
+        "inventory.commands",
+        inv.GoodsSentBack(sendback_id="RB-1", outlet_id=SHOP, lines=lines, sent_at=NOW),
+    )
 
-    assert forget_old_returns(task.state, NOW + timedelta(days=30)).changes == {}
-    gone = forget_old_returns(task.state, NOW + timedelta(days=91)).changes
-    assert gone == {f"r|{SHOP}|R-1": None, f"x|{SHOP}|R-2": None}
+    assert forget_old_markers(task.state, NOW + timedelta(days=30)).changes == {}
+    gone = forget_old_markers(task.state, NOW + timedelta(days=91)).changes
+    assert gone == {f"r|{SHOP}|R-1": None, f"x|{SHOP}|R-2": None, f"s|{SHOP}|RB-1": None}

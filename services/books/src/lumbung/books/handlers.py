@@ -191,7 +191,7 @@ def _shares(refund: int, by_ledger: dict[str, list[list[Any]]]) -> dict[str, int
     return shares
 
 
-def forget_old_returns(state: Mapping[str, Any], now: datetime) -> Outcome:
+def forget_old_markers(state: Mapping[str, Any], now: datetime) -> Outcome:
     """A tick: counted and refused returns, and goods sent back, older than
     `RETURN_MEMORY` are forgotten."""
     horizon = _hour(now - RETURN_MEMORY)

@@ -17,7 +17,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lumbung.books.adapters.inventory import InventoryApi, InventoryUnavailable
+from lumbung.books.adapters.inventory import InventoryApi
 from lumbung.books.adapters.read_model import BooksReadModel
 from lumbung.books.adapters.reports_view import ReportsView
 from lumbung.books.domain import (
@@ -235,8 +235,8 @@ class BooksService:
         read_model: BooksReadModel,
         now: Callable[[], datetime],
         forum_name: str,
-        inventory: InventoryApi | None = None,
-        reports: ReportsView | None = None,
+        inventory: InventoryApi,
+        reports: ReportsView,
     ) -> None:
         self.publisher = publisher
         self.catalog = catalog
@@ -260,25 +260,20 @@ class BooksService:
             correlation_id=f"profile|{profile.retailer}",
         )
         await self.publisher.publish("books.reports", f"profile|{profile.retailer}", event)
-        self._reports().put(profile)
+        self.reports.put(profile)
         return profile.model_dump(mode="json")
 
     async def profile(self, retailer: str) -> dict[str, Any]:
-        found = self._reports().profiles.get(retailer)
+        found = self.reports.profiles.get(retailer)
         if found is None:
             raise UnknownStatement("retailer", f"no report profile for {retailer!r}: save one")
         return found.model_dump(mode="json")
-
-    def _reports(self) -> ReportsView:
-        if self.reports is None:
-            raise InventoryUnavailable("retailer", "this books API does not follow books.reports")
-        return self.reports
 
     async def import_report(
         self, upload: Upload, key: str, dry_run: bool
     ) -> tuple[dict[str, Any], Outcome]:
         """Read, check and (unless a dry run) import a retailer's report; see `imports`."""
-        view = self._reports()
+        view = self.reports
         profile = view.profiles.get(upload.retailer)
         if profile is None:
             raise UnknownStatement("retailer", f"no report profile for {upload.retailer!r}")
@@ -295,8 +290,6 @@ class BooksService:
         outlet_id = str(report.outlet_id)
         if not await self.read_model.is_built():  # the live days are in the ledgers
             raise Rebuilding("report", "the books are being rebuilt from Kafka: try again soon")
-        if self.inventory is None:
-            raise InventoryUnavailable("inventory", "no inventory API is configured")
         ledgers = await self.read_model.outlet_ledgers(outlet_id, upload.period)
         stock = await self.inventory.stock(outlet_id, key)
         flag(report, live_days(Ledger.from_dict(x) for x in ledgers), on_hand(stock))

@@ -12,6 +12,8 @@ from lumbung.books.domain import BooksError
 from lumbung.platform.auth import KEY_HEADER
 
 TIMEOUT_S = 30.0
+BATCH = 25
+"""Sales per request: what the ingest takes at once is 500; 25 keeps a request short."""
 
 
 class InventoryUnavailable(BooksError):
@@ -46,6 +48,3 @@ class InventoryApi:
         for start in range(0, len(sales), BATCH):
             chunk = {"sales": sales[start : start + BATCH]}
             await self._call("POST", f"/v1/outlets/{outlet_id}/sales", key, chunk)
-
-
-BATCH = 25

@@ -23,7 +23,7 @@ from lumbung.books.adapters.read_model import BooksReadModel
 from lumbung.books.handlers import (
     FORGET_EVERY_S,
     CatalogLookup,
-    forget_old_returns,
+    forget_old_markers,
     handlers,
     outlet_of,
 )
@@ -54,7 +54,7 @@ def ledgers_stream(catalog: CatalogLookup) -> Stream:
         handlers=handlers(catalog),
         remember_ids=frozenset({"pos.sales"}),
         id_horizon=ID_HORIZON,
-        ticks=((FORGET_EVERY_S, forget_old_returns),),
+        ticks=((FORGET_EVERY_S, forget_old_markers),),
         key_of=outlet_of,
         linger_ms=LINGER_MS,
     )
