@@ -64,11 +64,24 @@ OPENING = 1_000_000
 # -- what a sale looks like on the wire ----------------------------------------------------
 
 
+def demo_prices() -> dict[str, int]:
+    from lumbung.catalog import demo
+
+    return {sku: body["price_idr"] for sku, body in demo.products()}
+
+
+PRICES = demo_prices()
+"""The catalog's price of each SKU, as a till sends it: a line sold off the outlet's price
+is flagged to ops (`inventory.PriceFlagged`), one alert per line, which a till at the
+right price never causes (until 2026-12-04 every line here went at Rp 15.000 and most
+were flagged: an alert per sale through the notifications and books workers)."""
+
+
 def sale(sku: str) -> dict[str, Any]:
     return {
         "sale_id": f"B-{uuid.uuid4().hex[:16]}",
         "sold_at": datetime.now(WITA).isoformat(),
-        "lines": [{"sku": sku, "qty": 1, "unit_price_idr": 15_000}],
+        "lines": [{"sku": sku, "qty": 1, "unit_price_idr": PRICES.get(sku, 15_000)}],
     }
 
 
@@ -548,6 +561,94 @@ class Hops:
         )
 
 
+class Profile:
+    """--profile: what the machine did in each measured window: the transactions and the
+    events in and out a second of each worker (from their /metrics: the kernel's
+    `lumbung_stream_batch_seconds_count`, `lumbung_events_in_total`,
+    `lumbung_events_out_total`), and the CPU of each process of the stack (the broker,
+    Redis, every API and worker, this load generator) from /proc, in % of one core."""
+
+    WORKERS = ("inventory", "orders", "notifications", "books")
+    TICKS = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self._counters: dict[str, float] = {}
+        self._cpu: dict[str, float] = {}
+        self._at = 0.0
+
+    def start(self) -> None:
+        self._counters, self._cpu, self._at = self._counted(), self._cpu_now(), time.monotonic()
+
+    def report(self) -> str:
+        seconds = time.monotonic() - self._at
+        counters, cpu = self._counted(), self._cpu_now()
+        rows = []
+        for name in sorted(counters):
+            rate = (counters[name] - self._counters.get(name, 0.0)) / seconds
+            if rate >= 0.05:
+                rows.append(f"    {name:<62}{rate:9.1f} /s")
+        rows.append("  CPU, % of one core:")
+        for name in sorted(cpu, key=lambda n: -(cpu[n] - self._cpu.get(n, 0.0))):
+            share = 100 * (cpu[name] - self._cpu.get(name, 0.0)) / seconds
+            if share >= 0.5:
+                rows.append(f"    {name:<62}{share:7.1f} %")
+        return "  worker counters:\n" + "\n".join(rows)
+
+    def _counted(self) -> dict[str, float]:
+        wanted = (
+            "lumbung_stream_batch_seconds_count",
+            "lumbung_events_in_total",
+            "lumbung_events_out_total",
+        )
+        counted: dict[str, float] = {}
+        for service in self.WORKERS:
+            try:
+                port = self.system.worker_port(service)
+                url = f"http://127.0.0.1:{port}/metrics"
+                text = urllib.request.urlopen(url, timeout=10).read().decode()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if line.startswith(wanted):
+                    name, value = line.rsplit(" ", 1)
+                    name = name.replace("lumbung_stream_batch_seconds_count", "transactions")
+                    name = name.replace("lumbung_events_", "events_").replace("_total", "")
+                    counted[f"{service}-worker {name}"] = float(value)
+        return counted
+
+    def _cpu_now(self) -> dict[str, float]:
+        """Seconds of CPU so far of each process of the stack, named by its command."""
+        used: dict[str, float] = defaultdict(float)
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            name = self._named(argv)
+            if name:
+                used[name] += (int(fields[11]) + int(fields[12])) / self.TICKS
+        return used
+
+    @staticmethod
+    def _named(argv: list[bytes]) -> str | None:
+        line = b" ".join(argv).decode(errors="replace")
+        if "kafka.Kafka" in line:
+            return "broker"
+        if "redis-server" in line:
+            return "redis"
+        for i, arg in enumerate(argv):
+            base = os.path.basename(arg.decode(errors="replace"))
+            if base.startswith("lumbung-") and i + 1 < len(argv):
+                return f"{base} {argv[i + 1].decode()}"
+        if "end_to_end.py" in line:
+            return "load generator (this script)"
+        return None
+
+
 async def latency_curve(system: System, args: argparse.Namespace) -> None:
     """--latency-at 50,100,150: only the latency, at each of those rates (with --hops,
     split in its hops)."""
@@ -557,6 +658,7 @@ async def latency_curve(system: System, args: argparse.Namespace) -> None:
         Post(system.url("inventory"), {"X-API-Key": system.key}, args.clients) as ingest,
         Hops(system.env["KAFKA_BOOTSTRAP_SERVERS"]) as hops,
     ):
+        profile = Profile(system)
         if args.warm_up:
             # A broker just started compiles its hot paths (C2) for a minute or more and
             # the latency then is the JIT's, not the pipeline's (docs/PERFORMANCE.md).
@@ -564,8 +666,11 @@ async def latency_curve(system: System, args: argparse.Namespace) -> None:
             if args.hops:
                 await hops.report(seen)
         for rate in args.latency_at:
+            profile.start()
             measured = await latency(ingest, seen, cells, rate, args.latency_seconds)
             print(f"sale -> dashboard at {rate:,.0f} /s: {spread(measured)}", flush=True)
+            if args.profile:
+                print(profile.report(), flush=True)
             if args.hops:
                 print(await hops.report(seen), flush=True)
 
@@ -702,6 +807,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--hops", action="store_true", help="with --latency-at: the latency split in its hops"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="with --latency-at: each worker's transactions and events, each process's CPU",
     )
     parser.add_argument(
         "--warm-up",

@@ -156,3 +156,56 @@ def test_a_group_ahead_of_the_changelog_wins_so_an_older_version_s_commits_are_n
         assert units_on(kafka_bootstrap, second.changelog) == (18, {sales: 18})
 
     asyncio.run(scenario())
+
+
+def ignore(state: Mapping[str, Any], event: Any, now: datetime) -> Outcome:
+    return Outcome()
+
+
+def test_events_of_no_concern_share_a_transaction_a_second_and_their_offsets_still_commit(
+    kafka_bootstrap: str, registry: Registry
+) -> None:
+    """A stream without state that writes nothing for what it reads (the notifications
+    router and the flags it does not route) commits their offsets with its next
+    transaction, at most `OFFSETS_ONLY_EVERY_S` later: not one transaction each. The
+    group's offset still reaches the end, so a restart reads again at most that much."""
+    name = f"ignoring-{uuid.uuid4().hex[:6]}"
+    stream = Stream(
+        "notifications", name, ("pos.sales",), {pos.SaleRecorded: ignore}, stateful=False
+    )
+    sales = registry.name("pos.sales")
+    tp = TopicPartition(sales, 0)
+
+    async def scenario() -> None:
+        kernel = Kernel(stream, registry, kafka_bootstrap)
+        running = asyncio.create_task(kernel.run())
+        try:
+            await send_sales(kafka_bootstrap, sales, 1)  # the topic exists, offsets known
+            start = await group_offset_when(kafka_bootstrap, kernel, tp, lambda at: at >= 1)
+            began = time.monotonic()
+            for _ in range(30):  # a trickle: a batch each, were they committed one by one
+                await send_sales(kafka_bootstrap, sales, 1)
+                await asyncio.sleep(0.05)
+            await group_offset_when(kafka_bootstrap, kernel, tp, lambda at: at == start + 30)
+            seconds = time.monotonic() - began
+            assert not running.done(), running.exception()
+        finally:
+            kernel.stop()
+            await asyncio.wait_for(running, 30)
+        # One commit for the first event, then about one a second (OFFSETS_ONLY_EVERY_S):
+        # never one an event.
+        assert kernel.commits <= 2 + seconds, (kernel.commits, seconds)
+
+    asyncio.run(scenario())
+
+
+async def group_offset_when(
+    bootstrap: str, kernel: Kernel, tp: TopicPartition, good: Any, seconds: float = 60
+) -> int:
+    deadline = time.monotonic() + seconds
+    while True:
+        at = await group_offset(bootstrap, kernel.group_id, tp)
+        if at is not None and good(at):
+            return at
+        assert time.monotonic() < deadline, f"the group's offset stayed at {at}"
+        await asyncio.sleep(0.2)

@@ -9,7 +9,9 @@ payload type, and optional ticks. The kernel does the rest, once for every worke
 - per input partition ("task") and batch, ONE transaction holds the derived events, the
   state changes (deltas on a compacted changelog topic, coalesced per key), the dead
   letters and the input offsets: on the changelog beside the state (`~offsets|<topic>`),
-  or with `send_offsets_to_transaction` for a stream without state;
+  or with `send_offsets_to_transaction` for a stream without state; a batch that would
+  commit nothing but its input offsets (events of no concern to the stream) waits up to
+  `OFFSETS_ONLY_EVERY_S` and goes with the task's next transaction;
 - a task's state and input offsets are restored from its committed changelog partition
   when it is assigned; after a `kill -9` the successor's `init_transactions` aborts what
   was open; the consumer group gets the committed offsets too, after each commit and
@@ -90,6 +92,13 @@ SHARE_OFFSETS_EVERY_S = 0.5
 """How often the offsets committed on changelogs are also committed to the group."""
 SHARE_ON_STOP_S = 5.0
 ID_SWEEP_EVERY_S = 600.0
+OFFSETS_ONLY_EVERY_S = 1.0
+"""How long the input offsets of batches that wrote nothing else may wait for the task's
+next transaction (Kafka Streams commits every `commit.interval.ms`, 100 ms under
+exactly-once). Re-read after a crash, those records write nothing again against the same
+state, and a transaction for each of them cost the broker a commit per event: the
+notifications worker's router committed one per off-price flag on `inventory.alerts`
+(147 a second at 200 sales a second, docs/PERFORMANCE.md)."""
 RETRY_AFTER_S = 5.0
 YIELD_EVERY = 500
 """Records a batch applies before it lets the event loop run other tasks' sends."""
@@ -226,6 +235,9 @@ class _Task:
     """Its transactions begun and not ended: at most one committing and the next one."""
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
     """The input offsets its last committed transaction wrote on the changelog."""
+    deferred: dict[TopicPartition, int] = field(default_factory=dict)
+    """Input offsets of batches that wrote nothing else, for its next transaction."""
+    last_commit: float = 0.0
 
 
 def _hour(moment: datetime) -> int:
@@ -397,6 +409,8 @@ class Kernel:
         self._shared: dict[TopicPartition, int] = {}
         """The offsets last committed to the group by `_share_offsets`."""
         self._transactions = 0
+        self.commits = 0
+        """Transactions this kernel committed (benchmarks, tests)."""
         self._crash_at = int(os.environ.get(CRASH_BEFORE_COMMIT, "0"))
         self.committed = asyncio.Event()
         """Set once this process committed its first transaction (tests, readiness)."""
@@ -740,7 +754,8 @@ class Kernel:
                 continue  # its records wait in the buffer for a later batch
             ready = await self._ready(number)
             due = any(at <= now_mono for at in task.next_ticks.values())
-            if ready or (due and self._may_tick(number)):
+            flush = bool(task.deferred) and now_mono >= task.last_commit + OFFSETS_ONLY_EVERY_S
+            if ready or flush or (due and self._may_tick(number)):
                 task.pending += 1
                 before = self._committing.get(number)
                 self._committing[number] = asyncio.create_task(self._transact(task, ready, before))
@@ -828,9 +843,17 @@ class Kernel:
                 await asyncio.gather(before, return_exceptions=True)
             if self._tasks.get(task.partition) is not task:
                 return
-            wrote = bool(offsets or batch.deltas or batch.out)
-            if wrote and not await self._commit_or_drop(task, batch, offsets, started):
+            wrote = bool(batch.deltas or batch.out or batch.after)
+            if not wrote and time.monotonic() < task.last_commit + OFFSETS_ONLY_EVERY_S:
+                task.deferred.update(offsets)  # later batches hold later offsets
                 return
+            if task.deferred:
+                offsets = {**task.deferred, **offsets}
+            if wrote or offsets:
+                if not await self._commit_or_drop(task, batch, offsets, started):
+                    return
+                task.deferred.clear()
+                task.last_commit = time.monotonic()
             if batch.after and self.after_commit is not None:
                 self.after_commit(task.partition, batch.after)
         finally:
@@ -900,6 +923,7 @@ class Kernel:
                 task.partition, FENCED_RETRY_S if fenced else 0.0 if kafka else RETRY_AFTER_S
             )
             return False
+        self.commits += 1
         BATCH_RECORDS.labels(self.stream.service).observe(batch.count)
         BATCH_SECONDS.labels(self.stream.service).observe(time.perf_counter() - started)
         return True
