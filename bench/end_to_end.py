@@ -39,7 +39,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -408,6 +408,8 @@ class Seen:
     """sale id -> wall-clock time of its POST (--hops)."""
     frames: dict[tuple[str, str, int], float] = field(default_factory=dict)
     """(outlet, SKU, version) -> wall-clock arrival of its stock frame (--hops)."""
+    timeline: list[tuple[float, float]] = field(default_factory=list)
+    """(arrival, latency) of each sale in `latencies` (--profile: when the slow ones came)."""
 
     def __call__(self, outlet: str, sku: str, at: float) -> None:
         self.sales += 1
@@ -415,6 +417,7 @@ class Seen:
         sent = self.pending.get((outlet, sku))
         if sent:
             self.latencies.append(at - sent.popleft())
+            self.timeline.append((at, self.latencies[-1]))
 
     async def drain(self, count: int, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -441,7 +444,7 @@ async def latency(
     """Seconds from each POST of one sale, sent at `rate` a second, until its stock change
     is on the dashboard stream."""
     total = int(rate * seconds)
-    seen.sales, seen.latencies = 0, []
+    seen.sales, seen.latencies, seen.timeline = 0, [], []
     sends = []
     rng = random.Random(5)
     began = time.perf_counter()
@@ -579,8 +582,24 @@ class Profile:
 
     def start(self) -> None:
         self._counters, self._cpu, self._at = self._counted(), self._cpu_now(), time.monotonic()
+        self._began = time.perf_counter()
 
-    def report(self) -> str:
+    def report(self, seen: Seen) -> str:
+        return self._workers() + "\n" + self._slowest(seen)
+
+    def _slowest(self, seen: Seen) -> str:
+        """When the slowest 1 % of the window's sales reached the page, in seconds since
+        the window began, a count per second: a tail in a few seconds is a stall (a
+        pause, a rebalance, a compaction), a tail spread evenly is queueing."""
+        timeline = [(at, took) for at, took in seen.timeline if at >= self._began]
+        if not timeline:
+            return ""
+        bound = percentile([took for _, took in timeline], 99)
+        when = Counter(int(at - self._began) for at, took in timeline if took >= bound)
+        spread_out = " ".join(f"{second}s:{n}" for second, n in sorted(when.items()))
+        return f"  slowest 1 % (>= {1000 * bound:.0f} ms) reached the page at {spread_out}"
+
+    def _workers(self) -> str:
         seconds = time.monotonic() - self._at
         counters, cpu = self._counted(), self._cpu_now()
         rows = []
@@ -670,7 +689,7 @@ async def latency_curve(system: System, args: argparse.Namespace) -> None:
             measured = await latency(ingest, seen, cells, rate, args.latency_seconds)
             print(f"sale -> dashboard at {rate:,.0f} /s: {spread(measured)}", flush=True)
             if args.profile:
-                print(profile.report(), flush=True)
+                print(profile.report(seen), flush=True)
             if args.hops:
                 print(await hops.report(seen), flush=True)
 
