@@ -42,7 +42,7 @@ import uuid
 from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -580,12 +580,14 @@ class Profile:
         self._cpu: dict[str, float] = {}
         self._at = 0.0
 
-    def start(self) -> None:
-        self._counters, self._cpu, self._at = self._counted(), self._cpu_now(), time.monotonic()
-        self._began = time.perf_counter()
+    async def start(self) -> None:
+        """(In a thread: the sales' sends and the page's stream go on in this loop.)"""
+        self._counters = await asyncio.to_thread(self._counted)
+        self._cpu = await asyncio.to_thread(self._cpu_now)
+        self._at, self._began = time.monotonic(), time.perf_counter()
 
-    def report(self, seen: Seen) -> str:
-        return self._workers() + "\n" + self._slowest(seen)
+    async def report(self, seen: Seen) -> str:
+        return await asyncio.to_thread(self._workers) + "\n" + self._slowest(seen)
 
     def _slowest(self, seen: Seen) -> str:
         """When the slowest 1 % of the window's sales reached the page, in seconds since
@@ -597,7 +599,11 @@ class Profile:
         bound = percentile([took for _, took in timeline], 99)
         when = Counter(int(at - self._began) for at, took in timeline if took >= bound)
         spread_out = " ".join(f"{second}s:{n}" for second, n in sorted(when.items()))
-        return f"  slowest 1 % (>= {1000 * bound:.0f} ms) reached the page at {spread_out}"
+        began = datetime.now() - timedelta(seconds=time.perf_counter() - self._began)
+        return (
+            f"  slowest 1 % (>= {1000 * bound:.0f} ms) reached the page, seconds after "
+            f"{began:%H:%M:%S}: {spread_out}"
+        )
 
     def _workers(self) -> str:
         seconds = time.monotonic() - self._at
@@ -605,8 +611,8 @@ class Profile:
         rows = []
         for name in sorted(counters):
             rate = (counters[name] - self._counters.get(name, 0.0)) / seconds
-            if rate >= 0.05:
-                rows.append(f"    {name:<62}{rate:9.1f} /s")
+            if rate >= 0.05 or (" gc" in name and rate > 0):
+                rows.append(f"    {name:<62}{rate:9.3f} /s")
         rows.append("  CPU, % of one core:")
         for name in sorted(cpu, key=lambda n: -(cpu[n] - self._cpu.get(n, 0.0))):
             share = 100 * (cpu[name] - self._cpu.get(name, 0.0)) / seconds
@@ -619,21 +625,29 @@ class Profile:
             "lumbung_stream_batch_seconds_count",
             "lumbung_events_in_total",
             "lumbung_events_out_total",
+            "lumbung_gc_seconds_count",
+            "lumbung_gc_seconds_sum",
+            'lumbung_gc_seconds_bucket{generation="2"',
         )
         counted: dict[str, float] = {}
-        for service in self.WORKERS:
+        pages = [(f"{s}-worker", f"127.0.0.1:{self.system.worker_port(s)}") for s in self.WORKERS]
+        apis = ("inventory", "dashboard")
+        pages += [(s, self.system.url(s).removeprefix("http://")) for s in apis]
+        for process, where in pages:
             try:
-                port = self.system.worker_port(service)
-                url = f"http://127.0.0.1:{port}/metrics"
-                text = urllib.request.urlopen(url, timeout=10).read().decode()
+                text = urllib.request.urlopen(f"http://{where}/metrics", timeout=10).read()
             except OSError:
                 continue
-            for line in text.splitlines():
-                if line.startswith(wanted):
-                    name, value = line.rsplit(" ", 1)
-                    name = name.replace("lumbung_stream_batch_seconds_count", "transactions")
-                    name = name.replace("lumbung_events_", "events_").replace("_total", "")
-                    counted[f"{service}-worker {name}"] = float(value)
+            for line in text.decode().splitlines():
+                if not line.startswith(wanted) or 'generation="0"' in line:
+                    continue
+                name, value = line.rsplit(" ", 1)
+                if "_bucket" in name and 'le="0.05"' not in name and 'le="+Inf"' not in name:
+                    continue
+                name = name.replace("lumbung_stream_batch_seconds_count", "transactions")
+                name = name.replace("lumbung_events_", "events_").replace("_total", "")
+                name = name.replace("lumbung_gc_seconds", "gc").replace(f'service="{process}",', "")
+                counted[f"{process} {name}"] = float(value)
         return counted
 
     def _cpu_now(self) -> dict[str, float]:
@@ -685,11 +699,12 @@ async def latency_curve(system: System, args: argparse.Namespace) -> None:
             if args.hops:
                 await hops.report(seen)
         for rate in args.latency_at:
-            profile.start()
+            if args.profile:
+                await profile.start()
             measured = await latency(ingest, seen, cells, rate, args.latency_seconds)
             print(f"sale -> dashboard at {rate:,.0f} /s: {spread(measured)}", flush=True)
             if args.profile:
-                print(profile.report(seen), flush=True)
+                print(await profile.report(seen), flush=True)
             if args.hops:
                 print(await hops.report(seen), flush=True)
 

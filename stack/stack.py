@@ -141,6 +141,10 @@ def reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+CLEANER_BYTES_PER_S = int(os.environ.get("LUMBUNG_CLEANER_BYTES_PER_S", 2 * 1024 * 1024))
+"""The broker's log cleaner's pace (`log.cleaner.io.max.bytes.per.second`)."""
+
+
 @dataclass
 class Stack:
     name: str
@@ -335,6 +339,11 @@ class Stack:
                     # took turns on them (docs/PERFORMANCE.md, "A warm broker").
                     "num.network.threads=2",
                     "num.io.threads=4",
+                    # The log cleaner compacting the changelogs (each 2 MiB segment rolls
+                    # every 45 s per partition at 380 sales/s) took a core in bursts of
+                    # 0.1-0.3 s, and every stall in the sale's latency tail came with one.
+                    # Throttled, the same work spreads out (docs/PERFORMANCE.md).
+                    f"log.cleaner.io.max.bytes.per.second={CLEANER_BYTES_PER_S}",
                     "",
                 ]
             )
@@ -381,6 +390,8 @@ class Stack:
             "-Xmx1g",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
+            # Every pause, to hold against a stall in the sale's latency (kafka-gc.log).
+            f"-Xlog:gc:file={self.node_file('kafka-gc.log', node)}:uptime,time",
             f"-Dlog4j2.configurationFile={self.node_file('log4j2.properties', node)}",
             "-cp",
             f"{self.jars}/*",

@@ -6,11 +6,13 @@ import uvicorn
 from fastapi import FastAPI
 
 from lumbung.platform import logs
+from lumbung.platform.metrics import tune_collections
 from lumbung.platform.settings import ServiceSettings
 
 
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     logs.configure(service, settings.log_level)
+    tune_collections(service)
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import time
@@ -21,6 +20,7 @@ from typing import Any
 import uvloop
 
 from lumbung.platform import logs
+from lumbung.platform.metrics import tune_collections
 from lumbung.platform.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -30,13 +30,6 @@ BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 HEALTHY_RUN_S = 300.0
 """A job that ran this long before it failed was well: its next pause is the first."""
 STOP_TIMEOUT_S = 15.0
-GC_THRESHOLDS = (50_000, 20, 10)
-"""A stream worker allocates a few dozen short-lived objects per record: Python's default
-first threshold (700) ran a collection every few records, 13 % of a sale line's CPU
-(broker-free `Batch.add`); at 50,000 it is 1-2 %, and the kernel's objects hold no
-cycles worth collecting sooner."""
-
-
 def _log_tasks() -> None:
     """`kill -USR1` a worker: it logs where each of its asyncio tasks waits (a worker
     that stopped making progress says on what)."""
@@ -91,7 +84,7 @@ class WorkerShell:
         """Run the named jobs in this process until SIGTERM or SIGINT, then call `stop`
         and give the jobs a moment to end (a kernel commits its batch in flight)."""
         logs.configure(f"{self.service}-worker", self.settings.log_level)
-        gc.set_threshold(*GC_THRESHOLDS)
+        tune_collections(f"{self.service}-worker")
         # uvloop, as the APIs get from uvicorn: the sale path's Python processes spend
         # most of their time in the event loop and its sockets (docs/decisions.md).
         uvloop.run(self._main(jobs, stop))
