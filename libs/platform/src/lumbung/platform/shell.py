@@ -30,6 +30,8 @@ BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 HEALTHY_RUN_S = 300.0
 """A job that ran this long before it failed was well: its next pause is the first."""
 STOP_TIMEOUT_S = 15.0
+
+
 def _log_tasks() -> None:
     """`kill -USR1` a worker: it logs where each of its asyncio tasks waits (a worker
     that stopped making progress says on what)."""
