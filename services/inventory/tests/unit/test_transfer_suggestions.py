@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from lumbung.inventory.transfers import Holding, Shortage, needed, spare, suggest
+from lumbung.contracts.events import inventory as inv
+from lumbung.inventory.transfers import (
+    Holding,
+    Predictions,
+    Shortage,
+    needed,
+    plan,
+    spare,
+    suggest,
+)
 
 NOW = datetime(2026, 10, 12, 10, 0, tzinfo=UTC)
 LEAD = timedelta(hours=24)
@@ -57,7 +66,7 @@ def test_the_nearest_source_with_spare_is_suggested_and_its_quantity_is_the_need
     (only,) = suggestions
     assert only.to_outlet_id == "BOOTH-A"
     assert only.arrives_at == NOW + timedelta(hours=1)
-    assert only.suggestion_id == "P-BOOTH-A-AMPLANG|NEAR"
+    assert only.suggestion_id == "P-BOOTH-A-AMPLANG.NEAR"
 
 
 def test_a_need_larger_than_one_spare_is_split_across_sources_soonest_first() -> None:
@@ -90,3 +99,92 @@ def test_one_source_is_never_promised_twice_the_first_to_run_out_is_served_first
     )
     # BOOTH-A is empty from 12:00 until tomorrow 10:00 (88), BOOTH-C gets what is left.
     assert [(s.to_outlet_id, s.qty) for s in suggestions] == [("BOOTH-A", 88), ("BOOTH-C", 12)]
+
+
+# -- from the predictions and the read model, as the inventory API plans ---------------------
+
+
+def predicted(outlet: str, available: int = 5, per_hour: float = 4.0) -> inv.StockoutPredicted:
+    return inv.StockoutPredicted(
+        prediction_id=f"P-{outlet}",
+        outlet_id=outlet,
+        sku="AMPLANG",
+        available=available,
+        expected_at=NOW + timedelta(hours=3),
+        units_per_hour=per_hour,
+        lead_time_hours=24,
+        reason="test",
+    )
+
+
+def dispatched(to: str, qty: int, transfer_id: str = "T-1") -> inv.TransferDispatched:
+    return inv.TransferDispatched(
+        transfer_id=transfer_id,
+        from_outlet_id="KIOSK",
+        to_outlet_id=to,
+        lines=[inv.TransferLine(sku="AMPLANG", qty=qty)],
+        dispatched_at=NOW,
+        expected_at=NOW + timedelta(hours=1),
+    )
+
+
+def planned(predictions: Predictions, booth_available: int = 5) -> list[tuple[str, int]]:
+    cells = {"AMPLANG": {"BOOTH-A": {"available": booth_available}, "KIOSK": {"available": 300}}}
+    sold = {"KIOSK": {"AMPLANG": 10}}  # 10 since 06:00: 2.5 an hour
+    suggestions = plan(
+        predictions,
+        cells,
+        sold,
+        {"KIOSK": None, "BOOTH-A": NOW + timedelta(days=2)},
+        by_road({"KIOSK": 1, "BOOTH-A": 0}),
+        NOW,
+        NOW - timedelta(hours=4),
+    )
+    return [(s.from_outlet_id, s.qty) for s in suggestions]
+
+
+def test_an_open_prediction_is_planned_for_less_what_is_already_on_its_way() -> None:
+    predictions = Predictions()
+    predictions.apply(predicted("BOOTH-A"))
+    # Empty from 13:00 to 10:00 tomorrow at 4 an hour; the kiosk keeps 24 h at 2.5 an hour.
+    assert planned(predictions) == [("KIOSK", 84)]
+    predictions.apply(dispatched("BOOTH-A", 50))
+    assert planned(predictions) == [("KIOSK", 34)]
+    predictions.apply(
+        inv.TransferArrived(
+            transfer_id="T-1",
+            from_outlet_id="KIOSK",
+            to_outlet_id="BOOTH-A",
+            lines=[inv.TransferLine(sku="AMPLANG", qty=50)],
+        )
+    )
+    assert planned(predictions) == [("KIOSK", 84)]
+
+
+def test_a_prediction_is_over_once_cleared_or_once_its_cell_holds_more_than_it_did() -> None:
+    predictions = Predictions()
+    predictions.apply(predicted("BOOTH-A", available=5))
+    assert planned(predictions, booth_available=60) == []  # stock came
+    assert planned(predictions, booth_available=0) == [("KIOSK", 84)]  # it ran out: still short
+    predictions.apply(
+        inv.StockoutCleared(
+            prediction_id="P-BOOTH-A",
+            outlet_id="BOOTH-A",
+            sku="AMPLANG",
+            cleared_by=inv.ClearedBy.SLOWER_SALES,
+            available=5,
+        )
+    )
+    assert planned(predictions) == []
+
+
+def test_a_suggestion_s_transfer_is_the_same_each_time_so_it_moves_the_goods_once() -> None:
+    predictions = Predictions()
+    predictions.apply(predicted("BOOTH-A"))
+    cells = {"AMPLANG": {"BOOTH-A": {"available": 5}, "KIOSK": {"available": 300}}}
+    args = (predictions, cells, {}, {}, by_road({"KIOSK": 1}), NOW, NOW)
+    first, again = plan(*args), plan(*args)
+    assert first[0].suggestion_id == again[0].suggestion_id == "P-BOOTH-A.KIOSK"
+    assert first[0].transfer_id == again[0].transfer_id
+    assert first[0].transfer_id.startswith("SUG-")
+    assert first[0].to_dict()["qty"] == 84

@@ -15,10 +15,14 @@ where, and how long a transfer takes come in; suggestions go out.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from lumbung.contracts.events import inventory as inv
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Shortage:
     supplier_at: datetime
     """The earliest the supplier could deliver (now plus its lead time)."""
     prediction_id: str = ""
+    coming: int = 0
+    """Units already in transit to the cell (a transfer dispatched, not counted yet)."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +62,28 @@ class Suggestion:
     @property
     def suggestion_id(self) -> str:
         """Stable while the same prediction and source stand: ops accept it by this."""
-        about = self.prediction_id or f"{self.to_outlet_id}|{self.sku}"
-        return f"{about}|{self.from_outlet_id}"
+        about = self.prediction_id or f"{self.to_outlet_id}.{self.sku}"
+        return f"{about}.{self.from_outlet_id}"
+
+    @property
+    def transfer_id(self) -> str:
+        """The transfer an acceptance makes: the same for the same suggestion, so an
+        acceptance sent twice moves the goods once."""
+        return "SUG-" + hashlib.sha256(self.suggestion_id.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suggestion_id": self.suggestion_id,
+            "sku": self.sku,
+            "from_outlet_id": self.from_outlet_id,
+            "to_outlet_id": self.to_outlet_id,
+            "qty": self.qty,
+            "arrives_at": self.arrives_at.isoformat(),
+            "supplier_at": self.supplier_at.isoformat(),
+            "runs_out_at": self.runs_out_at.isoformat(),
+            "prediction_id": self.prediction_id,
+            "transfer_id": self.transfer_id,
+        }
 
 
 def hours(start: datetime, end: datetime) -> float:
@@ -66,9 +92,11 @@ def hours(start: datetime, end: datetime) -> float:
 
 def needed(shortage: Shortage, now: datetime) -> int:
     """Units the short cell would sell from when it runs out until the supplier could
-    deliver, at its present pace (at least one, since it is predicted to run out)."""
+    deliver, at its present pace (at least one, since it is predicted to run out), less
+    what is already on its way to it."""
     empty_from = max(shortage.runs_out_at, now)
-    return max(1, math.ceil(shortage.units_per_hour * hours(empty_from, shortage.supplier_at)))
+    gap = max(1, math.ceil(shortage.units_per_hour * hours(empty_from, shortage.supplier_at)))
+    return max(0, gap - shortage.coming)
 
 
 def spare(holding: Holding, now: datetime) -> int:
@@ -121,3 +149,93 @@ def suggest(
                 )
             )
     return out
+
+
+# -- from what the inventory API reads: the open predictions and the stock read model -----
+
+
+class Predictions:
+    """The open stockout predictions, folded from `inventory.alerts`, and the transfers in
+    transit, from `inventory.commands`. A prediction is open until its clearing; one whose
+    stockout happened stays (the cell is short still) until its stock comes back, which
+    `plan` checks against the read model. A transfer is in transit from its dispatch to
+    its arrival."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], inv.StockoutPredicted] = {}
+        self._transit: dict[str, inv.TransferDispatched] = {}
+
+    def apply(self, data: Any) -> None:
+        match data:
+            case inv.StockoutPredicted():
+                self._open[(data.outlet_id, data.sku)] = data
+            case inv.StockoutCleared():
+                held = self._open.get((data.outlet_id, data.sku))
+                if held is not None and held.prediction_id == data.prediction_id:
+                    del self._open[(data.outlet_id, data.sku)]
+            case inv.TransferDispatched():
+                self._transit[f"{data.to_outlet_id}|{data.transfer_id}"] = data
+            case inv.TransferArrived():
+                self._transit.pop(f"{data.to_outlet_id}|{data.transfer_id}", None)
+
+    def open(self) -> list[inv.StockoutPredicted]:
+        return sorted(self._open.values(), key=lambda p: (p.expected_at, p.outlet_id, p.sku))
+
+    def coming(self, outlet_id: str, sku: str) -> int:
+        """Units of `sku` in transit to the outlet."""
+        return sum(
+            line.qty
+            for transfer in self._transit.values()
+            if transfer.to_outlet_id == outlet_id
+            for line in transfer.lines
+            if line.sku == sku
+        )
+
+
+LEAST_HOURS_OF_SALES = 1.0
+"""A source's pace is today's sales over the hours since the day began, at least this."""
+
+
+def plan(
+    predictions: Predictions,
+    cells: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    sold_today: Mapping[str, Mapping[str, int]],
+    closes: Mapping[str, datetime | None],
+    transit: Callable[[str, str], timedelta],
+    now: datetime,
+    day_began: datetime,
+) -> list[Suggestion]:
+    """The suggestions as things stand. `cells`: SKU -> outlet -> its read-model cell
+    (`available`); `sold_today`: outlet -> SKU -> units sold since `day_began`; `closes`:
+    outlet -> the end of its window (a booth), or None.
+
+    A prediction whose cell holds more now than when it was made is over (stock came).
+    A source keeps what it sells at today's pace until its window closes or until its
+    own supplier could come (the short cell's lead time), whichever is sooner."""
+    shortages = []
+    for p in predictions.open():
+        cell = cells.get(p.sku, {}).get(p.outlet_id)
+        if cell is not None and int(cell["available"]) > p.available:
+            continue
+        supplier_at = now + timedelta(hours=p.lead_time_hours)
+        shortages.append(
+            Shortage(
+                p.outlet_id,
+                p.sku,
+                p.expected_at,
+                p.units_per_hour,
+                supplier_at,
+                p.prediction_id,
+                predictions.coming(p.outlet_id, p.sku),
+            )
+        )
+    hours_today = max(LEAST_HOURS_OF_SALES, hours(day_began, now))
+    holdings = []
+    for sku in {s.sku for s in shortages}:
+        lead = max(s.supplier_at for s in shortages if s.sku == sku)
+        for outlet, cell in cells.get(sku, {}).items():
+            closing = closes.get(outlet)
+            keep_until = lead if closing is None else min(lead, closing)
+            pace = sold_today.get(outlet, {}).get(sku, 0) / hours_today
+            holdings.append(Holding(outlet, sku, int(cell["available"]), pace, keep_until))
+    return suggest(shortages, holdings, transit, now)
