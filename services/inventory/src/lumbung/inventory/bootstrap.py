@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from lumbung.inventory.adapters.predictions import PredictionView
 from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.adapters.sale_memory import SaleMemory
 from lumbung.inventory.entrypoints.api import routers
@@ -28,6 +29,7 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     restocks = RestockView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     publisher = EventPublisher(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    predictions = PredictionView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     read_model = StockReadModel(kit.redis, kit.registry.prefix)
     app = kit.app(
         description="Inventory: stock per outlet and SKU, reservations, transfers and restocks.",
@@ -35,11 +37,12 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         readiness={
             "catalog": catalog.ready(),
             "restocks": restocks.ready(),
+            "predictions": predictions.ready(),
             "read_model": read_model_built(read_model.is_built, "the stock read model"),
             "workers": kit.workers_of(SERVICE),
         },
-        on_start=[publisher.start, catalog.start, restocks.start],
-        on_stop=[restocks.stop, catalog.stop, publisher.stop],
+        on_start=[publisher.start, catalog.start, restocks.start, predictions.start],
+        on_stop=[predictions.stop, restocks.stop, catalog.stop, publisher.stop],
     )
     memory = SaleMemory(kit.redis, kit.registry.prefix, ID_HORIZON)
     app.state.ingest = Ingest(
@@ -47,6 +50,7 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.read_model = read_model
     app.state.restocks = restocks
+    app.state.predictions = predictions
     app.state.catalog = catalog
     app.state.now = clock.now
     return app

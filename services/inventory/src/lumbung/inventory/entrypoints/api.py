@@ -15,9 +15,12 @@ from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.catalog import Channel
 from lumbung.contracts.events.common import Identifier, Sku
+from lumbung.inventory.adapters.predictions import PredictionView
 from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.ingest import Accepted, Ingest, IngestError
 from lumbung.inventory.opening import open_days, suggest
+from lumbung.inventory.service import transit_time
+from lumbung.inventory.transfers import Suggestion, plan
 from lumbung.platform.auth import Principal, Role, authorize
 from lumbung.platform.clock import WITA
 from lumbung.platform.restocks import RestockStatus, RestockView
@@ -139,6 +142,12 @@ class ArrivalIn(Strict):
     received_at: AwareDatetime | None = None
 
 
+class AcceptIn(Strict):
+    qty: Count | None = Field(
+        default=None, description="Units to move instead of the suggested quantity."
+    )
+
+
 class AcceptedOut(BaseModel):
     id: str
     event_id: str
@@ -176,6 +185,33 @@ def routers(principal: Any) -> list[APIRouter]:
 
     def producer(caller: Principal) -> str:
         return f"{caller.role.value}:{caller.subject}"
+
+    async def suggestions(request: Request) -> list[Suggestion]:
+        """The transfer suggestions as things stand (`transfers.plan`)."""
+        state = request.app.state
+        view: PredictionView = state.predictions
+        catalog: CatalogView = state.catalog
+        now = state.now().astimezone(WITA)
+        today = now.date()
+        skus = {p.sku for p in view.predictions.open()}
+        cells = {sku: await model(request).sku(sku) for sku in sorted(skus)}
+        outlets = {outlet for by_outlet in cells.values() for outlet in by_outlet}
+        sold = {outlet: await model(request).sold(outlet, today) for outlet in sorted(outlets)}
+        closes = {}
+        for outlet_id in outlets:
+            outlet = catalog.outlet(outlet_id)
+            window = outlet.active_window if outlet is not None else None
+            closes[outlet_id] = window.ends_at if window is not None else None
+        day_began = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return plan(
+            view.predictions,
+            cells,
+            sold,
+            closes,
+            lambda source, to: transit_time(catalog, source, to),
+            now,
+            day_began,
+        )
 
     @outlets.post(
         "/sales",
@@ -461,6 +497,44 @@ def routers(principal: Any) -> list[APIRouter]:
     async def transfer(request: Request, caller: Caller, body: TransferIn) -> AcceptedOut:
         authorize(caller, Role.OUTLET, body.from_outlet_id)
         requested = inv.TransferRequested(**body.model_dump())
+        return _out(await ingest(request).transfer(requested, producer(caller)))
+
+    @stock.get(
+        "/transfers/suggestions",
+        tags=["stock"],
+        summary="Transfers that would cover a predicted stockout sooner than its supplier (ops)",
+    )
+    async def transfer_suggestions(request: Request, caller: Caller) -> dict[str, Any]:
+        authorize(caller, Role.OPS)
+        return {"suggestions": [s.to_dict() for s in await suggestions(request)]}
+
+    @stock.post(
+        "/transfers/suggestions/{suggestion_id}/accept",
+        status_code=202,
+        response_model=AcceptedOut,
+        tags=["stock"],
+        summary="Make a suggested transfer, with its quantity or another (ops)",
+    )
+    async def accept_suggestion(
+        suggestion_id: Annotated[str, Path(max_length=200)],
+        request: Request,
+        caller: Caller,
+        body: Annotated[AcceptIn | None, Body()] = None,
+    ) -> AcceptedOut:
+        authorize(caller, Role.OPS)
+        found = next(
+            (s for s in await suggestions(request) if s.suggestion_id == suggestion_id), None
+        )
+        if found is None:
+            raise IngestError(
+                404, "suggestion_id", f"no suggestion {suggestion_id} now: list them again"
+            )
+        requested = inv.TransferRequested(
+            transfer_id=found.transfer_id,
+            from_outlet_id=found.from_outlet_id,
+            to_outlet_id=found.to_outlet_id,
+            lines=[inv.TransferLine(sku=found.sku, qty=(body and body.qty) or found.qty)],
+        )
         return _out(await ingest(request).transfer(requested, producer(caller)))
 
     @outlets.post(
