@@ -5,6 +5,7 @@ key), and the panel drops it once the worker's request of that restock comes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -126,3 +127,64 @@ def test_ops_send_a_suggested_restock_from_the_panel_and_it_leaves_once_it_went_
     late = put(dashboard, ops_key, restock_id, 40)
     assert late.status_code == 409, late.text
     assert len(on_topic("restock.events", "restock.RestockRequested")) == 1
+
+
+def test_ops_accept_a_suggested_transfer_through_the_dashboard_and_it_moves_once(
+    apis: tuple[ApiProcess, ApiProcess],
+    ops_key: str,
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    noon: datetime,
+    read_model: Any,
+) -> None:
+    """The panel's list and its button (issue 21): inventory's transfer suggestions,
+    passed on with the page's key, the rest area's spare moved to the kiosk that runs
+    short."""
+    _, dashboard = apis
+    workers("inventory")
+    source = "RA-KM47"
+    opening = inv.StockCounted(
+        count_id="OPEN-RA",
+        outlet_id=source,
+        kind=inv.CountKind.OPENING,
+        counted_at=noon - timedelta(hours=5),
+        lines=[inv.CountedLine(sku=SKU, counted=300)],
+    )
+    events.send("inventory.commands", source, events.envelope(opening))
+    sell_toward_a_stockout(events, read_model, noon)
+
+    def listed(key: str | None = ops_key) -> httpx.Response:
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.get(f"{dashboard.url}/v1/transfers/suggestions", headers=headers, timeout=30)
+
+    assert listed(None).status_code == 401
+    assert listed(demo_catalog[OUTLET]).status_code == 403, "ops only"
+    deadline = time.monotonic() + 90
+    while not (found := listed().json()["suggestions"]):
+        assert time.monotonic() < deadline, "no suggestion in time"
+        time.sleep(0.5)
+    [suggestion] = found
+    assert (suggestion["from_outlet_id"], suggestion["to_outlet_id"]) == (source, OUTLET)
+
+    def accept(qty: int) -> httpx.Response:
+        return httpx.post(
+            f"{dashboard.url}/v1/transfers/suggestions/{suggestion['suggestion_id']}/accept",
+            json={"qty": qty},
+            headers={"X-API-Key": ops_key},
+            timeout=30,
+        )
+
+    first, again = accept(40), accept(40)
+    assert first.status_code == again.status_code == 202, (first.text, again.text)
+    assert first.json() == again.json()
+    assert read_model.wait_for(lambda: read_model.outlet(source)[SKU]["on_hand"] == 260)
+    time.sleep(2)
+    assert read_model.outlet(source)[SKU]["on_hand"] == 260, "moved once"
+    missing = httpx.post(
+        f"{dashboard.url}/v1/transfers/suggestions/NO-SUCH/accept",
+        json={},
+        headers={"X-API-Key": ops_key},
+        timeout=30,
+    )
+    assert missing.status_code == 404, "inventory's answer, passed on"

@@ -11,8 +11,9 @@ Every call needs an ops key: in the `X-API-Key` header, or as `?key=` where a br
 cannot set headers (the page and its EventSource).
 
 The page's buttons on a suggested restock go through `PUT /v1/outlets/{outlet_id}/restocks/
-{restock_id}`, passed on to inventory's API with the caller's own key (docs/decisions.md,
-Dashboard): the page has one origin, and the dashboard writes nothing itself.
+{restock_id}`, and its transfer suggestions through `/v1/transfers/suggestions`, passed on
+to inventory's API with the caller's own key (docs/decisions.md, Dashboard): the page has
+one origin, and the dashboard writes nothing itself.
 
 No `from __future__ import annotations`: FastAPI reads these signatures.
 """
@@ -50,6 +51,12 @@ class RestockQtyIn(BaseModel):
 
     qty: Units = Field(description="The quantity to ask the supplier for.")
     send_now: bool = Field(default=False, description="Send it now instead of at send_at.")
+
+
+class TransferAcceptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    qty: Units | None = Field(default=None, description="Units to move instead of suggested.")
 
 
 def _sse(kind: str, data: Any, event_id: str | None = None) -> bytes:
@@ -133,6 +140,46 @@ def routers(keys: KeyRing) -> list[APIRouter]:
         except InventoryUnreachable as exc:
             # Safe to send again: the same change twice is one change, and once the
             # restock went out inventory answers 409.
+            detail = f"the inventory API did not answer ({exc}); try again"
+            return JSONResponse({"detail": detail}, status_code=502)
+        return JSONResponse(answer, status_code=status)
+
+    @api.get(
+        "/transfers/suggestions",
+        summary="Transfers that would cover a predicted stockout (inventory's API, passed on)",
+        responses={502: {"description": "The inventory API did not answer"}},
+    )
+    async def transfer_suggestions(request: Request, key: OpsKey) -> Response:
+        inventory: InventoryApi = request.app.state.inventory
+        try:
+            status, answer = await inventory.transfer_suggestions(key)
+        except InventoryUnreachable as exc:
+            detail = f"the inventory API did not answer ({exc}); try again"
+            return JSONResponse({"detail": detail}, status_code=502)
+        return JSONResponse(answer, status_code=status)
+
+    @api.post(
+        "/transfers/suggestions/{suggestion_id}/accept",
+        status_code=202,
+        summary="Make a suggested transfer (inventory's API, passed on)",
+        responses={
+            404: {"description": "No such suggestion now"},
+            502: {"description": "The inventory API did not answer"},
+        },
+    )
+    async def accept_transfer(
+        request: Request,
+        key: OpsKey,
+        suggestion_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")],
+        body: TransferAcceptIn,
+    ) -> Response:
+        inventory: InventoryApi = request.app.state.inventory
+        try:
+            status, answer = await inventory.accept_transfer(
+                key, suggestion_id, body.model_dump(exclude_none=True)
+            )
+        except InventoryUnreachable as exc:
+            # Safe to send again: the same suggestion accepted twice is one transfer.
             detail = f"the inventory API did not answer ({exc}); try again"
             return JSONResponse({"detail": detail}, status_code=502)
         return JSONResponse(answer, status_code=status)

@@ -27,6 +27,8 @@ const T = {
     cancel: "Batal", goes_out: "dikirim", going_out: "sedang dikirim…", minutes_left: "mnt lagi",
     left: "tersedia", sending: "mengirim…", already_sent: "sudah dikirim ke pemasok",
     not_found: "saran tidak ditemukan", failed: "gagal",
+    transfers: "Saran pindah stok", accept: "Pindahkan", save_accept: "Simpan & pindahkan",
+    moving: "dipindahkan", arrives: "tiba", supplier_at: "pemasok paling cepat",
     ikn_kiosk: "Kios IKN", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Booth acara", online: "Online", souvenir_center: "Pusat oleh-oleh",
   },
@@ -51,6 +53,8 @@ const T = {
     cancel: "Cancel", goes_out: "goes out", going_out: "going out…", minutes_left: "min left",
     left: "available", sending: "sending…", already_sent: "already with the supplier",
     not_found: "no such suggestion", failed: "failed",
+    transfers: "Suggested transfers", accept: "Move", save_accept: "Save & move",
+    moving: "on its way", arrives: "arrives", supplier_at: "supplier at the earliest",
     ikn_kiosk: "IKN kiosk", rest_area: "Rest area", indomaret: "Indomaret",
     event_booth: "Event booth", online: "Online", souvenir_center: "Souvenir centre",
   },
@@ -83,6 +87,7 @@ const state = {
   lastSeen: {}, alerts: [], alertIds: new Set(), orders: {}, restocks: {}, foresight: {}, now: null,
   happenedUntil: 0, freshness: null, freshAt: 0,
   suggestions: {}, editing: {}, notes: {},
+  transfers: [], transferEditing: {}, transferNotes: {},
 };
 let dirty = false;
 
@@ -386,6 +391,93 @@ $("suggestions").addEventListener("click", (e) => {
   dirty = true;
 });
 
+// Transfer suggestions: planned by inventory's API when asked (GET /v1/transfers/
+// suggestions, passed on by the dashboard), so the page asks again every
+// TRANSFERS_EVERY_MS; accepting one makes the transfer (once, however often it is sent).
+const TRANSFERS_EVERY_MS = 15000;
+
+function transfersHtml() {
+  return state.transfers.slice(0, 30).map((x) => {
+    const id = esc(x.suggestion_id), editing = state.transferEditing[x.suggestion_id];
+    const note = state.transferNotes[x.suggestion_id];
+    const buttons = editing === undefined
+      ? `<button type="button" data-act="accept">${t("accept")}</button> <button type="button" data-act="edit">${t("edit")}</button>`
+      : `<input type="number" min="1" step="1" value="${esc(editing)}" data-qty="${id}"> ` +
+        `<button type="button" data-act="save">${t("save_accept")}</button> <button type="button" data-act="cancel">${t("cancel")}</button>`;
+    return `<li data-transfer="${id}"><b>${esc(productName(x.sku))}</b> ${esc(outletName(x.from_outlet_id))} → ` +
+      `${esc(outletName(x.to_outlet_id))}: <span class="qty">${x.qty}</span>` +
+      `<span class="why">${t("foreseen")} ${eta(x.runs_out_at)} · ${t("arrives")} ${eta(x.arrives_at)} · ` +
+      `${t("supplier_at")} ${eta(x.supplier_at)}</span>` +
+      `<span class="acts">${buttons}${note ? ` <span class="note">${esc(note)}</span>` : ""}</span></li>`;
+  }).join("");
+}
+
+let transfersShown = null;
+function renderTransfers() {
+  const html = transfersHtml();
+  if (html === transfersShown) return;
+  const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.qty : undefined;
+  transfersShown = html;
+  $("transfers").innerHTML = html;
+  if (focused !== undefined) {
+    const input = $("transfers").querySelector(`input[data-qty="${CSS.escape(focused)}"]`);
+    if (input) input.focus();
+  }
+}
+
+async function loadTransfers() {
+  try {
+    const answer = await fetch("/v1/transfers/suggestions", { headers: { "X-API-Key": key } });
+    if (answer.ok) state.transfers = (await answer.json()).suggestions || [];
+  } catch (err) {
+    // offline: the list stays as it was until the next try
+  }
+  dirty = true;
+}
+
+async function acceptTransfer(id, qty) {
+  state.transferNotes[id] = t("sending");
+  dirty = true;
+  let note;
+  try {
+    const answer = await fetch(`/v1/transfers/suggestions/${encodeURIComponent(id)}/accept`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": key },
+      body: JSON.stringify(qty === undefined ? {} : { qty }),
+    });
+    if (answer.status === 202) note = t("moving");
+    else if (answer.status === 404) note = t("not_found");
+    else {
+      const body = await answer.json().catch(() => ({}));
+      note = `${t("failed")} (${answer.status}): ${typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail || "")}`;
+    }
+  } catch (err) {
+    note = `${t("failed")}: ${err}`;
+  }
+  state.transferNotes[id] = note;
+  delete state.transferEditing[id];
+  dirty = true;
+}
+
+$("transfers").addEventListener("input", (e) => {
+  if (e.target.dataset.qty !== undefined) state.transferEditing[e.target.dataset.qty] = e.target.value;
+});
+$("transfers").addEventListener("click", (e) => {
+  const act = e.target.dataset && e.target.dataset.act, li = e.target.closest("li[data-transfer]");
+  if (!act || !li) return;
+  const id = li.dataset.transfer, x = state.transfers.find((s) => s.suggestion_id === id);
+  if (!x) return;
+  if (act === "accept") acceptTransfer(id, undefined);
+  else if (act === "edit") { state.transferEditing[id] = String(x.qty); delete state.transferNotes[id]; }
+  else if (act === "cancel") delete state.transferEditing[id];
+  else if (act === "save") {
+    const qty = Number(state.transferEditing[id]);
+    if (Number.isInteger(qty) && qty >= 1) acceptTransfer(id, qty);
+    else state.transferNotes[id] = `${t("failed")}: qty ≥ 1`;
+  }
+  dirty = true;
+});
+
 function setFreshness(f) { state.freshness = f; state.freshAt = Date.now(); }
 
 function showFreshness() {
@@ -424,7 +516,7 @@ function tick() {
     (simulated ? ` · ${t("simulated")} (${t("wall")} ${wita(new Date(wall).toISOString())})` : "");
   $("clock").dataset.simulated = simulated ? "yes" : "no";
   showFreshness();
-  if (dirty) { dirty = false; renderGrid(); renderLists(); renderSuggestions(); }
+  if (dirty) { dirty = false; renderGrid(); renderLists(); renderSuggestions(); renderTransfers(); }
   countdowns();
 }
 
@@ -446,3 +538,5 @@ $("event").addEventListener("change", () => { dirty = true; });
 translate();
 setInterval(tick, 250);
 connect();
+loadTransfers();
+setInterval(loadTransfers, TRANSFERS_EVERY_MS);

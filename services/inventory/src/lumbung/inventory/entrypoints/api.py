@@ -143,7 +143,7 @@ class ArrivalIn(Strict):
 
 
 class AcceptIn(Strict):
-    qty: Count | None = Field(
+    qty: Units | None = Field(
         default=None, description="Units to move instead of the suggested quantity."
     )
 
@@ -533,7 +533,9 @@ def routers(principal: Any) -> list[APIRouter]:
             transfer_id=found.transfer_id,
             from_outlet_id=found.from_outlet_id,
             to_outlet_id=found.to_outlet_id,
-            lines=[inv.TransferLine(sku=found.sku, qty=(body and body.qty) or found.qty)],
+            lines=[
+                inv.TransferLine(sku=found.sku, qty=body.qty if body and body.qty else found.qty)
+            ],
         )
         return _out(await ingest(request).transfer(requested, producer(caller)))
 
