@@ -1,1 +1,1 @@
-pytest_plugins = ["lumbung.platform.testing", "tests.support.fixtures"]
+pytest_plugins = ["lumbung.platform.testing", "tests.support.fixtures", "tests.support.browser"]

@@ -19,6 +19,7 @@ import pytest
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import restock
 from lumbung.platform.clock import WITA
+from tests.support.browser import shown, until
 from tests.support.fixtures import ApiProcess
 from tests.support.sse import Stream
 
@@ -117,57 +118,6 @@ def test_a_page_gets_the_snapshot_then_live_changes_and_resumes_after_a_reconnec
     assert versions == [(4, 16), (5, 9)], "no gap, no double"
     assert [(a["outlet_id"], a["sku"], a["reorder_point"]) for a in alerts] == [(OUTLET, SKU, 10)]
     back.close()
-
-
-def chromium() -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        "--lang=id",
-    ):
-        options.add_argument(arg)
-    service = Service(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    return webdriver.Chrome(options=options, service=service)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    driver = chromium()
-    yield driver
-    driver.quit()
-
-
-def shown(browser: Any, css: str, attribute: str | None = None) -> str | None:
-    """The text (or an attribute) of the first element matching `css`, read inside the
-    page in one step, or None. The page re-renders its grid and lists up to four times a
-    second, so an element found in one WebDriver call may be replaced before the next
-    reads it (StaleElementReferenceException): no test holds an element across calls."""
-    found: str | None = browser.execute_script(
-        "const el = document.querySelector(arguments[0]);"
-        "if (el === null) return null;"
-        "return arguments[1] === null ? el.innerText : el.getAttribute(arguments[1]);",
-        css,
-        attribute,
-    )
-    return found
-
-
-def until(browser: Any, condition: Callable[[], Any], what: str, seconds: float = 30) -> Any:
-    """Wait for a condition of the page (re-read each time), not for an element."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    wait = WebDriverWait(
-        browser, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
-    )
-    return wait.until(lambda _: condition(), message=f"the page never showed {what}")
 
 
 def cell(outlet: str, sku: str) -> str:

@@ -16,6 +16,7 @@ import pytest
 
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
+from tests.support.browser import shown, until
 from tests.support.fixtures import ApiProcess
 from tests.support.sse import Stream
 
@@ -188,3 +189,58 @@ def test_ops_accept_a_suggested_transfer_through_the_dashboard_and_it_moves_once
         timeout=30,
     )
     assert missing.status_code == 404, "inventory's answer, passed on"
+
+
+def test_the_page_s_move_button_makes_the_suggested_transfer(
+    apis: tuple[ApiProcess, ApiProcess],
+    ops_key: str,
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    noon: datetime,
+    read_model: Any,
+    browser: Any,
+) -> None:
+    """The panel in a real Chromium: the suggestion listed (the page asks on load and
+    every 15 s), Edit, 25, Save & move: the rest area sends 25, and the page says so."""
+    _, dashboard = apis
+    workers("inventory")
+    source = "RA-KM47"
+    opening = inv.StockCounted(
+        count_id="OPEN-RA",
+        outlet_id=source,
+        kind=inv.CountKind.OPENING,
+        counted_at=noon - timedelta(hours=5),
+        lines=[inv.CountedLine(sku=SKU, counted=300)],
+    )
+    events.send("inventory.commands", source, events.envelope(opening))
+    sell_toward_a_stockout(events, read_model, noon)
+    browser.get(f"{dashboard.url}/?key={ops_key}")
+
+    item = "#transfers li[data-transfer]"
+    until(browser, lambda: shown(browser, item), "a suggested transfer", seconds=90)
+    assert "Rest Area KM 47" in (shown(browser, item) or "")
+
+    def click(act: str) -> bool:
+        clicked: bool = browser.execute_script(
+            "const b = document.querySelector(arguments[0]);"
+            "if (b === null) return false; b.click(); return true;",
+            f'{item} button[data-act="{act}"]',
+        )
+        return clicked
+
+    until(browser, lambda: click("edit"), "the Edit button")
+
+    def typed() -> bool:
+        done: bool = browser.execute_script(
+            "const i = document.querySelector(arguments[0]);"
+            "if (i === null) return false;"
+            "i.value = '25'; i.dispatchEvent(new Event('input', {bubbles: true})); return true;",
+            f"{item} input[data-qty]",
+        )
+        return done
+
+    until(browser, typed, "the quantity field")
+    until(browser, lambda: click("save"), "the Save & move button")
+    assert read_model.wait_for(lambda: read_model.outlet(source)[SKU]["on_hand"] == 275)
+    until(browser, lambda: "dipindahkan" in (shown(browser, f"{item} .note") or ""), "its note")
