@@ -14,14 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from lumbung.contracts.events import inventory as inv
-from lumbung.contracts.events import pos
 from tests.support.browser import shown, until
 from tests.support.fixtures import ApiProcess
 from tests.support.sse import Stream
+from tests.support.stockouts import OUTLET, SKU, count_opening, sell_toward_a_stockout
 
 pytestmark = pytest.mark.broker
-OUTLET, SKU = "IKN-01", "KERIPIK-PISANG-200"
 
 
 @pytest.fixture
@@ -39,31 +37,6 @@ def apis(
     finally:
         dashboard.stop()
         inventory.stop()
-
-
-def sell_toward_a_stockout(events: Any, read_model: Any, noon: datetime) -> None:
-    """100 opened at 07:00, 2 sold every 10 minutes since 08:00: 52 left at noon, out this
-    afternoon, long before the supplier's two days of lead time (demo catalog)."""
-    opening = inv.StockCounted(
-        count_id="OPEN",
-        outlet_id=OUTLET,
-        kind=inv.CountKind.OPENING,
-        counted_at=noon - timedelta(hours=5),
-        lines=[inv.CountedLine(sku=SKU, counted=100)],
-    )
-    events.send("inventory.commands", OUTLET, events.envelope(opening))
-    events.flush()
-    assert read_model.wait_for(lambda: SKU in read_model.outlet(OUTLET))
-    for n in range(24):
-        sale = pos.SaleRecorded(
-            sale_id=f"S-{n}",
-            outlet_id=OUTLET,
-            sold_at=noon - timedelta(hours=4) + timedelta(minutes=10 * n),
-            lines=[pos.SaleLine(sku=SKU, qty=2, unit_price_idr=15_000)],
-        )
-        raw = events.envelope(sale, events.sale_event_id(OUTLET, f"S-{n}"))
-        events.send("pos.sales", OUTLET, raw)
-    events.flush()
 
 
 def put(dashboard: ApiProcess, key: str | None, restock_id: str, qty: int) -> httpx.Response:
@@ -145,14 +118,7 @@ def test_ops_accept_a_suggested_transfer_through_the_dashboard_and_it_moves_once
     _, dashboard = apis
     workers("inventory")
     source = "RA-KM47"
-    opening = inv.StockCounted(
-        count_id="OPEN-RA",
-        outlet_id=source,
-        kind=inv.CountKind.OPENING,
-        counted_at=noon - timedelta(hours=5),
-        lines=[inv.CountedLine(sku=SKU, counted=300)],
-    )
-    events.send("inventory.commands", source, events.envelope(opening))
+    count_opening(events, source, 300, noon - timedelta(hours=5))
     sell_toward_a_stockout(events, read_model, noon)
 
     def listed(key: str | None = ops_key) -> httpx.Response:
@@ -206,14 +172,7 @@ def test_the_page_s_move_button_makes_the_suggested_transfer(
     _, dashboard = apis
     workers("inventory")
     source = "RA-KM47"
-    opening = inv.StockCounted(
-        count_id="OPEN-RA",
-        outlet_id=source,
-        kind=inv.CountKind.OPENING,
-        counted_at=noon - timedelta(hours=5),
-        lines=[inv.CountedLine(sku=SKU, counted=300)],
-    )
-    events.send("inventory.commands", source, events.envelope(opening))
+    count_opening(events, source, 300, noon - timedelta(hours=5))
     sell_toward_a_stockout(events, read_model, noon)
     browser.get(f"{dashboard.url}/?key={ops_key}")
 

@@ -14,6 +14,7 @@ from lumbung.contracts.events import catalog as cat
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.platform.clock import WITA
+from tests.support.stockouts import sell_toward_a_stockout
 
 pytestmark = pytest.mark.broker
 OUTLET, SKU = "IKN-01", "KERIPIK-PISANG-200"
@@ -28,30 +29,9 @@ def test_a_predicted_stockout_suggests_a_restock_ops_edit_and_the_receipt_clears
     on_topic: Any,
 ) -> None:
     workers()
-    opening = inv.StockCounted(
-        count_id="OPEN",
-        outlet_id=OUTLET,
-        kind=inv.CountKind.OPENING,
-        counted_at=noon - timedelta(hours=5),
-        lines=[inv.CountedLine(sku=SKU, counted=100)],
-    )
-    events.send("inventory.commands", OUTLET, events.envelope(opening))
-    events.flush()
-    assert read_model.wait_for(lambda: SKU in read_model.outlet(OUTLET))
-    # 2 every 10 minutes since 08:00: 12 an hour, 52 left at noon. Supplier lead time 2 days
-    # (demo catalog): out this afternoon, long before any delivery.
-    for n in range(24):
-        sold_at = noon - timedelta(hours=4) + timedelta(minutes=10 * n)
-        sale = pos.SaleRecorded(
-            sale_id=f"S-{n}",
-            outlet_id=OUTLET,
-            sold_at=sold_at,
-            lines=[pos.SaleLine(sku=SKU, qty=2, unit_price_idr=15_000)],
-        )
-        events.send(
-            "pos.sales", OUTLET, events.envelope(sale, events.sale_event_id(OUTLET, f"S-{n}"))
-        )
-    events.flush()
+    # 12 an hour since 08:00, 52 left at noon; the supplier needs 2 days (demo catalog):
+    # out this afternoon, long before any delivery.
+    sell_toward_a_stockout(events, read_model, noon)
 
     [predicted] = on_topic("inventory.alerts", "inventory.StockoutPredicted", wait_for=1)
     data = predicted["data"]

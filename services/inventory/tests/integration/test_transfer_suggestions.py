@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 
-from lumbung.contracts.events import inventory as inv
-from lumbung.contracts.events import pos
+from tests.support.stockouts import OUTLET, SKU, count_opening, sell_toward_a_stockout
 
 pytestmark = pytest.mark.broker
-SHORT, SOURCE, SKU = "IKN-01", "RA-KM47", "KERIPIK-PISANG-200"
+SOURCE = "RA-KM47"
 
 
 def suggestions(api: Any) -> list[dict[str, Any]]:
@@ -43,34 +42,14 @@ def test_a_suggested_transfer_accepted_by_ops_arrives_one_unit_short(
     on_topic: Any,
 ) -> None:
     workers()
-    for outlet, units in ((SHORT, 100), (SOURCE, 500)):
-        opening = inv.StockCounted(
-            count_id=f"OPEN-{outlet}",
-            outlet_id=outlet,
-            kind=inv.CountKind.OPENING,
-            counted_at=noon - timedelta(hours=5),
-            lines=[inv.CountedLine(sku=SKU, counted=units)],
-        )
-        events.send("inventory.commands", outlet, events.envelope(opening))
-    events.flush()
-    assert read_model.wait_for(lambda: SKU in read_model.outlet(SHORT))
-    # 12 an hour at the kiosk since 08:00, 52 left at noon; the supplier needs 2 days.
-    for n in range(24):
-        sale = pos.SaleRecorded(
-            sale_id=f"S-{n}",
-            outlet_id=SHORT,
-            sold_at=noon - timedelta(hours=4) + timedelta(minutes=10 * n),
-            lines=[pos.SaleLine(sku=SKU, qty=2, unit_price_idr=15_000)],
-        )
-        raw = events.envelope(sale, events.sale_event_id(SHORT, f"S-{n}"))
-        events.send("pos.sales", SHORT, raw)
-    events.flush()
+    count_opening(events, SOURCE, 500, noon - timedelta(hours=5))
+    sell_toward_a_stockout(events, read_model, noon)
     [predicted] = on_topic("inventory.alerts", "inventory.StockoutPredicted", wait_for=1)
 
     [suggested] = until(lambda: suggestions(inventory_api))
     assert (suggested["from_outlet_id"], suggested["to_outlet_id"], suggested["sku"]) == (
         SOURCE,
-        SHORT,
+        OUTLET,
         SKU,
     )
     assert suggested["prediction_id"] == predicted["data"]["prediction_id"]
@@ -98,12 +77,12 @@ def test_a_suggested_transfer_accepted_by_ops_arrives_one_unit_short(
 
     # The kiosk counts 59: one short, booked lost; the prediction is then over.
     arrival = inventory_api.post(
-        f"/v1/outlets/{SHORT}/transfers/{suggested['transfer_id']}/arrival",
+        f"/v1/outlets/{OUTLET}/transfers/{suggested['transfer_id']}/arrival",
         json={"from_outlet_id": SOURCE, "lines": [{"sku": SKU, "qty": 59}]},
     )
     assert arrival.status_code == 202, arrival.text
-    assert read_model.wait_for(lambda: read_model.outlet(SHORT)[SKU]["on_hand"] == 52 + 59)
-    ledger = inventory_api.get(f"/v1/outlets/{SHORT}/stock/{SKU}/ledger").json()
+    assert read_model.wait_for(lambda: read_model.outlet(OUTLET)[SKU]["on_hand"] == 52 + 59)
+    ledger = inventory_api.get(f"/v1/outlets/{OUTLET}/stock/{SKU}/ledger").json()
     newest = [(line["reason"], line["delta"]) for line in ledger["ledger"][:2]]
     assert newest == [("adjustment:lost", -1), ("transfer_in", 60)]
     until(lambda: suggestions(inventory_api) == [])

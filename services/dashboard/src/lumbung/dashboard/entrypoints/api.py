@@ -20,7 +20,7 @@ No `from __future__ import annotations`: FastAPI reads these signatures.
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from importlib import resources
 from typing import Annotated, Any
 
@@ -132,17 +132,12 @@ def routers(keys: KeyRing) -> list[APIRouter]:
         restock_id: Identifier,
         body: RestockQtyIn,
     ) -> Response:
+        # Safe to send again: the same change twice is one change, and once the restock
+        # went out inventory answers 409.
         inventory: InventoryApi = request.app.state.inventory
-        try:
-            status, answer = await inventory.set_restock_qty(
-                key, outlet_id, restock_id, body.model_dump()
-            )
-        except InventoryUnreachable as exc:
-            # Safe to send again: the same change twice is one change, and once the
-            # restock went out inventory answers 409.
-            detail = f"the inventory API did not answer ({exc}); try again"
-            return JSONResponse({"detail": detail}, status_code=502)
-        return JSONResponse(answer, status_code=status)
+        return await _passed_on(
+            inventory.set_restock_qty(key, outlet_id, restock_id, body.model_dump())
+        )
 
     @api.get(
         "/transfers/suggestions",
@@ -151,12 +146,7 @@ def routers(keys: KeyRing) -> list[APIRouter]:
     )
     async def transfer_suggestions(request: Request, key: OpsKey) -> Response:
         inventory: InventoryApi = request.app.state.inventory
-        try:
-            status, answer = await inventory.transfer_suggestions(key)
-        except InventoryUnreachable as exc:
-            detail = f"the inventory API did not answer ({exc}); try again"
-            return JSONResponse({"detail": detail}, status_code=502)
-        return JSONResponse(answer, status_code=status)
+        return await _passed_on(inventory.transfer_suggestions(key))
 
     @api.post(
         "/transfers/suggestions/{suggestion_id}/accept",
@@ -173,18 +163,23 @@ def routers(keys: KeyRing) -> list[APIRouter]:
         suggestion_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")],
         body: TransferAcceptIn,
     ) -> Response:
+        # Safe to send again: the same suggestion accepted twice is one transfer.
         inventory: InventoryApi = request.app.state.inventory
-        try:
-            status, answer = await inventory.accept_transfer(
-                key, suggestion_id, body.model_dump(exclude_none=True)
-            )
-        except InventoryUnreachable as exc:
-            # Safe to send again: the same suggestion accepted twice is one transfer.
-            detail = f"the inventory API did not answer ({exc}); try again"
-            return JSONResponse({"detail": detail}, status_code=502)
-        return JSONResponse(answer, status_code=status)
+        return await _passed_on(
+            inventory.accept_transfer(key, suggestion_id, body.model_dump(exclude_none=True))
+        )
 
     return [page, api]
+
+
+async def _passed_on(call: Awaitable[tuple[int, Any]]) -> Response:
+    """Inventory's answer to the page's call as it came, or 502 if it did not answer."""
+    try:
+        status, answer = await call
+    except InventoryUnreachable as exc:
+        detail = f"the inventory API did not answer ({exc}); try again"
+        return JSONResponse({"detail": detail}, status_code=502)
+    return JSONResponse(answer, status_code=status)
 
 
 def _static(name: str) -> Response:
