@@ -18,7 +18,7 @@ from typing import Any
 
 from lumbung.contracts import Envelope, Registry
 from lumbung.contracts.events import restock
-from lumbung.platform.views import Follower, parse_or_skip, views_ready
+from lumbung.platform.views import FoldedView
 
 
 class RestockStatus(StrEnum):
@@ -112,35 +112,16 @@ class RestockRequest:
         }
 
 
-class RestockView:
+class RestockView(FoldedView):
     """Every restock request in memory, kept current from the two topics. A request is a
     few hundred bytes and one is raised per (outlet, SKU) per restock cycle."""
 
     def __init__(self, bootstrap_servers: str, registry: Registry, service: str) -> None:
-        self._registry = registry
-        self._service = service
         self._requests: dict[str, RestockRequest] = {}
         self._by_supplier: dict[str, set[str]] = defaultdict(set)
         self._by_outlet: dict[str, set[str]] = defaultdict(set)
-        self._follower = Follower(
-            bootstrap_servers, registry, ["restock.events", "restock.acks"], self._handle
-        )
-        self.caught_up = self._follower.caught_up
-
-    async def start(self, timeout_s: float = 60.0) -> None:
-        await self._follower.start()
-        await self._follower.wait_caught_up(timeout_s)
-
-    async def stop(self) -> None:
-        await self._follower.stop()
-
-    def ready(self) -> Any:
-        return views_ready(self)
-
-    def _handle(self, topic: str, raw: bytes) -> None:
-        event = parse_or_skip(self._registry, raw, self._service, topic)
-        if event is not None:
-            self.apply(event)
+        topics = ["restock.events", "restock.acks"]
+        super().__init__(bootstrap_servers, registry, service, topics, self.apply)
 
     def apply(self, event: Envelope[Any]) -> None:
         restock_id = getattr(event.data, "restock_id", None)

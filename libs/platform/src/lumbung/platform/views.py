@@ -218,6 +218,42 @@ def views_ready(*views: Followed) -> Callable[[], Any]:
     return check
 
 
+class FoldedView:
+    """Every event of some topics handed to `apply` as it is read, from the beginning and
+    on while the service runs: the in-memory views a service folds from topics it does not
+    own (restock requests, stockout predictions). A record that does not parse is skipped
+    and counted (`parse_or_skip`)."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        registry: Registry,
+        service: str,
+        logical_topics: list[str],
+        apply: Callable[[Any], None],
+    ) -> None:
+        self._registry = registry
+        self._service = service
+        self._apply = apply
+        self._follower = Follower(bootstrap_servers, registry, logical_topics, self._handle)
+        self.caught_up = self._follower.caught_up
+
+    async def start(self, timeout_s: float = 60.0) -> None:
+        await self._follower.start()
+        await self._follower.wait_caught_up(timeout_s)
+
+    async def stop(self) -> None:
+        await self._follower.stop()
+
+    def ready(self) -> Any:
+        return views_ready(self)
+
+    def _handle(self, topic: str, raw: bytes) -> None:
+        event = parse_or_skip(self._registry, raw, self._service, topic)
+        if event is not None:
+            self._apply(event)
+
+
 class CatalogView:
     """A service's own copy of the catalog, from the compacted catalog topics."""
 

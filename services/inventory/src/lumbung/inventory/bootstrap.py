@@ -6,19 +6,19 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from lumbung.inventory.adapters.predictions import PredictionView
 from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.adapters.sale_memory import SaleMemory
 from lumbung.inventory.entrypoints.api import routers
 from lumbung.inventory.entrypoints.worker import ID_HORIZON
 from lumbung.inventory.ingest import Ingest
 from lumbung.inventory.settings import Settings
+from lumbung.inventory.transfers import Predictions
 from lumbung.platform.clock import Clock, SystemClock
 from lumbung.platform.kit import ServiceKit
 from lumbung.platform.publisher import EventPublisher
 from lumbung.platform.readiness import read_model_built
 from lumbung.platform.restocks import RestockView
-from lumbung.platform.views import CatalogView
+from lumbung.platform.views import CatalogView, FoldedView
 
 SERVICE = "inventory"
 
@@ -29,7 +29,15 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     restocks = RestockView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     publisher = EventPublisher(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
-    predictions = PredictionView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
+    # The open stockout predictions and the transfers in transit, for the suggestions.
+    predictions = Predictions()
+    followed = FoldedView(
+        settings.kafka_bootstrap_servers,
+        kit.registry,
+        SERVICE,
+        ["inventory.alerts", "inventory.commands"],
+        lambda event: predictions.apply(event.data),
+    )
     read_model = StockReadModel(kit.redis, kit.registry.prefix)
     app = kit.app(
         description="Inventory: stock per outlet and SKU, reservations, transfers and restocks.",
@@ -37,12 +45,12 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
         readiness={
             "catalog": catalog.ready(),
             "restocks": restocks.ready(),
-            "predictions": predictions.ready(),
+            "predictions": followed.ready(),
             "read_model": read_model_built(read_model.is_built, "the stock read model"),
             "workers": kit.workers_of(SERVICE),
         },
-        on_start=[publisher.start, catalog.start, restocks.start, predictions.start],
-        on_stop=[predictions.stop, restocks.stop, catalog.stop, publisher.stop],
+        on_start=[publisher.start, catalog.start, restocks.start, followed.start],
+        on_stop=[followed.stop, restocks.stop, catalog.stop, publisher.stop],
     )
     memory = SaleMemory(kit.redis, kit.registry.prefix, ID_HORIZON)
     app.state.ingest = Ingest(

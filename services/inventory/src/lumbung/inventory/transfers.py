@@ -33,7 +33,7 @@ class Shortage:
     units_per_hour: float
     supplier_at: datetime
     """The earliest the supplier could deliver (now plus its lead time)."""
-    prediction_id: str = ""
+    prediction_id: str
     coming: int = 0
     """Units already in transit to the cell (a transfer dispatched, not counted yet)."""
 
@@ -57,13 +57,12 @@ class Suggestion:
     arrives_at: datetime
     supplier_at: datetime
     runs_out_at: datetime
-    prediction_id: str = ""
+    prediction_id: str
 
     @property
     def suggestion_id(self) -> str:
         """Stable while the same prediction and source stand: ops accept it by this."""
-        about = self.prediction_id or f"{self.to_outlet_id}.{self.sku}"
-        return f"{about}.{self.from_outlet_id}"
+        return f"{self.prediction_id}.{self.from_outlet_id}"
 
     @property
     def transfer_id(self) -> str:
@@ -156,10 +155,10 @@ def suggest(
 
 class Predictions:
     """The open stockout predictions, folded from `inventory.alerts`, and the transfers in
-    transit, from `inventory.commands`. A prediction is open until its clearing; one whose
-    stockout happened stays (the cell is short still) until its stock comes back, which
-    `plan` checks against the read model. A transfer is in transit from its dispatch to
-    its arrival."""
+    transit, from `inventory.commands` (the inventory API follows both, `bootstrap.py`).
+    A prediction is open until its clearing; one whose stockout happened stays (the cell
+    is short still) until its stock comes back, which `plan` checks against the read
+    model. A transfer is in transit from its dispatch to its arrival."""
 
     def __init__(self) -> None:
         self._open: dict[tuple[str, str], inv.StockoutPredicted] = {}

@@ -15,12 +15,11 @@ from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos
 from lumbung.contracts.events.catalog import Channel
 from lumbung.contracts.events.common import Identifier, Sku
-from lumbung.inventory.adapters.predictions import PredictionView
 from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.ingest import Accepted, Ingest, IngestError
 from lumbung.inventory.opening import open_days, suggest
 from lumbung.inventory.service import transit_time
-from lumbung.inventory.transfers import Suggestion, plan
+from lumbung.inventory.transfers import Predictions, Suggestion, plan
 from lumbung.platform.auth import Principal, Role, authorize
 from lumbung.platform.clock import WITA
 from lumbung.platform.restocks import RestockStatus, RestockView
@@ -189,11 +188,11 @@ def routers(principal: Any) -> list[APIRouter]:
     async def suggestions(request: Request) -> list[Suggestion]:
         """The transfer suggestions as things stand (`transfers.plan`)."""
         state = request.app.state
-        view: PredictionView = state.predictions
+        predictions: Predictions = state.predictions
         catalog: CatalogView = state.catalog
         now = state.now().astimezone(WITA)
         today = now.date()
-        skus = {p.sku for p in view.predictions.open()}
+        skus = {p.sku for p in predictions.open()}
         cells = {sku: await model(request).sku(sku) for sku in sorted(skus)}
         outlets = {outlet for by_outlet in cells.values() for outlet in by_outlet}
         sold = {outlet: await model(request).sold(outlet, today) for outlet in sorted(outlets)}
@@ -204,7 +203,7 @@ def routers(principal: Any) -> list[APIRouter]:
             closes[outlet_id] = window.ends_at if window is not None else None
         day_began = now.replace(hour=0, minute=0, second=0, microsecond=0)
         return plan(
-            view.predictions,
+            predictions,
             cells,
             sold,
             closes,
