@@ -600,9 +600,17 @@ class Profile:
         when = Counter(int(at - self._began) for at, took in timeline if took >= bound)
         spread_out = " ".join(f"{second}s:{n}" for second, n in sorted(when.items()))
         began = datetime.now() - timedelta(seconds=time.perf_counter() - self._began)
+        by_five: dict[int, list[float]] = defaultdict(list)
+        for at, took in timeline:
+            by_five[int(at - self._began) // 5 * 5].append(took)
+        series = " ".join(
+            f"{second}s:{1000 * percentile(took, 99):.0f}"
+            for second, took in sorted(by_five.items())
+        )
         return (
             f"  slowest 1 % (>= {1000 * bound:.0f} ms) reached the page, seconds after "
-            f"{began:%H:%M:%S}: {spread_out}"
+            f"{began:%H:%M:%S}: {spread_out}\n"
+            f"  p99 (ms) of each 5 s from then: {series}"
         )
 
     def _workers(self) -> str:
