@@ -302,6 +302,52 @@ EXAMPLES: dict[str, Example] = {
         "inventory",
         "TRF-0042",
     ),
+    "inventory.BoothClosed": Example(
+        inventory.BoothClosed(
+            close_id="CLOSE-PORPROV-B1",
+            outlet_id="PORPROV-B1",
+            lines=[inventory.CountedLine(sku=SKU, counted=7)],
+            closed_at=AT + timedelta(days=5),
+        ),
+        "outlet:PORPROV-B1",
+        "CLOSE-PORPROV-B1",
+    ),
+    "inventory.CloseOutDue": Example(
+        inventory.CloseOutDue(
+            outlet_id="PORPROV-B1",
+            window_ends_at=AT + timedelta(days=5),
+            skus=3,
+            units=19,
+            message="Stand tutup: hitung sisa stok / the booth closed: count what is left",
+        ),
+        "inventory",
+        "PORPROV-B1",
+    ),
+    "inventory.BoothClosedOut": Example(
+        inventory.BoothClosedOut(
+            close_id="CLOSE-PORPROV-B1",
+            outlet_id="PORPROV-B1",
+            closed_at=AT + timedelta(days=5),
+            window_starts_at=AT,
+            window_ends_at=AT + timedelta(days=5),
+            lines=[
+                inventory.CloseOutLine(
+                    sku=SKU,
+                    sold=113,
+                    revenue_idr=1_695_000,
+                    left_over=7,
+                    difference=-1,
+                    stockout_minutes=42,
+                    leftovers_to=inventory.LeftoversTo.HOME,
+                    destination_id=OUTLET,
+                )
+            ],
+            revenue_idr=1_695_000,
+            transfer_id="CLOSE-PORPROV-B1",
+        ),
+        "inventory",
+        "CLOSE-PORPROV-B1",
+    ),
     "restock.RestockSuggested": Example(
         restock.RestockSuggested(
             restock_id=RESTOCK,

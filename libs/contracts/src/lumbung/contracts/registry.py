@@ -252,6 +252,9 @@ EVENTS: tuple[EventSpec, ...] = (
         "inventory.TransferDispatched", 1, inventory.TransferDispatched, "inventory.commands"
     ),
     EventSpec("inventory.TransferOverdue", 1, inventory.TransferOverdue, "inventory.alerts"),
+    EventSpec("inventory.BoothClosed", 1, inventory.BoothClosed, "inventory.commands"),
+    EventSpec("inventory.CloseOutDue", 1, inventory.CloseOutDue, "inventory.alerts"),
+    EventSpec("inventory.BoothClosedOut", 1, inventory.BoothClosedOut, "inventory.alerts"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.

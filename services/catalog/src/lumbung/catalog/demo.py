@@ -246,6 +246,7 @@ def outlets(today: date) -> list[tuple[str, dict[str, Any]]]:
             "address": address,
             "location": {"lat": lat, "lon": lon},
             "active_window": booth_window,
+            "home_outlet_id": "SOUVENIR-GROGOT",  # the leftovers go there at the close
             "calendar_id": "PORPROV-2026",
             "assortment": items(SNACKS + DRINKS + CRAFTS),
         }

@@ -138,6 +138,25 @@ class Board:
                 return self._refused(data, event)
             case inv.PriceFlagged():
                 return "alert", self._alert(event, "price_flagged", **data.model_dump(mode="json"))
+            case inv.CloseOutDue():
+                return "alert", self._alert(
+                    event,
+                    "close_out_due",
+                    outlet_id=data.outlet_id,
+                    units=data.units,
+                    skus=data.skus,
+                    message=data.message,
+                )
+            case inv.BoothClosedOut():
+                return "alert", self._alert(
+                    event,
+                    "booth_closed_out",
+                    outlet_id=data.outlet_id,
+                    revenue_idr=data.revenue_idr,
+                    units=sum(line.sold for line in data.lines),
+                    left_over=sum(line.left_over for line in data.lines),
+                    transfer_id=data.transfer_id,
+                )
             case inv.StockAlertRaised():
                 if data.alert in (inv.AlertKind.LOW_STOCK, inv.AlertKind.BACK_IN_STOCK):
                     self.levels[data.outlet_id][data.sku] = data.reorder_point

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
 from lumbung.inventory.adapters.read_model import StockReadModel
 from lumbung.inventory.adapters.sale_memory import SaleMemory
+from lumbung.inventory.closeout import CloseOuts
 from lumbung.inventory.entrypoints.api import routers
 from lumbung.inventory.entrypoints.worker import ID_HORIZON
 from lumbung.inventory.ingest import Ingest
@@ -29,14 +31,20 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     catalog = CatalogView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     restocks = RestockView(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
     publisher = EventPublisher(settings.kafka_bootstrap_servers, kit.registry, SERVICE)
-    # The open stockout predictions and the transfers in transit, for the suggestions.
-    predictions = Predictions()
+    # The open stockout predictions and the transfers in transit, for the suggestions;
+    # the booths' close-outs.
+    predictions, close_outs = Predictions(), CloseOuts()
+
+    def fold(event: Any) -> None:
+        predictions.apply(event.data)
+        close_outs.apply(event.data)
+
     followed = FoldedView(
         settings.kafka_bootstrap_servers,
         kit.registry,
         SERVICE,
         ["inventory.alerts", "inventory.commands"],
-        lambda event: predictions.apply(event.data),
+        fold,
     )
     read_model = StockReadModel(kit.redis, kit.registry.prefix)
     app = kit.app(
@@ -59,6 +67,7 @@ def build_api(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.read_model = read_model
     app.state.restocks = restocks
     app.state.predictions = predictions
+    app.state.close_outs = close_outs
     app.state.catalog = catalog
     app.state.now = clock.now
     return app

@@ -8,6 +8,7 @@ all-or-nothing in one step. Every change of a SKU bumps its version and is recor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -51,6 +52,9 @@ class Stock:
     held: list[Any] | None = None
     """[qty, reason, send at] of the open request while the forecast's suggestion waits for
     ops, before it goes to the supplier."""
+    tally: list[int] | None = None
+    """[units sold, rupiah, seconds out, out since (epoch s, 0: not out)] since the outlet's
+    last close-out (issue 21): what a booth's close-out report says of the SKU."""
 
     @property
     def available(self) -> int:
@@ -81,6 +85,7 @@ class Stock:
             self.sold,
             self.forecast,
             self.held,
+            self.tally,
         ]
 
     @classmethod
@@ -173,6 +178,46 @@ class TransferSent:
     lines: dict[str, int]
 
 
+@dataclass(frozen=True)
+class CloseOutRow:
+    """What a booth's close-out report says of one SKU."""
+
+    sku: str
+    sold: int
+    revenue: int
+    left_over: int
+    difference: int
+    stockout_minutes: int
+    leftovers_to: str
+    """`home`, `producer`, `stays` or `none` (`inventory.LeftoversTo`)."""
+    destination_id: str | None
+
+
+@dataclass(frozen=True)
+class LeftoversHome:
+    """The leftovers the booth's home outlet takes, asked for as a transfer."""
+
+    transfer_id: str
+    to_outlet_id: str
+    lines: dict[str, int]
+
+
+@dataclass(frozen=True)
+class LeftoversBack:
+    """The leftovers a producer takes back, sent back to it."""
+
+    sendback_id: str
+    supplier_id: str
+    lines: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ClosedOut:
+    close_id: str
+    rows: list[CloseOutRow]
+    transfer_id: str | None
+
+
 Effect = (
     Moved
     | Alerted
@@ -183,6 +228,9 @@ Effect = (
     | Reserved
     | Rejected
     | TransferSent
+    | LeftoversHome
+    | LeftoversBack
+    | ClosedOut
 )
 
 
@@ -194,6 +242,9 @@ class OutletStock:
     """Units held per open order: order_id → {sku: qty}."""
     decisions: dict[str, bool] = field(default_factory=dict)
     """Recent answers to orders (True: reserved), so a repeated OrderPlaced gets the same."""
+    now: int | None = None
+    """When the change happens (epoch seconds), for the minutes a SKU is out; None: not
+    tracked (tests of other rules)."""
 
     # -- facts from the point of sale ------------------------------------------------
 
@@ -202,9 +253,11 @@ class OutletStock:
         lines: list[tuple[str, int]],
         known: set[str] | None = None,
         slot: tuple[int, int] | None = None,
+        prices: dict[str, int] | None = None,
     ) -> list[Effect]:
         """A sale is a fact: applied even below zero, even for a SKU never heard of.
-        `slot`: (the sale's half-hour slot, the newest slot now), for the velocity."""
+        `slot`: (the sale's half-hour slot, the newest slot now), for the velocity;
+        `prices`: rupiah a unit of each SKU, for the close-out report's revenue."""
         effects: list[Effect] = []
         for sku, qty in lines:
             if sku not in self.skus and (known is None or sku not in known):
@@ -218,15 +271,73 @@ class OutletStock:
                     )
                 )
             effects += self._change(sku, -qty, 0, "sale")
+            stock = self.skus[sku]
             if slot is not None:
-                stock = self.skus[sku]
                 stock.sold = note_sale(stock.sold, slot[0], qty, slot[1])
+            if prices is not None:
+                _count_sold(stock, qty, qty * prices.get(sku, 0))
         return effects
 
-    def take_back(self, lines: list[tuple[str, int]], reason: str) -> list[Effect]:
+    def take_back(
+        self, lines: list[tuple[str, int]], reason: str, prices: dict[str, int] | None = None
+    ) -> list[Effect]:
+        """Units back from a customer (a return or void): they were not sold after all."""
         effects: list[Effect] = []
         for sku, qty in lines:
             effects += self._change(sku, qty, 0, reason)
+            if prices is not None:
+                _count_sold(self.skus[sku], -qty, -qty * prices.get(sku, 0))
+        return effects
+
+    def close_out(
+        self,
+        close_id: str,
+        counted: list[tuple[str, int]],
+        home: str | None,
+        producer_of: Callable[[str], str | None],
+        until: int,
+    ) -> list[Effect]:
+        """A booth's closing count: on hand becomes what was counted (a SKU left out is
+        taken as booked), and what is left goes home: back to its producer when
+        `producer_of` names one that takes its goods back, otherwise as one transfer to
+        the `home` outlet (with none, it stays). The report tells per SKU what sold since
+        the last close-out, what was left, where it goes, and the minutes it was out up
+        to `until` (the window's end, or the count if sooner); its figures start over."""
+        effects = self.count(counted, "closing_count")
+        differences = {e.sku: e.delta_on_hand for e in effects if isinstance(e, Moved)}
+        home_lines: dict[str, int] = {}
+        back: dict[str, dict[str, int]] = {}
+        rows = []
+        for sku in sorted(self.skus):
+            stock = self.skus[sku]
+            left = max(stock.available, 0)
+            producer = producer_of(sku) if left else None
+            if not left:
+                to, where = "none", None
+            elif producer is not None:
+                to, where = "producer", producer
+                back.setdefault(producer, {})[sku] = left
+            elif home is not None:
+                to, where = "home", home
+                home_lines[sku] = left
+            else:
+                to, where = "stays", None
+            sold, revenue, out_s, since = stock.tally or [0, 0, 0, 0]
+            if since:
+                out_s += max(until - since, 0)
+            rows.append(
+                CloseOutRow(
+                    sku, sold, revenue, left, differences.get(sku, 0), out_s // 60, to, where
+                )
+            )
+            stock.tally = None
+        transfer_id = f"{close_id}-HOME" if home_lines else None
+        if home is not None and home_lines:
+            assert transfer_id is not None
+            effects.append(LeftoversHome(transfer_id, home, home_lines))
+        for supplier_id, lines in sorted(back.items()):
+            effects.append(LeftoversBack(f"{close_id}-{supplier_id}", supplier_id, lines))
+        effects.append(ClosedOut(close_id, rows, transfer_id))
         return effects
 
     # -- commands --------------------------------------------------------------------
@@ -297,9 +408,11 @@ class OutletStock:
     ) -> list[Effect]:
         """The units leave this outlet now and are in transit until they arrive."""
         effects: list[Effect] = []
+        sent: dict[str, int] = {}
         for sku, qty in lines:
             effects += self._change(sku, -qty, 0, "transfer_out")
-        effects.append(TransferSent(transfer_id, to_outlet_id, dict(lines)))
+            sent[sku] = sent.get(sku, 0) + qty
+        effects.append(TransferSent(transfer_id, to_outlet_id, sent))
         return effects
 
     def arrive(self, lines: list[tuple[str, int]]) -> list[Effect]:
@@ -387,6 +500,8 @@ class OutletStock:
         snapshot = _copy(stock)
         effects: list[Effect] = [Moved(sku, delta_on_hand, delta_reserved, reason, snapshot)]
         after = stock.status
+        if self.now is not None and (before in OUT_STATES) != (after in OUT_STATES):
+            _count_out(stock, after in OUT_STATES, self.now)
         if after is not before:
             if after is Status.NEGATIVE:
                 effects.append(
@@ -453,6 +568,25 @@ class OutletStock:
             data.get("holds", {}),
             data.get("decisions", {}),
         )
+
+
+OUT_STATES = (Status.OUT, Status.NEGATIVE)
+
+
+def _count_sold(stock: Stock, units: int, amount: int) -> None:
+    tally = stock.tally = stock.tally or [0, 0, 0, 0]
+    tally[0] += units
+    tally[1] += amount
+
+
+def _count_out(stock: Stock, out: bool, now: int) -> None:
+    """The SKU went out (`out`) or came back at `now`: the minutes it is out add up."""
+    tally = stock.tally = stock.tally or [0, 0, 0, 0]
+    if out:
+        tally[3] = now
+    elif tally[3]:
+        tally[2] += max(now - tally[3], 0)
+        tally[3] = 0
 
 
 def _close(stock: Stock) -> None:

@@ -13,7 +13,9 @@ only the cells it touches:
   of it; what the sale sold is the note `OUTLET|SALE` kept beside its remembered id
   (`kernel.Outcome.note`);
 - `t|OUTLET|TRANSFER` a transfer in transit to this outlet, [expected at, {sku: units
-  sent}, from outlet, flagged overdue?], until it counts what arrived.
+  sent}, from outlet, flagged overdue?], until it counts what arrived;
+- `c|OUTLET`       a booth's close-out: [the window's end, closed?], so its closing count
+  is asked for once per window.
 
 Each handler loads the cells an event touches into the domain's `OutletStock`, lets
 `service.apply` decide and translate, and returns the cells that changed. The rules live
@@ -39,6 +41,7 @@ from lumbung.inventory.service import (
     Prices,
     UnexpectedEvent,
     apply,
+    close_out_due,
     foresee,
     overdue,
     price_flags,
@@ -58,6 +61,7 @@ APPLIED: tuple[type[Any], ...] = (
     pos.SaleRecorded,
     pos.SaleReturned,
     inv.StockCounted,
+    inv.BoothClosed,
     inv.StockAdjusted,
     inv.GoodsSentBack,
     inv.TransferRequested,
@@ -107,6 +111,10 @@ def counted_key(outlet: str, transfer_id: str) -> str:
     read after it (the destination counted before the source's worker wrote it) is not
     taken for a transfer still on its way."""
     return f"arrived|{outlet}|{transfer_id}"
+
+
+def closing(outlet: str) -> str:
+    return f"c|{outlet}"
 
 
 def came_back(outlet: str, sale_id: str) -> str:
@@ -196,6 +204,7 @@ def handlers(
     def handle(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
         data = event.data
         view = _load(state, outlet_of(data), data)
+        view.now = int(now.timestamp())
         try:
             outbound = apply(view, event, catalog, now)
         except UnexpectedEvent as exc:
@@ -250,7 +259,24 @@ def handlers(
         changes[key] = None
         return Outcome(changes, outbound)
 
+    def booth_closed(state: Mapping[str, Any], event: Envelope[Any], now: datetime) -> Outcome:
+        """A booth's closing count, over every SKU it holds (`service.close_out`)."""
+        closed: inv.BoothClosed = event.data
+        outlet = closed.outlet_id
+        prefix = f"s|{outlet}|"
+        view = _load(
+            state, outlet, closed, [k[len(prefix) :] for k in state if k.startswith(prefix)]
+        )
+        view.now = int(now.timestamp())
+        outbound = apply(view, event, catalog, now)
+        changes = _changes(state, view, None, now)
+        booth = catalog.outlet(outlet)
+        window = booth.active_window if booth is not None else None
+        changes[closing(outlet)] = [window.ends_at.isoformat() if window else "", True]
+        return Outcome(changes, outbound)
+
     table: dict[type[Any], Handler] = dict.fromkeys(APPLIED, handle)
+    table[inv.BoothClosed] = booth_closed
     table[pos.SaleRecorded] = sale
     table[pos.SaleReturned] = sale_return
     table[inv.TransferDispatched] = dispatched
@@ -284,6 +310,35 @@ def flag_overdue_transfers(state: Mapping[str, Any], now: datetime) -> Outcome:
             out.changes[key] = [record[0], record[1], record[2], moment]
             out.events.append(transfer_overdue(outlet, transfer_id, record, now))
     return out
+
+
+def ask_for_closing_counts(catalog: CatalogLookup) -> Tick:
+    """A tick: an outlet whose selling window (`active_window`, a booth's) has closed with
+    units on its books is asked for its closing count, once per window
+    (`inventory.CloseOutDue`)."""
+
+    def ask(state: Mapping[str, Any], now: datetime) -> Outcome:
+        books: dict[str, list[int]] = {}
+        for key, value in state.items():
+            if key.startswith("s|") and value[0] > 0:  # on hand
+                counted = books.setdefault(key.split("|", 2)[1], [0, 0])
+                counted[0] += 1
+                counted[1] += value[0]
+        out = Outcome()
+        for outlet_id, (skus, units) in sorted(books.items()):
+            outlet = catalog.outlet(outlet_id)
+            window = outlet.active_window if outlet is not None else None
+            if window is None or window.ends_at > now:
+                continue
+            ends = window.ends_at.isoformat()
+            asked = state.get(closing(outlet_id))
+            if asked is not None and asked[0] == ends:
+                continue
+            out.changes[closing(outlet_id)] = [ends, False]
+            out.events.append(close_out_due(outlet_id, window.ends_at, skus, units, now))
+        return out
+
+    return ask
 
 
 def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:

@@ -189,6 +189,17 @@ class HttpSender:
             refused += self._sales(outlet_id, run)
         return refused
 
+    def close_out(self, outlet_id: str, body: dict[str, Any]) -> str | None:
+        """A booth's closing count (`POST .../close-out`): None when taken, else why not;
+        Unreachable when it should be sent again later."""
+        try:
+            answer = self._http.post(f"/v1/outlets/{outlet_id}/close-out", json=body)
+        except httpx.HTTPError as exc:
+            raise Unreachable(str(exc)) from exc
+        if answer.status_code >= 500 or answer.status_code in RETRY_LATER:
+            raise Unreachable(_reason(answer))
+        return None if answer.status_code == 202 else _reason(answer)
+
     def _sales(self, outlet_id: str, sales: list[dict[str, Any]]) -> list[Refused]:
         return self._post(f"/v1/outlets/{outlet_id}/sales", {"sales": sales}, sales)
 

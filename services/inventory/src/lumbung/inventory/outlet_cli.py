@@ -7,6 +7,8 @@
     lumbung-outlet --outlet IKN-01 run --every 5  keep flushing; survives the network going
     lumbung-outlet --outlet IKN-01 status [--json]  pending, sent and refused sales
     lumbung-outlet --outlet IKN-01 resend [--sale-id S-1]  queue refused sales again
+    lumbung-outlet --outlet PORPROV-B1 close-out --count AMPLANG-IKAN-250:6 [--close-id C-1]
+                                       a booth's closing count, after its spooled sales
 
 Through the ingest API (--url, key in --key or LUMBUNG_API_KEY) or, for a trusted gateway,
 straight to Kafka (--gateway, with KAFKA_BOOTSTRAP_SERVERS). The spool is a SQLite file
@@ -79,6 +81,43 @@ def sale_line(text: str) -> tuple[str, int, int | None]:
             f"({LINE_FORMAT})"
         )
     return sku, int(qty), int(price) if price else None
+
+
+def close_out(client: OutletClient, args: argparse.Namespace) -> int:
+    """The closing count, sent only once every spooled sale is: a sale applied after the
+    count would take from what was counted."""
+    counts = [count_line(text) for text in args.count]
+    if flush_once(client) != 0 or client.spool.counts()["pending"]:
+        print("the closing count waits until the spooled sales are sent", file=sys.stderr)
+        return OFFLINE
+    sender = client.sender
+    if not isinstance(sender, HttpSender):
+        raise SystemExit("lumbung-outlet: close-out goes through the ingest API (--url, --key)")
+    now = datetime.now(ZoneInfo("Asia/Makassar"))
+    close_id = args.close_id or f"CLOSE-{args.outlet}-{now:%Y%m%d%H%M}"
+    body = {
+        "close_id": close_id,
+        "lines": [{"sku": sku, "counted": n} for sku, n in counts],
+        "closed_at": now.isoformat(),
+    }
+    try:
+        refused = sender.close_out(args.outlet, body)
+    except Unreachable as exc:
+        print(f"offline: send the close-out again later: {exc}", file=sys.stderr)
+        return OFFLINE
+    if refused is not None:
+        print(f"close-out refused: {refused}", file=sys.stderr)
+        return REFUSED
+    print(f"closing count {close_id} sent; the report: GET /v1/outlets/{args.outlet}/close-out")
+    return 0
+
+
+def count_line(text: str) -> tuple[str, int]:
+    """One `--count SKU:UNITS`, or SystemExit naming what is wrong."""
+    sku, _, units = text.partition(":")
+    if not sku or not units.isdigit():
+        raise SystemExit(f"lumbung-outlet: --count {text!r}: expected SKU:UNITS, e.g. MADU:3")
+    return sku, int(units)
 
 
 def counted(counts: dict[str, int]) -> str:
@@ -159,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     shown.add_argument("--json", action="store_true", help="for machines")
     resend = commands.add_parser("resend", help="queue refused sales again (after a fix)")
     resend.add_argument("--sale-id", action="append", help="only these (default: all)")
+    closing = commands.add_parser(
+        "close-out", help="a booth's closing count; what is left goes home (after the sales)"
+    )
+    closing.add_argument(
+        "--count", action="append", default=[], help="SKU:UNITS left; a SKU left out is as booked"
+    )
+    closing.add_argument("--close-id", help="default: CLOSE-<outlet>-<date and time>")
     args = parser.parse_args(argv)
 
     spool_path = args.spool or Path.home() / ".lumbung" / f"{args.outlet}.sqlite"
@@ -189,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{queued} refused sales queued again; `flush` sends them")
         return 0
     client = OutletClient(args.outlet, spool, _sender(args))
+    if args.command == "close-out":
+        return close_out(client, args)
     while True:
         outcome = flush_once(client)
         if args.command == "flush":

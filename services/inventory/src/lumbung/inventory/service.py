@@ -27,7 +27,10 @@ from lumbung.contracts.events.catalog import (
 from lumbung.contracts.events.common import Payload
 from lumbung.inventory.domain import (
     Alerted,
+    ClosedOut,
     Effect,
+    LeftoversBack,
+    LeftoversHome,
     Moved,
     OutletStock,
     Rejected,
@@ -105,6 +108,30 @@ def _lines(lines: list[Any]) -> list[tuple[str, int]]:
     return [(line.sku, line.qty) for line in lines]
 
 
+def _prices(lines: list[pos.SaleLine]) -> dict[str, int]:
+    return {line.sku: line.unit_price_idr for line in lines}
+
+
+def close_out(state: OutletStock, closed: inv.BoothClosed, catalog: CatalogLookup) -> list[Effect]:
+    """A booth's closing count (`OutletStock.close_out`): its leftovers go to the home
+    outlet the catalog names, or back to a producer who asked for its goods back; the
+    minutes out count up to the window's end, or the count if it came sooner."""
+    outlet = catalog.outlet(closed.outlet_id)
+    home = outlet.home_outlet_id if outlet is not None else None
+    window = outlet.active_window if outlet is not None else None
+    until = closed.closed_at
+    if window is not None and window.ends_at < until:
+        until = window.ends_at
+
+    def producer_of(sku: str) -> str | None:
+        supplier_id = catalog.supplier_of(sku)
+        supplier = catalog.supplier(supplier_id) if supplier_id is not None else None
+        return supplier_id if supplier is not None and supplier.takes_back_leftovers else None
+
+    counted = [(line.sku, line.counted) for line in closed.lines]
+    return state.close_out(closed.close_id, counted, home, producer_of, int(until.timestamp()))
+
+
 def apply(
     state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup, now: datetime | None = None
 ) -> list[Emit]:
@@ -119,9 +146,10 @@ def apply(
             slot = None
             if now is not None:
                 slot = (slot_of(min(data.sold_at, now)), slot_of(now))
-            effects = state.sell(_lines(data.lines), known, slot)
+            effects = state.sell(_lines(data.lines), known, slot, _prices(data.lines))
         case pos.SaleReturned():
-            effects = state.take_back(_lines(data.lines), f"sale_{data.kind.value}")
+            reason = f"sale_{data.kind.value}"
+            effects = state.take_back(_lines(data.lines), reason, _prices(data.lines))
             if data.disposition is pos.ReturnDisposition.DAMAGED:
                 for sku, qty in _lines(data.lines):
                     effects += state.adjust(sku, -qty, inv.AdjustmentReason.DAMAGED.value)
@@ -132,6 +160,8 @@ def apply(
             effects = state.adjust(data.sku, data.delta, data.reason.value)
         case inv.GoodsSentBack():
             effects = state.send_back(_lines(data.lines), data.reason.value)
+        case inv.BoothClosed():
+            effects = close_out(state, data, catalog)
         case inv.TransferRequested():
             effects = state.dispatch(data.transfer_id, data.to_outlet_id, _lines(data.lines))
         case inv.TransferArrived():
@@ -280,6 +310,25 @@ def transit_time(catalog: CatalogLookup, from_outlet_id: str, to_outlet_id: str)
         return UNKNOWN_TRANSIT
     km = source.location.km_to(destination.location) * 1.3
     return HANDLING + timedelta(hours=km / TRAVEL_KMH)
+
+
+def close_out_due(outlet: str, ends_at: datetime, skus: int, units: int, now: datetime) -> Emit:
+    """Lumbung asks for a booth's closing count, once per window (a tick's event)."""
+    value = event_json(
+        inv.CloseOutDue(
+            outlet_id=outlet,
+            window_ends_at=ends_at,
+            skus=skus,
+            units=units,
+            message=f"{outlet} closed with {units} units of {skus} products on its books: "
+            "count what is left (POST /v1/outlets/{outlet_id}/close-out)",
+        ),
+        event_id=derived_event_text(f"{outlet}|{ends_at.isoformat()}", "close-out-due"),
+        occurred_at=now,
+        producer=PRODUCER,
+        correlation_id=outlet,
+    )
+    return Emit("inventory.alerts", outlet, value)
 
 
 def transfer_overdue(to_outlet: str, transfer_id: str, record: list[Any], now: datetime) -> Emit:
@@ -771,7 +820,6 @@ class Translator:
                     tag("rejected"),
                 )
             case TransferSent():
-                data = self._cause.data
                 sent_at = self._cause.occurred_at
                 took = transit_time(self._catalog, outlet, effect.to_outlet_id)
                 return self._event(
@@ -781,10 +829,70 @@ class Translator:
                         transfer_id=effect.transfer_id,
                         from_outlet_id=outlet,
                         to_outlet_id=effect.to_outlet_id,
-                        lines=data.lines,
+                        lines=_transfer_lines(effect.lines),
                         dispatched_at=sent_at,
                         expected_at=sent_at + took,
                     ),
                     tag("transfer-dispatch"),
                 )
+            case LeftoversHome():
+                return self._event(
+                    "inventory.commands",
+                    outlet,
+                    inv.TransferRequested(
+                        transfer_id=effect.transfer_id,
+                        from_outlet_id=outlet,
+                        to_outlet_id=effect.to_outlet_id,
+                        lines=_transfer_lines(effect.lines),
+                    ),
+                    tag("leftovers-home"),
+                )
+            case LeftoversBack():
+                return self._event(
+                    "inventory.commands",
+                    outlet,
+                    inv.GoodsSentBack(
+                        sendback_id=effect.sendback_id,
+                        outlet_id=outlet,
+                        lines=_transfer_lines(effect.lines),
+                        reason=inv.SendBackReason.UNSOLD,
+                        sent_at=self._cause.occurred_at,
+                        note=f"booth close-out to {effect.supplier_id}",
+                    ),
+                    tag(f"leftovers-back:{effect.supplier_id}"),
+                )
+            case ClosedOut():
+                return self._event("inventory.alerts", outlet, self._report(effect), tag("report"))
         raise AssertionError(f"no translation for {effect!r}")
+
+    def _report(self, effect: ClosedOut) -> inv.BoothClosedOut:
+        closed: inv.BoothClosed = self._cause.data
+        outlet = self._catalog.outlet(self._outlet)
+        window = outlet.active_window if outlet is not None else None
+        lines = [
+            inv.CloseOutLine(
+                sku=row.sku,
+                sold=row.sold,
+                revenue_idr=row.revenue,
+                left_over=row.left_over,
+                difference=row.difference,
+                stockout_minutes=row.stockout_minutes,
+                leftovers_to=inv.LeftoversTo(row.leftovers_to),
+                destination_id=row.destination_id,
+            )
+            for row in effect.rows
+        ]
+        return inv.BoothClosedOut(
+            close_id=effect.close_id,
+            outlet_id=self._outlet,
+            closed_at=closed.closed_at,
+            window_starts_at=window.starts_at if window is not None else None,
+            window_ends_at=window.ends_at if window is not None else None,
+            lines=lines,
+            revenue_idr=sum(row.revenue for row in effect.rows),
+            transfer_id=effect.transfer_id,
+        )
+
+
+def _transfer_lines(lines: dict[str, int]) -> list[inv.TransferLine]:
+    return [inv.TransferLine(sku=sku, qty=qty) for sku, qty in lines.items()]

@@ -158,6 +158,11 @@ class SupplierDetails(Payload):
         description="The most units the supplier delivers in a week, to all outlets together; "
         "no limit when absent.",
     )
+    takes_back_leftovers: bool = Field(
+        default=False,
+        description="The producer takes its goods back when a booth closes (issue 21), "
+        "rather than have them go to the booth's home outlet.",
+    )
 
     @field_validator("delivery_days")
     @classmethod
@@ -253,6 +258,10 @@ class OutletDetails(Payload):
     )
     calendar_id: Identifier | None = None
     assortment: list[AssortmentItem] = Field(default_factory=list, max_length=2000)
+    home_outlet_id: Identifier | None = Field(
+        default=None,
+        description="Where an event booth's leftovers go when its window closes (issue 21).",
+    )
     sales_source: SalesSource = Field(
         default=SalesSource.POS,
         description="How its sales reach Lumbung: `pos` (live, as they happen) or "

@@ -315,6 +315,75 @@ class GoodsSentBack(Payload):
     note: str = Field(default="", max_length=300)
 
 
+# -- booth close-out (issue 21) ----------------------------------------------------------
+
+
+class BoothClosed(Payload):
+    """A booth's closing count, once its window has closed (a command on
+    `inventory.commands`, keyed by the booth): on hand becomes what was counted, the
+    difference booked as a count, and the leftovers go home: back to the producers who
+    asked for their goods back (`SupplierDetails.takes_back_leftovers`, as
+    `GoodsSentBack`), the rest as one transfer to the booth's home outlet
+    (`OutletDetails.home_outlet_id`). A SKU left out of the count is taken as booked."""
+
+    close_id: Identifier
+    outlet_id: Identifier
+    lines: list[CountedLine] = Field(default_factory=list, max_length=5000)
+    closed_at: AwareDatetime
+
+
+class CloseOutDue(Payload):
+    """A booth's window has closed with stock on its books: Lumbung asks for its closing
+    count (`BoothClosed`), once per window. On `inventory.alerts`."""
+
+    outlet_id: Identifier
+    window_ends_at: AwareDatetime
+    skus: WireCount = Field(description="SKUs with units on the booth's books.")
+    units: WireInt = Field(description="Units on the booth's books, all SKUs together.")
+    message: str = Field(default="", max_length=300)
+
+
+class LeftoversTo(StrEnum):
+    HOME = "home"
+    """A transfer to the booth's home outlet."""
+    PRODUCER = "producer"
+    """Back to the producer, who asked for its goods back."""
+    STAYS = "stays"
+    """Nowhere to go: the booth names no home outlet."""
+    NONE = "none"
+    """Nothing left over."""
+
+
+class CloseOutLine(Payload):
+    sku: Sku
+    sold: WireInt = Field(description="Units sold since the booth opened, less returns.")
+    revenue_idr: WireInt = Field(description="What those sales brought, in rupiah.")
+    left_over: WireCount = Field(description="Units left after the closing count.")
+    difference: WireInt = Field(description="Counted less booked: short is negative.")
+    stockout_minutes: WireCount = Field(description="Minutes it was out while the booth sold.")
+    leftovers_to: LeftoversTo
+    destination_id: Identifier | None = Field(
+        default=None, description="The home outlet or the supplier the leftovers go to."
+    )
+
+
+class BoothClosedOut(Payload):
+    """The close-out report of a booth (issue 21): per product what it sold, what was
+    left and where it goes, and how long it was out. On `inventory.alerts`, keyed by the
+    booth."""
+
+    close_id: Identifier
+    outlet_id: Identifier
+    closed_at: AwareDatetime
+    window_starts_at: AwareDatetime | None = None
+    window_ends_at: AwareDatetime | None = None
+    lines: list[CloseOutLine] = Field(default_factory=list, max_length=5000)
+    revenue_idr: WireInt = Field(description="All the lines' revenue together.")
+    transfer_id: Identifier | None = Field(
+        default=None, description="The transfer taking the leftovers home, if any."
+    )
+
+
 def outlet_key(data: Payload) -> str:
     """The outlet an event about an outlet's stock is keyed by (`pos.sales`,
     `inventory.commands`, `inventory.alerts`): a transfer's source until it is dispatched,

@@ -17,6 +17,8 @@ const T = {
     low_stock: "menipis", out_of_stock: "habis", back_in_stock: "tersedia lagi",
     negative_stock: "stok minus", unknown_sku: "SKU tak dikenal",
     return_refused: "retur ditolak", price_flagged: "harga menyimpang", sale: "penjualan",
+    close_out_due: "hitung penutupan", booth_closed_out: "booth ditutup", sold_units: "terjual",
+    left_over: "sisa", units: "unit", goes_home: "pulang",
     return: "retur", void: "pembatalan", outlet_price: "harga gerai",
     sale_unknown: "penjualan tak dikenal", more_than_sold: "melebihi yang terjual",
     void_too_late: "pembatalan terlambat", void_not_whole: "pembatalan tidak utuh",
@@ -43,6 +45,8 @@ const T = {
     low_stock: "low", out_of_stock: "out of stock", back_in_stock: "back in stock",
     negative_stock: "negative stock", unknown_sku: "unknown SKU",
     return_refused: "return refused", price_flagged: "price off", sale: "sale",
+    close_out_due: "closing count due", booth_closed_out: "booth closed", sold_units: "sold",
+    left_over: "left", units: "units", goes_home: "going home",
     return: "return", void: "void", outlet_price: "outlet price",
     sale_unknown: "sale not known", more_than_sold: "more than was sold",
     void_too_late: "void too late", void_not_whole: "void not of the whole sale",
@@ -275,6 +279,11 @@ function alertText(a) {
       { maximumFractionDigits: 1, signDisplay: "always" });
     return `${esc(productName(a.sku))} @ ${where}: ${a.qty} × ${rupiah(a.unit_price_idr)}, ` +
       `${t("outlet_price")} ${rupiah(a.outlet_price_idr)} (${off} %) · ${t("sale")} ${esc(a.sale_id)}`;
+  }
+  if (a.alert === "close_out_due") return `${where}: ${a.units} ${t("units")}`;
+  if (a.alert === "booth_closed_out") {
+    return `${where}: ${t("sold_units")} ${a.units} · ${rupiah(a.revenue_idr)} · ${t("left_over")} ` +
+      `${a.left_over}${a.transfer_id ? " · " + t("goes_home") + " " + esc(a.transfer_id) : ""}`;
   }
   return `${esc(productName(a.sku))} @ ${where} (${a.on_hand})`;
 }

@@ -16,6 +16,7 @@ from lumbung.contracts.events import pos
 from lumbung.contracts.events.catalog import Channel
 from lumbung.contracts.events.common import Identifier, Sku
 from lumbung.inventory.adapters.read_model import StockReadModel
+from lumbung.inventory.closeout import CloseOuts
 from lumbung.inventory.ingest import Accepted, Ingest, IngestError
 from lumbung.inventory.opening import open_days, suggest
 from lumbung.inventory.service import transit_time
@@ -83,6 +84,16 @@ class CountIn(Strict):
     kind: inv.CountKind = inv.CountKind.SPOT
     lines: list[inv.CountedLine] = Field(min_length=1, max_length=5000)
     counted_at: AwareDatetime | None = None
+
+
+class CloseOutIn(Strict):
+    close_id: Identifier
+    lines: list[inv.CountedLine] = Field(
+        default_factory=list,
+        max_length=5000,
+        description="What is left, counted; a SKU left out is taken as booked.",
+    )
+    closed_at: AwareDatetime | None = None
 
 
 class AdjustmentIn(Strict):
@@ -274,6 +285,40 @@ def routers(principal: Any) -> list[APIRouter]:
                 outlet_id, "count", body.count_id, count, skus, producer(caller)
             )
         )
+
+    @outlets.post(
+        "/close-out",
+        status_code=202,
+        response_model=AcceptedOut,
+        summary="Close a booth: its closing count; the leftovers go home (issue 21)",
+    )
+    async def close_out(
+        outlet_id: OutletPath, request: Request, caller: Caller, body: CloseOutIn
+    ) -> AcceptedOut:
+        authorize(caller, Role.OUTLET, outlet_id)
+        closed = inv.BoothClosed(
+            close_id=body.close_id,
+            outlet_id=outlet_id,
+            lines=body.lines,
+            closed_at=body.closed_at or request.app.state.now(),
+        )
+        skus = [(f"lines.{i}.sku", line.sku) for i, line in enumerate(body.lines)]
+        return _out(
+            await ingest(request).command(
+                outlet_id, "close-out", body.close_id, closed, skus, producer(caller)
+            )
+        )
+
+    @outlets.get(
+        "/close-out",
+        summary="The closing count asked for, and the booth's newest close-out report",
+    )
+    async def close_out_report(
+        outlet_id: OutletPath, request: Request, caller: Caller
+    ) -> dict[str, Any]:
+        authorize(caller, Role.OUTLET, outlet_id)
+        close_outs: CloseOuts = request.app.state.close_outs
+        return {"outlet_id": outlet_id, **close_outs.of(outlet_id)}
 
     @outlets.post(
         "/counts/import",
