@@ -348,6 +348,19 @@ EXAMPLES: dict[str, Example] = {
         "inventory",
         "CLOSE-PORPROV-B1",
     ),
+    "inventory.ExpiryAlert": Example(
+        inventory.ExpiryAlert(
+            kind=inventory.ExpiryKind.SOON,
+            outlet_id=OUTLET,
+            sku="MADU-KELULUT-250",
+            batch_code="MK-2607-A",
+            best_before=date(2026, 7, 16),
+            qty=9,
+            message="9 of batch MK-2607-A are good through 16 July: sell them first",
+        ),
+        "inventory",
+        f"{OUTLET}|2026-07-14|expiry",
+    ),
     "restock.RestockSuggested": Example(
         restock.RestockSuggested(
             restock_id=RESTOCK,

@@ -255,6 +255,7 @@ EVENTS: tuple[EventSpec, ...] = (
     EventSpec("inventory.BoothClosed", 1, inventory.BoothClosed, "inventory.commands"),
     EventSpec("inventory.CloseOutDue", 1, inventory.CloseOutDue, "inventory.alerts"),
     EventSpec("inventory.BoothClosedOut", 1, inventory.BoothClosedOut, "inventory.alerts"),
+    EventSpec("inventory.ExpiryAlert", 1, inventory.ExpiryAlert, "inventory.alerts"),
     *_bounded("restock.RestockAccepted", restock.RestockAccepted, "restock.acks"),
     EventSpec("restock.RestockDeclined", 1, restock.RestockDeclined, "restock.acks"),
     # Released with the orders service.

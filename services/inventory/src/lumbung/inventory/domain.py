@@ -55,10 +55,15 @@ class Stock:
     tally: list[int] | None = None
     """[units sold, rupiah, seconds out, out since (epoch s, 0: not out)] since the outlet's
     last close-out (issue 21): what a booth's close-out report says of the SKU."""
+    batches: list[list[Any]] | None = None
+    """[best before (ISO date), batch code, units, warned?] of the units with a date, the
+    soonest first (issue 21); the rest of on hand has none. Sales take the soonest first."""
+    expired: int = 0
+    """Units past their best-before date: on hand until written off, never available."""
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.reserved
+        return self.on_hand - self.reserved - self.expired
 
     @property
     def status(self) -> Status:
@@ -86,6 +91,8 @@ class Stock:
             self.forecast,
             self.held,
             self.tally,
+            self.batches,
+            self.expired,
         ]
 
     @classmethod
@@ -178,6 +185,20 @@ class TransferSent:
     lines: dict[str, int]
 
 
+Lot = tuple[str, str | None]
+"""A batch: (best before as an ISO date, batch code or None)."""
+
+
+@dataclass(frozen=True)
+class ExpiryNoted:
+    """A batch nears its best-before date (`soon`) or is past it (`expired`)."""
+
+    sku: str
+    lot: Lot
+    qty: int
+    kind: str
+
+
 @dataclass(frozen=True)
 class CloseOutRow:
     """What a booth's close-out report says of one SKU."""
@@ -228,6 +249,7 @@ Effect = (
     | Reserved
     | Rejected
     | TransferSent
+    | ExpiryNoted
     | LeftoversHome
     | LeftoversBack
     | ClosedOut
@@ -342,11 +364,42 @@ class OutletStock:
 
     # -- commands --------------------------------------------------------------------
 
-    def count(self, lines: list[tuple[str, int]], reason: str = "count") -> list[Effect]:
+    def count(
+        self,
+        lines: list[tuple[str, int]],
+        reason: str = "count",
+        lots: dict[str, list[tuple[Lot, int]]] | None = None,
+    ) -> list[Effect]:
+        """On hand becomes what was counted; a SKU counted by batch (`lots`) holds those
+        batches from now on (a batch already past its date is expired by the next tick)."""
         effects: list[Effect] = []
         for sku, counted in lines:
-            difference = counted - self.skus.setdefault(sku, Stock()).on_hand
-            effects += self._change(sku, difference, 0, reason, always=True)
+            stock = self.skus.setdefault(sku, Stock())
+            recount = 0
+            if lots and sku in lots:  # counted batch by batch: those are what is there
+                stock.batches, recount = None, -stock.expired
+            difference = counted - stock.on_hand
+            effects += self._change(sku, difference, 0, reason, always=True, expiring=recount)
+            for lot, qty in (lots or {}).get(sku, []):
+                _add_lot(stock, lot, qty)
+            _fit(stock)
+        return effects
+
+    def expire(self, today: str, soon_until: str) -> list[Effect]:
+        """The tick of best-before dates (ISO days as the outlet's calendar has them):
+        a batch past its date leaves what is available (it stays on hand until written
+        off); a batch good through `soon_until` or sooner is warned of, once."""
+        effects: list[Effect] = []
+        for sku, stock in self.skus.items():
+            for entry in list(stock.batches or []):
+                best_before, code, qty, warned = entry
+                if best_before < today:
+                    stock.batches = [e for e in stock.batches or [] if e is not entry] or None
+                    effects += self._change(sku, 0, 0, "expired", always=True, expiring=qty)
+                    effects.append(ExpiryNoted(sku, (best_before, code), qty, "expired"))
+                elif best_before <= soon_until and not warned:
+                    entry[3] = True
+                    effects.append(ExpiryNoted(sku, (best_before, code), qty, "soon"))
         return effects
 
     def adjust(self, sku: str, delta: int, reason: str) -> list[Effect]:
@@ -359,13 +412,17 @@ class OutletStock:
             effects += self._change(sku, -qty, 0, f"sent_back:{reason}")
         return effects
 
-    def receive(self, sku: str, qty: int, restock_id: str | None) -> list[Effect]:
+    def receive(
+        self, sku: str, qty: int, restock_id: str | None, lot: Lot | None = None
+    ) -> list[Effect]:
         """Goods in. A receipt books what it brings against the open request (the one it
         names, or the SKU's): short of what the supplier accepted, the rest stays on
         order and the request open; otherwise the request is closed. A request nobody
         accepted is closed by its first receipt: the delivery was the answer."""
         stock = self.skus.setdefault(sku, Stock())
         effects = self._change(sku, qty, 0, "restock_received")
+        if lot is not None:
+            _add_lot(stock, lot, qty)
         closing = restock_id or stock.restock_id
         if closing is not None and closing == stock.restock_id:
             if qty < stock.on_order:
@@ -415,13 +472,25 @@ class OutletStock:
         effects.append(TransferSent(transfer_id, to_outlet_id, sent))
         return effects
 
-    def arrive(self, lines: list[tuple[str, int]]) -> list[Effect]:
+    def arrive(
+        self, lines: list[tuple[str, int]], lots: dict[str, list[tuple[Lot, int]]] | None = None
+    ) -> list[Effect]:
         """Units in from another outlet, as counted (or, with no dispatch to check them
-        against, as sent: the arrivals written before issue 21)."""
+        against, as sent: the arrivals written before issue 21), with the batches the
+        count named."""
         effects: list[Effect] = []
         for sku, qty in lines:
             effects += self._change(sku, qty, 0, "transfer_in")
+        self.add_lots(lots)
         return effects
+
+    def add_lots(self, lots: dict[str, list[tuple[Lot, int]]] | None) -> None:
+        """Units just booked in carry these batches (as far as on hand has room)."""
+        for sku, dated in (lots or {}).items():
+            stock = self.skus.setdefault(sku, Stock())
+            for lot, qty in dated:
+                _add_lot(stock, lot, qty)
+            _fit(stock)
 
     def receive_transfer(self, sent: dict[str, int], counted: dict[str, int]) -> list[Effect]:
         """A dispatched transfer counted at arrival: what was sent comes in, and every
@@ -489,6 +558,7 @@ class OutletStock:
         reason: str,
         *,
         always: bool = False,
+        expiring: int = 0,
     ) -> list[Effect]:
         stock = self.skus.setdefault(sku, Stock())
         if not (delta_on_hand or delta_reserved or always):
@@ -496,6 +566,16 @@ class OutletStock:
         before = stock.status
         stock.on_hand += delta_on_hand
         stock.reserved += delta_reserved
+        stock.expired += expiring
+        if delta_on_hand < 0:
+            gone = -delta_on_hand
+            if reason == "adjustment:expired":  # written off: the expired units first
+                written_off = min(gone, stock.expired)
+                stock.expired -= written_off
+                gone -= written_off
+            _consume(stock, gone)
+        if delta_on_hand or expiring:
+            _fit(stock)
         stock.version += 1
         snapshot = _copy(stock)
         effects: list[Effect] = [Moved(sku, delta_on_hand, delta_reserved, reason, snapshot)]
@@ -571,6 +651,52 @@ class OutletStock:
 
 
 OUT_STATES = (Status.OUT, Status.NEGATIVE)
+
+
+def _add_lot(stock: Stock, lot: Lot, qty: int) -> None:
+    """`qty` units of batch `lot` in, the batches kept soonest first."""
+    batches = stock.batches or []
+    for entry in batches:
+        if (entry[0], entry[1]) == lot:
+            entry[2] += qty
+            break
+    else:
+        batches.append([lot[0], lot[1], qty, False])
+    stock.batches = sorted(batches, key=lambda e: (e[0], e[1] or ""))
+
+
+def _consume(stock: Stock, units: int) -> None:
+    """`units` leave the dated batches first-expired-first-out; units with no date go
+    after all of them."""
+    if not stock.batches or units <= 0:
+        return
+    for entry in stock.batches:
+        taken = min(entry[2], units)
+        entry[2] -= taken
+        units -= taken
+        if not units:
+            break
+    stock.batches = [e for e in stock.batches if e[2] > 0] or None
+
+
+def _fit(stock: Stock) -> None:
+    """The batches and the expired units never hold more than is on hand: a count or
+    a loss below them took from the soonest batches."""
+    stock.expired = min(stock.expired, max(stock.on_hand, 0))
+    dated = sum(entry[2] for entry in stock.batches or [])
+    _consume(stock, dated - max(stock.on_hand - stock.expired, 0))
+
+
+def sellable(stock: Stock, demand_until: Callable[[str], float]) -> int:
+    """What is available less the units of batches that will pass their date before the
+    pace sells them, first-expired-first-out: `demand_until(day)` is the units expected
+    to sell from now to the end of that ISO day."""
+    lost, sold_from_batches = 0, 0.0
+    for best_before, _, qty, _ in stock.batches or []:
+        usable = min(qty, max(0.0, demand_until(best_before) - sold_from_batches))
+        lost += qty - int(usable)
+        sold_from_batches += usable
+    return stock.available - lost
 
 
 def _count_sold(stock: Stock, units: int, amount: int) -> None:

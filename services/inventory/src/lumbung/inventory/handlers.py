@@ -39,15 +39,18 @@ from lumbung.inventory.service import (
     CatalogLookup,
     Committed,
     Prices,
+    Translator,
     UnexpectedEvent,
     apply,
     close_out_due,
     foresee,
+    lots_of,
     overdue,
     price_flags,
     refused,
     transfer_overdue,
     translate,
+    tz_of,
 )
 from lumbung.platform.kernel import Handler, Outcome, Tick, Unprocessable, note_key
 
@@ -56,6 +59,12 @@ OVERDUE_EVERY_S = 10.0
 """How often the open restocks are checked for a due time passed."""
 FORECAST_EVERY_S = 60.0
 """How often every cell's stockout forecast is made again."""
+EXPIRY_EVERY_S = 10.0
+"""How often best-before dates are checked."""
+EXPIRY_ALERT_DAYS = 3
+"""A batch is warned of when it is good for this many more days or fewer."""
+BATCHES = 14
+"""Where a cell's batches sit in its list (`Stock.to_list`)."""
 
 APPLIED: tuple[type[Any], ...] = (
     pos.SaleRecorded,
@@ -254,7 +263,9 @@ def handlers(
             return outcome
         view = _load(state, came.to_outlet_id, came, record[1])
         counted = returns.per_sku(came.lines)
-        outbound = translate(view, event, catalog, view.receive_transfer(dict(record[1]), counted))
+        effects = view.receive_transfer(dict(record[1]), counted)
+        view.add_lots(lots_of(came.lines))
+        outbound = translate(view, event, catalog, effects)
         changes = _changes(state, view, None, now)
         changes[key] = None
         return Outcome(changes, outbound)
@@ -339,6 +350,35 @@ def ask_for_closing_counts(catalog: CatalogLookup) -> Tick:
         return out
 
     return ask
+
+
+def expire_batches(catalog: CatalogLookup, alert_days: int = EXPIRY_ALERT_DAYS) -> Tick:
+    """A tick: batches past their best-before date (as the outlet's calendar has it)
+    leave what is available, and those good for `alert_days` more days or fewer are
+    warned of, once per batch (`inventory.ExpiryAlert`)."""
+
+    def expire(state: Mapping[str, Any], now: datetime) -> Outcome:
+        dated: dict[str, list[str]] = {}
+        for key, value in state.items():
+            if key.startswith("s|") and len(value) > BATCHES and value[BATCHES]:
+                _, outlet, sku = key.split("|", 2)
+                dated.setdefault(outlet, []).append(sku)
+        out = Outcome()
+        for outlet, skus in sorted(dated.items()):
+            view = OutletStock(
+                outlet, {sku: Stock.from_list(state[cell(outlet, sku)]) for sku in skus}
+            )
+            today = now.astimezone(tz_of(catalog, outlet)).date()
+            soon = today + timedelta(days=alert_days)
+            effects = view.expire(today.isoformat(), soon.isoformat())
+            if not effects:
+                continue
+            about = f"{outlet}|{today.isoformat()}|expiry"
+            out.events += Translator(view, None, catalog, about, now).events(effects)
+            out.changes.update(_changes(state, view, None, now))
+        return out
+
+    return expire
 
 
 def flag_overdue_restocks(state: Mapping[str, Any], now: datetime) -> Outcome:

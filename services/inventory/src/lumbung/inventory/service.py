@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -29,8 +29,10 @@ from lumbung.inventory.domain import (
     Alerted,
     ClosedOut,
     Effect,
+    ExpiryNoted,
     LeftoversBack,
     LeftoversHome,
+    Lot,
     Moved,
     OutletStock,
     Rejected,
@@ -41,6 +43,7 @@ from lumbung.inventory.domain import (
     RestockSent,
     Stock,
     TransferSent,
+    sellable,
 )
 from lumbung.inventory.forecast import (
     OPENS,
@@ -108,6 +111,26 @@ def _lines(lines: list[Any]) -> list[tuple[str, int]]:
     return [(line.sku, line.qty) for line in lines]
 
 
+def _totals(lines: list[inv.CountedLine]) -> list[tuple[str, int]]:
+    """A count's units per SKU, a SKU listed once per batch summed, in the lines' order."""
+    totals: dict[str, int] = {}
+    for line in lines:
+        totals[line.sku] = totals.get(line.sku, 0) + line.counted
+    return list(totals.items())
+
+
+def lots_of(lines: list[Any]) -> dict[str, list[tuple[Lot, int]]]:
+    """The dated batches of count or transfer lines: {sku: [((best before, code), units)]}."""
+    lots: dict[str, list[tuple[Lot, int]]] = {}
+    for line in lines:
+        if line.best_before is not None:
+            qty = line.counted if isinstance(line, inv.CountedLine) else line.qty
+            lots.setdefault(line.sku, []).append(
+                ((line.best_before.isoformat(), line.batch_code), qty)
+            )
+    return lots
+
+
 def _prices(lines: list[pos.SaleLine]) -> dict[str, int]:
     return {line.sku: line.unit_price_idr for line in lines}
 
@@ -155,7 +178,7 @@ def apply(
                     effects += state.adjust(sku, -qty, inv.AdjustmentReason.DAMAGED.value)
         case inv.StockCounted():
             reason = "opening" if data.kind is inv.CountKind.OPENING else "count"
-            effects = state.count([(line.sku, line.counted) for line in data.lines], reason)
+            effects = state.count(_totals(data.lines), reason, lots_of(data.lines))
         case inv.StockAdjusted():
             effects = state.adjust(data.sku, data.delta, data.reason.value)
         case inv.GoodsSentBack():
@@ -165,9 +188,10 @@ def apply(
         case inv.TransferRequested():
             effects = state.dispatch(data.transfer_id, data.to_outlet_id, _lines(data.lines))
         case inv.TransferArrived():
-            effects = state.arrive(_lines(data.lines))
+            effects = state.arrive(_lines(data.lines), lots_of(data.lines))
         case inv.RestockReceived():
-            effects = state.receive(data.sku, data.qty, data.restock_id)
+            lot = (data.best_before.isoformat(), data.batch_code) if data.best_before else None
+            effects = state.receive(data.sku, data.qty, data.restock_id, lot)
         case inv.StockLevelsSet():
             effects = state.set_levels(data.sku, data.reorder_point, data.par_level)
         case inv.RestockQuantitySet():
@@ -300,6 +324,12 @@ def _caused(
         causation_id=cause_id,
     )
     return Emit(topic, key, value)
+
+
+def tz_of(catalog: CatalogLookup, outlet_id: str) -> tzinfo:
+    """The outlet's time zone (its calendar days), WITA if the catalog does not know it."""
+    shop = catalog.outlet(outlet_id)
+    return ZoneInfo(shop.timezone) if shop is not None else WITA
 
 
 def transit_time(catalog: CatalogLookup, from_outlet_id: str, to_outlet_id: str) -> timedelta:
@@ -463,15 +493,17 @@ def foresee(
         if stock.on_order > 0 and stock.due_at is not None:
             arrivals = [(datetime.fromisoformat(stock.due_at), stock.on_order)]
         eta = faster = bare = None
+        usable = stock.available
         if velocity is not None:
+            usable = sellable(stock, _demand_until(view, velocity, shape.tz))
             within = leads[sku] + margin(leads[sku])
-            eta = view.eta(velocity, stock.available, arrivals, within)
+            eta = view.eta(velocity, usable, arrivals, within)
             if stock.forecast is not None:
-                faster = view.eta(velocity * PACE_SLACK, stock.available, arrivals, within)
-                bare = view.eta(velocity, stock.available, (), within) if arrivals else eta
+                faster = view.eta(velocity * PACE_SLACK, usable, arrivals, within)
+                bare = view.eta(velocity, usable, (), within) if arrivals else eta
         verdict = judge(
             stock.forecast,
-            stock.available,
+            usable,
             eta,
             faster,
             bare,
@@ -511,7 +543,7 @@ def foresee(
                 if restock and stock.restock_id is None:
                     capacity = _capacity_left(catalog, sku, now, committed, asked)
                     events += _forecast_restock(
-                        outlet, sku, stock, velocity, view, catalog, now, review, capacity
+                        outlet, sku, stock, usable, velocity, view, catalog, now, review, capacity
                     )
             case Clear():
                 episode = str(stock.forecast[0]) if stock.forecast else ""
@@ -537,10 +569,21 @@ def foresee(
     return changed, learned, events
 
 
+def _demand_until(view: Outlook, velocity: float, tz: tzinfo) -> Callable[[str], float]:
+    """Units expected to sell from now to the end of an ISO day, at the outlet's pace."""
+
+    def until(day: str) -> float:
+        end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(0), tz)
+        return velocity * view.exposure_until(end)
+
+    return until
+
+
 def _forecast_restock(
     outlet: str,
     sku: str,
     stock: Stock,
+    available: int,
     velocity: float,
     view: Outlook,
     catalog: CatalogLookup,
@@ -548,9 +591,10 @@ def _forecast_restock(
     review: timedelta,
     capacity: tuple[int, dict[str, int], str] | None = None,
 ) -> list[Emit]:
-    """The restock request a predicted stockout calls for, sized by the forecast; opens
-    it on `stock`. Held for ops as a `RestockSuggested` for `review` first, if any. None
-    when what is there and on order covers the demand."""
+    """The restock request a predicted stockout calls for, sized by the forecast from
+    `available` (what sells before its best-before date, `domain.sellable`); opens it on
+    `stock`. Held for ops as a `RestockSuggested` for `review` first, if any. None when
+    what is there and on order covers the demand."""
     assert stock.forecast is not None
     shop = catalog.outlet(outlet)
     tz = ZoneInfo(shop.timezone) if shop is not None else WITA
@@ -561,7 +605,7 @@ def _forecast_restock(
     sizing = size(
         view,
         velocity,
-        stock.available,
+        available,
         stock.on_order,
         arrives,
         arrives + (lead + margin(lead)) * COVER,
@@ -690,18 +734,39 @@ def _tick_event(topic: str, outlet: str, payload: Payload, about: str, now: date
 
 
 class Translator:
-    def __init__(self, state: OutletStock, cause: Envelope[Any], catalog: CatalogLookup) -> None:
+    """Effects into contract events, their ids from their cause's, or for a tick's effects
+    (no cause) from what the tick is `about` and `now`."""
+
+    def __init__(
+        self,
+        state: OutletStock,
+        cause: Envelope[Any] | None,
+        catalog: CatalogLookup,
+        about: str = "",
+        now: datetime | None = None,
+    ) -> None:
         self._state = state
         self._cause = cause
         self._catalog = catalog
         self._outlet = state.outlet_id
-        self._cause_id = str(cause.event_id)
+        self._cause_id = str(cause.event_id) if cause is not None else about
+        self._now = now
 
     def events(self, effects: list[Effect]) -> list[Emit]:
         return [self._one(i, effect) for i, effect in enumerate(effects)]
 
     def _event(self, topic: str, key: str, payload: Payload, effect: str) -> Emit:
-        return _caused(topic, key, payload, self._cause, effect, self._cause_id)
+        if self._cause is not None:
+            return _caused(topic, key, payload, self._cause, effect, self._cause_id)
+        assert self._now is not None
+        value = event_json(
+            payload,
+            event_id=derived_event_text(self._cause_id, effect),
+            occurred_at=self._now,
+            producer=PRODUCER,
+            correlation_id=self._cause_id,
+        )
+        return Emit(topic, key, value)
 
     def _one(self, index: int, effect: Effect) -> Emit:
         outlet = self._outlet
@@ -834,6 +899,28 @@ class Translator:
                         expected_at=sent_at + took,
                     ),
                     tag("transfer-dispatch"),
+                )
+            case ExpiryNoted(sku=sku, lot=(best_before, code)):
+                kind = inv.ExpiryKind(effect.kind)
+                said = (
+                    "good through {day}: sell them first, or move them"
+                    if kind is inv.ExpiryKind.SOON
+                    else "past {day}: not available; write them off (reason expired)"
+                )
+                return self._event(
+                    "inventory.alerts",
+                    outlet,
+                    inv.ExpiryAlert(
+                        kind=kind,
+                        outlet_id=outlet,
+                        sku=sku,
+                        batch_code=code,
+                        best_before=date.fromisoformat(best_before),
+                        qty=effect.qty,
+                        message=f"{effect.qty} of {sku} ({code or 'no batch code'}) "
+                        + said.format(day=best_before),
+                    ),
+                    tag(f"expiry:{kind.value}:{sku}:{best_before}:{code}"),
                 )
             case LeftoversHome():
                 return self._event(

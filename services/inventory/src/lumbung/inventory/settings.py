@@ -23,3 +23,6 @@ class Settings(ServiceSettings):
     price_tolerance_percent: float = Field(default=PRICE_TOLERANCE, ge=0, le=100)
     """A sale line priced further than this off the outlet's price is flagged to ops
     (`inventory.PriceFlagged`); the sale itself stands."""
+    expiry_alert_days: int = Field(default=3, ge=0, le=365)
+    """A batch is warned of (`inventory.ExpiryAlert`, `soon`) once it is good for this
+    many more days or fewer."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
@@ -42,7 +43,21 @@ class CountKind(StrEnum):
     SPOT = "spot"
 
 
-class CountedLine(Payload):
+class Batched(Payload):
+    """A batch code and best-before date units may carry (issue 21): P-IRT snacks, honey
+    and coffee have them. Sales take stock first-expired-first-out, and units past their
+    best-before date are not available until written off."""
+
+    batch_code: Identifier | None = Field(default=None, description="The producer's lot.")
+    best_before: date | None = Field(
+        default=None, description="Good through this day; expired from the next."
+    )
+
+
+class CountedLine(Batched):
+    """A SKU counted; with a batch, the units of that batch (a SKU may be listed once per
+    batch, and its count is then the lines' sum)."""
+
     sku: Sku
     counted: Count
 
@@ -76,7 +91,7 @@ class StockAdjusted(Payload):
     note: str = Field(default="", max_length=300)
 
 
-class TransferLine(Payload):
+class TransferLine(Batched):
     sku: Sku
     qty: Units
 
@@ -127,6 +142,10 @@ class RestockReceived(Payload):
     sku: Sku
     qty: Units
     restock_id: Identifier | None = Field(default=None, description="The request it answers.")
+    batch_code: Identifier | None = Field(default=None, description="The producer's lot.")
+    best_before: date | None = Field(
+        default=None, description="Good through this day; expired from the next (issue 21)."
+    )
 
 
 class RestockQuantitySet(Payload):
@@ -313,6 +332,27 @@ class GoodsSentBack(Payload):
     reason: SendBackReason = SendBackReason.UNSOLD
     sent_at: AwareDatetime
     note: str = Field(default="", max_length=300)
+
+
+class ExpiryKind(StrEnum):
+    SOON = "soon"
+    """Its best-before date is within the alert's days: sell it first, or move it."""
+    EXPIRED = "expired"
+    """Past its best-before date: no longer available; write it off (an adjustment,
+    reason `expired`) once it is off the shelf."""
+
+
+class ExpiryAlert(Payload):
+    """A batch of a product at an outlet nears or passes its best-before date (issue 21),
+    once per batch and kind. On `inventory.alerts`, keyed by the outlet."""
+
+    kind: ExpiryKind
+    outlet_id: Identifier
+    sku: Sku
+    batch_code: Identifier | None = None
+    best_before: date
+    qty: WireCount = Field(description="Units of the batch at the outlet.")
+    message: str = Field(default="", max_length=300)
 
 
 # -- booth close-out (issue 21) ----------------------------------------------------------

@@ -5,6 +5,7 @@ dependency is built per app.
 """
 
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request
@@ -123,6 +124,10 @@ class ReceiptIn(Strict):
     sku: Sku
     qty: Units
     restock_id: Identifier | None = None
+    batch_code: Identifier | None = Field(default=None, description="The producer's lot.")
+    best_before: date | None = Field(
+        default=None, description="Good through this day; sold first-expired-first-out."
+    )
 
 
 class RestockQtyIn(Strict):

@@ -29,9 +29,12 @@ from lumbung.contracts import Envelope
 from lumbung.contracts.events import orders
 from lumbung.inventory.adapters.read_model import StockReadModel, parse_changes, rebuild
 from lumbung.inventory.handlers import (
+    EXPIRY_ALERT_DAYS,
+    EXPIRY_EVERY_S,
     FORECAST_EVERY_S,
     OVERDUE_EVERY_S,
     ask_for_closing_counts,
+    expire_batches,
     flag_overdue_restocks,
     flag_overdue_transfers,
     forget_old_decisions,
@@ -87,6 +90,7 @@ def stock_stream(
     committed: Committed | None = None,
     void_window: timedelta = VOID_WINDOW,
     price_tolerance: float = PRICE_TOLERANCE,
+    expiry_alert_days: int = EXPIRY_ALERT_DAYS,
 ) -> Stream:
     return Stream(
         service=SERVICE,
@@ -100,6 +104,7 @@ def stock_stream(
             (OVERDUE_EVERY_S, flag_overdue_restocks),
             (OVERDUE_EVERY_S, flag_overdue_transfers),
             (OVERDUE_EVERY_S, ask_for_closing_counts(catalog)),
+            (EXPIRY_EVERY_S, expire_batches(catalog, expiry_alert_days)),
             (forecast_every_s, predict_stockouts(catalog, True, review, committed)),
         ),
         key_of=outlet_of,
@@ -142,6 +147,7 @@ class Worker:
                 self.restocks.committed,
                 timedelta(minutes=settings.void_minutes),
                 settings.price_tolerance_percent,
+                settings.expiry_alert_days,
             ),
             registry,
             bootstrap,
