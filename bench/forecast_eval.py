@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import itertools
 import random
 import statistics
 import sys
@@ -36,11 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from forecast_score import Cell, Said, Score, score
 
-from lumbung.contracts import make_event
+from lumbung.contracts import Registry, make_event
 from lumbung.contracts.events import catalog as cat
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos, restock
+from lumbung.inventory.domain import Stock
 from lumbung.inventory.handlers import handlers, predict_stockouts
+from lumbung.inventory.service import transit_time
+from lumbung.inventory.transfers import Predictions, plan
 from lumbung.simulator.event import DAYS, SUPPLIER_OF, VENUES, Shelves, Week, week
 
 DEFAULT_SEEDS = (11, 12, 13, 14, 15)
@@ -49,6 +53,8 @@ REORDER_SHARE = 0.3
 """The reorder-point policy compared against: reorder at 30 % of the opening stock, back
 up to the opening stock (par), as an operator sets levels from what they started with."""
 TARGET_FORESEEN, TARGET_FALSE_ALARMS = 0.90, 1.0
+POLICIES = ("reorder_point", "forecast", "forecast_transfers")
+REGISTRY = Registry()
 
 
 class WeekCatalog:
@@ -206,16 +212,24 @@ class Loop:
     requests: int = 0
     left: int = 0
     lost: int = 0
+    transfers: int = 0
+    moved: int = 0
 
 
 def closed_loop(w: Week, policy: str, tick_every: timedelta) -> Loop:
     """The week with restocks: `reorder_point` (the worker's reorder-point requests, par
-    minus available) or `forecast` (requests sent and sized by the forecast). Suppliers
-    accept every request at once and deliver it a lead time later; the shelves sell what
-    they hold."""
+    minus available), `forecast` (requests sent and sized by the forecast), or
+    `forecast_transfers` (those, and every transfer the inventory API suggests, accepted
+    at each tick, issue 21). Suppliers accept every request at once and deliver it a lead
+    time later; a transfer arrives at the time its dispatch expects, counted in full; the
+    shelves sell what they hold."""
     catalog = WeekCatalog(w)
     handle = handlers(catalog)
-    forecast = predict_stockouts(catalog, restock=policy == "forecast")
+    forecast = predict_stockouts(catalog, restock=policy != "reorder_point")
+    predictions = Predictions()
+    accepted: set[str] = set()
+    moving: list[tuple[datetime, int, Any]] = []  # a heap of transfers on their way
+    order = itertools.count()
     shelves = Shelves(w)
     state: dict[str, Any] = {}
     loop = Loop()
@@ -230,6 +244,13 @@ def closed_loop(w: Week, policy: str, tick_every: timedelta) -> Loop:
     def answer(emits: list[Any], at: datetime) -> None:
         for emit in emits:
             event = orjson.loads(emit.value)
+            if event["event_type"] in MOVES:
+                data = REGISTRY.parse(emit.value).data
+                predictions.apply(data)
+                if isinstance(data, inv.TransferDispatched):
+                    apply(data, at)  # the destination's worker takes it in transit
+                    heapq.heappush(moving, (data.expected_at, next(order), data))
+                continue
             if event["event_type"] != "restock.RestockRequested":
                 continue
             data = event["data"]
@@ -271,8 +292,23 @@ def closed_loop(w: Week, policy: str, tick_every: timedelta) -> Loop:
         while True:
             basket_at = upcoming[0] if upcoming is not None else next_tick
             delivery_at = due[0][0] if due else next_tick
-            if min(basket_at, delivery_at) >= next_tick:
+            arrival_at = moving[0][0] if moving else next_tick
+            if min(basket_at, delivery_at, arrival_at) >= next_tick:
                 break
+            if arrival_at <= min(basket_at, delivery_at):
+                at, _, sent = heapq.heappop(moving)
+                for line in sent.lines:
+                    shelves.deliver(at, sent.to_outlet_id, line.sku, line.qty)
+                arrived = inv.TransferArrived(
+                    transfer_id=sent.transfer_id,
+                    from_outlet_id=sent.from_outlet_id,
+                    to_outlet_id=sent.to_outlet_id,
+                    lines=sent.lines,
+                    received_at=at,
+                )
+                predictions.apply(arrived)
+                apply(arrived, at)
+                continue
             if delivery_at <= basket_at:
                 at, _, outlet_id, sku, qty, restock_id = heapq.heappop(due)
                 shelves.deliver(at, outlet_id, sku, qty)
@@ -301,10 +337,82 @@ def closed_loop(w: Week, policy: str, tick_every: timedelta) -> Loop:
             else:
                 state[key] = value
         answer(outcome.events, next_tick)
+        if policy == "forecast_transfers":
+            for suggested in suggestions(catalog, state, predictions, next_tick):
+                if suggested.transfer_id in accepted:
+                    continue  # accepted once: the API's accept is one transfer
+                accepted.add(suggested.transfer_id)
+                taken = shelves.take(
+                    next_tick, suggested.from_outlet_id, suggested.sku, suggested.qty
+                )
+                if not taken:
+                    continue
+                loop.transfers += 1
+                loop.moved += taken
+                line = inv.TransferLine(sku=suggested.sku, qty=taken)
+                apply(
+                    inv.TransferRequested(
+                        transfer_id=suggested.transfer_id,
+                        from_outlet_id=suggested.from_outlet_id,
+                        to_outlet_id=suggested.to_outlet_id,
+                        lines=[line],
+                    ),
+                    next_tick,
+                )
         next_tick += tick_every
     loop.empty_minutes, loop.left = shelves.close()
     loop.lost = shelves.lost
     return loop
+
+
+MOVES = {
+    "inventory.StockoutPredicted",
+    "inventory.StockoutCleared",
+    "inventory.TransferDispatched",
+}
+
+
+def suggestions(
+    catalog: WeekCatalog, state: dict[str, Any], predictions: Predictions, now: datetime
+) -> list[Any]:
+    """What `GET /v1/transfers/suggestions` would answer now, from the worker's state as
+    the read model would hold it (`transfers.plan`, the API's own planner)."""
+    wanted = {p.sku for p in predictions.open()}
+    if not wanted:
+        return []
+    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    sold: dict[str, dict[str, int]] = {}
+    before: dict[str, dict[str, int]] = {}
+    day_began = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first_slot = int(day_began.timestamp()) // 1800
+    for key, value in state.items():
+        if not key.startswith("s|"):
+            continue
+        _, outlet, sku = key.split("|", 2)
+        if sku not in wanted:
+            continue
+        stock = Stock.from_list(value)
+        cells.setdefault(sku, {})[outlet] = {"available": stock.available}
+        today = sum(units for slot, units in stock.sold if slot >= first_slot)
+        sold.setdefault(outlet, {})[sku] = today
+        day_before = sum(
+            units for slot, units in stock.sold if first_slot - 48 <= slot < first_slot
+        )
+        before.setdefault(outlet, {})[sku] = day_before
+    closes = {
+        outlet_id: outlet.active_window.ends_at if outlet.active_window else None
+        for outlet_id, outlet in catalog.outlets.items()
+    }
+    return plan(
+        predictions,
+        cells,
+        sold,
+        closes,
+        lambda source, to: transit_time(catalog, source, to),
+        now,
+        day_began,
+        before,
+    )
 
 
 def _opening(outlet: Any, at: datetime) -> inv.StockCounted:
@@ -378,23 +486,26 @@ def main() -> None:
     print()
     print("Closed loop: restocks sent by each policy, delivered a lead time later.")
     print(
-        f"{'seed':>4} {'policy':>13} {'empty min':>9} {'requests':>8} {'ordered':>7} "
-        f"{'left at close':>13} {'lost units':>10}"
+        f"{'seed':>4} {'policy':>18} {'empty min':>9} {'requests':>8} {'ordered':>7} "
+        f"{'left at close':>13} {'lost units':>10} {'transfers':>9} {'moved':>5}"
     )
-    totals: dict[str, Loop] = {"reorder_point": Loop(), "forecast": Loop()}
+    totals: dict[str, Loop] = {policy: Loop() for policy in POLICIES}
     for seed in args.seeds:
         w = week(seed)
         for policy, total in totals.items():
             run = closed_loop(w, policy, timedelta(minutes=args.tick_min))
             print(
-                f"{seed:>4} {policy:>13} {run.empty_minutes:>9.0f} {run.requests:>8} "
-                f"{run.ordered:>7} {run.left:>13} {run.lost:>10}"
+                f"{seed:>4} {policy:>18} {run.empty_minutes:>9.0f} {run.requests:>8} "
+                f"{run.ordered:>7} {run.left:>13} {run.lost:>10} {run.transfers:>9} "
+                f"{run.moved:>5}"
             )
             total.empty_minutes += run.empty_minutes
             total.ordered += run.ordered
             total.left += run.left
             total.requests += run.requests
             total.lost += run.lost
+            total.transfers += run.transfers
+            total.moved += run.moved
     rp, fc = totals["reorder_point"], totals["forecast"]
     fewer = 1 - fc.empty_minutes / rp.empty_minutes if rp.empty_minutes else 0.0
     more_left = fc.left / rp.left - 1 if rp.left else 0.0
@@ -403,6 +514,13 @@ def main() -> None:
         f"{fewer:.0%} fewer (target ≥ 50 %); ordered {fc.ordered} against {rp.ordered}; "
         f"left at close {fc.left} against {rp.left}, {more_left:+.0%} (target within ±20 %); "
         f"{time.monotonic() - began:.0f} s"
+    )
+    ft = totals["forecast_transfers"]
+    fewer_still = 1 - ft.empty_minutes / fc.empty_minutes if fc.empty_minutes else 0.0
+    print(
+        f"with transfers: stockout minutes {ft.empty_minutes:.0f} against {fc.empty_minutes:.0f} "
+        f"for the forecast alone ({fewer_still:.0%} fewer); {ft.transfers} transfers moved "
+        f"{ft.moved} units; ordered {ft.ordered}; left at close {ft.left}; lost {ft.lost}"
     )
 
 

@@ -5,12 +5,14 @@ counted once."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
 from kafka.partitioner import murmur2
 
 from lumbung.contracts.events import inventory as inv
+from lumbung.platform.clock import WITA
 
 pytestmark = pytest.mark.broker
 
@@ -84,3 +86,46 @@ def test_a_transfer_interrupted_by_kill_9_arrives_exactly_once(
         (source, "KOPI"): 38,
         (destination, "KOPI"): 17,
     }
+
+
+def test_a_transfer_never_received_is_flagged_to_ops_once(
+    inventory_api: Any,
+    demo_catalog: dict[str, str],
+    workers: Any,
+    shift_clock: Any,
+    read_model: Any,
+    on_topic: Any,
+) -> None:
+    """Sent from the rest area at KM 47 to the IKN kiosk (a few hours by road), and never
+    counted there: a day later it is still in transit, and ops hear of it once."""
+    workers()
+    source, destination, sku = "RA-KM47", "IKN-01", "KERIPIK-PISANG-200"
+    counted = inventory_api.post(
+        f"/v1/outlets/{source}/counts",
+        json={"count_id": "OPEN-RA", "kind": "opening", "lines": [{"sku": sku, "counted": 40}]},
+    )
+    assert counted.status_code == 202, counted.text
+    sent = inventory_api.post(
+        "/v1/transfers",
+        json={
+            "transfer_id": "TRF-LOST",
+            "from_outlet_id": source,
+            "to_outlet_id": destination,
+            "lines": [{"sku": sku, "qty": 12}],
+        },
+    )
+    assert sent.status_code == 202, sent.text
+    assert read_model.wait_for(lambda: read_model.outlet(source).get(sku, {}).get("on_hand") == 28)
+    [dispatched] = on_topic("inventory.commands", "inventory.TransferDispatched", wait_for=1)
+    expected = datetime.fromisoformat(dispatched["data"]["expected_at"])
+    assert on_topic("inventory.alerts", "inventory.TransferOverdue") == []
+
+    shift_clock((expected - datetime.now(WITA)).total_seconds() + 3600)
+    [overdue] = on_topic("inventory.alerts", "inventory.TransferOverdue", wait_for=1)
+    assert (overdue["data"]["transfer_id"], overdue["data"]["to_outlet_id"]) == (
+        "TRF-LOST",
+        destination,
+    )
+    assert read_model.outlet(destination).get(sku, {}).get("on_hand", 0) == 0  # in transit
+    time.sleep(12)  # the next ticks: not again
+    assert len(on_topic("inventory.alerts", "inventory.TransferOverdue")) == 1

@@ -188,3 +188,58 @@ def test_a_suggestion_s_transfer_is_the_same_each_time_so_it_moves_the_goods_onc
     assert first[0].transfer_id == again[0].transfer_id
     assert first[0].transfer_id.startswith("SUG-")
     assert first[0].to_dict()["qty"] == 84
+
+
+def sources(
+    predictions: Predictions,
+    closes: dict[str, datetime | None],
+    sold_today: dict[str, dict[str, int]] | None = None,
+    sold_yesterday: dict[str, dict[str, int]] | None = None,
+) -> list[tuple[str, int]]:
+    """Who gives what to BOOTH-A, short: a kiosk and a second booth hold 300 each."""
+    cells = {
+        "AMPLANG": {
+            "BOOTH-A": {"available": 5},
+            "KIOSK": {"available": 300},
+            "BOOTH-B": {"available": 300},
+        }
+    }
+    suggestions = plan(
+        predictions,
+        cells,
+        sold_today or {},
+        closes,
+        by_road({"KIOSK": 1, "BOOTH-B": 0.5, "BOOTH-A": 0}),
+        NOW,
+        NOW - timedelta(hours=10),
+        sold_yesterday,
+    )
+    return [(s.from_outlet_id, s.qty) for s in suggestions]
+
+
+def test_a_booth_gives_nothing_while_its_window_is_open_nor_before_it() -> None:
+    predictions = Predictions()
+    predictions.apply(predicted("BOOTH-A"))
+    # BOOTH-B is nearer, but it sells with its sessions' rushes until it closes.
+    assert sources(predictions, {"BOOTH-B": NOW + timedelta(days=2)}) == [("KIOSK", 84)]
+    # Once its window has closed, what it holds may go (its close-out sends the rest home).
+    assert sources(predictions, {"BOOTH-B": NOW - timedelta(hours=1)}) == [("BOOTH-B", 84)]
+
+
+def test_a_cell_predicted_short_itself_gives_nothing() -> None:
+    predictions = Predictions()
+    predictions.apply(predicted("BOOTH-A"))
+    also = predicted("KIOSK").model_copy(update={"prediction_id": "P-KIOSK-2"})
+    predictions.apply(also)
+    assert sources(predictions, {"BOOTH-B": NOW + timedelta(days=2)}) == []
+
+
+def test_early_in_the_day_a_source_keeps_what_it_sold_yesterday() -> None:
+    predictions = Predictions()
+    predictions.apply(predicted("BOOTH-A"))
+    closes: dict[str, datetime | None] = {"BOOTH-B": NOW + timedelta(days=2)}
+    # 120 yesterday: 10 an hour over a 12-hour day, kept for the 36 h of the lead and its
+    # margin, leave nothing of 300 to give; today's 10 in 10 hours alone would leave 264.
+    today = {"KIOSK": {"AMPLANG": 10}}
+    assert sources(predictions, closes, today) == [("KIOSK", 84)]
+    assert sources(predictions, closes, today, {"KIOSK": {"AMPLANG": 120}}) == []

@@ -301,6 +301,15 @@ class Shelves:
             self.empty_minutes += self._open_minutes(outlet_id, self.empty_since.pop(cell), at)
         self.stock[cell] += qty
 
+    def take(self, at: datetime, outlet_id: str, sku: str, qty: int) -> int:
+        """Units leave a shelf for another outlet (a transfer): as many as are there."""
+        cell = (outlet_id, sku)
+        taken = min(qty, self.stock.get(cell, 0))
+        self.stock[cell] = self.stock.get(cell, 0) - taken
+        if taken and self.stock[cell] == 0:
+            self.empty_since[cell] = at
+        return taken
+
     def close(self) -> tuple[float, int]:
         """(minutes shelves stood empty while open, units left when each outlet closed)."""
         for (outlet_id, _), since in self.empty_since.items():

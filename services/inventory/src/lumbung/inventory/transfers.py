@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from lumbung.contracts.events import inventory as inv
+from lumbung.inventory.forecast import margin
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,9 @@ class Predictions:
 
 LEAST_HOURS_OF_SALES = 1.0
 """A source's pace is today's sales over the hours since the day began, at least this."""
+HOURS_OPEN_A_DAY = 12.0
+"""Yesterday's sales are spread over this many hours for a source's pace: early in the
+day, before it has sold much, a source keeps what it sold yesterday at that pace."""
 
 
 def plan(
@@ -203,14 +207,22 @@ def plan(
     transit: Callable[[str, str], timedelta],
     now: datetime,
     day_began: datetime,
+    sold_yesterday: Mapping[str, Mapping[str, int]] | None = None,
 ) -> list[Suggestion]:
     """The suggestions as things stand. `cells`: SKU -> outlet -> its read-model cell
-    (`available`); `sold_today`: outlet -> SKU -> units sold since `day_began`; `closes`:
-    outlet -> the end of its window (a booth), or None.
+    (`available`); `sold_today` (and `sold_yesterday`): outlet -> SKU -> units sold since
+    `day_began` (and the day before); `closes`: outlet -> the end of its window (a booth),
+    or None.
 
     A prediction whose cell holds more now than when it was made is over (stock came).
-    A source keeps what it sells at today's pace until its window closes or until its
-    own supplier could come (the short cell's lead time), whichever is sooner."""
+    A source keeps what it sells until its window closes or until its own supplier could
+    come (the short cell's lead time), whichever is sooner, at today's pace or
+    yesterday's, whichever is faster (early in the day today's says little).
+
+    A booth gives nothing before or during its window: its rushes come with the sessions
+    near it, which a pace from its sales cannot see (the forecast evaluation: booths as
+    sources took more stockout minutes than the transfers saved), and its leftovers go
+    home at its close-out. Nor does a cell predicted to run out itself."""
     shortages = []
     for p in predictions.open():
         cell = cells.get(p.sku, {}).get(p.outlet_id)
@@ -229,12 +241,24 @@ def plan(
             )
         )
     hours_today = max(LEAST_HOURS_OF_SALES, hours(day_began, now))
+    yesterday = sold_yesterday or {}
+    short_too = {(p.outlet_id, p.sku) for p in predictions.open()}
     holdings = []
     for sku in {s.sku for s in shortages}:
+        # Kept until its own supplier could come, with the forecast's margin on the lead
+        # time: a source left with less is predicted short itself at once.
         lead = max(s.supplier_at for s in shortages if s.sku == sku)
+        lead += margin(lead - now)
         for outlet, cell in cells.get(sku, {}).items():
+            if (outlet, sku) in short_too:
+                continue
             closing = closes.get(outlet)
+            if closing is not None and closing > now:
+                continue  # a booth keeps its stock while it sells (its leftovers: close-out)
             keep_until = lead if closing is None else min(lead, closing)
-            pace = sold_today.get(outlet, {}).get(sku, 0) / hours_today
+            pace = max(
+                sold_today.get(outlet, {}).get(sku, 0) / hours_today,
+                yesterday.get(outlet, {}).get(sku, 0) / HOURS_OPEN_A_DAY,
+            )
             holdings.append(Holding(outlet, sku, int(cell["available"]), pace, keep_until))
     return suggest(shortages, holdings, transit, now)

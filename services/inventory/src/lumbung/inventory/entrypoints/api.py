@@ -5,7 +5,7 @@ dependency is built per app.
 """
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request
@@ -212,6 +212,10 @@ def routers(principal: Any) -> list[APIRouter]:
         cells = {sku: await model(request).sku(sku) for sku in sorted(skus)}
         outlets = {outlet for by_outlet in cells.values() for outlet in by_outlet}
         sold = {outlet: await model(request).sold(outlet, today) for outlet in sorted(outlets)}
+        yesterday = today - timedelta(days=1)
+        before = {
+            outlet: await model(request).sold(outlet, yesterday) for outlet in sorted(outlets)
+        }
         closes = {}
         for outlet_id in outlets:
             outlet = catalog.outlet(outlet_id)
@@ -226,6 +230,7 @@ def routers(principal: Any) -> list[APIRouter]:
             lambda source, to: transit_time(catalog, source, to),
             now,
             day_began,
+            before,
         )
 
     @outlets.post(
