@@ -190,3 +190,39 @@ def test_a_key_for_another_outlet_sets_the_sales_aside_as_refused_not_offline(
 
     assert refused.reason.startswith("403: ")
     assert "IKN-01" in refused.reason
+
+
+def test_a_booth_s_closing_count_waits_for_its_spooled_sales_then_goes(
+    worker_env: dict[str, str],
+    demo_catalog: dict[str, str],
+    events: Any,
+    workers: Any,
+    read_model: Any,
+    on_topic: Any,
+    tmp_path: Path,
+) -> None:
+    """`lumbung-outlet close-out`: offline, the count is not sent (a sale applied after it
+    would take from what was counted); back online, the sales go first, then the count,
+    and the booth's close-out report follows."""
+    from lumbung.inventory.outlet_cli import OFFLINE, main
+
+    booth = "BOOTH-STADION"
+    workers()
+    opening(events, read_model, booth, 10)
+    api = ApiProcess("inventory", worker_env, tmp_path / "api.log")
+    spool = tmp_path / "booth.sqlite"
+    cli = ["--outlet", booth, "--spool", str(spool), "--key", demo_catalog[booth]]
+    client = OutletClient(booth, Spool(spool))
+    client.record([(SKU, 3, 15000)], datetime.now().astimezone(), "S-LAST")
+    client.close()
+
+    closing = ["close-out", "--count", f"{SKU}:6", "--close-id", "CLOSE-B1"]
+    assert main([*cli, "--url", "http://127.0.0.1:9", *closing]) == OFFLINE
+    api.start()
+    try:
+        assert main([*cli, "--url", f"http://127.0.0.1:{api.port}", *closing]) == 0
+    finally:
+        api.stop()
+    [report] = on_topic("inventory.alerts", "inventory.BoothClosedOut", wait_for=1)
+    [line] = report["data"]["lines"]
+    assert (line["sold"], line["left_over"], line["difference"]) == (3, 6, -1)
