@@ -348,6 +348,15 @@ def demo_catalog(
     return keys
 
 
+def until(check: Callable[[], Any], seconds: float = 90) -> Any:
+    """What `check` returns once it is truthy, asked every 0.3 s for up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.3)
+    return found
+
+
 class ReadModel:
     """A reader of inventory's stock read model in Redis (not the service's own code)."""
 

@@ -13,19 +13,12 @@ import pytest
 
 from lumbung.contracts.events import pos
 from lumbung.platform.clock import WITA
+from tests.support.fixtures import until
 from tests.support.stockouts import count_opening
 
 pytestmark = pytest.mark.broker
 BOOTH, HOME = "BOOTH-STADION", "SOUVENIR-GROGOT"
 SNACK, HONEY = "KERIPIK-PISANG-200", "MADU-KELULUT-250"
-
-
-def until(check: Any, seconds: float = 90) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.3)
-    return found
 
 
 def test_a_booth_closes_with_its_leftovers_going_home(

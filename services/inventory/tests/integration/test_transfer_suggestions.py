@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.fixtures import until
 from tests.support.stockouts import OUTLET, SKU, count_opening, sell_toward_a_stockout
 
 pytestmark = pytest.mark.broker
@@ -21,14 +22,6 @@ def suggestions(api: Any) -> list[dict[str, Any]]:
     answer = api.get("/v1/transfers/suggestions")
     assert answer.status_code == 200, answer.text
     found: list[dict[str, Any]] = answer.json()["suggestions"]
-    return found
-
-
-def until(check: Any, seconds: float = 90) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not in time"
-        time.sleep(0.3)
     return found
 
 

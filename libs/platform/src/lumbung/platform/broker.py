@@ -192,3 +192,14 @@ def wait_for_partitions(
             name, expected, found = wrong[0]
             raise RuntimeError(f"topic {name} has {found} partitions; the registry says {expected}")
         time.sleep(0.3)
+
+
+LINGER_BYTES = 1024 * 1024
+"""A lingering fetch is answered at this much data, or after its wait."""
+
+
+def lingering(linger_ms: int) -> dict[str, int]:
+    """A consumer's fetch settings for a reader that may wait `linger_ms` for more."""
+    if linger_ms <= 0:
+        return {}
+    return {"fetch_max_wait_ms": linger_ms, "fetch_min_bytes": LINGER_BYTES}

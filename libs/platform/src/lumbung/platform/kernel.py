@@ -63,6 +63,7 @@ from lumbung.contracts.registry import DLQ_SUFFIX
 from lumbung.platform.broker import (
     client_security,
     create_missing,
+    lingering,
     set_topic_config,
     topic_config,
 )
@@ -1191,17 +1192,6 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.kernel.assigned(assigned)
-
-
-LINGER_BYTES = 1024 * 1024
-"""A lingering fetch is answered at this much data, or after its wait."""
-
-
-def lingering(linger_ms: int) -> dict[str, int]:
-    """A consumer's fetch settings for a reader that may wait `linger_ms` for more."""
-    if linger_ms <= 0:
-        return {}
-    return {"fetch_max_wait_ms": linger_ms, "fetch_min_bytes": LINGER_BYTES}
 
 
 class Projection:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from lumbung.contracts import ContractError, Registry
-from lumbung.platform.broker import client_security
+from lumbung.platform.broker import client_security, lingering
 from lumbung.platform.metrics import ERRORS
 
 if TYPE_CHECKING:
@@ -48,8 +48,10 @@ class Follower:
         *,
         since: Mapping[str, int] | None = None,
         after_batch: Callable[[], Awaitable[None]] | None = None,
+        linger_ms: int = 0,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._linger_ms = linger_ms
         self._partitions = [
             TopicPartition(registry.name(logical), p)
             for logical in logical_topics
@@ -79,6 +81,7 @@ class Follower:
             group_id=None,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            **lingering(self._linger_ms),
         )
         await consumer.start()
         consumer.assign(self._partitions)
