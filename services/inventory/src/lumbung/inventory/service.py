@@ -755,6 +755,12 @@ class Translator:
     def events(self, effects: list[Effect]) -> list[Emit]:
         return [self._one(i, effect) for i, effect in enumerate(effects)]
 
+    @property
+    def _origin(self) -> Envelope[Any]:
+        """The cause of an effect only an event makes (a transfer, a close-out)."""
+        assert self._cause is not None, "this effect comes from an event, not a tick"
+        return self._cause
+
     def _event(self, topic: str, key: str, payload: Payload, effect: str) -> Emit:
         if self._cause is not None:
             return _caused(topic, key, payload, self._cause, effect, self._cause_id)
@@ -885,7 +891,7 @@ class Translator:
                     tag("rejected"),
                 )
             case TransferSent():
-                sent_at = self._cause.occurred_at
+                sent_at = self._origin.occurred_at
                 took = transit_time(self._catalog, outlet, effect.to_outlet_id)
                 return self._event(
                     "inventory.commands",
@@ -943,7 +949,7 @@ class Translator:
                         outlet_id=outlet,
                         lines=_transfer_lines(effect.lines),
                         reason=inv.SendBackReason.UNSOLD,
-                        sent_at=self._cause.occurred_at,
+                        sent_at=self._origin.occurred_at,
                         note=f"booth close-out to {effect.supplier_id}",
                     ),
                     tag(f"leftovers-back:{effect.supplier_id}"),
@@ -953,7 +959,7 @@ class Translator:
         raise AssertionError(f"no translation for {effect!r}")
 
     def _report(self, effect: ClosedOut) -> inv.BoothClosedOut:
-        closed: inv.BoothClosed = self._cause.data
+        closed: inv.BoothClosed = self._origin.data
         outlet = self._catalog.outlet(self._outlet)
         window = outlet.active_window if outlet is not None else None
         lines = [
