@@ -489,3 +489,45 @@ def test_a_price_off_the_outlet_s_is_an_alert_and_the_sale_stands() -> None:
     assert (alert["unit_price_idr"], alert["outlet_price_idr"]) == (15_000, 25_000)
     assert board.revenue["BOOTH-GOR"] == 45_000, "sold at the price it was sold at"
     assert board.snapshot()["alerts"] == [alert]
+
+
+def test_expiry_and_close_out_alerts_reach_the_alert_list() -> None:
+    """Issue 21: ops see a batch about to expire, a closing count asked for, and a booth's
+    close-out, among the alerts of their outlet."""
+    board = Board()
+    soon = inv.ExpiryAlert(
+        kind=inv.ExpiryKind.SOON,
+        outlet_id="IKN-01",
+        sku="MADU-KELULUT-250",
+        batch_code="MK-A",
+        best_before=AT.date() + timedelta(days=2),
+        qty=4,
+    )
+    due = inv.CloseOutDue(outlet_id="BOOTH-STADION", window_ends_at=AT, skus=2, units=9)
+    closed = inv.BoothClosedOut(
+        close_id="C-1",
+        outlet_id="BOOTH-STADION",
+        closed_at=AT,
+        lines=[
+            inv.CloseOutLine(
+                sku="AMPLANG",
+                sold=5,
+                revenue_idr=75_000,
+                left_over=4,
+                difference=0,
+                stockout_minutes=0,
+                leftovers_to=inv.LeftoversTo.HOME,
+                destination_id="SOUVENIR-GROGOT",
+            )
+        ],
+        revenue_idr=75_000,
+        transfer_id="C-1-HOME",
+    )
+    shown = [board.fold(event(payload)) for payload in (soon, due, closed)]
+    assert [(kind, alert["alert"]) for kind, alert in shown] == [
+        ("alert", "expiry_soon"),
+        ("alert", "close_out_due"),
+        ("alert", "booth_closed_out"),
+    ]
+    assert (shown[0][1]["batch_code"], shown[0][1]["qty"]) == ("MK-A", 4)
+    assert (shown[2][1]["units"], shown[2][1]["left_over"]) == (5, 4)

@@ -138,6 +138,17 @@ class Board:
                 return self._refused(data, event)
             case inv.PriceFlagged():
                 return "alert", self._alert(event, "price_flagged", **data.model_dump(mode="json"))
+            case inv.ExpiryAlert():
+                return "alert", self._alert(
+                    event,
+                    f"expiry_{data.kind.value}",
+                    outlet_id=data.outlet_id,
+                    sku=data.sku,
+                    batch_code=data.batch_code,
+                    best_before=data.best_before.isoformat(),
+                    qty=data.qty,
+                    message=data.message,
+                )
             case inv.CloseOutDue():
                 return "alert", self._alert(
                     event,

@@ -19,6 +19,7 @@ const T = {
     return_refused: "retur ditolak", price_flagged: "harga menyimpang", sale: "penjualan",
     close_out_due: "hitung penutupan", booth_closed_out: "booth ditutup", sold_units: "terjual",
     left_over: "sisa", units: "unit", goes_home: "pulang",
+    expiry_soon: "segera kedaluwarsa", expiry_expired: "kedaluwarsa", batch: "batch",
     return: "retur", void: "pembatalan", outlet_price: "harga gerai",
     sale_unknown: "penjualan tak dikenal", more_than_sold: "melebihi yang terjual",
     void_too_late: "pembatalan terlambat", void_not_whole: "pembatalan tidak utuh",
@@ -47,6 +48,7 @@ const T = {
     return_refused: "return refused", price_flagged: "price off", sale: "sale",
     close_out_due: "closing count due", booth_closed_out: "booth closed", sold_units: "sold",
     left_over: "left", units: "units", goes_home: "going home",
+    expiry_soon: "expires soon", expiry_expired: "expired", batch: "batch",
     return: "return", void: "void", outlet_price: "outlet price",
     sale_unknown: "sale not known", more_than_sold: "more than was sold",
     void_too_late: "void too late", void_not_whole: "void not of the whole sale",
@@ -279,6 +281,9 @@ function alertText(a) {
       { maximumFractionDigits: 1, signDisplay: "always" });
     return `${esc(productName(a.sku))} @ ${where}: ${a.qty} × ${rupiah(a.unit_price_idr)}, ` +
       `${t("outlet_price")} ${rupiah(a.outlet_price_idr)} (${off} %) · ${t("sale")} ${esc(a.sale_id)}`;
+  }
+  if (a.alert === "expiry_soon" || a.alert === "expiry_expired") {
+    return `${esc(productName(a.sku))} @ ${where}: ${a.qty} · ${t("batch")} ${esc(a.batch_code || "–")} · ${esc(a.best_before)}`;
   }
   if (a.alert === "close_out_due") return `${where}: ${a.units} ${t("units")}`;
   if (a.alert === "booth_closed_out") {
