@@ -36,6 +36,7 @@ supplier accepts the restock request and delivers a third of it, the rest only a
 due time (overdue); the second declines it."""
 ACCEPTED_SKU, DECLINED_SKU = RESTOCKED
 SKU = "AMPLANG-IKAN-250"
+BOOTH, BOOTH_SKU = "BOOTH-CE", "MADU-KELULUT-250"
 """Sold, returned, adjusted, moved to another outlet and ordered."""
 ANSWER_TIMEOUT_S = 10
 """How long an order waits for inventory before the orders worker asks again."""
@@ -202,6 +203,51 @@ def import_a_report(books: httpx.Client) -> None:
     url = f"/v1/reports/mitra/K1/{day:%Y-%m}"
     done = succeeded(books.post(url, content=report, params={"dry_run": "false"}))
     assert done["outcome"] == "imported", done
+
+
+def close_a_booth(catalog: httpx.Client, inventory: httpx.Client) -> None:
+    """A booth of its own whose window closed an hour ago, with honey on its books that is
+    good only through tomorrow (inventory.ExpiryAlert, `soon`): its closing count is asked
+    for (inventory.CloseOutDue), sent (inventory.BoothClosed), and the booth's report
+    written (inventory.BoothClosedOut), its leftovers going home to the kiosk."""
+    now = datetime.now(WITA)
+    booth = {
+        "name": "Booth CloudEvents",
+        "channel": "event_booth",
+        "address": "Stadion Uji",
+        "active_window": {
+            "starts_at": (now - timedelta(days=1)).isoformat(),
+            "ends_at": (now - timedelta(hours=1)).isoformat(),
+        },
+        "home_outlet_id": OUTLET,
+        "assortment": [{"sku": BOOTH_SKU}],
+    }
+    succeeded(catalog.put(f"/v1/outlets/{BOOTH}", json=booth))
+    path = f"/v1/outlets/{BOOTH}"
+
+    def known() -> bool:
+        return inventory.get(f"{path}/stock").status_code == 200
+
+    assert wait_until(known), "the booth reaches inventory"
+    tomorrow = (now + timedelta(days=1)).date().isoformat()
+    count = {
+        "count_id": "OPEN",
+        "kind": "opening",
+        "lines": [{"sku": BOOTH_SKU, "counted": 6, "batch_code": "MK-1", "best_before": tomorrow}],
+    }
+    succeeded(inventory.post(f"{path}/counts", json=count))
+
+    def asked() -> bool:
+        return succeeded(inventory.get(f"{path}/close-out"))["asked"] is not None
+
+    assert wait_until(asked), "the closing count is asked for"
+    closing = {"close_id": "CLOSE-CE", "lines": [{"sku": BOOTH_SKU, "counted": 5}]}
+    succeeded(inventory.post(f"{path}/close-out", json=closing))
+
+    def reported() -> bool:
+        return succeeded(inventory.get(f"{path}/close-out"))["report"] is not None
+
+    assert wait_until(reported), "the close-out report is written"
 
 
 def predict_and_clear_a_stockout(
@@ -460,6 +506,7 @@ def test_every_event_type_the_services_write_reads_back_as_a_cloudevent_of_its_e
     predict_and_clear_a_stockout(catalog, inventory, worker_now, kafka_bootstrap, registry)
     issue_and_pay_a_statement(books)
     import_a_report(books)
+    close_a_booth(catalog, inventory)
 
     event_topics = [
         registry.name(topic.name)
