@@ -42,6 +42,7 @@ from lumbung.contracts.events import catalog as cat
 from lumbung.contracts.events import inventory as inv
 from lumbung.contracts.events import pos, restock
 from lumbung.inventory.domain import Stock
+from lumbung.inventory.forecast import SLOT_S
 from lumbung.inventory.handlers import handlers, predict_stockouts
 from lumbung.inventory.service import transit_time
 from lumbung.inventory.transfers import Predictions, plan
@@ -55,6 +56,7 @@ up to the opening stock (par), as an operator sets levels from what they started
 TARGET_FORESEEN, TARGET_FALSE_ALARMS = 0.90, 1.0
 POLICIES = ("reorder_point", "forecast", "forecast_transfers")
 REGISTRY = Registry()
+DAY_SLOTS = 24 * 3600 // SLOT_S
 
 
 class WeekCatalog:
@@ -384,7 +386,7 @@ def suggestions(
     sold: dict[str, dict[str, int]] = {}
     before: dict[str, dict[str, int]] = {}
     day_began = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    first_slot = int(day_began.timestamp()) // 1800
+    first_slot = int(day_began.timestamp()) // SLOT_S
     for key, value in state.items():
         if not key.startswith("s|"):
             continue
@@ -396,7 +398,7 @@ def suggestions(
         today = sum(units for slot, units in stock.sold if slot >= first_slot)
         sold.setdefault(outlet, {})[sku] = today
         day_before = sum(
-            units for slot, units in stock.sold if first_slot - 48 <= slot < first_slot
+            units for slot, units in stock.sold if first_slot - DAY_SLOTS <= slot < first_slot
         )
         before.setdefault(outlet, {})[sku] = day_before
     closes = {

@@ -353,9 +353,9 @@ class OutletStock:
                 )
             )
             stock.tally = None
-        transfer_id = f"{close_id}-HOME" if home_lines else None
+        transfer_id = None
         if home is not None and home_lines:
-            assert transfer_id is not None
+            transfer_id = f"{close_id}-HOME"
             effects.append(LeftoversHome(transfer_id, home, home_lines))
         for supplier_id, lines in sorted(back.items()):
             effects.append(LeftoversBack(f"{close_id}-{supplier_id}", supplier_id, lines))

@@ -25,6 +25,7 @@ in `domain.py`; this module only knows where they are kept.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,8 +64,9 @@ EXPIRY_EVERY_S = 10.0
 """How often best-before dates are checked."""
 EXPIRY_ALERT_DAYS = 3
 """A batch is warned of when it is good for this many more days or fewer."""
-BATCHES = 14
-"""Where a cell's batches sit in its list (`Stock.to_list`)."""
+BATCHES = [f.name for f in fields(Stock)].index("batches")
+"""Where a cell's batches sit in its list (`Stock.to_list`), so the expiry tick skips
+cells without any undecoded."""
 
 APPLIED: tuple[type[Any], ...] = (
     pos.SaleRecorded,
